@@ -1,0 +1,28 @@
+#include "guimode.h"
+
+#include "mainwindow.h"
+
+#include <QApplication>
+#include <QTextStream>
+#include <QTimer>
+
+int runGui(const GuiOptions &options)
+{
+    MainWindow window;
+    window.addFiles(options.files);
+    window.show();
+
+    if (!options.screenshotPath.isEmpty()) {
+        // Let the event loop lay out and paint once, then grab and quit.
+        QTimer::singleShot(300, &window, [&window, path = options.screenshotPath] {
+            const bool saved = window.grab().save(path, "PNG");
+            QTextStream err(stderr);
+            if (saved)
+                err << "deso-media: wrote a screenshot of the main window to " << path << Qt::endl;
+            else
+                err << "deso-media: could not write the screenshot to " << path << Qt::endl;
+            QCoreApplication::exit(saved ? 0 : 1);
+        });
+    }
+    return QApplication::exec();
+}

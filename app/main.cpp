@@ -1,0 +1,66 @@
+// deso-media: parses the command line and starts the right mode.
+#include "common/version.h"
+#include "guimode.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QTextStream>
+
+#include <memory>
+
+namespace {
+
+// Modes that need no display: decided before the application object exists,
+// because QApplication aborts without a display while QCoreApplication does not.
+bool needsGui(int argc, char **argv)
+{
+    for (int i = 1; i < argc; ++i) {
+        const QByteArray arg(argv[i]);
+        if (arg == "--version" || arg == "-v" || arg == "--help" || arg == "-h" || arg == "--help-all"
+            || arg == "--serve")
+            return false;
+    }
+    return true;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    std::unique_ptr<QCoreApplication> app;
+    if (needsGui(argc, argv))
+        app = std::make_unique<QApplication>(argc, argv);
+    else
+        app = std::make_unique<QCoreApplication>(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral(DESO_MEDIA_APP_NAME));
+    QCoreApplication::setApplicationVersion(QStringLiteral(DESO_MEDIA_VERSION));
+    QCoreApplication::setOrganizationName(QStringLiteral("DeSo Media Companion"));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "DeSo Media Companion: prepare, upload and check media for DeSo nodes "
+        "(upload-image, upload-video with tus, get-video-status, get-full-tiktok-url)."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    const QCommandLineOption serveOption(QStringLiteral("serve"),
+        QStringLiteral("Run the local endpoint host headless (no window)."));
+    const QCommandLineOption screenshotOption(QStringLiteral("screenshot"),
+        QStringLiteral("Render the main window to a PNG <file> and exit."), QStringLiteral("file"));
+    parser.addOption(serveOption);
+    parser.addOption(screenshotOption);
+    parser.addPositionalArgument(QStringLiteral("files"),
+        QStringLiteral("Media files to add to the queue."), QStringLiteral("[files...]"));
+    parser.process(*app);
+
+    if (parser.isSet(serveOption)) {
+        QTextStream(stderr) << "deso-media --serve: the local endpoint host is not part of this "
+                               "build yet, so nothing was started.\n";
+        return 3;
+    }
+
+    GuiOptions gui;
+    gui.files = parser.positionalArguments();
+    gui.screenshotPath = parser.value(screenshotOption);
+    return runGui(gui);
+}

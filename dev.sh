@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# One entry point for the README's commands:
+#   ./dev.sh run [deso-media args...]   install what is missing, build, run the app
+#   ./dev.sh test                       install what is missing, build, run every test
+#   ./dev.sh bench                      install what is missing, build, run the benchmarks
+set -euo pipefail
+cd "$(dirname "$0")"
+root=$(pwd)
+build=${DESO_BUILD_DIR:-$root/build}
+cmd=${1:-}
+[ $# -gt 0 ] && shift
+
+deps() { "$root/packaging/install-deps.sh" "$@"; }
+configure_and_build() {
+  if [ ! -f "$build/build.ninja" ]; then
+    cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  fi
+  cmake --build "$build" --parallel "$(nproc)"
+}
+
+case "$cmd" in
+  run)
+    deps
+    configure_and_build
+    if [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; then
+      exec "$build/app/deso-media" "$@"
+    fi
+    shot="$build/deso-media-window.png"
+    echo "No display found (DISPLAY and WAYLAND_DISPLAY are unset), so the window cannot be shown here." >&2
+    echo "Rendering it off-screen instead (QT_QPA_PLATFORM=offscreen) into $shot." >&2
+    QT_QPA_PLATFORM=offscreen "$build/app/deso-media" --screenshot "$shot" "$@"
+    ;;
+  test)
+    deps
+    configure_and_build
+    cd "$build"
+    QT_QPA_PLATFORM=offscreen ctest --output-on-failure --timeout 900 "$@"
+    ;;
+  bench)
+    deps --bench
+    configure_and_build
+    for b in "$build"/tests/bench/*_bench; do
+      [ -x "$b" ] && "$b" "$@"
+    done
+    ;;
+  *)
+    echo "usage: ./dev.sh run [args...] | test [ctest args...] | bench" >&2
+    exit 64
+    ;;
+esac

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages that building, running and testing DeSo Media
+# Companion need. Idempotent: when everything is present it prints nothing and
+# touches nothing. Usage: packaging/install-deps.sh [--bench] [--fuzz]
+set -euo pipefail
+
+pkgs=(
+  # toolchain
+  cmake g++ ninja-build pkg-config git ca-certificates
+  # Qt 6.4 from Debian
+  qt6-base-dev qt6-base-dev-tools qt6-httpserver-dev qt6-websockets-dev
+  qt6-multimedia-dev qt6-qpa-plugins qt6-image-formats-plugins libqt6svg6
+  libgl-dev libvulkan-dev
+  # native libraries used directly by core/
+  libsecp256k1-dev qtkeychain-qt6-dev libwebp-dev libjpeg-dev libpng-dev
+  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
+  # tests: headless X, raw HTTP peer, packaging checks
+  xvfb xauth curl desktop-file-utils appstream dpkg-dev file
+)
+for arg in "$@"; do
+  case "$arg" in
+    --bench) pkgs+=(libvips-tools ffmpeg) ;;
+    --fuzz) pkgs+=(clang-14 libclang-rt-14-dev llvm-14) ;;
+    *) echo "install-deps.sh: unknown option $arg (use --bench or --fuzz)" >&2; exit 64 ;;
+  esac
+done
+
+missing=()
+for p in "${pkgs[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  [ "$status" = "installed" ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null; then SUDO=sudo; else
+    echo "install-deps.sh: missing packages (${missing[*]}) and not root; run as root." >&2; exit 1
+  fi
+else SUDO=; fi
+
+echo "install-deps.sh: installing ${#missing[@]} missing package(s): ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

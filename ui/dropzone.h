@@ -1,0 +1,25 @@
+#pragma once
+// The area that accepts dropped files (file URLs from a file manager).
+
+#include <QFrame>
+#include <QStringList>
+
+class QLabel;
+
+class DropZone : public QFrame {
+    Q_OBJECT
+public:
+    explicit DropZone(QWidget *parent = nullptr);
+
+signals:
+    void filesDropped(const QStringList &paths);
+
+protected:
+    void dragEnterEvent(QDragEnterEvent *event) override;
+    void dragLeaveEvent(QDragLeaveEvent *event) override;
+    void dropEvent(QDropEvent *event) override;
+
+private:
+    void setHighlighted(bool on);
+    QLabel *m_label;
+};
