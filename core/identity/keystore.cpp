@@ -39,6 +39,29 @@ Error alreadyExists(const QString &name)
                           .arg(name));
 }
 
+// QtKeychain often reports just "Unknown error"; add what we can tell the user.
+QString keychainDetail(const QKeychain::Job &job)
+{
+    QStringList parts;
+    if (job.error() == QKeychain::NoBackendAvailable)
+        parts << QStringLiteral("no keychain backend found");
+    const QString said = job.errorString();
+    if (!said.isEmpty() && said.compare(QLatin1String("Unknown error"), Qt::CaseInsensitive) != 0)
+        parts << said;
+#if defined(Q_OS_UNIX) && !defined(Q_OS_DARWIN)
+    if (qEnvironmentVariableIsEmpty("DBUS_SESSION_BUS_ADDRESS"))
+        parts << QStringLiteral("no D-Bus session bus: DBUS_SESSION_BUS_ADDRESS is not set");
+#endif
+    if (parts.isEmpty()) {
+#if defined(Q_OS_UNIX) && !defined(Q_OS_DARWIN)
+        parts << QStringLiteral("no Secret Service or KWallet answered on the D-Bus session bus");
+#else
+        parts << QStringLiteral("QtKeychain error %1").arg(int(job.error()));
+#endif
+    }
+    return parts.join(QLatin1String("; "));
+}
+
 Error keychainError(const QKeychain::Job &job)
 {
     switch (job.error()) {
@@ -58,7 +81,7 @@ Error keychainError(const QKeychain::Job &job)
                           QStringLiteral("No usable OS keychain service (%1). Start one (e.g. gnome-keyring "
                                          "or KWallet in a desktop session), or choose explicitly "
                                          "--key-store memory or --key-store file:PATH (plain text, for testing only).")
-                              .arg(job.errorString().isEmpty() ? QStringLiteral("unknown error") : job.errorString()));
+                              .arg(keychainDetail(job)));
     }
 }
 
