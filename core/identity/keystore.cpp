@@ -14,6 +14,9 @@
 #include <QSettings>
 #include <QTimer>
 
+#include <memory>
+#include <optional>
+
 namespace deso::identity {
 
 namespace {
@@ -79,7 +82,7 @@ Error keychainError(const QKeychain::Job &job)
     default:
         return storeError(QStringLiteral("keychain_unavailable"),
                           QStringLiteral("No usable OS keychain service (%1). Start one (e.g. gnome-keyring "
-                                         "or KWallet in a desktop session), or choose explicitly "
+                                         "or KWallet on the D-Bus session bus of a desktop session), or choose explicitly "
                                          "--key-store memory or --key-store file:PATH (plain text, for testing only).")
                               .arg(keychainDetail(job)));
     }
@@ -97,27 +100,6 @@ std::optional<Network> parseNetwork(const QString &s)
     if (s == QLatin1String("testnet"))
         return Network::Testnet;
     return std::nullopt;
-}
-
-// Runs a keychain job to completion on a local event loop, bounded by timeoutMs.
-Status runBlocking(QKeychain::Job *job, int timeoutMs)
-{
-    QEventLoop loop;
-    bool finished = false;
-    QObject::connect(job, &QKeychain::Job::finished, &loop, [&] {
-        finished = true;
-        loop.quit();
-    });
-    QTimer::singleShot(timeoutMs, &loop, &QEventLoop::quit);
-    job->start();
-    if (!finished)
-        loop.exec(QEventLoop::ExcludeUserInputEvents);
-    if (!finished)
-        return storeError(QStringLiteral("keychain_timeout"),
-                          QStringLiteral("The OS keychain did not answer within %1 seconds.").arg(timeoutMs / 1000));
-    if (job->error() != QKeychain::NoError)
-        return keychainError(*job);
-    return {};
 }
 
 } // namespace
@@ -257,6 +239,20 @@ void TestKeyStore::removeIndex(const QString &name)
 
 // ---------------------------------------------------------------- async API
 
+namespace {
+
+template <typename JobType>
+JobType *newJob(const QString &service, const QString &name, QObject *parent)
+{
+    auto *job = new JobType(service, parent);
+    job->setAutoDelete(true);
+    job->setInsecureFallback(false);  // never let QtKeychain put a secret in plain settings
+    job->setKey(name);
+    return job;
+}
+
+} // namespace
+
 void TestKeyStore::storeAsync(const QString &name, const PrivateKey &key, Network network, StatusCallback done)
 {
     auto finish = [this, done](Status st) {
@@ -271,19 +267,27 @@ void TestKeyStore::storeAsync(const QString &name, const PrivateKey &key, Networ
     if (find(name))
         return finish(alreadyExists(name));
 
-    auto *job = new QKeychain::WritePasswordJob(m_service, this);
-    job->setAutoDelete(true);
-    job->setInsecureFallback(false);  // never let QtKeychain put the secret in plain settings
-    job->setKey(name);
-    job->setTextData(key.toBase58Check(network));
+    // The keychain may hold this name even when our index does not (settings reset):
+    // look first, so that a key is never overwritten.
     const TestKeyEntry entry{name, key.publicKey().toBase58Check(network), network};
-    connect(job, &QKeychain::Job::finished, this, [this, entry, done](QKeychain::Job *j) {
-        if (j->error() != QKeychain::NoError)
-            return done(keychainError(*j));
-        writeIndex(entry);
-        done(Status());
+    const QString secret = key.toBase58Check(network);
+    auto *probe = newJob<QKeychain::ReadPasswordJob>(m_service, name, this);
+    connect(probe, &QKeychain::Job::finished, this, [this, entry, secret, done](QKeychain::Job *p) {
+        if (p->error() == QKeychain::NoError)
+            return done(alreadyExists(entry.name));
+        if (p->error() != QKeychain::EntryNotFound)
+            return done(keychainError(*p));
+        auto *write = newJob<QKeychain::WritePasswordJob>(m_service, entry.name, this);
+        write->setTextData(secret);
+        connect(write, &QKeychain::Job::finished, this, [this, entry, done](QKeychain::Job *w) {
+            if (w->error() != QKeychain::NoError)
+                return done(keychainError(*w));
+            writeIndex(entry);
+            done(Status());
+        });
+        write->start();
     });
-    job->start();
+    probe->start();
 }
 
 void TestKeyStore::loadAsync(const QString &name, KeyCallback done)
@@ -296,15 +300,11 @@ void TestKeyStore::loadAsync(const QString &name, KeyCallback done)
     if (m_backend != KeyStoreBackend::Keychain)
         return finish(loadLocal(name));
 
-    auto *job = new QKeychain::ReadPasswordJob(m_service, this);
-    job->setAutoDelete(true);
-    job->setInsecureFallback(false);
-    job->setKey(name);
+    auto *job = newJob<QKeychain::ReadPasswordJob>(m_service, name, this);
     connect(job, &QKeychain::Job::finished, this, [done](QKeychain::Job *j) {
         if (j->error() != QKeychain::NoError)
             return done(keychainError(*j));
-        auto *read = static_cast<QKeychain::ReadPasswordJob *>(j);
-        Result<PrivateKey> key = PrivateKey::fromBase58Check(read->textData());
+        Result<PrivateKey> key = PrivateKey::fromBase58Check(static_cast<QKeychain::ReadPasswordJob *>(j)->textData());
         if (!key)
             return done(storeError(QStringLiteral("corrupt"),
                                    QStringLiteral("The keychain entry \"%1\" is not a DeSo private key.").arg(j->key())));
@@ -323,80 +323,88 @@ void TestKeyStore::removeAsync(const QString &name, StatusCallback done)
     if (m_backend != KeyStoreBackend::Keychain)
         return finish(removeLocal(name));
 
-    auto *job = new QKeychain::DeletePasswordJob(m_service, this);
-    job->setAutoDelete(true);
-    job->setInsecureFallback(false);
-    job->setKey(name);
-    connect(job, &QKeychain::Job::finished, this, [this, name, done](QKeychain::Job *j) {
-        // A missing secret still leaves a stale index entry to clean up.
-        if (j->error() != QKeychain::NoError && j->error() != QKeychain::EntryNotFound)
-            return done(keychainError(*j));
+    // Look first: some keychains (Secret Service) report success when deleting nothing.
+    auto *probe = newJob<QKeychain::ReadPasswordJob>(m_service, name, this);
+    connect(probe, &QKeychain::Job::finished, this, [this, name, done](QKeychain::Job *p) {
         const bool listed = bool(find(name));
-        removeIndex(name);
-        done(j->error() == QKeychain::EntryNotFound && !listed ? Status(notFound(name)) : Status());
+        if (p->error() == QKeychain::EntryNotFound) {
+            // A secret deleted elsewhere still leaves a stale index entry to clean up.
+            removeIndex(name);
+            return done(listed ? Status() : Status(notFound(name)));
+        }
+        if (p->error() != QKeychain::NoError)
+            return done(keychainError(*p));
+        auto *job = newJob<QKeychain::DeletePasswordJob>(m_service, name, this);
+        connect(job, &QKeychain::Job::finished, this, [this, name, done](QKeychain::Job *j) {
+            if (j->error() != QKeychain::NoError && j->error() != QKeychain::EntryNotFound)
+                return done(keychainError(*j));
+            removeIndex(name);
+            done(Status());
+        });
+        job->start();
     });
-    job->start();
+    probe->start();
 }
 
 // ---------------------------------------------------------------- blocking API
 
+namespace {
+
+// Runs an asynchronous keychain operation to completion on a local event loop,
+// bounded by timeoutMs (a locked keychain may be waiting for the user).
+template <typename R, typename Start>
+R waitFor(int timeoutMs, Start start)
+{
+    // Shared with the callback: after a timeout it may still fire, and must not touch this frame.
+    auto result = std::make_shared<std::optional<R>>();
+    QEventLoop loop;
+    QPointer<QEventLoop> guard(&loop);
+    start([result, guard](R r) {
+        *result = std::move(r);
+        if (guard)
+            guard->quit();
+    });
+    QTimer::singleShot(timeoutMs, &loop, &QEventLoop::quit);
+    if (!result->has_value())
+        loop.exec(QEventLoop::ExcludeUserInputEvents);
+    if (!result->has_value())
+        return storeError(QStringLiteral("keychain_timeout"),
+                          QStringLiteral("The OS keychain did not answer within %1 seconds.").arg(timeoutMs / 1000));
+    return std::move(**result);
+}
+
+} // namespace
+
 Status TestKeyStore::store(const QString &name, const PrivateKey &key, Network network)
 {
-    if (Status st = checkName(name); !st)
-        return st;
-    if (key.isNull())
-        return storeError(QStringLiteral("empty_key"), QStringLiteral("There is no private key to store."));
-    if (m_backend != KeyStoreBackend::Keychain)
+    if (m_backend != KeyStoreBackend::Keychain) {
+        if (Status st = checkName(name); !st)
+            return st;
+        if (key.isNull())
+            return storeError(QStringLiteral("empty_key"), QStringLiteral("There is no private key to store."));
         return storeLocal(name, key, network);
-    if (find(name))
-        return alreadyExists(name);
-    QKeychain::WritePasswordJob job(m_service);
-    job.setAutoDelete(false);
-    job.setInsecureFallback(false);
-    job.setKey(name);
-    job.setTextData(key.toBase58Check(network));
-    Status st = runBlocking(&job, m_timeoutMs);
-    if (st)
-        writeIndex({name, key.publicKey().toBase58Check(network), network});
-    return st;
+    }
+    return waitFor<Status>(m_timeoutMs, [&](StatusCallback done) { storeAsync(name, key, network, done); });
 }
 
 Result<PrivateKey> TestKeyStore::load(const QString &name)
 {
-    if (Status st = checkName(name); !st)
-        return st.error();
-    if (m_backend != KeyStoreBackend::Keychain)
+    if (m_backend != KeyStoreBackend::Keychain) {
+        if (Status st = checkName(name); !st)
+            return st.error();
         return loadLocal(name);
-    QKeychain::ReadPasswordJob job(m_service);
-    job.setAutoDelete(false);
-    job.setInsecureFallback(false);
-    job.setKey(name);
-    Status st = runBlocking(&job, m_timeoutMs);
-    if (!st)
-        return st.error();
-    Result<PrivateKey> key = PrivateKey::fromBase58Check(job.textData());
-    if (!key)
-        return storeError(QStringLiteral("corrupt"),
-                          QStringLiteral("The keychain entry \"%1\" is not a DeSo private key.").arg(name));
-    return key;
+    }
+    return waitFor<Result<PrivateKey>>(m_timeoutMs, [&](KeyCallback done) { loadAsync(name, done); });
 }
 
 Status TestKeyStore::remove(const QString &name)
 {
-    if (Status st = checkName(name); !st)
-        return st;
-    if (m_backend != KeyStoreBackend::Keychain)
+    if (m_backend != KeyStoreBackend::Keychain) {
+        if (Status st = checkName(name); !st)
+            return st;
         return removeLocal(name);
-    QKeychain::DeletePasswordJob job(m_service);
-    job.setAutoDelete(false);
-    job.setInsecureFallback(false);
-    job.setKey(name);
-    Status st = runBlocking(&job, m_timeoutMs);
-    const bool listed = bool(find(name));
-    if (!st && !(st.error().code == QLatin1String("keystore.not_found") && listed))
-        return st;
-    removeIndex(name);
-    return {};
+    }
+    return waitFor<Status>(m_timeoutMs, [&](StatusCallback done) { removeAsync(name, done); });
 }
 
 Result<TestKeyEntry> TestKeyStore::create(const QString &name, Network network)
