@@ -18,7 +18,7 @@ struct JwtSignOptions {
     QString derivedPublicKeyBase58Check;                   // set when a derived key signs
 };
 
-// Signs a token with this key. The signature is low-S, RFC 6979 deterministic.
+// Signs a token with this key (low-S, RFC 6979 deterministic). Empty for a null key.
 QString signJwt(const PrivateKey &key, const JwtSignOptions &options = {});
 
 struct JwtClaims {

@@ -75,22 +75,21 @@ Error keychainError(const QKeychain::Job &job)
         return storeError(QStringLiteral("access_denied"),
                           QStringLiteral("The OS keychain refused access to the test key \"%1\" (%2).")
                               .arg(job.key(), job.errorString()));
+    case QKeychain::CouldNotDeleteEntry:
+        return storeError(QStringLiteral("delete_failed"),
+                          QStringLiteral("The OS keychain could not delete the test key \"%1\" (%2).")
+                              .arg(job.key(), job.errorString()));
     case QKeychain::NoBackendAvailable:
     case QKeychain::NotImplemented:
     case QKeychain::OtherError:
-    case QKeychain::CouldNotDeleteEntry:
     default:
         return storeError(QStringLiteral("keychain_unavailable"),
                           QStringLiteral("No usable OS keychain service (%1). Start one (e.g. gnome-keyring "
-                                         "or KWallet on the D-Bus session bus of a desktop session), or choose explicitly "
-                                         "--key-store memory or --key-store file:PATH (plain text, for testing only).")
+                                         "or KWallet on the D-Bus session bus of a desktop session), or choose a fallback explicitly: "
+                                         "--key-store memory (this run only) or --key-store file:PATH "
+                                         "(plain text, for testing only).")
                               .arg(keychainDetail(job)));
     }
-}
-
-QString networkKey(Network n)
-{
-    return networkName(n);
 }
 
 std::optional<Network> parseNetwork(const QString &s)
@@ -226,7 +225,7 @@ void TestKeyStore::writeIndex(const TestKeyEntry &entry)
 {
     m_settings->beginGroup(QLatin1String(kIndexGroup) + QLatin1Char('/') + entry.name);
     m_settings->setValue(QStringLiteral("publicKey"), entry.publicKeyBase58Check);
-    m_settings->setValue(QStringLiteral("network"), networkKey(entry.network));
+    m_settings->setValue(QStringLiteral("network"), networkName(entry.network));
     m_settings->endGroup();
     m_settings->sync();
 }
@@ -511,7 +510,7 @@ Status TestKeyStore::writeFile(const QMap<QString, Secret> &secrets) const
 {
     QJsonObject keys;
     for (const Secret &s : secrets) {
-        keys.insert(s.entry.name, QJsonObject{{QStringLiteral("network"), networkKey(s.entry.network)},
+        keys.insert(s.entry.name, QJsonObject{{QStringLiteral("network"), networkName(s.entry.network)},
                                               {QStringLiteral("publicKey"), s.entry.publicKeyBase58Check},
                                               {QStringLiteral("privateKey"), s.privateKeyBase58Check}});
     }
