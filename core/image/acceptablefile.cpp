@@ -25,8 +25,6 @@ QString megabytes(qint64 bytes)
     return QStringLiteral("%1 MB").arg(QLocale::c().toString(double(bytes) / 1e6, 'f', 1));
 }
 
-QString bytesText(qint64 n) { return QLocale::c().toString(n); }
-
 Result<QByteArray> encodeWithQt(const QImage &image, const char *format, int quality)
 {
     QByteArray out;
@@ -84,7 +82,7 @@ Result<AcceptableFile> makeAcceptable(const QByteArray &fileBytes, const QString
                          QStringLiteral("This GIF (%1, %2) cannot be made acceptable: the node stores GIFs unchanged "
                                         "and accepts at most %3 bytes and %4 pixels a side, and shrinking it would "
                                         "lose the animation.")
-                             .arg(megabytes(originalBytes), sizeText(stored), bytesText(options.maxBytes))
+                             .arg(megabytes(originalBytes), sizeText(stored), groupDigits(options.maxBytes))
                              .arg(kMaxDimension),
                          400);
         }
@@ -128,7 +126,7 @@ Result<AcceptableFile> makeAcceptable(const QByteArray &fileBytes, const QString
                    .arg(std::max(stored.width(), stored.height())).arg(options.maxLongSide);
     if (tooBig)
         why << QStringLiteral("it was %1 bytes (the node takes at most %2)")
-                   .arg(bytesText(originalBytes), bytesText(options.maxBytes));
+                   .arg(groupDigits(originalBytes), groupDigits(options.maxBytes));
 
     // Highest quality that fits: lossless PNG for images with transparency when it fits,
     // otherwise JPEG (opaque) or lossy WebP with alpha, stepping quality down.
@@ -156,8 +154,8 @@ Result<AcceptableFile> makeAcceptable(const QByteArray &fileBytes, const QString
         return Error(QStringLiteral("image.cannot_fit"),
                      QStringLiteral("Even at quality %1 the %2 image takes %3 bytes, more than the %4 the node "
                                     "accepts.")
-                         .arg(options.worstQuality).arg(sizeText(image.size()), bytesText(encoded->size()),
-                                                        bytesText(options.maxBytes)),
+                         .arg(options.worstQuality).arg(sizeText(image.size()), groupDigits(encoded->size()),
+                                                        groupDigits(options.maxBytes)),
                      400);
     }
 

@@ -280,6 +280,14 @@ std::optional<Format> sniffFormat(const QByteArray &head)
     return std::nullopt;
 }
 
+QString groupDigits(qint64 n)
+{
+    QString digits = QString::number(n);
+    for (qsizetype i = digits.size() - 3; i > (n < 0 ? 1 : 0); i -= 3)
+        digits.insert(i, QLatin1Char(','));
+    return digits;
+}
+
 QString mimeType(Format format)
 {
     switch (format) {

@@ -26,6 +26,9 @@ inline constexpr qint64 kMaxUploadBytes = 10'000'000;
 // Needs the first 12 bytes (fewer give nullopt unless they already decide).
 std::optional<Format> sniffFormat(const QByteArray &head);
 
+// 10000000 → "10,000,000" whatever the user's locale: the digits the node's docs use.
+QString groupDigits(qint64 n);
+
 // "image/jpeg", "image/png", "image/webp", "image/gif".
 QString mimeType(Format format);
 // Lower-case short name: "jpeg", "png", "webp", "gif".

@@ -17,11 +17,6 @@ namespace deso::image {
 
 namespace {
 
-QString bytesText(qint64 n)
-{
-    return QLocale::c().toString(n);  // 10,000,000 — unambiguous in every locale
-}
-
 Error gifError(const QString &detail)
 {
     return Error(QStringLiteral("image.corrupt"), QStringLiteral("The GIF image is malformed: %1.").arg(detail), 400);
@@ -160,7 +155,7 @@ Result<ProcessedImage> ImagePipeline::process(const QByteArray &fileBytes, const
     if (options.maxFileBytes > 0 && fileBytes.size() > options.maxFileBytes) {
         return Error(QStringLiteral("image.file_too_large"),
                      QStringLiteral("File too large: %1 bytes; the limit is %2 bytes.")
-                         .arg(bytesText(fileBytes.size()), bytesText(options.maxFileBytes)),
+                         .arg(groupDigits(fileBytes.size()), groupDigits(options.maxFileBytes)),
                      400);
     }
     std::optional<Format> declared;

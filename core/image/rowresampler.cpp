@@ -90,18 +90,32 @@ RowResampler::Taps RowResampler::computeTaps(int inLen, int outLen, ResampleKern
     return t;
 }
 
-Status RowResampler::begin(QSize inSize, int channels)
+Status RowResampler::begin(QSize sourceSize, int channels)
 {
-    m_in = inSize;
+    m_source = sourceSize;
     m_channels = channels;
     m_rowsIn = 0;
     m_nextOut = 0;
-    if (m_out.width() <= 0 || m_out.height() <= 0 || m_out.width() > inSize.width()
-        || m_out.height() > inSize.height()) {
+    m_sourceRows = 0;
+    m_boxRowsSummed = 0;
+    if (m_out.width() <= 0 || m_out.height() <= 0 || m_out.width() > sourceSize.width()
+        || m_out.height() > sourceSize.height()) {
         return Error(QStringLiteral("image.internal"),
                      QStringLiteral("Internal error: the resampler only reduces images."), 500);
     }
+    // Integer box factor per axis: floor(in/out) keeps the box output ≥ the target.
+    m_boxX = std::max(1, sourceSize.width() / m_out.width());
+    m_boxY = std::max(1, sourceSize.height() / m_out.height());
+    QSize inSize = sourceSize;
+    if (m_boxX > 1 || m_boxY > 1) {
+        inSize = QSize(sourceSize.width() / m_boxX, sourceSize.height() / m_boxY);
+        m_boxSum.assign(size_t(inSize.width()) * size_t(channels), 0);
+        m_boxRow.assign(size_t(inSize.width()) * size_t(channels), 0);
+    }
+    m_in = inSize;
     m_passThrough = m_out == inSize;
+    if (m_passThrough && (m_boxX > 1 || m_boxY > 1))
+        return m_sink.begin(m_out, channels);
     if (m_passThrough)
         return m_sink.begin(m_out, channels);
     m_h = computeTaps(inSize.width(), m_out.width(), m_kernel);
@@ -158,8 +172,72 @@ void RowResampler::horizontal(const uchar *in, uchar *out) const
 void RowResampler::row(int y, const uchar *pixels)
 {
     Q_UNUSED(y);
+    if (m_sourceRows++ >= m_source.height())
+        return;
+    if (m_boxX == 1 && m_boxY == 1) {
+        kernelRow(pixels);
+        return;
+    }
+    if (m_rowsIn >= m_in.height())
+        return;  // the last source rows that do not fill a whole box are dropped
+    const int c = m_channels;
+    const int bw = m_in.width();
+    uint32_t *sum = m_boxSum.data();
+    if (c == 3) {
+        for (int o = 0; o < bw; ++o) {
+            const uchar *s = pixels + size_t(o) * size_t(m_boxX) * 3;
+            uint32_t r = 0, g = 0, b = 0;
+            for (int k = 0; k < m_boxX; ++k, s += 3) {
+                r += s[0];
+                g += s[1];
+                b += s[2];
+            }
+            sum[o * 3] += r;
+            sum[o * 3 + 1] += g;
+            sum[o * 3 + 2] += b;
+        }
+    } else {
+        // Premultiplied sums, so transparent pixels do not bleed their colour.
+        for (int o = 0; o < bw; ++o) {
+            const uchar *s = pixels + size_t(o) * size_t(m_boxX) * 4;
+            uint32_t r = 0, g = 0, b = 0, a = 0;
+            for (int k = 0; k < m_boxX; ++k, s += 4) {
+                r += s[0] * s[3];
+                g += s[1] * s[3];
+                b += s[2] * s[3];
+                a += s[3];
+            }
+            sum[o * 4] += r;
+            sum[o * 4 + 1] += g;
+            sum[o * 4 + 2] += b;
+            sum[o * 4 + 3] += a;
+        }
+    }
+    if (++m_boxRowsSummed < m_boxY)
+        return;
+    const uint32_t n = uint32_t(m_boxX) * uint32_t(m_boxY);
+    uchar *out = m_boxRow.data();
+    if (c == 3) {
+        for (size_t i = 0, e = m_boxRow.size(); i < e; ++i)
+            out[i] = uchar((sum[i] + n / 2) / n);
+    } else {
+        for (int o = 0; o < bw; ++o) {
+            const uint32_t a = sum[o * 4 + 3];
+            out[o * 4 + 3] = uchar((a + n / 2) / n);
+            for (int k = 0; k < 3; ++k)
+                out[o * 4 + k] = a ? uchar(std::min<uint32_t>(255, (sum[o * 4 + k] + a / 2) / a)) : 0;
+        }
+    }
+    std::fill(m_boxSum.begin(), m_boxSum.end(), 0);
+    m_boxRowsSummed = 0;
+    kernelRow(out);
+}
+
+void RowResampler::kernelRow(const uchar *pixels)
+{
     if (m_passThrough) {
-        m_sink.row(m_rowsIn++, pixels);
+        if (m_rowsIn < m_out.height())
+            m_sink.row(m_rowsIn++, pixels);
         return;
     }
     if (m_rowsIn >= m_in.height())
@@ -223,10 +301,10 @@ void RowResampler::emitReadyRows()
 
 Status RowResampler::finish()
 {
-    const int expected = m_in.height();
-    if (m_rowsIn < expected) {
+    const int expected = m_source.height();
+    if (m_sourceRows < expected) {
         return Error(QStringLiteral("image.truncated"),
-                     QStringLiteral("The image data ends early (only %1 of %2 rows decoded).").arg(m_rowsIn).arg(expected),
+                     QStringLiteral("The image data ends early (only %1 of %2 rows decoded).").arg(m_sourceRows).arg(expected),
                      400);
     }
     return m_sink.finish();

@@ -2,7 +2,9 @@
 // Streaming, separable resampler: rows go in as a decoder produces them and output
 // rows come out as soon as the filter window below them is complete, so a
 // 16383-pixel-tall image is scaled with a few dozen rows in memory instead of the
-// whole bitmap. Internal to core/image.
+// whole bitmap. Like libvips' thumbnail, a large reduction is done in two steps: an
+// integer box shrink (each input pixel touched once) down to less than 2× the target,
+// then the kernel for the remainder. Internal to core/image.
 
 #include "common/result.h"
 
@@ -44,10 +46,17 @@ private:
     };
     static Taps computeTaps(int inLen, int outLen, ResampleKernel kernel);
     void horizontal(const uchar *in, uchar *out) const;
+    void kernelRow(const uchar *pixels);
     void emitReadyRows();
 
     QSize m_out;
-    QSize m_in;
+    QSize m_in;        // size entering the kernel stage (after the box shrink)
+    QSize m_source;    // size entering row()
+    int m_boxX = 1, m_boxY = 1;
+    std::vector<uint32_t> m_boxSum;   // one box-shrunk row being summed
+    std::vector<uchar> m_boxRow;
+    int m_boxRowsSummed = 0;
+    int m_sourceRows = 0;
     RowSink &m_sink;
     ResampleKernel m_kernel;
     int m_channels = 3;

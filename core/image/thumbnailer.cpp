@@ -30,7 +30,7 @@ Result<QImage> readWithQt(const QByteArray &bytes, const char *format, QSize sto
     QImageReader reader(&buffer, format);
     reader.setAllocationLimit(kThumbnailAllocationLimitMB);
     reader.setAutoTransform(false);  // orientation is applied by the caller, once
-    reader.setScaledSize(storedSize);  // JPEG: libjpeg DCT scaling, then a smooth remainder
+    reader.setScaledSize(storedSize);
     QImage image;
     if (!reader.read(&image) || image.isNull()) {
         return Error(QStringLiteral("image.corrupt"),
@@ -65,12 +65,10 @@ Result<QImage> makeThumbnail(const QByteArray &fileBytes, QSize bound)
 
     Result<QImage> decoded = QImage();
     switch (header->format) {
-    case Format::Jpeg:
-        decoded = readWithQt(fileBytes, "jpeg", storedSize);
-        break;
     case Format::Gif:
         decoded = readWithQt(fileBytes, "gif", storedSize);
         break;
+    case Format::Jpeg:  // libjpeg DCT scaling (shrink-on-load), strict about truncation
     case Format::Png:
     case Format::Webp:
         decoded = decodeToImage(fileBytes, *header, storedSize, ResampleKernel::Bicubic);

@@ -1,9 +1,11 @@
 #pragma once
 // Previews for the UI: a 24 MP JPEG becomes a small QImage quickly because libjpeg
-// decodes it at reduced size (DCT scaling via QImageReader::setScaledSize) instead of
-// decoding 24 MP and throwing most of it away; PNG and WebP go through the pipeline's
-// bounded, row-streaming decoder. EXIF orientation is applied, the result fits `bound`
-// and is never enlarged.
+// decodes it at reduced size (DCT scaling, the same thing QImageReader::setScaledSize
+// asks the JPEG plugin for) instead of decoding 24 MP and throwing most of it away.
+// JPEG, PNG and WebP go through the pipeline's bounded, row-streaming decoder, which
+// also refuses truncated files that Qt's JPEG plugin would pad with grey; GIF goes
+// through QImageReader with its allocation limit set deliberately. EXIF orientation is
+// applied, the result fits `bound` and is never enlarged.
 
 #include "common/result.h"
 
