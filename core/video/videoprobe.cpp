@@ -6,6 +6,7 @@ extern "C" {
 #include <libavformat/avformat.h>
 #include <libavcodec/avcodec.h>
 #include <libavutil/dict.h>
+#include <libavutil/log.h>
 }
 
 namespace deso::video {
@@ -39,6 +40,13 @@ QString mimeFor(const AVFormatContext *ctx, const AVCodecParameters *video)
 
 Result<VideoInfo> VideoProbe::probe(const QString &path)
 {
+    // Failures come back as values; libav's own console chatter would only
+    // repeat them (and print user file names) on stderr.
+    static const bool quiet = [] {
+        av_log_set_level(AV_LOG_QUIET);
+        return true;
+    }();
+    (void)quiet;
     const QByteArray file = QFile::encodeName(path);
     const Error nonVideo(kErrNonVideo, QStringLiteral("The file is not a video."), 400);
 
