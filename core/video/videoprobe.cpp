@@ -84,8 +84,16 @@ Result<VideoInfo> VideoProbe::probe(const QString &path)
             break;
         }
     }
-    if (!video)
-        return nonVideo;
+    if (!video) {
+        // Audio or subtitles alone: a real file, just not a video. Nothing
+        // readable at all (e.g. an MP4 cut inside its moov box): damaged.
+        for (unsigned i = 0; i < ctx->nb_streams; ++i) {
+            const AVMediaType type = ctx->streams[i]->codecpar->codec_type;
+            if (type == AVMEDIA_TYPE_AUDIO || type == AVMEDIA_TYPE_SUBTITLE)
+                return nonVideo;
+        }
+        return Error(kErrMalformedVideo, QStringLiteral("The video's container holds no readable streams."), 400);
+    }
     const AVCodecParameters *par = video->codecpar;
     if (par->width <= 0 || par->height <= 0)
         return Error(kErrMalformedVideo, QStringLiteral("The video stream has no picture size."), 400);
