@@ -67,22 +67,23 @@ VideoStatus VideoStatus::fromJson(const QString &videoId, const QJsonObject &obj
     const QJsonObject dims = object.value(QStringLiteral("Dimensions")).toObject();
     status.width = dims.value(QStringLiteral("width")).toInt();
     status.height = dims.value(QStringLiteral("height")).toInt();
-    // Extras are optional and named differently by different hosts: accept the flat
-    // PascalCase form and the video service's nested {"status": {"state", "errorReasonCode"}}.
-    QJsonObject nested = object.value(QStringLiteral("Status")).toObject();
+    // Extras are optional and named differently by different hosts: accept PascalCase, the
+    // video service's own lowercase names (this project's host sends those flat), and its
+    // nested {"status": {"state", "errorReasonCode", "errorReasonText"}}.
+    QJsonObject nested = object.value(QStringLiteral("status")).toObject();
     if (nested.isEmpty())
-        nested = object.value(QStringLiteral("status")).toObject();
-    status.state = jsonString(object, {"State", "VideoState"}).toLower();
-    if (status.state.isEmpty()) {
-        const QJsonValue flat = object.value(QStringLiteral("Status"));
-        status.state = flat.isString() ? flat.toString().toLower() : jsonString(nested, {"state"}).toLower();
-    }
-    status.errorCode = jsonString(object, {"ErrorCode", "ErrorReasonCode"});
+        nested = object.value(QStringLiteral("Status")).toObject();
+    status.state = jsonString(object, {"State", "state", "VideoState"});
+    if (status.state.isEmpty())
+        status.state = jsonString(nested, {"state"});
+    status.state = status.state.toLower();
+    status.errorCode = jsonString(object, {"ErrorCode", "errorReasonCode", "ErrorReasonCode"});
     if (status.errorCode.isEmpty())
         status.errorCode = jsonString(nested, {"errorReasonCode"});
-    status.errorMessage = jsonString(object, {"ErrorMessage", "ErrorReasonText", "Error"});
+    status.errorMessage = jsonString(object, {"ErrorMessage", "errorReasonText", "ErrorReasonText"});
     if (status.errorMessage.isEmpty())
         status.errorMessage = jsonString(nested, {"errorReasonText"});
+    status.playbackUrl = jsonString(object, {"PlaybackURL"});
     return status;
 }
 

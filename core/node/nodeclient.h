@@ -37,6 +37,7 @@ struct VideoStatus {
     QString state;            // pendingupload, downloading, queued, inprogress, ready, error
     QString errorCode;        // e.g. ERR_NON_VIDEO
     QString errorMessage;
+    QString playbackUrl;      // where a host serves the ready video, when it says
     QJsonObject raw;          // the whole answer
 
     bool isError() const { return state == QLatin1String("error") || !errorCode.isEmpty(); }

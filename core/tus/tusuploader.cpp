@@ -432,9 +432,9 @@ void TusUploader::captureMediaId(const QNetworkReply *reply)
 void TusUploader::retryLater(const Error &cause)
 {
     ++m_failedAttempts;
-    if (m_failedAttempts > m_options.maxAttempts) {
+    if (m_failedAttempts > m_options.maxRetries) {
         Error error = cause;
-        error.message = QStringLiteral("%1 (gave up after %2 attempts)").arg(cause.message).arg(m_failedAttempts);
+        error.message = QStringLiteral("%1 Gave up after %2 attempts.").arg(cause.message).arg(m_failedAttempts);
         fail(error);
         return;
     }

@@ -46,8 +46,8 @@ struct TusOptions {
     bool creationWithUpload = false;
     // Delays before successive retries; the last one repeats. tus-js-client's defaults.
     QList<int> retryDelaysMs = {0, 1000, 3000, 5000};
-    // Consecutive failed attempts without any progress before the upload fails.
-    int maxAttempts = 8;
+    // Retries in a row without any progress; the next failure ends the upload.
+    int maxRetries = 8;
     // Abort a request when no byte moves for this long (then retry).
     int stallTimeoutMs = 60000;
     // Look for an earlier upload of the same file in the store and continue it.

@@ -62,7 +62,7 @@ class TestTusClient : public QObject {
         TusOptions o;
         o.chunkSize = chunk;
         o.retryDelaysMs = {0, 20, 50};
-        o.maxAttempts = 6;
+        o.maxRetries = 6;
         o.storeFile = m_dir.filePath(QStringLiteral("store-%1.json").arg(QString::fromLatin1(QTest::currentTestFunction())));
         return o;
     }
@@ -183,7 +183,7 @@ private slots:
         proxy.refuseNext(1000);
         const QString path = file(MiB, 3);
         TusOptions o = options();
-        o.maxAttempts = 3;
+        o.maxRetries = 3;
         o.retryDelaysMs = {0};
         TusUploader up(endpoint(proxy.url()), path, o);
         QSignalSpy failed(&up, &TusUploader::failed);
