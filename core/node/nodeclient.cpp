@@ -124,8 +124,13 @@ void NodeClient::finishJson(QNetworkReply *reply, QObject *context, const QStrin
         }
         done(parse(doc.object()));
     });
-    // If the context dies first the reply must still go.
-    connect(context, &QObject::destroyed, reply, &QNetworkReply::abort);
+    // If the context dies first, the request goes and the callback is never run
+    // (destroyed() comes before the context's connections are cut, so cut them first).
+    connect(context, &QObject::destroyed, reply, [reply] {
+        reply->disconnect();
+        reply->abort();
+        reply->deleteLater();
+    });
 }
 
 void NodeClient::uploadImage(const QString &filePath, const QString &publicKey, const QString &jwt, QObject *context,
