@@ -123,6 +123,34 @@ private slots:
         QVERIFY(server.requests.isEmpty());
     }
 
+    void storeKeepsOneEntryPerFileAndEndpoint()
+    {
+        const QString storeFile = m_dir.filePath(QStringLiteral("store-unit.json"));
+        const QString path = file(1000, 5);
+        const QString fp = TusUploadStore::fingerprint(path);
+        QVERIFY(fp.contains(QString::number(1000)));
+        QVERIFY(TusUploadStore::fingerprint(m_dir.filePath(QStringLiteral("missing"))).isEmpty());
+        TusUploadStore store(storeFile);
+        const QUrl a(QStringLiteral("http://a.example/api/v0/upload-video"));
+        const QUrl b(QStringLiteral("http://b.example/api/v0/upload-video"));
+        QVERIFY(store.remember(fp, a, {QUrl(QStringLiteral("http://a.example/tus/1")), QStringLiteral("m1"), 1000, QDateTime::currentDateTimeUtc()}).ok());
+        QVERIFY(store.remember(fp, b, {QUrl(QStringLiteral("http://b.example/tus/2")), QString(), 1000, QDateTime::currentDateTimeUtc()}).ok());
+        QCOMPARE(TusUploadStore(storeFile).find(fp, a)->mediaId, QStringLiteral("m1"));
+        QCOMPARE(TusUploadStore(storeFile).find(fp, b)->uploadUrl, QUrl(QStringLiteral("http://b.example/tus/2")));
+        QVERIFY(store.forget(fp, a).ok());
+        QVERIFY(!store.find(fp, a));
+        QVERIFY(store.find(fp, b));
+        // A damaged store costs resumability only.
+        QFile damaged(storeFile);
+        QVERIFY(damaged.open(QIODevice::WriteOnly));
+        damaged.write("{not json");
+        damaged.close();
+        QVERIFY(!store.find(fp, b));
+        QVERIFY(store.remember(fp, a, {QUrl(QStringLiteral("http://a.example/tus/3")), QString(), 1000, QDateTime::currentDateTimeUtc()}).ok());
+        QVERIFY(store.find(fp, a));
+        QVERIFY(TusUploadStore::defaultStoreFile().endsWith(QStringLiteral("/tus-uploads.json")));
+    }
+
     void uploadsInManyChunksByteIdentical()
     {
         MiniTusServer server;
