@@ -1,4 +1,5 @@
 // deso-media: parses the command line and starts the right mode.
+#include "clientcommands.h"
 #include "common/version.h"
 #include "guimode.h"
 #include "testkeys.h"
@@ -17,6 +18,8 @@ namespace {
 // because QApplication aborts without a display while QCoreApplication does not.
 bool needsGui(int argc, char **argv)
 {
+    if (isClientCommand(argc, argv))
+        return false;
     for (int i = 1; i < argc; ++i) {
         const QByteArray arg(argv[i]);
         if (arg == "--version" || arg == "-v" || arg == "--help" || arg == "-h" || arg == "--help-all"
@@ -39,10 +42,15 @@ int main(int argc, char **argv)
     QCoreApplication::setApplicationVersion(QStringLiteral(DESO_MEDIA_VERSION));
     QCoreApplication::setOrganizationName(QStringLiteral("DeSo Media Companion"));
 
+    if (isClientCommand(argc, argv))
+        return runClientCommand(QCoreApplication::arguments());
+
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
         "DeSo Media Companion: prepare, upload and check media for DeSo nodes "
-        "(upload-image, upload-video with tus, get-video-status, get-full-tiktok-url)."));
+        "(upload-image, upload-video with tus, get-video-status, get-full-tiktok-url).\n"
+        "Node client subcommands (no window): upload-image, upload-video, video-status, "
+        "video-dimensions, tiktok; see deso-media <subcommand> --help."));
     parser.addHelpOption();
     parser.addVersionOption();
     const QCommandLineOption serveOption(QStringLiteral("serve"),
