@@ -31,7 +31,8 @@ case "$cmd" in
     QT_QPA_PLATFORM=offscreen "$build/app/deso-media" --screenshot "$shot" "$@"
     ;;
   test)
-    deps
+    # --fuzz: clang-14 and libFuzzer for the fuzz_smoke test (tests/fuzz/run-fuzzers.sh).
+    deps --fuzz
     configure_and_build
     cd "$build"
     QT_QPA_PLATFORM=offscreen ctest --output-on-failure --timeout 900 "$@"
