@@ -2,9 +2,9 @@
 // to the same size and quality. Not a test: it prints numbers and ratios.
 //
 // Every measured run is a separate child process (this executable re-executed with
-// --run-pipeline, or vips), started with posix_spawn and reaped with wait4(), so wall
-// time covers the same work for both (start, read, decode, scale, encode, write) and
-// peak RSS is each run's own ru_maxrss. SSIM of both outputs is computed by ffmpeg
+// --run-pipeline, or vips), started with posix_spawn and reaped with wait4() by a small
+// helper process (--measure), so wall time covers the same work for both (start, read,
+// decode, scale, encode, write) and peak RSS is each run's own ru_maxrss. SSIM of both outputs is computed by ffmpeg
 // against one high-quality reference (ffmpeg lanczos downscale of the input).
 //
 //   image_bench [--runs N] [--quality Q] [--method M] [--dir DIR] [--only NAME]
@@ -29,6 +29,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <vector>
 
 #include <fcntl.h>
@@ -54,25 +55,20 @@ struct Measured {
 };
 
 // Runs argv with stdout/stderr to /dev/null; wall clock from spawn to reap.
-Measured spawnMeasured(const QStringList &args)
+// Called only in the small "--measure" helper process: Linux carries the parent's RSS
+// high-water mark into a spawned child's ru_maxrss (vfork shares the mm until exec),
+// so measuring from the big bench process would report its RSS, not the child's.
+Measured spawnAndWait(char **argv)
 {
-    std::vector<QByteArray> storage;
-    for (const QString &a : args)
-        storage.push_back(a.toLocal8Bit());
-    std::vector<char *> argv;
-    for (auto &s : storage)
-        argv.push_back(s.data());
-    argv.push_back(nullptr);
-
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
     Measured m;
-    QElapsedTimer timer;
-    timer.start();
+    timespec t0 {}, t1 {};
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     pid_t pid = 0;
-    const int rc = posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+    const int rc = posix_spawnp(&pid, argv[0], &fa, nullptr, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0)
         return m;
@@ -80,9 +76,27 @@ Measured spawnMeasured(const QStringList &args)
     rusage ru {};
     if (wait4(pid, &status, 0, &ru) != pid)
         return m;
-    m.wallMs = double(timer.nsecsElapsed()) / 1e6;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    m.wallMs = double(t1.tv_sec - t0.tv_sec) * 1e3 + double(t1.tv_nsec - t0.tv_nsec) / 1e6;
     m.maxRssKb = ru.ru_maxrss;
     m.ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    return m;
+}
+
+// One measured run, through a fresh helper process (this executable with --measure).
+Measured spawnMeasured(const QString &self, const QStringList &args)
+{
+    QProcess p;
+    p.start(self, QStringList {QStringLiteral("--measure")} + args);
+    Measured m;
+    if (!p.waitForFinished(10 * 60 * 1000) || p.exitCode() != 0)
+        return m;
+    const QStringList parts = QString::fromLatin1(p.readAllStandardOutput()).split(QLatin1Char(' '));
+    if (parts.size() != 3)
+        return m;
+    m.ok = parts[0] == QLatin1String("ok");
+    m.wallMs = parts[1].toDouble();
+    m.maxRssKb = parts[2].toLong();
     return m;
 }
 
@@ -309,6 +323,12 @@ struct Case {
 
 int main(int argc, char **argv)
 {
+    if (argc > 2 && std::strcmp(argv[1], "--measure") == 0) {
+        // Before any Qt initialisation, so this process stays a few MB.
+        const Measured m = spawnAndWait(argv + 2);
+        std::printf("%s %.1f %ld", m.ok ? "ok" : "failed", m.wallMs, m.maxRssKb);
+        return 0;
+    }
     QCoreApplication app(argc, argv);
     const QStringList args = app.arguments();
     if (args.size() > 1 && args[1] == QLatin1String("--run-pipeline"))
@@ -375,6 +395,9 @@ int main(int argc, char **argv)
     out << QStringLiteral("image_bench: %1 runs each, WebP quality %2; ours: libwebp method %3%4; vips: "
                           "`vips thumbnail` (webpsave defaults, effort 4)\n")
                .arg(runs).arg(quality).arg(method).arg(threaded ? ", thread_level 1" : ", single thread");
+    const Measured floor = spawnMeasured(self, {QStringLiteral("true")});
+    out << QStringLiteral("(peak RSS includes the measuring helper's floor: `true` reports %1 MB)\n")
+               .arg(floor.maxRssKb / 1024.0, 0, 'f', 1);
     out << QStringLiteral("%1 %2 %3 %4 %5 %6\n")
                .arg(QStringLiteral("input"), -24).arg(QStringLiteral("tool"), -5).arg(QStringLiteral("wall ms"), 9)
                .arg(QStringLiteral("peak MB"), 8).arg(QStringLiteral("bytes"), 10).arg(QStringLiteral("SSIM"), 8);
@@ -413,8 +436,8 @@ int main(int argc, char **argv)
         std::vector<double> oursWall, vipsWall;
         long oursRss = 0, vipsRss = 0;
         for (int r = 0; r < runs; ++r) {  // interleaved, so load changes hit both alike
-            const Measured a = spawnMeasured(oursCmd);
-            const Measured b = spawnMeasured(vipsCmd);
+            const Measured a = spawnMeasured(self, oursCmd);
+            const Measured b = spawnMeasured(self, vipsCmd);
             if (!a.ok || !b.ok) {
                 out << c.name << ": a run failed (ours " << a.ok << ", vips " << b.ok << ")\n";
                 ++failures;
