@@ -12,6 +12,7 @@
 #include "image/imageformat.h"
 #include "image/imagepipeline.h"
 #include "image/scaleddecoder.h"
+#include "image/thumbnailer.h"
 #include "image/webpencoder.h"
 
 #include <QCoreApplication>
@@ -276,6 +277,12 @@ int breakdown(const QString &path, int quality, int method)
                            .arg(k == ResampleKernel::Lanczos3 ? "lanczos3" : "bicubic").arg(threadCpuMs() - t0, 0, 'f', 0);
             }
         }
+        t0 = threadCpuMs();
+        QElapsedTimer wall;
+        wall.start();
+        auto thumb = makeThumbnail(bytes, QSize(320, 320));
+        out << QStringLiteral("thumbnail 320x320: %1 ms cpu, %2 ms wall\n").arg(threadCpuMs() - t0, 0, 'f', 0)
+                   .arg(wall.nsecsElapsed() / 1e6, 0, 'f', 0);
         auto img = decodeToImage(bytes, *header, target);
         for (int m : {0, 1, 2, 3, 4}) {
             t0 = threadCpuMs();
