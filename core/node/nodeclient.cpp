@@ -2,6 +2,7 @@
 
 #include "image/acceptablefile.h"
 #include "node/httperror.h"
+#include "tiktok/tiktoklinks.h"
 
 #include <QBuffer>
 #include <QFutureWatcher>
@@ -13,7 +14,6 @@
 #include <QMimeDatabase>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
-#include <QRegularExpression>
 
 namespace deso::node {
 
@@ -40,22 +40,6 @@ QString jsonString(const QJsonObject &object, std::initializer_list<const char *
             return value.toString();
     }
     return {};
-}
-
-// Until core/tiktok lands: a bare id, or the id after vm.tiktok.com/ in a pasted link.
-Result<QString> tiktokShortId(const QString &input)
-{
-    const QString trimmed = input.trimmed();
-    static const QRegularExpression bare(QStringLiteral("^[A-Za-z0-9]{6,12}$"));
-    if (bare.match(trimmed).hasMatch())
-        return trimmed;
-    static const QRegularExpression link(QStringLiteral("vm\\.tiktok\\.com/([A-Za-z0-9]{6,12})(?:[/?#]|$)"));
-    const QRegularExpressionMatch m = link.match(trimmed);
-    if (m.hasMatch())
-        return m.captured(1);
-    return Error(QStringLiteral("tiktok.bad_link"),
-                 QStringLiteral("\"%1\" is neither a TikTok short id (6 to 12 letters and digits) nor a "
-                                "https://vm.tiktok.com/<id>/ link.").arg(trimmed));
 }
 
 } // namespace
@@ -248,9 +232,11 @@ void NodeClient::getVideoDimensions(const QString &videoId, QObject *context,
 
 void NodeClient::getFullTikTokUrl(const QString &shortIdOrLink, QObject *context, std::function<void(Result<QString>)> done)
 {
-    const Result<QString> id = tiktokShortId(shortIdOrLink);
+    const std::optional<QString> id = tiktok::shortIdFromText(shortIdOrLink);
     if (!id) {
-        const Error error = id.error();
+        const Error error(QStringLiteral("tiktok.bad_link"),
+                          QStringLiteral("\"%1\" is neither a TikTok short id (6 to 12 letters and digits) nor a "
+                                         "https://vm.tiktok.com/<id>/ link.").arg(shortIdOrLink.trimmed()));
         QMetaObject::invokeMethod(context, [done, error] { done(error); }, Qt::QueuedConnection);
         return;
     }
