@@ -28,6 +28,11 @@ bool needsGui(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    // Qt 6.4 defaults to GStreamer, which cannot decode H.264 with Debian's base plugins;
+    // the FFmpeg backend can. The backend is chosen when Qt Multimedia loads, so this
+    // must happen before the application object exists; a user's own choice wins.
+    if (qEnvironmentVariableIsEmpty("QT_MEDIA_BACKEND"))
+        qputenv("QT_MEDIA_BACKEND", "ffmpeg");
     std::unique_ptr<QCoreApplication> app;
     if (needsGui(argc, argv))
         app = std::make_unique<QApplication>(argc, argv);
