@@ -239,12 +239,20 @@ void MediaQueueModel::setDimensions(const QString &id, const QSize &dimensions)
     changed(row);
 }
 
-void MediaQueueModel::setProgress(const QString &id, qint64 sent, qint64 total)
+void MediaQueueModel::setProgress(const QString &id, qint64 sent, qint64 total, double speed)
 {
     const int row = rowOf(id);
     if (row < 0)
         return;
     Item &it = m_items[row];
+    if (speed >= 0) {
+        it.bytesPerSecond = speed;
+        it.bytesSent = sent;
+        if (total > 0)
+            it.bytesTotal = total;
+        changed(row);
+        return;
+    }
     // Speed: bytes over time between samples at least 250 ms apart, smoothed so the
     // number shown does not flicker with every chunk.
     RateSample &sample = m_rate[id];

@@ -83,7 +83,8 @@ public:
     void setState(const QString &id, State state, const QString &reason = {});
     void setThumbnail(const QString &id, const QImage &thumbnail, const QSize &dimensions);
     void setDimensions(const QString &id, const QSize &dimensions);
-    void setProgress(const QString &id, qint64 sent, qint64 total);
+    // speed: bytes per second measured by the uploader; < 0 = estimate it here.
+    void setProgress(const QString &id, qint64 sent, qint64 total, double speed = -1);
     void resetProgress(const QString &id);
     void setResultUrl(const QString &id, const QString &url);
     void setVideoUpload(const QString &id, const QString &uploadUrl, const QString &videoId);
