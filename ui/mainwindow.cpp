@@ -2,7 +2,15 @@
 
 #include "common/version.h"
 #include "dropzone.h"
+#include "hostpanel.h"
+#include "image/imagepipeline.h"
+#include "image/thumbnailer.h"
+#include "image/acceptablefile.h"
 #include "imagepreview.h"
+#include "nodesettingspanel.h"
+#include "nodetesterpanel.h"
+#include "queueuploader.h"
+#include "tiktokpanel.h"
 #include "mediaqueuemodel.h"
 #include "noticebar.h"
 #include "queueitemdelegate.h"
@@ -51,6 +59,11 @@ MainWindow::MainWindow(QWidget *parent)
     : QMainWindow(parent),
       m_queue(new MediaQueueModel(this)),
       m_thumbnails(new ThumbnailLoader(this)),
+      m_uploader(new QueueUploader(m_queue, this)),
+      m_settings(new NodeSettingsPanel),
+      m_hostPanel(new HostPanel),
+      m_tiktok(new TikTokPanel),
+      m_tester(new NodeTesterPanel),
       m_notice(new NoticeBar),
       m_tabs(new QTabWidget),
       m_dropZone(new DropZone),
@@ -63,7 +76,13 @@ MainWindow::MainWindow(QWidget *parent)
     setObjectName(QStringLiteral("mainWindow"));
     m_tabs->setObjectName(QStringLiteral("mainTabs"));
     m_tabs->setDocumentMode(true);
-    m_tabs->addTab(buildUploadTab(), tr("&Upload"));
+    m_tabs->addTab(buildUploadTab(), tr("Upload"));
+    m_tabs->addTab(m_tiktok, tr("TikTok"));
+    m_tabs->addTab(m_tester, tr("Node tester"));
+    m_tabs->addTab(m_hostPanel, tr("Local host"));
+    m_tabs->addTab(m_settings, tr("Node && identity"));
+    for (int i = 0; i < m_tabs->count(); ++i)
+        m_tabs->setTabToolTip(i, tr("Alt+%1").arg(i + 1));
 
     auto *central = new QWidget;
     auto *layout = new QVBoxLayout(central);
@@ -120,6 +139,36 @@ MainWindow::MainWindow(QWidget *parent)
         if (!m_previewedId.isEmpty())
             m_queue->setDimensions(m_previewedId, resolution);
     });
+
+    // One node URL for every client part: the settings panel decides, the host panel
+    // feeds it the local host's address, and "use this host" is the same switch in both.
+    auto credentials = [this] { return m_settings->credentials(); };
+    m_uploader->setCredentialsProvider(credentials);
+    m_tester->setCredentialsProvider(credentials);
+    m_uploader->setWorkDir(QDir(appDataDir()).filePath(QStringLiteral("prepared")));
+    connect(m_settings, &NodeSettingsPanel::nodeUrlChanged, this, &MainWindow::applyNodeUrl);
+    connect(m_hostPanel, &HostPanel::runningChanged, this, [this](bool, const QUrl &url) {
+        m_settings->setLocalHostUrl(url);
+    });
+    connect(m_hostPanel, &HostPanel::useForClientChanged, m_settings, &NodeSettingsPanel::setUseLocalHost);
+    connect(m_settings, &NodeSettingsPanel::useLocalHostChanged, m_hostPanel, &HostPanel::setUseForClient);
+    m_hostPanel->setUseForClient(m_settings->usesLocalHost());
+    connect(m_settings, &NodeSettingsPanel::message, this, [this](const QString &text, bool isError) {
+        m_notice->show(isError ? NoticeBar::Level::Error : NoticeBar::Level::Warning, text);
+    });
+    connect(m_hostPanel, &HostPanel::message, this, [this](const QString &text, bool isError) {
+        m_notice->show(isError ? NoticeBar::Level::Error : NoticeBar::Level::Info, text);
+    });
+    connect(m_settings, &NodeSettingsPanel::identityChanged, this, &MainWindow::updateActions);
+    connect(m_uploader, &QueueUploader::uploadFailed, this, [this](const QString &id, const QString &message) {
+        const auto *it = m_queue->find(id);
+        showError(tr("%1 failed: %2").arg(it ? it->name : tr("An upload"), message));
+    });
+    connect(m_uploader, &QueueUploader::uploadFinished, this, [this](const QString &id, const QString &url) {
+        const auto *it = m_queue->find(id);
+        statusBar()->showMessage(tr("%1 is up: %2").arg(it ? it->name : QString(), url), 8000);
+    });
+    applyNodeUrl();
 
     // The queue is saved shortly after it changes, so a crash loses at most a second.
     m_sessionSave->setSingleShot(true);
@@ -234,6 +283,20 @@ void MainWindow::buildActions()
     removeAction(remove);
     QAction *clear = make(QStringLiteral("clearFinished"), tr("Clear finished"), QKeySequence(Qt::CTRL | Qt::Key_L),
                           [this] { m_queue->clearFinished(); });
+    QAction *start = make(QStringLiteral("start"), tr("Start"), QKeySequence(Qt::CTRL | Qt::Key_Return),
+                          [this] { forSelected(&QueueUploader::start); });
+    QAction *startAll = make(QStringLiteral("startAll"), tr("Start all"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Return),
+                             [this] { m_uploader->startAll(); });
+    QAction *pause = make(QStringLiteral("pause"), tr("Pause"), QKeySequence(Qt::CTRL | Qt::Key_P),
+                          [this] { forSelected(&QueueUploader::pause); });
+    QAction *resume = make(QStringLiteral("resume"), tr("Resume"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_P),
+                           [this] { forSelected(&QueueUploader::resume); });
+    QAction *cancel = make(QStringLiteral("cancel"), tr("Cancel"), QKeySequence(Qt::CTRL | Qt::Key_Period),
+                           [this] { forSelected(&QueueUploader::cancel); });
+    QAction *retry = make(QStringLiteral("retry"), tr("Retry"), QKeySequence(Qt::CTRL | Qt::Key_R),
+                          [this] { forSelected(&QueueUploader::retry); });
+    for (QAction *a : {start, pause, resume, cancel, retry})
+        m_queueView->addAction(a);
 
     for (int i = 0; i < 9; ++i) {
         auto *tab = new QAction(this);
@@ -250,10 +313,16 @@ void MainWindow::buildActions()
     addAction(quit);
 
     Q_UNUSED(add);  // the drop zone's own button triggers it
-    toolbar->addAction(paste);
+    toolbar->addAction(startAll);
+    toolbar->addAction(start);
+    toolbar->addAction(pause);
+    toolbar->addAction(resume);
+    toolbar->addAction(cancel);
+    toolbar->addAction(retry);
     toolbar->addSeparator();
     toolbar->addAction(remove);
     toolbar->addAction(clear);
+    toolbar->addAction(paste);
 }
 
 QAction *MainWindow::action(const QString &name) const
@@ -370,6 +439,7 @@ void MainWindow::showCurrent()
             m_imagePreview->clear();
             m_imagePreview->setOriginal({}, {it->dimensions, it->size, {}});
             m_thumbnails->request(id, it->path, kPreviewSide, ThumbForPreview);
+            showProcessed(id);
         }
         m_previewStack->setCurrentWidget(m_imagePreview);
     } else if (it->kind == MediaQueueModel::Kind::Video) {
@@ -401,14 +471,152 @@ void MainWindow::updateSummary()
     m_summary->setText(m_queue->totalsText());
 }
 
+QStringList MainWindow::selectedIds() const
+{
+    QStringList ids;
+    for (const QModelIndex &i : m_queueView->selectionModel()->selectedRows())
+        ids << i.data(MediaQueueModel::IdRole).toString();
+    if (ids.isEmpty() && m_queueView->currentIndex().isValid())
+        ids << currentId();
+    return ids;
+}
+
+void MainWindow::forSelected(void (QueueUploader::*op)(const QString &))
+{
+    for (const QString &id : selectedIds())
+        (m_uploader->*op)(id);
+    updateActions();
+}
+
+void MainWindow::applyNodeUrl()
+{
+    const QUrl url = m_settings->nodeUrl();
+    m_uploader->setNodeUrl(url);
+    m_tiktok->setNodeUrl(url);
+    m_tester->setNodeUrl(url);
+    m_resultUrl->setToolTip(url.toString());
+}
+
+bool MainWindow::startLocalHost()
+{
+    deso::Status st = m_hostPanel->startHost();
+    if (!st && m_hostPanel->isRunning() == false) {
+        // The remembered port may be taken by another program: any free port still
+        // gives a working flow, and the notice says what happened.
+        const QString first = st.error().message;
+        m_hostPanel->setPort(0);
+        st = m_hostPanel->startHost();
+        if (st)
+            showInfo(tr("The local host could not use its usual port (%1), so it runs on %2.")
+                         .arg(first, m_hostPanel->baseUrl().toString()));
+    }
+    if (!st) {
+        showError(tr("The local host did not start: %1").arg(st.error().message));
+        return false;
+    }
+    return true;
+}
+
 void MainWindow::updateActions()
 {
+    const QStringList ids = selectedIds();
+    auto any = [&](bool (QueueUploader::*can)(const QString &) const) {
+        return std::any_of(ids.cbegin(), ids.cend(), [&](const QString &id) { return (m_uploader->*can)(id); });
+    };
+    if (auto *a = action(QStringLiteral("start")))
+        a->setEnabled(any(&QueueUploader::canStart));
+    if (auto *a = action(QStringLiteral("pause")))
+        a->setEnabled(any(&QueueUploader::canPause));
+    if (auto *a = action(QStringLiteral("resume")))
+        a->setEnabled(any(&QueueUploader::canResume));
+    if (auto *a = action(QStringLiteral("cancel")))
+        a->setEnabled(any(&QueueUploader::canCancel));
+    if (auto *a = action(QStringLiteral("retry")))
+        a->setEnabled(any(&QueueUploader::canRetry));
+    if (auto *a = action(QStringLiteral("startAll"))) {
+        bool startable = false;
+        for (int row = 0; row < m_queue->rowCount() && !startable; ++row)
+            startable = m_uploader->canStart(m_queue->item(row).id) || m_uploader->canResume(m_queue->item(row).id);
+        a->setEnabled(startable);
+    }
     if (auto *clear = action(QStringLiteral("clearFinished"))) {
         const auto t = m_queue->totals();
         clear->setEnabled(t.done + t.refused > 0);
     }
     if (auto *remove = action(QStringLiteral("remove")))
         remove->setEnabled(m_queueView->currentIndex().isValid());
+}
+
+// What the node will store for an image: core/image's pipeline, run off the UI thread
+// on the file's bytes (made acceptable first when they exceed the node's upload limit).
+struct MainWindow::ProcessedPreview {
+    bool ready = false;
+    QImage preview;
+    ImagePreview::Facts facts;
+    QString note;
+    QString error;
+};
+
+void MainWindow::showProcessed(const QString &id)
+{
+    const auto *it = m_queue->find(id);
+    if (!it)
+        return;
+    if (auto cached = m_processed.value(id); cached && cached->ready) {
+        if (cached->error.isEmpty())
+            m_imagePreview->setProcessed(cached->preview, cached->facts, cached->note);
+        else
+            m_imagePreview->setProcessedError(cached->error);
+        return;
+    }
+    if (m_processed.contains(id)) {
+        m_imagePreview->setProcessing(tr("Processing as the node would…"));
+        return;  // already running; the result shows when it lands
+    }
+    auto state = std::make_shared<ProcessedPreview>();
+    m_processed.insert(id, state);
+    m_imagePreview->setProcessing(tr("Processing as the node would…"));
+    const QString path = it->path;
+    QtConcurrent::run([path]() {
+        ProcessedPreview out;
+        QFile f(path);
+        if (!f.open(QIODevice::ReadOnly) || f.size() > 64 * 1024 * 1024) {
+            out.error = f.isOpen() ? tr("The file is too large to process here.") : tr("Cannot read the file.");
+            return out;
+        }
+        QByteArray bytes = f.readAll();
+        QString prepared;
+        if (bytes.size() > deso::image::kMaxUploadBytes) {
+            // The uploader sends a smaller copy of such files; preview exactly that.
+            auto acceptable = deso::image::makeAcceptable(bytes, QFileInfo(path).fileName());
+            if (!acceptable) {
+                out.error = tr("Too large for the node, and it cannot be made smaller: %1").arg(acceptable.error().message);
+                return out;
+            }
+            prepared = acceptable->description;
+            bytes = acceptable->bytes;
+        }
+        auto processed = deso::image::ImagePipeline::process(bytes);
+        if (!processed) {
+            out.error = tr("The node would refuse it: %1").arg(processed.error().message);
+            return out;
+        }
+        auto thumb = deso::image::makeThumbnail(processed->bytes, QSize(kPreviewSide, kPreviewSide));
+        if (thumb)
+            out.preview = thumb.value();
+        out.facts = {processed->outputSize, qint64(processed->bytes.size()),
+                     processed->passedThrough ? QStringLiteral("GIF") : QStringLiteral("WebP")};
+        out.note = processed->passedThrough ? tr("Stored unchanged as %1").arg(processed->name)
+                                            : tr("Stored as %1").arg(processed->name);
+        if (!prepared.isEmpty())
+            out.note = tr("Sent as a smaller copy: %1").arg(prepared) + QLatin1Char('\n') + out.note;
+        return out;
+    }).then(this, [this, id, state](const ProcessedPreview &out) {
+        *state = out;
+        state->ready = true;
+        if (id == m_previewedId)
+            showProcessed(id);
+    });
 }
 
 bool MainWindow::saveSession()

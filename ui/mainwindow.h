@@ -2,10 +2,18 @@
 // The companion window: a drop zone and upload queue with previews, plus panels for
 // TikTok links, node testing, the local endpoint host and node/identity settings.
 
+#include <QHash>
 #include <QMainWindow>
 
+#include <memory>
+
 class DropZone;
+class HostPanel;
 class ImagePreview;
+class NodeSettingsPanel;
+class NodeTesterPanel;
+class QueueUploader;
+class TikTokPanel;
 class MediaQueueModel;
 class NoticeBar;
 class QAction;
@@ -34,6 +42,15 @@ public:
     UrlField *resultField() const { return m_resultUrl; }
     QLabel *totalLine() const { return m_summary; }
     QAction *action(const QString &name) const;
+    QueueUploader *uploader() const { return m_uploader; }
+    NodeSettingsPanel *nodeSettings() const { return m_settings; }
+    HostPanel *hostPanel() const { return m_hostPanel; }
+    TikTokPanel *tiktokPanel() const { return m_tiktok; }
+    NodeTesterPanel *testerPanel() const { return m_tester; }
+
+    // Starts the app's own endpoint host on 127.0.0.1 (the configured port, or any free
+    // one when that is taken) and, when "use this host" is on, points the client at it.
+    bool startLocalHost();
 
     // Where the queue is kept between runs (JSON); default: the app data folder.
     void setSessionFile(const QString &path) { m_sessionFile = path; }
@@ -63,9 +80,18 @@ private:
     void showCurrent();
     void requestThumbnails(int first, int last);
     QString currentId() const;
+    QStringList selectedIds() const;
+    void forSelected(void (QueueUploader::*op)(const QString &));
+    void applyNodeUrl();
+    void showProcessed(const QString &id);
 
     MediaQueueModel *m_queue;
     ThumbnailLoader *m_thumbnails;
+    QueueUploader *m_uploader;
+    NodeSettingsPanel *m_settings;
+    HostPanel *m_hostPanel;
+    TikTokPanel *m_tiktok;
+    NodeTesterPanel *m_tester;
     NoticeBar *m_notice;
     QTabWidget *m_tabs;
     DropZone *m_dropZone;
@@ -81,4 +107,6 @@ private:
     QString m_sessionFile;
     QList<QAction *> m_actions;
     class QTimer *m_sessionSave;
+    struct ProcessedPreview;
+    QHash<QString, std::shared_ptr<ProcessedPreview>> m_processed;  // by item id
 };
