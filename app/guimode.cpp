@@ -3,11 +3,17 @@
 #include "mainwindow.h"
 
 #include <QApplication>
+#include <QIcon>
 #include <QTextStream>
 #include <QTimer>
 
 int runGui(const GuiOptions &options)
 {
+    // The desktop file name lets Wayland compositors match the window to
+    // deso-media.desktop; the theme icon wins over the bundled copy when installed.
+    QGuiApplication::setDesktopFileName(QStringLiteral("deso-media"));
+    QApplication::setWindowIcon(
+        QIcon::fromTheme(QStringLiteral("deso-media"), QIcon(QStringLiteral(":/icons/deso-media.svg"))));
     MainWindow window;
     window.addFiles(options.files);
     window.show();

@@ -11,6 +11,8 @@ pkgs=(
   qt6-base-dev qt6-base-dev-tools qt6-httpserver-dev qt6-websockets-dev
   qt6-multimedia-dev qt6-qpa-plugins qt6-image-formats-plugins libqt6svg6
   libgl-dev libvulkan-dev
+  # packaging: renders the PNG icons from the SVG at build time
+  librsvg2-bin
   # native libraries used directly by core/
   libsecp256k1-dev qtkeychain-qt6-dev libwebp-dev libjpeg-dev libpng-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
