@@ -21,6 +21,7 @@
 #include <QVBoxLayout>
 
 using namespace deso::identity;
+using deso::Status;
 
 namespace {
 const QString kLocalPreset = QStringLiteral("local");
