@@ -1,6 +1,7 @@
 // deso-media: parses the command line and starts the right mode.
 #include "common/version.h"
 #include "guimode.h"
+#include "testkeys.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -21,7 +22,7 @@ bool needsGui(int argc, char **argv)
             || arg == "--serve")
             return false;
     }
-    return true;
+    return !isTestKeyCommand(argc, argv);
 }
 
 } // namespace
@@ -54,6 +55,7 @@ int main(int argc, char **argv)
         QStringLiteral("Render the main window to a PNG <file> and exit."), QStringLiteral("file"));
     parser.addOption(serveOption);
     parser.addOption(screenshotOption);
+    addTestKeyOptions(parser);
     parser.addPositionalArgument(QStringLiteral("files"),
         QStringLiteral("Media files to add to the queue."), QStringLiteral("[files...]"));
     parser.process(*app);
@@ -63,6 +65,9 @@ int main(int argc, char **argv)
                                "build yet, so nothing was started.\n";
         return 3;
     }
+
+    if (isTestKeyCommand(argc, argv))
+        return runTestKeyCommands(parser);
 
     GuiOptions gui;
     gui.files = parser.positionalArguments();

@@ -18,6 +18,8 @@ pkgs=(
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
   # tests: headless X, raw HTTP peer, packaging checks
   xvfb xauth curl desktop-file-utils appstream dpkg-dev file
+  # tests: a real Secret Service for the OS-keychain test (tests/identity/run-with-keyring.sh)
+  dbus-daemon gnome-keyring
 )
 for arg in "$@"; do
   case "$arg" in

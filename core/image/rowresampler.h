@@ -1,0 +1,74 @@
+#pragma once
+// Streaming, separable resampler: rows go in as a decoder produces them and output
+// rows come out as soon as the filter window below them is complete, so a
+// 16383-pixel-tall image is scaled with a few dozen rows in memory instead of the
+// whole bitmap. Like libvips' thumbnail, a large reduction is done in two steps: an
+// integer box shrink (each input pixel touched once) down to less than 2× the target,
+// then the kernel for the remainder. Internal to core/image.
+
+#include "common/result.h"
+
+#include <QSize>
+
+#include <cstdint>
+#include <vector>
+
+namespace deso::image {
+
+// Receives 8-bit interleaved rows (3 = RGB, 4 = RGBA straight alpha), top to bottom.
+class RowSink {
+public:
+    virtual ~RowSink() = default;
+    virtual Status begin(QSize size, int channels) = 0;
+    virtual void row(int y, const uchar *pixels) = 0;
+    virtual Status finish() { return {}; }
+};
+
+enum class ResampleKernel {
+    Lanczos3,  // what libvips' reduce uses by default: sharpest, 6×scale taps
+    Bicubic,   // Catmull-Rom: 4×scale taps, a little softer
+};
+
+class RowResampler final : public RowSink {
+public:
+    RowResampler(QSize outSize, RowSink &out, ResampleKernel kernel = ResampleKernel::Lanczos3);
+
+    Status begin(QSize inSize, int channels) override;
+    void row(int y, const uchar *pixels) override;
+    Status finish() override;
+
+private:
+    struct Taps {
+        std::vector<int> start;         // first source index per output index
+        std::vector<int> count;         // taps per output index
+        std::vector<int32_t> weights;   // fixed point, `stride` per output index
+        int stride = 0;
+    };
+    static Taps computeTaps(int inLen, int outLen, ResampleKernel kernel);
+    void horizontal(const uchar *in, uchar *out) const;
+    void kernelRow(const uchar *pixels);
+    void emitReadyRows();
+
+    QSize m_out;
+    QSize m_in;        // size entering the kernel stage (after the box shrink)
+    QSize m_source;    // size entering row()
+    int m_boxX = 1, m_boxY = 1;
+    std::vector<uint32_t> m_boxSum;   // one box-shrunk row being summed
+    std::vector<uchar> m_boxRow;
+    int m_boxRowsSummed = 0;
+    int m_sourceRows = 0;
+    RowSink &m_sink;
+    ResampleKernel m_kernel;
+    int m_channels = 3;
+    bool m_passThrough = false;
+    Taps m_h, m_v;
+    int m_ringRows = 0;
+    std::vector<uchar> m_ring;        // horizontally resampled rows, m_ringRows of them
+    std::vector<uchar> m_premul;      // one input row, premultiplied (RGBA only)
+    std::vector<int32_t> m_acc;       // vertical accumulators, one output row
+    std::vector<uchar> m_outRow;
+    int m_rowsIn = 0;
+    int m_nextOut = 0;
+};
+
+} // namespace deso::image

@@ -1,0 +1,431 @@
+#include "image/scaleddecoder.h"
+
+#include <csetjmp>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include <jpeglib.h>
+#include <jerror.h>
+#include <png.h>
+#include <webp/decode.h>
+#include <webp/demux.h>
+
+namespace deso::image {
+
+namespace {
+
+Error truncatedError()
+{
+    return Error(QStringLiteral("image.truncated"),
+                 QStringLiteral("The image data ends early (the file is truncated or incomplete)."), 400);
+}
+
+Error corruptError(const QString &format, const QString &detail)
+{
+    return Error(QStringLiteral("image.corrupt"),
+                 QStringLiteral("The %1 image could not be decoded: %2.").arg(format, detail), 400);
+}
+
+Error memoryBoundError(const ImageHeader &h, const QString &why, qint64 bytes)
+{
+    return Error(QStringLiteral("image.memory_bound"),
+                 QStringLiteral("The %1×%2 %3 image is refused: %4 would need %5 MB of memory, more than the %6 MB "
+                                "this decoder allows.")
+                     .arg(h.size.width()).arg(h.size.height()).arg(formatName(h.format).toUpper(), why)
+                     .arg(bytes / (1024 * 1024)).arg(kDecodeMemoryBound / (1024 * 1024)),
+                 400);
+}
+
+// ---------------------------------------------------------------- JPEG
+
+struct JpegErrorManager {
+    jpeg_error_mgr pub;
+    std::jmp_buf jump;
+    char message[JMSG_LENGTH_MAX] = {};
+    bool truncated = false;
+};
+
+[[noreturn]] void jpegErrorExit(j_common_ptr cinfo)
+{
+    auto *err = reinterpret_cast<JpegErrorManager *>(cinfo->err);
+    cinfo->err->format_message(cinfo, err->message);
+    std::longjmp(err->jump, 1);
+}
+
+void jpegEmitMessage(j_common_ptr cinfo, int level)
+{
+    auto *err = reinterpret_cast<JpegErrorManager *>(cinfo->err);
+    if (level == -1) {
+        // libjpeg pads a truncated file with grey and only warns; the pipeline must not
+        // publish half an image, so premature end of data is an error here.
+        if (cinfo->err->msg_code == JWRN_JPEG_EOF) {
+            err->truncated = true;
+            cinfo->err->format_message(cinfo, err->message);
+            std::longjmp(err->jump, 1);
+        }
+        cinfo->err->num_warnings++;
+    }
+}
+
+// Everything the JPEG decode touches lives here, created before setjmp, so a longjmp
+// out of libjpeg skips no C++ destructor and leaves no stale register copy.
+struct JpegJob {
+    jpeg_decompress_struct cinfo {};
+    JpegErrorManager err;
+    bool created = false;
+    std::vector<uchar> scan;     // rec_outbuf_height rows as libjpeg writes them
+    std::vector<uchar> rgb;      // one converted row (CMYK sources)
+    std::unique_ptr<RowResampler> resampler;
+    RowSink *target = nullptr;
+    int rowsDelivered = 0;
+
+    ~JpegJob()
+    {
+        if (created)
+            jpeg_destroy_decompress(&cinfo);
+    }
+};
+
+qint64 jpegCoefficientBytes(const jpeg_decompress_struct &c)
+{
+    qint64 total = 0;
+    const int maxH = std::max(1, c.max_h_samp_factor);
+    const int maxV = std::max(1, c.max_v_samp_factor);
+    for (int i = 0; i < c.num_components; ++i) {
+        const jpeg_component_info &comp = c.comp_info[i];
+        const qint64 w = (qint64(c.image_width) * comp.h_samp_factor + maxH * 8 - 1) / (maxH * 8);
+        const qint64 h = (qint64(c.image_height) * comp.v_samp_factor + maxV * 8 - 1) / (maxV * 8);
+        total += (w + comp.h_samp_factor) * (h + comp.v_samp_factor) * 64 * qint64(sizeof(JCOEF));
+    }
+    return total;
+}
+
+Status decodeJpeg(const QByteArray &bytes, const ImageHeader &header, QSize outSize, RowSink &sink,
+                  ResampleKernel kernel)
+{
+    JpegJob job;
+    job.cinfo.err = jpeg_std_error(&job.err.pub);
+    job.err.pub.error_exit = jpegErrorExit;
+    job.err.pub.emit_message = jpegEmitMessage;
+    if (setjmp(job.err.jump)) {
+        if (job.err.truncated)
+            return truncatedError();
+        return corruptError(QStringLiteral("JPEG"), QString::fromLocal8Bit(job.err.message));
+    }
+    jpeg_create_decompress(&job.cinfo);
+    job.created = true;
+    job.cinfo.mem->max_memory_to_use = long(kDecodeMemoryBound);
+    jpeg_mem_src(&job.cinfo, reinterpret_cast<const unsigned char *>(bytes.constData()),
+                 static_cast<unsigned long>(bytes.size()));
+    jpeg_read_header(&job.cinfo, TRUE);
+
+    if (jpeg_has_multiple_scans(&job.cinfo)) {
+        // Progressive: libjpeg keeps every DCT coefficient of the full-size image.
+        const qint64 need = jpegCoefficientBytes(job.cinfo);
+        if (need > kDecodeMemoryBound)
+            return memoryBoundError(header, QStringLiteral("decoding this progressive JPEG"), need);
+    }
+
+    const bool cmyk = job.cinfo.jpeg_color_space == JCS_CMYK || job.cinfo.jpeg_color_space == JCS_YCCK;
+    job.cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
+
+    // Shrink-on-load: the smallest M/8 whose output still covers the target.
+    const int W = int(job.cinfo.image_width), H = int(job.cinfo.image_height);
+    int num = 8;
+    for (int m = 1; m <= 8; ++m) {
+        const qint64 sw = (qint64(W) * m + 7) / 8, sh = (qint64(H) * m + 7) / 8;
+        if (sw >= outSize.width() && sh >= outSize.height()) {
+            num = m;
+            break;
+        }
+    }
+    job.cinfo.scale_num = unsigned(num);
+    job.cinfo.scale_denom = 8;
+    jpeg_start_decompress(&job.cinfo);
+
+    const int ow = int(job.cinfo.output_width), oh = int(job.cinfo.output_height);
+    const int comps = job.cinfo.output_components;
+    if (ow < outSize.width() || oh < outSize.height())
+        return corruptError(QStringLiteral("JPEG"), QStringLiteral("unexpected scaled size"));
+
+    job.target = &sink;
+    if (QSize(ow, oh) != outSize) {
+        job.resampler = std::make_unique<RowResampler>(outSize, sink, kernel);
+        job.target = job.resampler.get();
+    }
+    if (Status s = job.target->begin(QSize(ow, oh), 3); !s.ok())
+        return s;
+
+    const int batch = std::max(1, job.cinfo.rec_outbuf_height);
+    const size_t stride = size_t(ow) * size_t(comps);
+    job.scan.resize(stride * size_t(batch));
+    if (cmyk)
+        job.rgb.resize(size_t(ow) * 3);
+    JSAMPROW rows[16];
+    for (int i = 0; i < batch && i < 16; ++i)
+        rows[i] = job.scan.data() + stride * size_t(i);
+    const bool adobeInverted = job.cinfo.saw_Adobe_marker;
+    while (job.cinfo.output_scanline < job.cinfo.output_height) {
+        const int got = int(jpeg_read_scanlines(&job.cinfo, rows, JDIMENSION(std::min(batch, 16))));
+        for (int i = 0; i < got; ++i) {
+            const uchar *src = rows[i];
+            if (cmyk) {
+                uchar *d = job.rgb.data();
+                for (int x = 0; x < ow; ++x) {
+                    int c = src[x * 4], m = src[x * 4 + 1], y = src[x * 4 + 2], k = src[x * 4 + 3];
+                    if (!adobeInverted) {
+                        c = 255 - c; m = 255 - m; y = 255 - y; k = 255 - k;
+                    }
+                    d[x * 3] = uchar(c * k / 255);
+                    d[x * 3 + 1] = uchar(m * k / 255);
+                    d[x * 3 + 2] = uchar(y * k / 255);
+                }
+                src = d;
+            }
+            job.target->row(job.rowsDelivered++, src);
+        }
+    }
+    jpeg_finish_decompress(&job.cinfo);
+    return job.target->finish();
+}
+
+// ---------------------------------------------------------------- PNG
+
+struct PngJob {
+    png_structp png = nullptr;
+    png_infop info = nullptr;
+    const uchar *data = nullptr;
+    size_t size = 0;
+    size_t pos = 0;
+    char message[256] = {};
+    bool truncated = false;
+    std::vector<uchar> row;
+    std::vector<uchar> whole;  // interlaced images only
+    std::unique_ptr<RowResampler> resampler;
+    RowSink *target = nullptr;
+
+    ~PngJob()
+    {
+        if (png)
+            png_destroy_read_struct(&png, info ? &info : nullptr, nullptr);
+    }
+};
+
+[[noreturn]] void pngError(png_structp png, png_const_charp msg)
+{
+    auto *job = static_cast<PngJob *>(png_get_error_ptr(png));
+    std::snprintf(job->message, sizeof job->message, "%s", msg ? msg : "unknown error");
+    png_longjmp(png, 1);
+}
+
+void pngWarning(png_structp, png_const_charp) {}
+
+void pngRead(png_structp png, png_bytep out, size_t len)
+{
+    auto *job = static_cast<PngJob *>(png_get_io_ptr(png));
+    if (len > job->size - job->pos) {
+        job->truncated = true;
+        png_error(png, "truncated");
+    }
+    std::memcpy(out, job->data + job->pos, len);
+    job->pos += len;
+}
+
+Status decodePng(const QByteArray &bytes, const ImageHeader &header, QSize outSize, RowSink &sink,
+                 ResampleKernel kernel)
+{
+    PngJob job;
+    job.data = reinterpret_cast<const uchar *>(bytes.constData());
+    job.size = size_t(bytes.size());
+    job.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &job, pngError, pngWarning);
+    if (!job.png)
+        return corruptError(QStringLiteral("PNG"), QStringLiteral("out of memory"));
+    job.info = png_create_info_struct(job.png);
+    if (!job.info)
+        return corruptError(QStringLiteral("PNG"), QStringLiteral("out of memory"));
+    if (setjmp(png_jmpbuf(job.png))) {
+        if (job.truncated)
+            return truncatedError();
+        return corruptError(QStringLiteral("PNG"), QString::fromLocal8Bit(job.message));
+    }
+    png_set_read_fn(job.png, &job, pngRead);
+    // The caller has checked the header; libpng re-checks against the same numbers.
+    png_set_user_limits(job.png, png_uint_32(header.size.width()), png_uint_32(header.size.height()));
+    // Bounds ancillary chunks (iCCP, zTXt, ...) that would be inflated into memory.
+    png_set_chunk_malloc_max(job.png, 8 * 1024 * 1024);
+    png_read_info(job.png, job.info);
+
+    png_uint_32 w = 0, h = 0;
+    int depth = 0, colorType = 0, interlace = 0;
+    png_get_IHDR(job.png, job.info, &w, &h, &depth, &colorType, &interlace, nullptr, nullptr);
+    const bool alpha = (colorType & PNG_COLOR_MASK_ALPHA) || png_get_valid(job.png, job.info, PNG_INFO_tRNS);
+    png_set_expand(job.png);
+    png_set_scale_16(job.png);
+    if (!(colorType & PNG_COLOR_MASK_COLOR))
+        png_set_gray_to_rgb(job.png);
+    const int passes = interlace != PNG_INTERLACE_NONE ? png_set_interlace_handling(job.png) : 1;
+    png_read_update_info(job.png, job.info);
+    const int channels = png_get_channels(job.png, job.info);
+    if (channels != (alpha ? 4 : 3) || png_get_rowbytes(job.png, job.info) != size_t(w) * size_t(channels))
+        return corruptError(QStringLiteral("PNG"), QStringLiteral("unexpected pixel layout"));
+
+    job.target = &sink;
+    if (QSize(int(w), int(h)) != outSize) {
+        job.resampler = std::make_unique<RowResampler>(outSize, sink, kernel);
+        job.target = job.resampler.get();
+    }
+    const size_t stride = size_t(w) * size_t(channels);
+    if (passes > 1) {
+        // Adam7 needs the whole image before any row is final.
+        const qint64 need = qint64(stride) * qint64(h);
+        if (need > kDecodeMemoryBound)
+            return memoryBoundError(header, QStringLiteral("decoding this interlaced PNG"), need);
+    }
+    if (Status s = job.target->begin(QSize(int(w), int(h)), channels); !s.ok())
+        return s;
+    if (passes > 1) {
+        job.whole.assign(stride * h, 0);
+        for (int p = 0; p < passes; ++p)
+            for (png_uint_32 y = 0; y < h; ++y)
+                png_read_row(job.png, job.whole.data() + stride * y, nullptr);
+        for (png_uint_32 y = 0; y < h; ++y)
+            job.target->row(int(y), job.whole.data() + stride * y);
+    } else {
+        job.row.resize(stride);
+        for (png_uint_32 y = 0; y < h; ++y) {
+            png_read_row(job.png, job.row.data(), nullptr);
+            job.target->row(int(y), job.row.data());
+        }
+    }
+    return job.target->finish();
+}
+
+// ---------------------------------------------------------------- WebP
+
+Status decodeWebp(const QByteArray &bytes, const ImageHeader &header, QSize outSize, RowSink &sink)
+{
+    const auto *data = reinterpret_cast<const uint8_t *>(bytes.constData());
+    size_t size = size_t(bytes.size());
+
+    WebPDecoderConfig config;
+    if (!WebPInitDecoderConfig(&config))
+        return corruptError(QStringLiteral("WebP"), QStringLiteral("libwebp version mismatch"));
+    VP8StatusCode st = WebPGetFeatures(data, size, &config.input);
+    if (st == VP8_STATUS_NOT_ENOUGH_DATA)
+        return truncatedError();
+    if (st != VP8_STATUS_OK)
+        return corruptError(QStringLiteral("WebP"), QStringLiteral("invalid bitstream header (status %1)").arg(int(st)));
+
+    // Animated WebP: the node's libvips takes the first frame; so do we.
+    std::unique_ptr<WebPDemuxer, void (*)(WebPDemuxer *)> demux(nullptr, WebPDemuxDelete);
+    WebPIterator iter {};
+    bool haveIter = false;
+    if (config.input.has_animation) {
+        WebPData wd {data, size};
+        demux.reset(WebPDemux(&wd));
+        if (!demux)
+            return corruptError(QStringLiteral("WebP"), QStringLiteral("the animation container is malformed"));
+        if (!WebPDemuxGetFrame(demux.get(), 1, &iter))
+            return corruptError(QStringLiteral("WebP"), QStringLiteral("the animation has no frame"));
+        haveIter = true;
+        if (iter.x_offset != 0 || iter.y_offset != 0 || iter.width != header.size.width()
+            || iter.height != header.size.height()) {
+            WebPDemuxReleaseIterator(&iter);
+            return Error(QStringLiteral("image.unsupported"),
+                         QStringLiteral("This animated WebP's first frame does not cover the whole canvas; "
+                                        "upload it as a GIF or a still image instead."),
+                         400);
+        }
+        data = iter.fragment.bytes;
+        size = iter.fragment.size;
+        st = WebPGetFeatures(data, size, &config.input);
+        if (st != VP8_STATUS_OK) {
+            WebPDemuxReleaseIterator(&iter);
+            return corruptError(QStringLiteral("WebP"), QStringLiteral("the first frame is malformed"));
+        }
+    }
+    struct IterRelease {
+        WebPIterator *it;
+        bool active;
+        ~IterRelease() { if (active) WebPDemuxReleaseIterator(it); }
+    } releaseIter {&iter, haveIter};
+
+    const qint64 pixels = qint64(config.input.width) * config.input.height;
+    if (config.input.format == 2 && pixels * 4 > kDecodeMemoryBound)
+        return memoryBoundError(header, QStringLiteral("decoding this lossless WebP"), pixels * 4);
+    if (config.input.has_alpha && pixels > kDecodeMemoryBound)
+        return memoryBoundError(header, QStringLiteral("decoding this WebP's alpha plane"), pixels);
+
+    const bool alpha = config.input.has_alpha;
+    const int channels = alpha ? 4 : 3;
+    config.output.colorspace = alpha ? MODE_RGBA : MODE_RGB;
+    config.options.use_threads = 1;
+    if (QSize(config.input.width, config.input.height) != outSize) {
+        config.options.use_scaling = 1;
+        config.options.scaled_width = outSize.width();
+        config.options.scaled_height = outSize.height();
+    }
+    st = WebPDecode(data, size, &config);
+    struct BufferRelease {
+        WebPDecBuffer *b;
+        ~BufferRelease() { WebPFreeDecBuffer(b); }
+    } releaseBuffer {&config.output};
+    if (st == VP8_STATUS_NOT_ENOUGH_DATA)
+        return truncatedError();
+    if (st != VP8_STATUS_OK)
+        return corruptError(QStringLiteral("WebP"), QStringLiteral("bitstream error (status %1)").arg(int(st)));
+    const WebPRGBABuffer &buf = config.output.u.RGBA;
+    if (config.output.width != outSize.width() || config.output.height != outSize.height())
+        return corruptError(QStringLiteral("WebP"), QStringLiteral("unexpected decoded size"));
+    if (Status s = sink.begin(outSize, channels); !s.ok())
+        return s;
+    for (int y = 0; y < outSize.height(); ++y)
+        sink.row(y, buf.rgba + size_t(y) * size_t(buf.stride));
+    return sink.finish();
+}
+
+} // namespace
+
+Status decodeScaled(const QByteArray &bytes, const ImageHeader &header, QSize outSize, RowSink &sink,
+                    ResampleKernel kernel)
+{
+    if (outSize.isEmpty() || outSize.width() > header.size.width() || outSize.height() > header.size.height())
+        return Error(QStringLiteral("image.internal"), QStringLiteral("Internal error: invalid decode size."), 500);
+    switch (header.format) {
+    case Format::Jpeg: return decodeJpeg(bytes, header, outSize, sink, kernel);
+    case Format::Png: return decodePng(bytes, header, outSize, sink, kernel);
+    case Format::Webp: return decodeWebp(bytes, header, outSize, sink);
+    case Format::Gif: break;
+    }
+    return Error(QStringLiteral("image.unsupported"),
+                 QStringLiteral("GIF images are not re-encoded; they are stored unchanged."), 400);
+}
+
+Status ImageRowSink::begin(QSize size, int channels)
+{
+    m_image = QImage(size, channels == 4 ? QImage::Format_RGBA8888 : QImage::Format_RGB888);
+    if (m_image.isNull())
+        return Error(QStringLiteral("image.out_of_memory"),
+                     QStringLiteral("Not enough memory for a %1×%2 image.").arg(size.width()).arg(size.height()), 500);
+    return {};
+}
+
+void ImageRowSink::row(int y, const uchar *pixels)
+{
+    if (y < 0 || y >= m_image.height())
+        return;
+    const qsizetype n = qsizetype(m_image.width()) * (m_image.format() == QImage::Format_RGBA8888 ? 4 : 3);
+    std::memcpy(m_image.scanLine(y), pixels, size_t(n));
+}
+
+Result<QImage> decodeToImage(const QByteArray &bytes, const ImageHeader &header, QSize outSize, ResampleKernel kernel)
+{
+    ImageRowSink sink;
+    if (Status s = decodeScaled(bytes, header, outSize, sink, kernel); !s.ok())
+        return s.error();
+    return sink.takeImage();
+}
+
+} // namespace deso::image
