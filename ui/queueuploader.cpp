@@ -217,9 +217,9 @@ void QueueUploader::sendImage(const QString &id, const QString &path)
                                   fail(id, result.error().message);
                                   return;
                               }
+                              finishJob(id);
                               m_model->setResultUrl(id, result->imageUrl);
                               m_model->setState(id, State::Done);
-                              finishJob(id);
                               emit uploadFinished(id, result->imageUrl);
                           });
 }
@@ -282,9 +282,9 @@ void QueueUploader::launchVideo(const QString &id, Job &job)
     });
     connect(tus, &TusUploader::failed, this, [this, id](const deso::Error &error) { fail(id, error.message); });
     connect(tus, &TusUploader::cancelled, this, [this, id] {
+        finishJob(id);
         m_model->resetProgress(id);
         m_model->setState(id, State::Waiting, tr("Cancelled"));
-        finishJob(id);
     });
     tus->start();
 }
@@ -307,9 +307,9 @@ void QueueUploader::pollVideo(const QString &id, const QString &videoId)
         m_model->setRemoteStatus(id, describeStatus(s));
         if (s.width > 0 && s.height > 0)
             m_model->setDimensions(id, QSize(s.width, s.height));
+        finishJob(id);
         m_model->setResultUrl(id, url);
         m_model->setState(id, State::Done);
-        finishJob(id);
         emit uploadFinished(id, url);
     });
     connect(poller, &VideoStatusPoller::failed, this, [this, id](const deso::Error &error) {
@@ -355,9 +355,9 @@ void QueueUploader::cancel(const QString &id)
         job->tus->cancel();  // answers with cancelled() once the server was told
         return;
     }
+    finishJob(id);
     m_model->resetProgress(id);
     m_model->setState(id, State::Waiting, tr("Cancelled"));
-    finishJob(id);
 }
 
 void QueueUploader::retry(const QString &id)
@@ -372,8 +372,8 @@ void QueueUploader::retry(const QString &id)
 void QueueUploader::fail(const QString &id, const QString &message)
 {
     m_pending.removeAll(id);
-    m_model->setState(id, State::Failed, message);
     finishJob(id);
+    m_model->setState(id, State::Failed, message);
     emit uploadFailed(id, message);
 }
 
