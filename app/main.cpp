@@ -1,7 +1,9 @@
 // deso-media: parses the command line and starts the right mode.
+#include "clientcommands.h"
 #include "common/version.h"
 #include "guimode.h"
 #include "testkeys.h"
+#include "servemode.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -16,6 +18,8 @@ namespace {
 // because QApplication aborts without a display while QCoreApplication does not.
 bool needsGui(int argc, char **argv)
 {
+    if (isClientCommand(argc, argv))
+        return false;
     for (int i = 1; i < argc; ++i) {
         const QByteArray arg(argv[i]);
         if (arg == "--version" || arg == "-v" || arg == "--help" || arg == "-h" || arg == "--help-all"
@@ -43,10 +47,15 @@ int main(int argc, char **argv)
     QCoreApplication::setApplicationVersion(QStringLiteral(DESO_MEDIA_VERSION));
     QCoreApplication::setOrganizationName(QStringLiteral("DeSo Media Companion"));
 
+    if (isClientCommand(argc, argv))
+        return runClientCommand(QCoreApplication::arguments());
+
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
         "DeSo Media Companion: prepare, upload and check media for DeSo nodes "
-        "(upload-image, upload-video with tus, get-video-status, get-full-tiktok-url)."));
+        "(upload-image, upload-video with tus, get-video-status, get-full-tiktok-url).\n"
+        "Node client subcommands (no window): upload-image, upload-video, video-status, "
+        "video-dimensions, tiktok; see deso-media <subcommand> --help."));
     parser.addHelpOption();
     parser.addVersionOption();
     const QCommandLineOption serveOption(QStringLiteral("serve"),
@@ -56,14 +65,38 @@ int main(int argc, char **argv)
     parser.addOption(serveOption);
     parser.addOption(screenshotOption);
     addTestKeyOptions(parser);
+    const QCommandLineOption portOption(QStringLiteral("port"),
+        QStringLiteral("--serve: TCP port (default 8089; 0 picks a free one)."), QStringLiteral("N"), QStringLiteral("8089"));
+    const QCommandLineOption bindOption(QStringLiteral("bind"),
+        QStringLiteral("--serve: address to listen on (default 127.0.0.1)."), QStringLiteral("ADDR"), QStringLiteral("127.0.0.1"));
+    const QCommandLineOption dataDirOption(QStringLiteral("data-dir"),
+        QStringLiteral("--serve: where uploads, videos and images are stored."), QStringLiteral("DIR"));
+    const QCommandLineOption allowRemoteOption(QStringLiteral("allow-remote"),
+        QStringLiteral("--serve: allow --bind to a non-loopback address."));
+    const QCommandLineOption chunkRulesOption(QStringLiteral("production-chunk-rules"),
+        QStringLiteral("--serve: enforce the production tus chunk rules (5 MiB..200 MiB, 256 KiB multiples)."));
+    const QCommandLineOption trustForwardedOption(QStringLiteral("trust-forwarded"),
+        QStringLiteral("--serve: build handed-out URLs from X-Forwarded-Host/-Proto."));
+    parser.addOptions({portOption, bindOption, dataDirOption, allowRemoteOption, chunkRulesOption, trustForwardedOption});
     parser.addPositionalArgument(QStringLiteral("files"),
         QStringLiteral("Media files to add to the queue."), QStringLiteral("[files...]"));
     parser.process(*app);
 
     if (parser.isSet(serveOption)) {
-        QTextStream(stderr) << "deso-media --serve: the local endpoint host is not part of this "
-                               "build yet, so nothing was started.\n";
-        return 3;
+        ServeOptions serve;
+        bool portOk = false;
+        const uint port = parser.value(portOption).toUInt(&portOk);
+        if (!portOk || port > 65535) {
+            QTextStream(stderr) << "deso-media --serve: --port needs a number from 0 to 65535.\n";
+            return 2;
+        }
+        serve.port = quint16(port);
+        serve.bind = parser.value(bindOption);
+        serve.dataDir = parser.value(dataDirOption);
+        serve.allowRemote = parser.isSet(allowRemoteOption);
+        serve.productionChunkRules = parser.isSet(chunkRulesOption);
+        serve.trustForwarded = parser.isSet(trustForwardedOption);
+        return runServe(serve);
     }
 
     if (isTestKeyCommand(argc, argv))

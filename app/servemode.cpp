@@ -1,0 +1,90 @@
+#include "servemode.h"
+
+#include "host/endpointhost.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QSocketNotifier>
+#include <QStandardPaths>
+#include <QTextStream>
+
+#include <csignal>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace {
+
+int g_signalPipe[2] = {-1, -1};
+
+// Async-signal-safe: only write(); the event loop does the rest.
+void onSignal(int signal)
+{
+    const char byte = char(signal);
+    [[maybe_unused]] const auto n = ::write(g_signalPipe[1], &byte, 1);
+}
+
+} // namespace
+
+int runServe(const ServeOptions &options)
+{
+    QTextStream out(stdout);
+    QTextStream err(stderr);
+
+    QHostAddress address;
+    if (options.bind == QLatin1String("localhost"))
+        address = QHostAddress::LocalHost;
+    else if (!address.setAddress(options.bind)) {
+        err << "deso-media --serve: --bind needs an IP address, not \"" << options.bind << "\".\n";
+        return 2;
+    }
+
+    deso::host::HostConfig config;
+    config.bindAddress = address;
+    config.port = options.port;
+    config.dataDir = options.dataDir.isEmpty()
+        ? QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/host")
+        : options.dataDir;
+    config.allowNonLoopback = options.allowRemote;
+    config.enforceProductionChunkRules = options.productionChunkRules;
+    config.trustForwardedHeaders = options.trustForwarded;
+
+    deso::host::EndpointHost host;
+    QObject::connect(&host, &deso::host::EndpointHost::requestLogged, &host,
+                     [&out](const deso::host::RequestLogEntry &e) {
+                         out << e.at.toString(Qt::ISODateWithMs) << ' ' << e.method << ' ' << e.path << ' ' << e.status
+                             << ' ' << e.bytes << "B " << e.durationMs << "ms\n";
+                         out.flush();
+                     });
+    if (auto s = host.start(config); !s.ok()) {
+        err << "deso-media --serve: " << s.error().message << '\n';
+        return 1;
+    }
+
+    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, g_signalPipe) != 0) {
+        err << "deso-media --serve: cannot set up signal handling.\n";
+        return 1;
+    }
+    QSocketNotifier notifier(g_signalPipe[0], QSocketNotifier::Read);
+    QObject::connect(&notifier, &QSocketNotifier::activated, [&] {
+        char byte = 0;
+        [[maybe_unused]] const auto n = ::read(g_signalPipe[0], &byte, 1);
+        out << "deso-media --serve: stopping (signal " << int(byte) << ").\n";
+        out.flush();
+        QCoreApplication::quit();
+    });
+    struct sigaction action = {};
+    action.sa_handler = onSignal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
+
+    out << "deso-media --serve: listening on " << host.baseUrl().toString() << " (data in "
+        << QDir::toNativeSeparators(config.dataDir) << ")\n";
+    out.flush();
+    const int code = QCoreApplication::exec();
+    host.stop();
+    ::close(g_signalPipe[0]);
+    ::close(g_signalPipe[1]);
+    return code;
+}

@@ -1,0 +1,19 @@
+#pragma once
+// `deso-media --serve`: the local endpoint host without a window. Prints the
+// request log to stdout, binds 127.0.0.1 unless told otherwise (a non-loopback
+// address needs --allow-remote) and stops cleanly on SIGINT/SIGTERM.
+
+#include <QHostAddress>
+#include <QString>
+
+struct ServeOptions {
+    QString bind = QStringLiteral("127.0.0.1");
+    quint16 port = 8089;
+    QString dataDir; // empty: AppDataLocation + "/host"
+    bool allowRemote = false;
+    bool productionChunkRules = false;
+    bool trustForwarded = false;
+};
+
+// Runs until a signal arrives; returns the process exit code.
+int runServe(const ServeOptions &options);

@@ -1,0 +1,73 @@
+#pragma once
+// The local endpoint host: serves a DeSo node's media endpoints on this machine
+// (upload-image, upload-video + a tus 1.0.0 server, get-video-status,
+// get-video-dimensions, get-full-tiktok-url, /images/<name>, /videos/<id>).
+// JSON endpoints run on QHttpServer; the tus data path and /videos run on a
+// bounded raw HTTP/1.1 path on the same port (see hostlistener.h for why).
+
+#include "common/result.h"
+
+#include <QDateTime>
+#include <QHostAddress>
+#include <QObject>
+#include <QUrl>
+
+#include <memory>
+
+namespace deso::host {
+
+struct HostConfig {
+    QHostAddress bindAddress = QHostAddress::LocalHost;
+    quint16 port = 0; // 0 = any free port
+    QString dataDir;  // uploads/, videos and images live here; required
+    // Binding anything but loopback exposes the host to the network: opt in.
+    bool allowNonLoopback = false;
+    // The production video service's tus chunk rules (min 5 MiB except the
+    // last, max 200 MiB, multiple of 256 KiB), for testers checking clients.
+    bool enforceProductionChunkRules = false;
+    QUrl tiktokShortLinkBase = QUrl(QStringLiteral("https://vm.tiktok.com/"));
+    // Test-only: lets tiktokShortLinkBase be http on loopback (a fake redirector).
+    bool tiktokAllowLoopbackForTests = false;
+    // Build handed-out URLs from X-Forwarded-Host/-Proto (behind a trusted proxy).
+    bool trustForwardedHeaders = false;
+    // Incomplete uploads are deleted this long after their last write.
+    qint64 uploadExpirySeconds = 24 * 3600;
+};
+
+struct RequestLogEntry {
+    QString method;
+    QString path;    // tus tokens are shortened: the URL is a credential
+    int status = 0;
+    qint64 bytes = 0; // body bytes received plus body bytes sent
+    qint64 durationMs = 0;
+    QDateTime at;
+};
+
+class EndpointHost : public QObject {
+    Q_OBJECT
+public:
+    explicit EndpointHost(QObject *parent = nullptr);
+    ~EndpointHost() override;
+
+    Status start(const HostConfig &config);
+    void stop();
+    bool isRunning() const;
+    // http://<bind address>:<port> (127.0.0.1 when bound to "any").
+    QUrl baseUrl() const;
+    quint16 port() const;
+    const HostConfig &config() const;
+
+    // Deletes expired incomplete uploads now (also runs every minute).
+    int purgeExpiredUploads();
+
+signals:
+    void requestLogged(const deso::host::RequestLogEntry &entry);
+
+private:
+    class Impl;
+    std::unique_ptr<Impl> d;
+};
+
+} // namespace deso::host
+
+Q_DECLARE_METATYPE(deso::host::RequestLogEntry)

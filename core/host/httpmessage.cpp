@@ -1,0 +1,188 @@
+#include "host/httpmessage.h"
+
+#include <QDateTime>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLocale>
+#include <QRegularExpression>
+
+namespace deso::host {
+
+QByteArray RawRequestHead::path() const
+{
+    const qsizetype q = target.indexOf('?');
+    return q < 0 ? target : target.left(q);
+}
+
+QByteArray RawRequestHead::header(const QByteArray &lowerName) const
+{
+    for (const auto &h : headers)
+        if (h.first == lowerName)
+            return h.second;
+    return {};
+}
+
+bool RawRequestHead::hasHeader(const QByteArray &lowerName) const
+{
+    for (const auto &h : headers)
+        if (h.first == lowerName)
+            return true;
+    return false;
+}
+
+bool RawRequestHead::wantsKeepAlive() const
+{
+    const QByteArray connection = header("connection").toLower();
+    if (version == "HTTP/1.0")
+        return connection.contains("keep-alive");
+    return !connection.contains("close");
+}
+
+static bool isTokenChar(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+        || QByteArrayView("!#$%&'*+-.^_`|~").contains(c);
+}
+
+bool parseRequestLine(const QByteArray &line, QByteArray *method, QByteArray *path)
+{
+    const QList<QByteArray> parts = line.split(' ');
+    if (parts.size() != 3 || parts[0].isEmpty() || parts[1].isEmpty() || !parts[2].startsWith("HTTP/1."))
+        return false;
+    for (char c : parts[0])
+        if (!isTokenChar(c))
+            return false;
+    *method = parts[0];
+    const qsizetype q = parts[1].indexOf('?');
+    *path = q < 0 ? parts[1] : parts[1].left(q);
+    return true;
+}
+
+Result<RawRequestHead> parseRequestHead(const QByteArray &head)
+{
+    const Error bad(QStringLiteral("http.malformed_head"),
+                    QStringLiteral("The request head is not valid HTTP/1.1."), 400);
+    if (!head.endsWith("\r\n\r\n"))
+        return bad;
+    // Drop the blank line; every remaining line ends in CRLF, so the split
+    // leaves one empty piece at the end.
+    QList<QByteArray> lines = head.left(head.size() - 2).split('\n');
+    lines.removeLast();
+    RawRequestHead out;
+    QByteArray path;
+    QByteArray first = lines.value(0);
+    if (first.endsWith('\r'))
+        first.chop(1);
+    if (!parseRequestLine(first, &out.method, &path))
+        return bad;
+    const QList<QByteArray> parts = first.split(' ');
+    out.target = parts[1];
+    out.version = parts[2];
+    if (out.version != "HTTP/1.1" && out.version != "HTTP/1.0")
+        return Error(QStringLiteral("http.version"), QStringLiteral("Only HTTP/1.0 and HTTP/1.1 are supported."), 505);
+    for (qsizetype i = 1; i < lines.size(); ++i) {
+        QByteArray line = lines[i];
+        if (!line.endsWith('\r'))
+            return bad;
+        line.chop(1);
+        if (line.isEmpty())
+            return bad;
+        if (line.front() == ' ' || line.front() == '\t')
+            return bad; // obsolete line folding is refused (RFC 7230 §3.2.4)
+        const qsizetype colon = line.indexOf(':');
+        if (colon <= 0)
+            return bad;
+        const QByteArray name = line.left(colon);
+        for (char c : name)
+            if (!isTokenChar(c))
+                return bad;
+        out.headers.emplaceBack(name.toLower(), line.mid(colon + 1).trimmed());
+    }
+    return out;
+}
+
+QByteArray reasonPhrase(int status)
+{
+    switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 206: return "Partial Content";
+    case 400: return "Bad Request";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 411: return "Length Required";
+    case 412: return "Precondition Failed";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 416: return "Range Not Satisfiable";
+    case 423: return "Locked";
+    case 431: return "Request Header Fields Too Large";
+    case 460: return "Checksum Mismatch";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Status";
+    }
+}
+
+QByteArray jsonErrorBody(const QString &message)
+{
+    return QJsonDocument(QJsonObject{{QStringLiteral("error"), message}}).toJson(QJsonDocument::Compact);
+}
+
+static bool plausibleAuthority(const QByteArray &value)
+{
+    static const QRegularExpression re(QStringLiteral("^[A-Za-z0-9.\\-]+(:[0-9]{1,5})?$|^\\[[0-9A-Fa-f:.]+\\](:[0-9]{1,5})?$"));
+    return !value.isEmpty() && value.size() < 256 && re.match(QString::fromLatin1(value)).hasMatch();
+}
+
+QByteArray publicBaseUrl(const QByteArray &host, const QByteArray &forwardedHost,
+                         const QByteArray &forwardedProto, bool trustForwarded,
+                         const QByteArray &fallbackAuthority)
+{
+    QByteArray scheme = "http";
+    QByteArray authority = plausibleAuthority(host) ? host : fallbackAuthority;
+    if (trustForwarded) {
+        // A proxy chain may list several values; the first is the client-facing one.
+        const QByteArray fh = forwardedHost.split(',').value(0).trimmed();
+        const QByteArray fp = forwardedProto.split(',').value(0).trimmed().toLower();
+        if (plausibleAuthority(fh))
+            authority = fh;
+        if (fp == "https" || fp == "http")
+            scheme = fp;
+    }
+    return scheme + "://" + authority;
+}
+
+HeaderList corsHeaders(const QByteArray &origin, bool extended)
+{
+    HeaderList h;
+    const bool originOk = !origin.isEmpty() && !origin.contains('\r') && !origin.contains('\n');
+    h.emplaceBack("Access-Control-Allow-Origin", originOk ? origin : QByteArray("*"));
+    if (originOk)
+        h.emplaceBack("Vary", "Origin");
+    h.emplaceBack("Access-Control-Allow-Headers", "*");
+    if (extended) {
+        h.emplaceBack("Access-Control-Allow-Methods", "GET, PUT, POST, DELETE, OPTIONS, PATCH, HEAD");
+        h.emplaceBack("Access-Control-Expose-Headers",
+                  "Location, Stream-Media-Id, Upload-Offset, Upload-Length, Upload-Metadata, "
+                  "Upload-Expires, Tus-Resumable, Tus-Version, Tus-Extension, Tus-Max-Size, "
+                  "Tus-Checksum-Algorithm, Content-Range, Accept-Ranges, Content-Length");
+    } else {
+        h.emplaceBack("Access-Control-Allow-Methods", "GET, PUT, POST, DELETE, OPTIONS");
+    }
+    return h;
+}
+
+QByteArray httpDate(const QDateTime &at)
+{
+    return QLocale::c().toString(at.toUTC(), QStringLiteral("ddd, dd MMM yyyy hh:mm:ss 'GMT'")).toLatin1();
+}
+
+} // namespace deso::host

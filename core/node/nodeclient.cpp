@@ -1,0 +1,233 @@
+#include "node/nodeclient.h"
+
+#include "node/httperror.h"
+
+#include <QFile>
+#include <QFileInfo>
+#include <QHttpMultiPart>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QMimeDatabase>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QRegularExpression>
+
+namespace deso::node {
+
+namespace {
+
+QHttpPart textPart(const QByteArray &name, const QString &value)
+{
+    QHttpPart part;
+    part.setHeader(QNetworkRequest::ContentDispositionHeader, QByteArrayLiteral("form-data; name=\"") + name + '"');
+    part.setBody(value.toUtf8());
+    return part;
+}
+
+Error badAnswer(const QString &what, const QString &detail, int status)
+{
+    return Error(QStringLiteral("server.bad_answer"), QStringLiteral("%1: the node's answer %2.").arg(what, detail), status);
+}
+
+QString jsonString(const QJsonObject &object, std::initializer_list<const char *> keys)
+{
+    for (const char *key : keys) {
+        const QJsonValue value = object.value(QLatin1String(key));
+        if (value.isString() && !value.toString().isEmpty())
+            return value.toString();
+    }
+    return {};
+}
+
+// Until core/tiktok lands: a bare id, or the id after vm.tiktok.com/ in a pasted link.
+Result<QString> tiktokShortId(const QString &input)
+{
+    const QString trimmed = input.trimmed();
+    static const QRegularExpression bare(QStringLiteral("^[A-Za-z0-9]{6,12}$"));
+    if (bare.match(trimmed).hasMatch())
+        return trimmed;
+    static const QRegularExpression link(QStringLiteral("vm\\.tiktok\\.com/([A-Za-z0-9]{6,12})(?:[/?#]|$)"));
+    const QRegularExpressionMatch m = link.match(trimmed);
+    if (m.hasMatch())
+        return m.captured(1);
+    return Error(QStringLiteral("tiktok.bad_link"),
+                 QStringLiteral("\"%1\" is neither a TikTok short id (6 to 12 letters and digits) nor a "
+                                "https://vm.tiktok.com/<id>/ link.").arg(trimmed));
+}
+
+} // namespace
+
+VideoStatus VideoStatus::fromJson(const QString &videoId, const QJsonObject &object)
+{
+    VideoStatus status;
+    status.videoId = videoId;
+    status.raw = object;
+    status.readyToStream = object.value(QStringLiteral("ReadyToStream")).toBool();
+    status.duration = object.value(QStringLiteral("Duration")).toDouble();
+    const QJsonObject dims = object.value(QStringLiteral("Dimensions")).toObject();
+    status.width = dims.value(QStringLiteral("width")).toInt();
+    status.height = dims.value(QStringLiteral("height")).toInt();
+    // Extras are optional and named differently by different hosts: accept PascalCase, the
+    // video service's own lowercase names (this project's host sends those flat), and its
+    // nested {"status": {"state", "errorReasonCode", "errorReasonText"}}.
+    QJsonObject nested = object.value(QStringLiteral("status")).toObject();
+    if (nested.isEmpty())
+        nested = object.value(QStringLiteral("Status")).toObject();
+    status.state = jsonString(object, {"State", "state", "VideoState"});
+    if (status.state.isEmpty())
+        status.state = jsonString(nested, {"state"});
+    status.state = status.state.toLower();
+    status.errorCode = jsonString(object, {"ErrorCode", "errorReasonCode", "ErrorReasonCode"});
+    if (status.errorCode.isEmpty())
+        status.errorCode = jsonString(nested, {"errorReasonCode"});
+    status.errorMessage = jsonString(object, {"ErrorMessage", "errorReasonText", "ErrorReasonText"});
+    if (status.errorMessage.isEmpty())
+        status.errorMessage = jsonString(nested, {"errorReasonText"});
+    status.playbackUrl = jsonString(object, {"PlaybackURL"});
+    return status;
+}
+
+NodeClient::NodeClient(QUrl baseUrl, QObject *parent)
+    : QObject(parent), m_baseUrl(std::move(baseUrl)), m_nam(new QNetworkAccessManager(this))
+{
+}
+
+QUrl NodeClient::endpoint(const QString &path) const
+{
+    QUrl url = m_baseUrl;
+    QString prefix = url.path();
+    while (prefix.endsWith(QLatin1Char('/')))
+        prefix.chop(1);
+    url.setPath(prefix + QStringLiteral("/api/v0/") + path, QUrl::StrictMode);
+    url.setQuery(QString());
+    url.setFragment(QString());
+    return url;
+}
+
+template <typename T>
+void NodeClient::finishJson(QNetworkReply *reply, QObject *context, const QString &what,
+                            std::function<Result<T>(const QJsonObject &)> parse, std::function<void(Result<T>)> done)
+{
+    connect(reply, &QNetworkReply::finished, context, [reply, what, parse = std::move(parse), done = std::move(done)] {
+        reply->deleteLater();
+        const QByteArray body = reply->readAll();
+        if (!replySucceeded(reply)) {
+            done(replyError(reply, body, what));
+            return;
+        }
+        QJsonParseError parseError;
+        const QJsonDocument doc = QJsonDocument::fromJson(body, &parseError);
+        if (!doc.isObject()) {
+            done(badAnswer(what, QStringLiteral("is not a JSON object (%1)").arg(parseError.errorString()),
+                           httpStatus(reply)));
+            return;
+        }
+        done(parse(doc.object()));
+    });
+    // If the context dies first, the request goes and the callback is never run
+    // (destroyed() comes before the context's connections are cut, so cut them first).
+    connect(context, &QObject::destroyed, reply, [reply] {
+        reply->disconnect();
+        reply->abort();
+        reply->deleteLater();
+    });
+}
+
+void NodeClient::uploadImage(const QString &filePath, const QString &publicKey, const QString &jwt, QObject *context,
+                             std::function<void(Result<ImageUpload>)> done)
+{
+    const QString what = QStringLiteral("Uploading the image");
+    auto file = std::make_unique<QFile>(filePath);
+    if (!file->open(QIODevice::ReadOnly)) {
+        const Error error(QStringLiteral("image.unreadable"),
+                          QStringLiteral("Cannot read the image %1: %2").arg(filePath, file->errorString()));
+        QMetaObject::invokeMethod(context, [done, error] { done(error); }, Qt::QueuedConnection);
+        return;
+    }
+    const qint64 size = file->size();
+    if (size > kMaxImageBytes) {
+        const Error error(QStringLiteral("image.too_large"),
+                          QStringLiteral("The image %1 has %2 bytes; a node accepts at most 10,000,000.")
+                              .arg(filePath).arg(size));
+        QMetaObject::invokeMethod(context, [done, error] { done(error); }, Qt::QueuedConnection);
+        return;
+    }
+    // Name the type from the bytes, not the extension: the node trusts the part's type.
+    const QString contentType = QMimeDatabase().mimeTypeForFile(filePath, QMimeDatabase::MatchContent).name();
+
+    auto *multipart = new QHttpMultiPart(QHttpMultiPart::FormDataType);
+    multipart->append(textPart("UserPublicKeyBase58Check", publicKey));
+    multipart->append(textPart("JWT", jwt));
+    QHttpPart filePart;
+    QString fileName = QFileInfo(filePath).fileName();
+    fileName.replace(QLatin1Char('"'), QLatin1Char('_'));
+    filePart.setHeader(QNetworkRequest::ContentDispositionHeader,
+                       QStringLiteral("form-data; name=\"file\"; filename=\"%1\"").arg(fileName).toUtf8());
+    filePart.setHeader(QNetworkRequest::ContentTypeHeader, contentType.toLatin1());
+    filePart.setBodyDevice(file.get());
+    file.release()->setParent(multipart);
+    multipart->append(filePart);
+
+    QNetworkRequest request(endpoint(QStringLiteral("upload-image")));
+    QNetworkReply *reply = m_nam->post(request, multipart);
+    multipart->setParent(reply);
+    connect(reply, &QNetworkReply::uploadProgress, this, [this, filePath](qint64 sent, qint64 total) {
+        emit imageUploadProgress(filePath, sent, total);
+    });
+    finishJson<ImageUpload>(reply, context, what,
+        [what, filePath, contentType, size](const QJsonObject &object) -> Result<ImageUpload> {
+            const QString url = object.value(QStringLiteral("ImageURL")).toString();
+            if (url.isEmpty())
+                return badAnswer(what, QStringLiteral("has no ImageURL"), 200);
+            return ImageUpload{url, filePath, contentType, size};
+        },
+        std::move(done));
+}
+
+void NodeClient::getVideoStatus(const QString &videoId, QObject *context, std::function<void(Result<VideoStatus>)> done)
+{
+    const QString what = QStringLiteral("Getting the status of video %1").arg(videoId);
+    QNetworkRequest request(endpoint(QStringLiteral("get-video-status/") + QString::fromLatin1(QUrl::toPercentEncoding(videoId))));
+    request.setAttribute(QNetworkRequest::CacheLoadControlAttribute, QNetworkRequest::AlwaysNetwork);
+    finishJson<VideoStatus>(m_nam->get(request), context, what,
+        [videoId](const QJsonObject &object) -> Result<VideoStatus> { return VideoStatus::fromJson(videoId, object); },
+        std::move(done));
+}
+
+void NodeClient::getVideoDimensions(const QString &videoId, QObject *context,
+                                    std::function<void(Result<VideoDimensions>)> done)
+{
+    const QString what = QStringLiteral("Getting the dimensions of video %1").arg(videoId);
+    QNetworkRequest request(endpoint(QStringLiteral("get-video-dimensions/") + QString::fromLatin1(QUrl::toPercentEncoding(videoId))));
+    finishJson<VideoDimensions>(m_nam->get(request), context, what,
+        [what](const QJsonObject &object) -> Result<VideoDimensions> {
+            if (!object.value(QStringLiteral("width")).isDouble() || !object.value(QStringLiteral("height")).isDouble())
+                return badAnswer(what, QStringLiteral("has no width and height"), 200);
+            return VideoDimensions{object.value(QStringLiteral("width")).toInt(), object.value(QStringLiteral("height")).toInt()};
+        },
+        std::move(done));
+}
+
+void NodeClient::getFullTikTokUrl(const QString &shortIdOrLink, QObject *context, std::function<void(Result<QString>)> done)
+{
+    const Result<QString> id = tiktokShortId(shortIdOrLink);
+    if (!id) {
+        const Error error = id.error();
+        QMetaObject::invokeMethod(context, [done, error] { done(error); }, Qt::QueuedConnection);
+        return;
+    }
+    const QString what = QStringLiteral("Resolving the TikTok link %1").arg(*id);
+    QNetworkRequest request(endpoint(QStringLiteral("get-full-tiktok-url")));
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+    const QByteArray body = QJsonDocument(QJsonObject{{QStringLiteral("TikTokShortVideoID"), *id}}).toJson(QJsonDocument::Compact);
+    finishJson<QString>(m_nam->post(request, body), context, what,
+        [what](const QJsonObject &object) -> Result<QString> {
+            const QString url = object.value(QStringLiteral("FullTikTokURL")).toString();
+            if (url.isEmpty())
+                return badAnswer(what, QStringLiteral("has no FullTikTokURL"), 200);
+            return url;
+        },
+        std::move(done));
+}
+
+} // namespace deso::node
