@@ -62,8 +62,13 @@ int main(int argc, char **argv)
         QStringLiteral("Run the local endpoint host headless (no window)."));
     const QCommandLineOption screenshotOption(QStringLiteral("screenshot"),
         QStringLiteral("Render the main window to a PNG <file> and exit."), QStringLiteral("file"));
+    const QCommandLineOption tourOption(QStringLiteral("screenshot-tour"),
+        QStringLiteral("Open the window with its own host, queue an image and a video mid-upload, "
+                       "run the node tester, and write a PNG of each main view into <dir>; then exit."),
+        QStringLiteral("dir"));
     parser.addOption(serveOption);
     parser.addOption(screenshotOption);
+    parser.addOption(tourOption);
     addTestKeyOptions(parser);
     const QCommandLineOption portOption(QStringLiteral("port"),
         QStringLiteral("--serve: TCP port (default 8089; 0 picks a free one)."), QStringLiteral("N"), QStringLiteral("8089"));
@@ -105,5 +110,6 @@ int main(int argc, char **argv)
     GuiOptions gui;
     gui.files = parser.positionalArguments();
     gui.screenshotPath = parser.value(screenshotOption);
+    gui.tourDir = parser.value(tourOption);
     return runGui(gui);
 }

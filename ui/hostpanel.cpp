@@ -28,7 +28,8 @@ using deso::host::RequestLogEntry;
 HostPanel::HostPanel(QWidget *parent)
     : QWidget(parent), m_host(new EndpointHost(this)), m_bind(new QComboBox), m_port(new QSpinBox),
       m_dataDir(new QLineEdit), m_browse(new QPushButton(tr("Browse…"))), m_startStop(new QPushButton),
-      m_useForClient(new QCheckBox(tr("Use this host for uploads (the client talks to it)"))), m_status(new QLabel),
+      m_useForClient(new QCheckBox(tr("Use this host for uploads (the client talks to it)"))),
+      m_autostart(new QCheckBox(tr("Start this host when the app starts"))), m_status(new QLabel),
       m_bindWarning(new QLabel), m_log(new QStandardItemModel(0, 6, this)), m_logView(new QTableView)
 {
     m_bind->setEditable(true);
@@ -46,6 +47,7 @@ HostPanel::HostPanel(QWidget *parent)
     m_port->setValue(s.value(QStringLiteral("host/port"), kDefaultPort).toInt());
     m_dataDir->setText(s.value(QStringLiteral("host/dataDir"), defaultDataDir()).toString());
     m_useForClient->setChecked(s.value(QStringLiteral("host/useForClient"), true).toBool());
+    m_autostart->setChecked(s.value(QStringLiteral("host/autostart"), true).toBool());
 
     auto *settingsBox = new QGroupBox(tr("Local endpoint host"));
     auto *dirRow = new QHBoxLayout;
@@ -61,6 +63,7 @@ HostPanel::HostPanel(QWidget *parent)
     runRow->addWidget(m_status, 1);
     form->addRow(runRow);
     form->addRow(m_useForClient);
+    form->addRow(m_autostart);
 
     m_log->setHorizontalHeaderLabels({tr("Time"), tr("Method"), tr("Path"), tr("Status"), tr("Size"), tr("Duration")});
     m_logView->setObjectName(QStringLiteral("requestLog"));
@@ -98,6 +101,9 @@ HostPanel::HostPanel(QWidget *parent)
     connect(m_useForClient, &QCheckBox::toggled, this, [this](bool on) {
         saveSettings();
         emit useForClientChanged(on);
+    });
+    connect(m_autostart, &QCheckBox::toggled, this, [](bool on) {
+        QSettings().setValue(QStringLiteral("host/autostart"), on);
     });
     connect(m_bind, &QComboBox::currentTextChanged, this, &HostPanel::updateUi);
     connect(clear, &QPushButton::clicked, this, [this] { m_log->removeRows(0, m_log->rowCount()); });

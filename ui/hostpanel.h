@@ -45,7 +45,7 @@ public:
     QString statusText() const;
 
     static QString defaultDataDir();
-    static constexpr int kDefaultPort = 18001;
+    static constexpr int kDefaultPort = 8089;  // the same as deso-media --serve
     static constexpr int kMaxLogRows = 2000;
 
 signals:
@@ -65,6 +65,7 @@ private:
     QPushButton *m_browse;
     QPushButton *m_startStop;
     QCheckBox *m_useForClient;
+    QCheckBox *m_autostart;
     QLabel *m_status;
     QLabel *m_bindWarning;
     QStandardItemModel *m_log;

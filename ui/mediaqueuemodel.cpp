@@ -16,6 +16,9 @@ const QStringList kVideoTypes = {QStringLiteral("video/mp4"), QStringLiteral("vi
 
 // The node's own limits, so a file that cannot succeed is refused before any upload.
 constexpr qint64 kMaxImageBytes = 10'000'000;
+// Bigger images are sent as a smaller copy (core/image's makeAcceptable); past this
+// size even that is refused, to keep the memory it takes bounded.
+constexpr qint64 kMaxShrinkableImageBytes = 64 * 1024 * 1024;
 constexpr qint64 kMaxVideoBytes = 262'144'000;
 
 QString stateKey(MediaQueueModel::State s)
@@ -136,10 +139,13 @@ MediaQueueModel::Item MediaQueueModel::describe(const QString &path)
     it.mimeType = mime.name();
     if (kImageTypes.contains(it.mimeType)) {
         it.kind = Kind::Image;
-        if (it.size > kMaxImageBytes) {
+        if (it.size > kMaxShrinkableImageBytes) {
             it.state = State::Refused;
-            it.reason = QStringLiteral("Too large: the node takes images up to 10 MB and this one is %1.")
+            it.reason = QStringLiteral("Too large: the node takes images up to 10 MB, and this one (%1) is too big "
+                                       "to shrink here (64 MB at most).")
                             .arg(humanSize(it.size));
+        } else if (it.size > kMaxImageBytes) {
+            it.reason = QStringLiteral("Over the node's 10 MB limit: a smaller copy will be sent.");
         }
     } else if (kVideoTypes.contains(it.mimeType)) {
         it.kind = Kind::Video;
@@ -390,7 +396,7 @@ QString MediaQueueModel::progressText(const Item &it) const
     case State::Processing:
         return it.reason.isEmpty() ? tr("Preparing…") : it.reason;
     case State::Waiting:
-        return tr("Waiting to upload");
+        return it.reason.isEmpty() ? tr("Waiting to upload") : it.reason;
     case State::Paused:
     case State::Uploading: {
         QStringList parts;

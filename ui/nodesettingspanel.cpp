@@ -462,6 +462,13 @@ void NodeSettingsPanel::deleteSelectedTestKey()
     });
 }
 
+void NodeSettingsPanel::ensureTestKey()
+{
+    if (identityMode() != IdentityMode::TestKey || !m_loadedKeyName.isEmpty() || !m_store->list().isEmpty())
+        return;
+    createTestKey(QStringLiteral("local-default"));
+}
+
 QString NodeSettingsPanel::selectedTestKey() const
 {
     return m_loadedKeyName;

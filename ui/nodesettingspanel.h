@@ -60,6 +60,10 @@ public:
     void createTestKey(const QString &name);
     void selectTestKey(const QString &name);
     void deleteSelectedTestKey();
+    // First run: with test keys chosen and none stored yet, creates "local-default" so
+    // image uploads to the app's own host work at once (the keychain may refuse; that
+    // error is shown, nothing falls back silently).
+    void ensureTestKey();
     QString selectedTestKey() const;
     bool hasLoadedTestKey() const { return !m_loadedKey.isNull(); }
     QListWidget *testKeyList() const { return m_keyList; }

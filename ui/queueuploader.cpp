@@ -1,5 +1,6 @@
 #include "queueuploader.h"
 
+#include "image/acceptablefile.h"
 #include "mediaqueuemodel.h"
 #include "node/nodeclient.h"
 #include "node/videostatuspoller.h"
@@ -7,6 +8,7 @@
 
 #include <QDir>
 #include <QFileInfo>
+#include <QtConcurrent>
 
 using deso::node::NodeClient;
 using deso::node::VideoStatus;
@@ -189,7 +191,34 @@ void QueueUploader::launch(const QString &id)
 void QueueUploader::launchImage(const QString &id, Job &job)
 {
     job.phase = Job::Phase::Preparing;
-    sendImage(id, m_model->find(id)->path);
+    const auto *item = m_model->find(id);
+    if (item->size <= deso::image::kMaxUploadBytes) {
+        sendImage(id, item->path);
+        return;
+    }
+    // Too big for the node: core/image makes a copy it accepts (scaled and re-encoded
+    // at the best quality that fits), off the UI thread, and that copy is sent.
+    m_model->setState(id, State::Processing, tr("Making a copy under 10 MB…"));
+    const QString source = item->path;
+    const QString target = QDir(m_workDir.isEmpty() ? QDir::tempPath() : m_workDir)
+                               .filePath(QStringLiteral("%1-%2").arg(id.left(8), QFileInfo(source).completeBaseName()));
+    QtConcurrent::run([source, target]() -> deso::Result<QString> {
+        auto acceptable = deso::image::makeAcceptable(source);
+        if (!acceptable)
+            return acceptable.error();
+        const QString path = target + QLatin1Char('.') + deso::image::formatName(acceptable->format);
+        QDir().mkpath(QFileInfo(path).absolutePath());
+        QFile out(path);
+        if (!out.open(QIODevice::WriteOnly) || out.write(acceptable->bytes) != acceptable->bytes.size())
+            return deso::Error(QStringLiteral("ui.write"), QStringLiteral("Cannot write the smaller copy to %1.").arg(path));
+        return path;
+    }).then(job.context, [this, id](const deso::Result<QString> &prepared) {
+        if (!prepared) {
+            fail(id, tr("The image is over 10 MB and could not be made smaller: %1").arg(prepared.error().message));
+            return;
+        }
+        sendImage(id, prepared.value());
+    });
 }
 
 void QueueUploader::sendImage(const QString &id, const QString &path)

@@ -123,13 +123,31 @@ private slots:
         QVERIFY(img.save(path));
         QFile f(path);
         QVERIFY(f.open(QIODevice::ReadWrite));
-        QVERIFY(f.resize(10'000'001));  // sparse: the type still reads as PNG
+        QVERIFY(f.resize(64 * 1024 * 1024 + 1));  // sparse: the type still reads as PNG
         f.close();
         MainWindow w;
         w.addFiles({path});
         QCOMPARE(w.queue()->item(0).state, MediaQueueModel::State::Refused);
         QVERIFY2(w.queue()->item(0).reason.contains(QStringLiteral("10 MB")), qPrintable(w.queue()->item(0).reason));
         QVERIFY2(w.notice()->message().contains(QStringLiteral("huge.png")), qPrintable(w.notice()->message()));
+    }
+
+    void imageOverTheNodeLimitWaitsForASmallerCopy()
+    {
+        QTemporaryDir dir;
+        QImage img(8, 8, QImage::Format_RGB32);
+        img.fill(Qt::green);
+        const QString path = dir.filePath(QStringLiteral("big.png"));
+        QVERIFY(img.save(path));
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::ReadWrite));
+        QVERIFY(f.resize(10'000'001));
+        f.close();
+        MediaQueueModel model;
+        model.addFiles({path});
+        QCOMPARE(model.item(0).state, MediaQueueModel::State::Waiting);
+        QVERIFY2(model.index(0).data(MediaQueueModel::ProgressTextRole).toString().contains(QStringLiteral("smaller copy")),
+                 qPrintable(model.index(0).data(MediaQueueModel::ProgressTextRole).toString()));
     }
 
     void thumbnailAndDimensionsArriveFromAWorkerThread()

@@ -27,6 +27,7 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <QRandomGenerator>
 
 using State = MediaQueueModel::State;
 
@@ -166,6 +167,31 @@ private slots:
             logged |= w.hostPanel()->requestLog()->item(r, 2)->text().contains(QStringLiteral("upload-image"))
                       && w.hostPanel()->requestLog()->item(r, 3)->text() == QStringLiteral("200");
         QVERIFY(logged);
+    }
+
+    void imageOverTenMegabytesIsSentAsASmallerCopy()
+    {
+        Rig rig;
+        QVERIFY(prepare(rig));
+        MainWindow &w = rig.window;
+        // Noise at JPEG quality 100 cannot be compressed: ~14 MB for 3600×2400.
+        QImage img(3600, 2400, QImage::Format_RGB32);
+        QRandomGenerator rng(7);
+        for (int y = 0; y < img.height(); ++y) {
+            auto *line = reinterpret_cast<quint32 *>(img.scanLine(y));
+            for (int x = 0; x < img.width(); ++x)
+                line[x] = 0xff000000u | (rng.generate() & 0xffffffu);
+        }
+        const QString path = rig.data.filePath(QStringLiteral("noise.jpg"));
+        QVERIFY(img.save(path, "JPEG", 100));
+        QVERIFY(QFileInfo(path).size() > 10'000'000);
+        w.addFiles({path});
+        QCOMPARE(w.queue()->item(0).state, State::Waiting);
+        w.uploader()->start(w.queue()->item(0).id);
+        QTRY_VERIFY_WITH_TIMEOUT(w.queue()->item(0).state == State::Done || w.queue()->item(0).state == State::Failed, 45000);
+        QVERIFY2(w.queue()->item(0).state == State::Done, qPrintable(w.queue()->item(0).reason));
+        QVERIFY(w.queue()->item(0).resultUrl.endsWith(QStringLiteral(".webp")));
+        QVERIFY(w.queue()->item(0).bytesTotal <= 10'000'000);  // what went over the wire
     }
 
     void imageUploadWithoutAnIdentityFailsVisibly()
