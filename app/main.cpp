@@ -33,6 +33,11 @@ bool needsGui(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    // Qt 6.4 defaults to GStreamer, which cannot decode H.264 with Debian's base plugins;
+    // the FFmpeg backend can. The backend is chosen when Qt Multimedia loads, so this
+    // must happen before the application object exists; a user's own choice wins.
+    if (qEnvironmentVariableIsEmpty("QT_MEDIA_BACKEND"))
+        qputenv("QT_MEDIA_BACKEND", "ffmpeg");
     std::unique_ptr<QCoreApplication> app;
     if (needsGui(argc, argv))
         app = std::make_unique<QApplication>(argc, argv);
@@ -57,8 +62,13 @@ int main(int argc, char **argv)
         QStringLiteral("Run the local endpoint host headless (no window)."));
     const QCommandLineOption screenshotOption(QStringLiteral("screenshot"),
         QStringLiteral("Render the main window to a PNG <file> and exit."), QStringLiteral("file"));
+    const QCommandLineOption tourOption(QStringLiteral("screenshot-tour"),
+        QStringLiteral("Open the window with its own host, queue an image and a video mid-upload, "
+                       "run the node tester, and write a PNG of each main view into <dir>; then exit."),
+        QStringLiteral("dir"));
     parser.addOption(serveOption);
     parser.addOption(screenshotOption);
+    parser.addOption(tourOption);
     addTestKeyOptions(parser);
     addServeOptions(parser);
     parser.addPositionalArgument(QStringLiteral("files"),
@@ -74,5 +84,6 @@ int main(int argc, char **argv)
     GuiOptions gui;
     gui.files = parser.positionalArguments();
     gui.screenshotPath = parser.value(screenshotOption);
+    gui.tourDir = parser.value(tourOption);
     return runGui(gui);
 }
