@@ -99,7 +99,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const QByteArray bytes(reinterpret_cast<const char *>(data) + 1, qsizetype(size - 1));
 
     PipelineOptions options;
-    options.webpMultiThreaded = false; // one fuzzing process, one thread
+    options.multiThreaded = false; // one fuzzing process, one thread
     const auto result = ImagePipeline::process(bytes, declared, options);
     if (!result.ok()) {
         FUZZ_CHECK(result.error().code.startsWith(QLatin1String("image.")));

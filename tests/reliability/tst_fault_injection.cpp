@@ -2,7 +2,8 @@
 // TusUploader -> CuttingProxy -> EndpointHost. 100 uploads of one 20 MiB file,
 // each cut 1 to 3 times at seeded random byte offsets of the client->host stream
 // (the link then stays down for a few connection attempts, so the uploader's own
-// retry, HEAD and resume run rather than Qt's silent resend). Every upload must
+// retry, HEAD and resume run rather than Qt's silent resend); every other upload
+// sends Upload-Checksum. Every upload must
 // finish by retrying alone, and the host's stored bytes must hash like the file.
 #include "cuttingproxy.h"
 #include "eventwait.h"
@@ -69,6 +70,9 @@ private slots:
             options.maxRetries = 12;
             options.stallTimeoutMs = 10000;
             options.resume = false;
+            // Both host paths: with a checksum a cut chunk is dropped whole; without,
+            // the bytes that arrived are kept and the next PATCH starts mid-chunk.
+            options.useChecksum = i % 2 == 0;
             options.storeFile = m_dir->filePath(QStringLiteral("tus-store.json"));
             TusUploader up(endpoint, file, options);
             QSignalSpy done(&up, &TusUploader::finished);

@@ -6,17 +6,28 @@
 //   case) and a reused one (after completion, after termination) are refused;
 // - oversized heads (431) and bodies (413), and a smuggled second Content-Length,
 //   are refused without the host process's memory growing with the body;
+// - upload-image refuses forged, malformed and confused JWTs (alg none, HS256
+//   keyed with the public key, DER signatures, tampered claims, ...) and stores
+//   nothing for them, while a high-S signature of a good token is accepted; a
+//   file name with a traversal never names a stored file;
 // - get-full-tiktok-url refuses redirects to 10.0.0.1, 169.254.169.254, file://,
 //   IPv6 loopback, a numeric host and a non-TikTok host.
 #include "eventwait.h"
 #include "host/endpointhost.h"
+#include "identity/jwt.h"
+#include "identity/keys.h"
 #include "reliabilitytools.h"
 #include "testhttp.h"
 
+#include <QBuffer>
+#include <QDirIterator>
 #include <QHttpServer>
+#include <QImage>
 #include <QHttpServerResponder>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QMessageAuthenticationCode>
+#include <QRegularExpression>
 #include <QStandardPaths>
 #include <QtTest>
 
@@ -61,6 +72,34 @@ StreamOutcome streamRequest(quint16 port, const QByteArray &head, qint64 bodyByt
     return out;
 }
 
+QByteArray b64url(const QByteArray &b)
+{
+    return deso::identity::base64UrlEncode(b);
+}
+
+QByteArray pngBytes()
+{
+    QImage image(24, 16, QImage::Format_RGB32);
+    image.fill(QColor(200, 40, 90));
+    QByteArray bytes;
+    QBuffer buffer(&bytes);
+    buffer.open(QIODevice::WriteOnly);
+    image.save(&buffer, "PNG");
+    return bytes;
+}
+
+// A multipart/form-data body as a browser sends it.
+QByteArray formBody(const QByteArray &boundary, const QList<QPair<QByteArray, QByteArray>> &fields,
+                    const QByteArray &fileName, const QByteArray &file)
+{
+    QByteArray body;
+    for (const auto &f : fields)
+        body += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + f.first + "\"\r\n\r\n" + f.second + "\r\n";
+    body += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + fileName
+        + "\"\r\nContent-Type: image/png\r\n\r\n" + file + "\r\n--" + boundary + "--\r\n";
+    return body;
+}
+
 int statusOf(const QByteArray &raw)
 {
     return raw.startsWith("HTTP/1.1 ") ? raw.mid(9, 3).toInt() : 0;
@@ -97,6 +136,26 @@ class TestSecurity : public QObject {
         if (c.status != 200 || p.status != 204)
             qWarning() << "upload failed" << c.status << p.status;
         return {path, c.header("Stream-Media-Id")};
+    }
+
+    deso::identity::PrivateKey m_key = deso::identity::PrivateKey::fromBytes(QByteArray(32, '\x42')).value();
+
+    HttpReply uploadImage(const QByteArray &jwt, const QByteArray &publicKey, const QByteArray &fileName = "a.png",
+                          const QString &query = {})
+    {
+        const QByteArray boundary = "sec-boundary-7f3a";
+        QList<QPair<QByteArray, QByteArray>> fields;
+        if (query.isEmpty())
+            fields = {{"UserPublicKeyBase58Check", publicKey}, {"JWT", jwt}};
+        QUrl target = url(QStringLiteral("/api/v0/upload-image"));
+        target.setQuery(query);
+        return httpSend(m_nam, "POST", target, {{"Content-Type", "multipart/form-data; boundary=" + boundary}},
+                        formBody(boundary, fields, fileName, pngBytes()));
+    }
+
+    int storedImages() const
+    {
+        return int(QDir(m_dir->filePath(QStringLiteral("host/images"))).entryList(QDir::Files).size());
     }
 
     QString tiktokError(const QByteArray &location)
@@ -208,6 +267,108 @@ private slots:
         // A new upload never gets an old token back.
         const auto [path2, id2] = upload(bytes);
         QVERIFY(path2 != path && id2 != id);
+    }
+
+    void forgedAndMalformedJwtsAreRefusedByUploadImage_data()
+    {
+        using namespace deso::identity;
+        QTest::addColumn<QByteArray>("jwt");
+        QTest::addColumn<QByteArray>("publicKey");
+        QTest::addColumn<QString>("reason");
+        const QByteArray pk = m_key.publicKey().toBase58Check(Network::Mainnet).toLatin1();
+        const qint64 now = QDateTime::currentSecsSinceEpoch();
+        const QByteArray es256 = b64url(R"({"alg":"ES256","typ":"JWT"})");
+        const QByteArray claims = b64url(QStringLiteral(R"({"iat":%1,"exp":%2})").arg(now).arg(now + 600).toLatin1());
+        auto sign = [&](const QByteArray &input) {
+            return m_key.sign(QCryptographicHash::hash(input, QCryptographicHash::Sha256));
+        };
+        const QByteArray good = es256 + '.' + claims;
+        const QByteArray goodSig = sign(good);
+
+        QTest::newRow("alg none") << QByteArray(b64url(R"({"alg":"none","typ":"JWT"})") + '.' + claims + '.') << pk
+                                  << QStringLiteral("is not accepted");
+        const QByteArray hsInput = b64url(R"({"alg":"HS256","typ":"JWT"})") + '.' + claims;
+        QTest::newRow("HS256 keyed with the public key")
+            << QByteArray(hsInput + '.' + b64url(QMessageAuthenticationCode::hash(hsInput, pk, QCryptographicHash::Sha256))) << pk
+            << QStringLiteral("is not accepted");
+        QTest::newRow("DER signature") << QByteArray(good + '.' + b64url(signatureToDer(goodSig))) << pk << QStringLiteral("DER");
+        const QByteArray longer = b64url(QStringLiteral(R"({"iat":%1,"exp":%2})").arg(now).arg(now + 99999999).toLatin1());
+        QTest::newRow("claims changed after signing") << QByteArray(es256 + '.' + longer + '.' + b64url(goodSig)) << pk
+                                                      << QStringLiteral("does not match");
+        QTest::newRow("63-byte signature") << QByteArray(good + '.' + b64url(goodSig.left(63))) << pk << QStringLiteral("64 raw bytes");
+        QTest::newRow("signature of another message") << QByteArray(good + '.' + b64url(sign("x"))) << pk << QStringLiteral("does not match");
+        const QByteArray noExp = es256 + '.' + b64url(QStringLiteral(R"({"iat":%1})").arg(now).toLatin1());
+        QTest::newRow("no exp") << QByteArray(noExp + '.' + b64url(sign(noExp))) << pk << QStringLiteral("exp");
+        const QByteArray strExp = es256 + '.' + b64url(QStringLiteral(R"({"exp":"%1"})").arg(now + 600).toLatin1());
+        QTest::newRow("exp as text") << QByteArray(strExp + '.' + b64url(sign(strExp))) << pk << QStringLiteral("exp");
+        const QByteArray expired = es256 + '.' + b64url(QStringLiteral(R"({"exp":%1})").arg(now - 61 - 5).toLatin1());
+        QTest::newRow("expired past the skew") << QByteArray(expired + '.' + b64url(sign(expired))) << pk << QStringLiteral("expired");
+        QTest::newRow("two segments") << good << pk << QStringLiteral("segments");
+        QTest::newRow("four segments") << QByteArray(good + '.' + b64url(goodSig) + ".x") << pk << QStringLiteral("segments");
+        QTest::newRow("padded base64") << QByteArray(good + '.' + b64url(goodSig) + "==") << pk << QStringLiteral("base64url");
+        QTest::newRow("standard base64") << QByteArray(good + '.' + goodSig.toBase64()) << pk << QStringLiteral("base64url");
+        QTest::newRow("oversized token") << QByteArray(good + '.' + QByteArray(9000, 'A')) << pk << QStringLiteral("at most");
+        QTest::newRow("private key as public key") << QByteArray(good + '.' + b64url(goodSig))
+                                                   << m_key.toBase58Check(Network::Mainnet).toLatin1() << QStringLiteral("public key");
+        QTest::newRow("garbage public key") << QByteArray(good + '.' + b64url(goodSig)) << QByteArray("BC1YL../../etc/passwd")
+                                            << QStringLiteral("public key");
+        const PrivateKey stranger = PrivateKey::fromBytes(QByteArray(32, '\x43')).value();
+        JwtSignOptions asDerived;
+        asDerived.derivedPublicKeyBase58Check = stranger.publicKey().toBase58Check(Network::Mainnet);
+        QTest::newRow("unauthorized derived key") << signJwt(stranger, asDerived).toLatin1() << pk << QStringLiteral("derived key");
+        asDerived.derivedPublicKeyBase58Check = QString::fromLatin1(pk);
+        QTest::newRow("derived claim naming the owner") << signJwt(stranger, asDerived).toLatin1() << pk << QStringLiteral("derived key");
+        QTest::newRow("token of another key") << signJwt(stranger).toLatin1() << pk << QStringLiteral("does not match");
+    }
+
+    void forgedAndMalformedJwtsAreRefusedByUploadImage()
+    {
+        QFETCH(QByteArray, jwt);
+        QFETCH(QByteArray, publicKey);
+        QFETCH(QString, reason);
+        const int before = storedImages();
+        for (bool inQuery : {false, true}) {
+            const QString query = inQuery ? QStringLiteral("JWT=%1&UserPublicKeyBase58Check=%2")
+                                                .arg(QString::fromLatin1(QUrl::toPercentEncoding(QString::fromLatin1(jwt))),
+                                                     QString::fromLatin1(QUrl::toPercentEncoding(QString::fromLatin1(publicKey))))
+                                          : QString();
+            const HttpReply r = uploadImage(jwt, publicKey, "a.png", query);
+            const QString error = QJsonDocument::fromJson(r.body).object().value(QStringLiteral("error")).toString();
+            QVERIFY2(r.status == 400, qPrintable(QStringLiteral("%1: %2").arg(r.status).arg(error)));
+            QVERIFY2(error.startsWith(QStringLiteral("UploadImage: Invalid token: ")) && error.contains(reason), qPrintable(error));
+        }
+        QCOMPARE(storedImages(), before);
+    }
+
+    void goodTokensAreAcceptedInBothSForms()
+    {
+        using namespace deso::identity;
+        const QByteArray pk = m_key.publicKey().toBase58Check(Network::Mainnet).toLatin1();
+        const QList<QByteArray> parts = signJwt(m_key).toLatin1().split('.');
+        const QByteArray highS = parts[0] + '.' + parts[1] + '.'
+            + b64url(negateSignatureS(*base64UrlDecode(parts[2])));
+        for (const QByteArray &jwt : {parts.join('.'), highS}) {
+            const HttpReply r = uploadImage(jwt, pk);
+            QVERIFY2(r.status == 200, r.body.constData());
+        }
+    }
+
+    void fileNamesNeverNameStoredFiles()
+    {
+        using namespace deso::identity;
+        const QByteArray pk = m_key.publicKey().toBase58Check(Network::Mainnet).toLatin1();
+        for (const QByteArray &name : {QByteArray("../../../evil-outside.png"), QByteArray("..%2F..%2Fevil-encoded.png"),
+                                       QByteArray("/tmp/evil-absolute.png"), QByteArray("..\\..\\evil-backslash.png")}) {
+            const HttpReply r = uploadImage(signJwt(m_key).toLatin1(), pk, name);
+            QCOMPARE(r.status, 200);
+            const QString imageUrl = QJsonDocument::fromJson(r.body).object().value(QStringLiteral("ImageURL")).toString();
+            static const QRegularExpression contentName(QStringLiteral("/images/[0-9a-f]{64}\\.webp$"));
+            QVERIFY2(contentName.match(imageUrl).hasMatch(), qPrintable(imageUrl));
+        }
+        QDirIterator it(m_dir->path(), QDir::Files, QDirIterator::Subdirectories);
+        while (it.hasNext())
+            QVERIFY2(!it.next().contains(QLatin1String("evil")), qPrintable(it.filePath()));
+        QVERIFY(!QFile::exists(QStringLiteral("/tmp/evil-absolute.png")));
     }
 
     void oversizedHeadsAre431OnEveryPath_data()
