@@ -442,6 +442,27 @@ private slots:
                                  .arg(double(out.bodySent) / MiB, 0, 'f', 1).arg(double(peakGrowth) / MiB, 0, 'f', 1);
     }
 
+    void aSecondRequestOnAJsonConnectionIsNeverBuffered()
+    {
+        // QHttpServer would keep the connection and buffer the next body whole.
+        ServeProcess host(m_dir->filePath(QStringLiteral("serve-kept-alive")));
+        QString why;
+        QVERIFY2(host.start(0, &why), qPrintable(why));
+        const qint64 before = host.rssBytes();
+        QTcpSocket socket;
+        socket.connectToHost(QHostAddress::LocalHost, quint16(host.url().port()));
+        QVERIFY(socket.waitForConnected(5000));
+        socket.write("GET /api/v0/get-video-status/0123456789abcdef0123456789abcdef HTTP/1.1\r\nHost: x\r\n\r\n");
+        QByteArray first;
+        QVERIFY(waitUntil([&] { first += socket.readAll(); return first.contains("\r\n\r\n") && first.endsWith('}'); }, 10000));
+        QVERIFY2(first.startsWith("HTTP/1.1 404"), first.constData());
+        // The host closes after its answer: the next request has nowhere to go.
+        QVERIFY2(waitUntil([&] { return socket.state() == QAbstractSocket::UnconnectedState; }, 5000),
+                 "the connection stayed open after a QHttpServer answer");
+        const qint64 growth = host.peakRssBytes() - before;
+        QVERIFY2(growth < 16 * MiB, qPrintable(QString::number(growth)));
+    }
+
     void tiktokRedirectsToForbiddenPlacesAreRefused_data()
     {
         QTest::addColumn<QByteArray>("location");
