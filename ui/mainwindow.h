@@ -25,6 +25,7 @@ class QTabWidget;
 class ThumbnailLoader;
 class UrlField;
 class VideoPreview;
+class VideoThumbnailer;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -87,6 +88,7 @@ private:
 
     MediaQueueModel *m_queue;
     ThumbnailLoader *m_thumbnails;
+    VideoThumbnailer *m_videoThumbnails;
     QueueUploader *m_uploader;
     NodeSettingsPanel *m_settings;
     HostPanel *m_hostPanel;

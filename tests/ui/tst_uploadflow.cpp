@@ -48,6 +48,7 @@ class TestUploadFlow : public QObject {
         MainWindow &w = rig.window;
         w.setSessionFile(rig.data.filePath(QStringLiteral("queue.json")));
         w.uploader()->setTusStoreFile(rig.data.filePath(QStringLiteral("tus.json")));
+        w.uploader()->setTusChunkSize(5 * 1024 * 1024);
         w.testerPanel()->setWorkDir(rig.data.filePath(QStringLiteral("node-test")));
         w.hostPanel()->setPort(0);
         w.hostPanel()->setDataDir(rig.data.filePath(QStringLiteral("host")));
@@ -70,7 +71,7 @@ class TestUploadFlow : public QObject {
         if (!in.open(QIODevice::ReadOnly))
             return {};
         QByteArray bytes = in.readAll();
-        const quint32 freeSize = 6 * 1024 * 1024;
+        const quint32 freeSize = 12 * 1024 * 1024;
         QByteArray box(4, '\0');
         qToBigEndian(freeSize, box.data());
         box += "free";
@@ -228,13 +229,13 @@ private slots:
         w.selectRow(0);
         const QString id = w.queue()->item(0).id;
 
-        // Pause as soon as bytes move: the handler runs inside the progress signal, so
-        // the upload is certainly mid-flight.
+        // Pause once the first 5 MiB chunk is through and the second is moving: the
+        // handler runs inside the progress signal, so the upload is certainly mid-flight.
         bool paused = false;
         QObject guard;
         connect(w.queue(), &QAbstractItemModel::dataChanged, &guard, [&] {
             const auto &it = w.queue()->item(0);
-            if (!paused && it.state == State::Uploading && it.bytesSent > 0 && it.bytesSent < it.bytesTotal) {
+            if (!paused && it.state == State::Uploading && it.bytesSent > 5767168 && it.bytesSent < it.bytesTotal) {
                 paused = true;
                 w.action(QStringLiteral("pause"))->trigger();
             }
@@ -242,6 +243,8 @@ private slots:
         w.action(QStringLiteral("start"))->trigger();
         QTRY_VERIFY_WITH_TIMEOUT(paused, 20000);
         QTRY_COMPARE(w.queue()->item(0).state, State::Paused);
+        // The server confirmed the first chunk; the rest waits.
+        QCOMPARE(w.queue()->item(0).bytesSent, qint64(5 * 1024 * 1024));
         QVERIFY(w.queue()->item(0).bytesSent < w.queue()->item(0).bytesTotal);
         QVERIFY(w.action(QStringLiteral("resume"))->isEnabled());
         QVERIFY(!w.action(QStringLiteral("pause"))->isEnabled());
