@@ -204,6 +204,9 @@ QWidget *MainWindow::buildUploadTab()
     m_queueView->setSelectionMode(QAbstractItemView::ExtendedSelection);
     m_queueView->setContextMenuPolicy(Qt::ActionsContextMenu);
     m_queueView->setVerticalScrollMode(QAbstractItemView::ScrollPerPixel);
+    // Rows are painted to the viewport's width (text elides), so never scroll sideways.
+    m_queueView->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_queueView->setResizeMode(QListView::Adjust);
     m_summary->setObjectName(QStringLiteral("totalLine"));
     m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
@@ -355,7 +358,8 @@ void MainWindow::addFiles(const QStringList &paths)
             refused << QStringLiteral("%1: %2").arg(m_queue->item(row).name, m_queue->item(row).reason);
     if (!refused.isEmpty())
         m_notice->show(NoticeBar::Level::Warning,
-                       tr("%n file(s) refused — %1", nullptr, int(refused.size())).arg(refused.join(QStringLiteral("; "))));
+                       (refused.size() == 1 ? tr("1 file refused — %1") : tr("%1 files refused — %2").arg(refused.size()))
+                           .arg(refused.join(QStringLiteral("; "))));
     if (m_queue->rowCount() > before && !m_queueView->currentIndex().isValid())
         selectRow(before);
 }
@@ -678,7 +682,8 @@ int MainWindow::restoreSession()
     for (int row = 0; row < m_queue->rowCount(); ++row)
         resumable += m_queue->item(row).resumable ? 1 : 0;
     if (resumable > 0)
-        showInfo(tr("%n upload(s) from the last session can resume where they stopped.", nullptr, resumable));
+        showInfo(resumable == 1 ? tr("1 upload from the last session can resume where it stopped.")
+                                : tr("%1 uploads from the last session can resume where they stopped.").arg(resumable));
     return n;
 }
 
