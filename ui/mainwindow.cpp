@@ -22,6 +22,8 @@
 #include <QAction>
 #include <QClipboard>
 #include <QCloseEvent>
+#include <QDragEnterEvent>
+#include <QDropEvent>
 #include <QDateTime>
 #include <QDir>
 #include <QFile>
@@ -76,6 +78,7 @@ MainWindow::MainWindow(QWidget *parent)
 {
     setWindowTitle(QStringLiteral(DESO_MEDIA_DISPLAY_NAME));
     setObjectName(QStringLiteral("mainWindow"));
+    setAcceptDrops(true);
     m_tabs->setObjectName(QStringLiteral("mainTabs"));
     m_tabs->setDocumentMode(true);
     m_tabs->addTab(buildUploadTab(), tr("Upload"));
@@ -706,6 +709,30 @@ void MainWindow::saveWindowSettings()
     s.setValue(QStringLiteral("window/state"), saveState());
     s.setValue(QStringLiteral("window/uploadSplitter"), m_uploadSplitter->saveState());
     s.setValue(QStringLiteral("window/tab"), m_tabs->currentIndex());
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent *event)
+{
+    const QMimeData *mime = event->mimeData();
+    if (mime && mime->hasUrls())
+        for (const QUrl &url : mime->urls())
+            if (url.isLocalFile()) {
+                event->acceptProposedAction();
+                return;
+            }
+}
+
+void MainWindow::dropEvent(QDropEvent *event)
+{
+    QStringList paths;
+    for (const QUrl &url : event->mimeData()->urls())
+        if (url.isLocalFile())
+            paths << url.toLocalFile();
+    if (paths.isEmpty())
+        return;
+    event->acceptProposedAction();
+    m_tabs->setCurrentIndex(0);
+    addFiles(paths);
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)

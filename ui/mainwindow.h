@@ -70,6 +70,9 @@ public slots:
 
 protected:
     void closeEvent(QCloseEvent *event) override;
+    // Files dropped anywhere on the window land in the queue, not only on the drop zone.
+    void dragEnterEvent(QDragEnterEvent *event) override;
+    void dropEvent(QDropEvent *event) override;
 
 private:
     QWidget *buildUploadTab();

@@ -146,6 +146,10 @@ void NodeSettingsPanel::buildUi()
 
     m_identityStack->addWidget(keysPage);
     m_identityStack->addWidget(jwtPage);
+    // Sentences under the fields wrap at the fields' width, not at their own short hint.
+    for (QLabel *l : {m_nodeEffective, m_storageInfo, m_keyStatus, m_publicKeyStatus, m_jwtStatus})
+        l->setMinimumWidth(640);
+    m_newKeyName->setMinimumWidth(220);
     auto *idLayout = new QVBoxLayout(idBox);
     auto *modes = new QHBoxLayout;
     modes->addWidget(m_modeTestKey);

@@ -265,6 +265,35 @@ private slots:
         QCOMPARE(w.queue()->item(0).bytesSent, QFileInfo(path).size());
     }
 
+    void cancelledVideoUploadGoesBackToWaitingAndCanStartAgain()
+    {
+        Rig rig;
+        QVERIFY(prepare(rig));
+        MainWindow &w = rig.window;
+        const QString path = bigVideo(rig.data.path());
+        w.addFiles({path});
+        w.selectRow(0);
+        bool cancelled = false;
+        QObject guard;
+        connect(w.queue(), &QAbstractItemModel::dataChanged, &guard, [&] {
+            const auto &it = w.queue()->item(0);
+            if (!cancelled && it.state == State::Uploading && it.bytesSent > 0 && it.bytesSent < it.bytesTotal) {
+                cancelled = true;
+                QVERIFY(w.action(QStringLiteral("cancel"))->isEnabled());
+                w.action(QStringLiteral("cancel"))->trigger();
+            }
+        });
+        w.action(QStringLiteral("start"))->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(cancelled, 20000);
+        QTRY_COMPARE(w.queue()->item(0).state, State::Waiting);
+        QCOMPARE(w.queue()->item(0).reason, QStringLiteral("Cancelled"));
+        QCOMPARE(w.queue()->item(0).bytesSent, qint64(0));
+        QVERIFY(w.action(QStringLiteral("start"))->isEnabled());
+        w.action(QStringLiteral("start"))->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(w.queue()->item(0).state == State::Done || w.queue()->item(0).state == State::Failed, 30000);
+        QVERIFY2(w.queue()->item(0).state == State::Done, qPrintable(w.queue()->item(0).reason));
+    }
+
     void videoUploadResumesAfterTheAppRestarts()
     {
         QTemporaryDir data;
