@@ -359,9 +359,12 @@ private slots:
         }
         QCOMPARE(creations, 0);
         QVERIFY(heads >= 1);
-        // Only the chunks after the kept bytes were sent again.
+        // Only chunks after the kept bytes were sent again. The server may hold more than
+        // the saved queue knew (a chunk in flight at the pause can still land), and HEAD
+        // makes the client continue from the server's offset.
         const qint64 total = QFileInfo(video).size();
-        QCOMPARE(qint64(patches), (total - kept + chunk - 1) / chunk);
+        QVERIFY(patches >= 1);
+        QVERIFY2(qint64(patches) <= (total - kept + chunk - 1) / chunk, qPrintable(QString::number(patches)));
     }
 
     void nodeTesterFillsItsTable()
