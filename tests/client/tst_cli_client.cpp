@@ -6,6 +6,7 @@
 
 #include <QCryptographicHash>
 #include <QHttpServer>
+#include <QImage>
 #include <QHttpServerResponder>
 #include <QJsonDocument>
 #include <QNetworkAccessManager>
@@ -259,6 +260,37 @@ private slots:
                  QStringLiteral("--timeout"), QStringLiteral("1")});
         QCOMPARE(r.exitCode, 5);
         QVERIFY2(r.err.contains(QStringLiteral("not ready to stream")), qPrintable(r.err));
+    }
+
+    void uploadImageWithATestKey()
+    {
+        TestHost server;
+        QVERIFY(server.start().ok());
+        const QString store = QStringLiteral("file:") + m_dir.filePath(QStringLiteral("keys.json"));
+        Run r = run({QStringLiteral("--key-store"), store, QStringLiteral("--create-test-key"), QStringLiteral("alice")});
+        QCOMPARE(r.exitCode, 0);
+        QImage img(40, 30, QImage::Format_RGB32);
+        img.fill(Qt::darkGreen);
+        const QString photo = m_dir.filePath(QStringLiteral("photo.jpg"));
+        QVERIFY(img.save(photo));
+
+        r = run({QStringLiteral("upload-image"), photo, QStringLiteral("--node"), node(server.url()), QStringLiteral("--key"),
+                 QStringLiteral("alice"), QStringLiteral("--key-store"), store});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.trimmed().startsWith(node(server.url()) + QStringLiteral("/images/")), qPrintable(r.out));
+        QVERIFY2(r.out.trimmed().endsWith(QStringLiteral(".webp")), qPrintable(r.out));
+        QVERIFY2(r.err.contains(QStringLiteral("Already acceptable")), qPrintable(r.err));
+
+        r = run({QStringLiteral("upload-image"), photo, QStringLiteral("--node"), node(server.url()), QStringLiteral("--key"),
+                 QStringLiteral("nobody"), QStringLiteral("--key-store"), store});
+        QCOMPARE(r.exitCode, 1);
+
+        r = run({QStringLiteral("upload-image"), photo, QStringLiteral("--node"), node(server.url()), QStringLiteral("--jwt"),
+                 QStringLiteral("a.b.c"), QStringLiteral("--public-key"), QStringLiteral("BC1YLgk8yq6L5g5ZxaPhqUNbGyLZBhuRHzWx2RKJmzwfNg2J2CdTvMS"),
+                 QStringLiteral("--json")});
+        QCOMPARE(r.exitCode, 4);
+        QVERIFY2(r.json().value(QStringLiteral("error")).toString().startsWith(QStringLiteral("UploadImage: Invalid token: ")), qPrintable(r.out));
+        QCOMPARE(r.json().value(QStringLiteral("httpStatus")).toInt(), 400);
     }
 
     void tiktokResolvesALink()
