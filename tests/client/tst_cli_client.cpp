@@ -180,6 +180,15 @@ private slots:
         r = run({QStringLiteral("video-status"), id, QStringLiteral("--node"), node(server.url())});
         QCOMPARE(r.exitCode, 0);
         QVERIFY2(r.out.contains(QStringLiteral("ReadyToStream: true")), qPrintable(r.out));
+
+        // Upload and wait in one run.
+        r = run({QStringLiteral("upload-video"), tiny, QStringLiteral("--node"), node(server.url()), QStringLiteral("--no-resume"),
+                 QStringLiteral("--wait")});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.contains(QStringLiteral("StreamMediaId: ")), qPrintable(r.out));
+        QVERIFY2(r.out.contains(QStringLiteral("ReadyToStream: true")), qPrintable(r.out));
+        QVERIFY2(r.out.contains(QStringLiteral("PlaybackURL: ") + node(server.url()) + QStringLiteral("/videos/")), qPrintable(r.out));
+        QCOMPARE(r.err.count(QStringLiteral("(100.0%)")), 1);
     }
 
     void anInterruptedUploadResumesOnTheNextRun()
