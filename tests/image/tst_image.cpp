@@ -334,6 +334,7 @@ private slots:
         QTest::newRow("square-4001") << QSize(4001, 4001) << "png" << QSize(4000, 4000);
         QTest::newRow("square-6000") << QSize(6000, 6000) << "jpeg" << QSize(4000, 4000);
         QTest::newRow("landscape-12000-box") << QSize(12000, 600) << "png" << QSize(4000, 200);
+        QTest::newRow("sliver-16000x3") << QSize(16000, 3) << "png" << QSize(4000, 1);
         QTest::newRow("portrait-9000-webp") << QSize(600, 9000) << "webp" << QSize(266, 4000);
     }
 
