@@ -334,6 +334,7 @@ private slots:
         QTest::newRow("square-4001") << QSize(4001, 4001) << "png" << QSize(4000, 4000);
         QTest::newRow("square-6000") << QSize(6000, 6000) << "jpeg" << QSize(4000, 4000);
         QTest::newRow("landscape-12000-box") << QSize(12000, 600) << "png" << QSize(4000, 200);
+        QTest::newRow("guard-16383-accepted") << QSize(16383, 5) << "png" << QSize(4000, 1);
         QTest::newRow("sliver-16000x3") << QSize(16000, 3) << "png" << QSize(4000, 1);
         QTest::newRow("portrait-9000-webp") << QSize(600, 9000) << "webp" << QSize(266, 4000);
     }
@@ -594,6 +595,13 @@ private slots:
         bigJpeg[sof + 7] = char(30000 >> 8);
         bigJpeg[sof + 8] = char(30000 & 0xff);
         QTest::newRow("jpeg claiming 30000 wide") << bigJpeg << "image/jpeg" << "image.too_large_dimensions" << "30000×300";
+        QByteArray progressive = encode(photo(64, 48), "jpeg", 90, true);  // patch SOF2 to 12000×12000
+        const qsizetype sof2 = progressive.indexOf("\xFF\xC2");
+        for (int k : {5, 7}) {
+            progressive[sof2 + k] = char(12000 >> 8);
+            progressive[sof2 + k + 1] = char(12000 & 0xff);
+        }
+        QTest::newRow("progressive jpeg 12000x12000") << progressive << "image/jpeg" << "image.memory_bound" << "progressive";
         QTest::newRow("interlaced png 12000x12000") << pngWithHeader(12000, 12000, 1) << "image/png"
                                                    << "image.memory_bound" << "interlaced";
         QTest::newRow("png data that does not inflate") << pngWithHeader(300, 200, 0) << "image/png" << "image.corrupt" << "";
@@ -658,6 +666,27 @@ private slots:
         auto bad = ImagePipeline::processAsync(QByteArray("nope"), {}, {}, &pool).result();
         QVERIFY(!bad.ok());
         QCOMPARE(bad.error().code, QStringLiteral("image.bad_magic"));
+    }
+
+    void concurrentRunsAgree()
+    {
+        // The host runs uploads side by side: each process() owns its decoder, resampler
+        // thread and encoder, so concurrent runs give the same bytes as a lone one.
+        QList<QByteArray> inputs;
+        for (quint32 seed = 1; seed <= 4; ++seed)
+            inputs << encode(photo(1500, 1000, seed), "jpeg", 90);
+        QThreadPool pool;
+        pool.setMaxThreadCount(4);
+        QList<QFuture<Result<ProcessedImage>>> futures;
+        for (const QByteArray &in : inputs)
+            futures << ImagePipeline::processAsync(in, QStringLiteral("image/jpeg"), {}, &pool);
+        for (int i = 0; i < inputs.size(); ++i) {
+            const auto r = futures[i].result();
+            QVERIFY(r.ok());
+            const auto lone = ImagePipeline::process(inputs[i], QStringLiteral("image/jpeg"));
+            QVERIFY(lone.ok());
+            QCOMPARE(r->name, lone->name);
+        }
     }
 
     // ---------------------------------------------------------------- thumbnails
