@@ -1,5 +1,7 @@
 #include "clientcommands.h"
 
+#include "identity/jwt.h"
+#include "identity/keystore.h"
 #include "node/httperror.h"
 #include "node/nodeclient.h"
 #include "node/videostatuspoller.h"
@@ -99,6 +101,7 @@ private:
     void fail(const deso::Error &error, int code = -1);
     void usageError(const QString &message);
 
+    std::optional<int> signWithTestKey();
     void uploadImage();
     void uploadVideo();
     void videoStatus();
@@ -108,6 +111,8 @@ private:
     QString m_name;
     QCommandLineParser m_parser;
     QString m_argument; // FILE, ID or ID_OR_LINK
+    QString m_publicKey; // upload-image
+    QString m_jwt;
     bool m_json = false;
     deso::node::NodeClient *m_client = nullptr;
 };
@@ -125,6 +130,9 @@ std::optional<int> ClientCommand::parse(const QStringList &arguments)
         m_parser.setApplicationDescription(QStringLiteral("Upload an image to a node's /api/v0/upload-image and print its ImageURL."));
         m_parser.addOption({QStringLiteral("public-key"), QStringLiteral("The uploader's public key (Base58Check)."), QStringLiteral("pk")});
         m_parser.addOption({QStringLiteral("jwt"), QStringLiteral("A JWT signed by that key."), QStringLiteral("jwt")});
+        m_parser.addOption({QStringLiteral("key"), QStringLiteral("Sign a fresh JWT with this test key (see --create-test-key); its public key is used unless --public-key is given."), QStringLiteral("name")});
+        m_parser.addOption({QStringLiteral("key-store"), QStringLiteral("Where the test key lives: keychain (default), memory or file:PATH."), QStringLiteral("store"), QStringLiteral("keychain")});
+        m_parser.addOption({QStringLiteral("as-is"), QStringLiteral("Send the file untouched (no resize / re-encode to the node's 10 MB, 4000 px limits).")});
         m_parser.addPositionalArgument(QStringLiteral("file"), QStringLiteral("The image (JPEG, PNG, WebP or GIF)."));
         positional = QStringLiteral("FILE");
     } else if (m_name == QLatin1String("upload-video")) {
@@ -178,9 +186,22 @@ std::optional<int> ClientCommand::parse(const QStringList &arguments)
         return int(ExitUsage);
     }
     if (m_name == QLatin1String("upload-image")) {
-        if (!m_parser.isSet(QStringLiteral("public-key")) || !m_parser.isSet(QStringLiteral("jwt"))) {
-            err() << "deso-media upload-image: --public-key and --jwt are required.\n";
+        const bool jwt = m_parser.isSet(QStringLiteral("jwt"));
+        const bool key = m_parser.isSet(QStringLiteral("key"));
+        if (jwt == key) {
+            err() << "deso-media upload-image: give either --jwt JWT (with --public-key) or --key NAME.\n";
             return int(ExitUsage);
+        }
+        if (jwt && !m_parser.isSet(QStringLiteral("public-key"))) {
+            err() << "deso-media upload-image: --jwt needs --public-key.\n";
+            return int(ExitUsage);
+        }
+        if (key) {
+            if (const std::optional<int> code = signWithTestKey())
+                return code;
+        } else {
+            m_publicKey = m_parser.value(QStringLiteral("public-key"));
+            m_jwt = m_parser.value(QStringLiteral("jwt"));
         }
     }
     if (m_name == QLatin1String("upload-video") && m_parser.isSet(QStringLiteral("chunk-size"))) {
@@ -249,16 +270,49 @@ void ClientCommand::fail(const deso::Error &error, int code)
     QCoreApplication::exit(code >= 0 ? code : exitCodeFor(error));
 }
 
+std::optional<int> ClientCommand::signWithTestKey()
+{
+    const QString name = m_parser.value(QStringLiteral("key"));
+    auto store = deso::identity::TestKeyStore::fromSpec(m_parser.value(QStringLiteral("key-store")));
+    if (!store) {
+        err() << "deso-media upload-image: " << store.error().message << "\n";
+        return int(ExitUsage);
+    }
+    auto key = store.value()->load(name);
+    if (!key) {
+        err() << "deso-media upload-image: " << key.error().message << "\n";
+        return int(ExitLocalError);
+    }
+    if (m_parser.isSet(QStringLiteral("public-key"))) {
+        m_publicKey = m_parser.value(QStringLiteral("public-key"));
+    } else {
+        const auto entry = store.value()->find(name);
+        m_publicKey = entry ? entry->publicKeyBase58Check
+                            : key->publicKey().toBase58Check(deso::identity::Network::Mainnet);
+    }
+    m_jwt = deso::identity::signJwt(key.value());
+    return std::nullopt;
+}
+
 void ClientCommand::uploadImage()
 {
-    m_client->uploadImage(m_argument, m_parser.value(QStringLiteral("public-key")), m_parser.value(QStringLiteral("jwt")), this,
+    deso::node::ImageUploadOptions options;
+    options.makeAcceptable = !m_parser.isSet(QStringLiteral("as-is"));
+    m_client->uploadImage(m_argument, m_publicKey, m_jwt, this,
                           [this](deso::Result<deso::node::ImageUpload> result) {
                               if (!result) {
                                   fail(result.error());
                                   return;
                               }
-                              succeed(result->imageUrl, QJsonObject{{QStringLiteral("ImageURL"), result->imageUrl}});
-                          });
+                              if (!result->preparation.isEmpty())
+                                  err() << result->preparation << "\n" << Qt::flush;
+                              succeed(result->imageUrl,
+                                      QJsonObject{{QStringLiteral("ImageURL"), result->imageUrl},
+                                                  {QStringLiteral("Changed"), result->changed},
+                                                  {QStringLiteral("Preparation"), result->preparation},
+                                                  {QStringLiteral("SentBytes"), result->sentBytes},
+                                                  {QStringLiteral("ContentType"), result->contentType}});
+                          }, options);
 }
 
 void ClientCommand::uploadVideo()

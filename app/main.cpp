@@ -33,6 +33,11 @@ bool needsGui(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    // Qt 6.4 defaults to GStreamer, which cannot decode H.264 with Debian's base plugins;
+    // the FFmpeg backend can. The backend is chosen when Qt Multimedia loads, so this
+    // must happen before the application object exists; a user's own choice wins.
+    if (qEnvironmentVariableIsEmpty("QT_MEDIA_BACKEND"))
+        qputenv("QT_MEDIA_BACKEND", "ffmpeg");
     std::unique_ptr<QCoreApplication> app;
     if (needsGui(argc, argv))
         app = std::make_unique<QApplication>(argc, argv);
@@ -57,42 +62,21 @@ int main(int argc, char **argv)
         QStringLiteral("Run the local endpoint host headless (no window)."));
     const QCommandLineOption screenshotOption(QStringLiteral("screenshot"),
         QStringLiteral("Render the main window to a PNG <file> and exit."), QStringLiteral("file"));
+    const QCommandLineOption tourOption(QStringLiteral("screenshot-tour"),
+        QStringLiteral("Open the window with its own host, queue an image and a video mid-upload, "
+                       "run the node tester, and write a PNG of each main view into <dir>; then exit."),
+        QStringLiteral("dir"));
     parser.addOption(serveOption);
     parser.addOption(screenshotOption);
+    parser.addOption(tourOption);
     addTestKeyOptions(parser);
-    const QCommandLineOption portOption(QStringLiteral("port"),
-        QStringLiteral("--serve: TCP port (default 8089; 0 picks a free one)."), QStringLiteral("N"), QStringLiteral("8089"));
-    const QCommandLineOption bindOption(QStringLiteral("bind"),
-        QStringLiteral("--serve: address to listen on (default 127.0.0.1)."), QStringLiteral("ADDR"), QStringLiteral("127.0.0.1"));
-    const QCommandLineOption dataDirOption(QStringLiteral("data-dir"),
-        QStringLiteral("--serve: where uploads, videos and images are stored."), QStringLiteral("DIR"));
-    const QCommandLineOption allowRemoteOption(QStringLiteral("allow-remote"),
-        QStringLiteral("--serve: allow --bind to a non-loopback address."));
-    const QCommandLineOption chunkRulesOption(QStringLiteral("production-chunk-rules"),
-        QStringLiteral("--serve: enforce the production tus chunk rules (5 MiB..200 MiB, 256 KiB multiples)."));
-    const QCommandLineOption trustForwardedOption(QStringLiteral("trust-forwarded"),
-        QStringLiteral("--serve: build handed-out URLs from X-Forwarded-Host/-Proto."));
-    parser.addOptions({portOption, bindOption, dataDirOption, allowRemoteOption, chunkRulesOption, trustForwardedOption});
+    addServeOptions(parser);
     parser.addPositionalArgument(QStringLiteral("files"),
         QStringLiteral("Media files to add to the queue."), QStringLiteral("[files...]"));
     parser.process(*app);
 
-    if (parser.isSet(serveOption)) {
-        ServeOptions serve;
-        bool portOk = false;
-        const uint port = parser.value(portOption).toUInt(&portOk);
-        if (!portOk || port > 65535) {
-            QTextStream(stderr) << "deso-media --serve: --port needs a number from 0 to 65535.\n";
-            return 2;
-        }
-        serve.port = quint16(port);
-        serve.bind = parser.value(bindOption);
-        serve.dataDir = parser.value(dataDirOption);
-        serve.allowRemote = parser.isSet(allowRemoteOption);
-        serve.productionChunkRules = parser.isSet(chunkRulesOption);
-        serve.trustForwarded = parser.isSet(trustForwardedOption);
-        return runServe(serve);
-    }
+    if (parser.isSet(serveOption))
+        return runServeCommand(parser);
 
     if (isTestKeyCommand(argc, argv))
         return runTestKeyCommands(parser);
@@ -100,5 +84,6 @@ int main(int argc, char **argv)
     GuiOptions gui;
     gui.files = parser.positionalArguments();
     gui.screenshotPath = parser.value(screenshotOption);
+    gui.tourDir = parser.value(tourOption);
     return runGui(gui);
 }

@@ -2,8 +2,10 @@
 
 #include "host/endpointhost.h"
 
+#include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDir>
+#include <QHostAddress>
 #include <QSocketNotifier>
 #include <QStandardPaths>
 #include <QTextStream>
@@ -24,6 +26,40 @@ void onSignal(int signal)
 }
 
 } // namespace
+
+void addServeOptions(QCommandLineParser &parser)
+{
+    parser.addOptions({
+        {QStringLiteral("port"), QStringLiteral("--serve: TCP port (default 8089; 0 picks a free one)."),
+         QStringLiteral("N"), QStringLiteral("8089")},
+        {QStringLiteral("bind"), QStringLiteral("--serve: address to listen on (default 127.0.0.1)."),
+         QStringLiteral("ADDR"), QStringLiteral("127.0.0.1")},
+        {QStringLiteral("data-dir"), QStringLiteral("--serve: where uploads, videos and images are stored."),
+         QStringLiteral("DIR")},
+        {QStringLiteral("allow-remote"), QStringLiteral("--serve: allow --bind to a non-loopback address.")},
+        {QStringLiteral("production-chunk-rules"),
+         QStringLiteral("--serve: enforce the production tus chunk rules (5 MiB..200 MiB, 256 KiB multiples).")},
+        {QStringLiteral("trust-forwarded"), QStringLiteral("--serve: build handed-out URLs from X-Forwarded-Host/-Proto.")},
+    });
+}
+
+int runServeCommand(const QCommandLineParser &parser)
+{
+    ServeOptions serve;
+    bool portOk = false;
+    const uint port = parser.value(QStringLiteral("port")).toUInt(&portOk);
+    if (!portOk || port > 65535) {
+        QTextStream(stderr) << "deso-media --serve: --port needs a number from 0 to 65535.\n";
+        return 2;
+    }
+    serve.port = quint16(port);
+    serve.bind = parser.value(QStringLiteral("bind"));
+    serve.dataDir = parser.value(QStringLiteral("data-dir"));
+    serve.allowRemote = parser.isSet(QStringLiteral("allow-remote"));
+    serve.productionChunkRules = parser.isSet(QStringLiteral("production-chunk-rules"));
+    serve.trustForwarded = parser.isSet(QStringLiteral("trust-forwarded"));
+    return runServe(serve);
+}
 
 int runServe(const ServeOptions &options)
 {

@@ -3,8 +3,9 @@
 // request log to stdout, binds 127.0.0.1 unless told otherwise (a non-loopback
 // address needs --allow-remote) and stops cleanly on SIGINT/SIGTERM.
 
-#include <QHostAddress>
 #include <QString>
+
+class QCommandLineParser;
 
 struct ServeOptions {
     QString bind = QStringLiteral("127.0.0.1");
@@ -15,5 +16,10 @@ struct ServeOptions {
     bool trustForwarded = false;
 };
 
-// Runs until a signal arrives; returns the process exit code.
+// Adds --port, --bind, --data-dir, --allow-remote, --production-chunk-rules and
+// --trust-forwarded (the --serve switch itself is main's).
+void addServeOptions(QCommandLineParser &parser);
+// Reads those options and runs the host; returns the process exit code.
+int runServeCommand(const QCommandLineParser &parser);
+// Runs until SIGINT/SIGTERM; returns the process exit code.
 int runServe(const ServeOptions &options);

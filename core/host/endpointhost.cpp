@@ -1,8 +1,11 @@
 #include "host/endpointhost.h"
 
 #include "host/hostlistener.h"
+#include "host/multipartform.h"
 #include "host/tusserver.h"
 #include "host/uploadstore.h"
+#include "identity/jwt.h"
+#include "image/imagepipeline.h"
 #include "tiktok/tiktokresolver.h"
 #include "video/videoprobe.h"
 
@@ -18,6 +21,7 @@
 #include <QJsonObject>
 #include <QPointer>
 #include <QRegularExpression>
+#include <QSaveFile>
 #include <QTcpSocket>
 #include <QTimer>
 #include <QtConcurrent>
@@ -64,6 +68,7 @@ public:
     QHttpServer *http = nullptr;
     HostListener *listener = nullptr;
     tiktok::TikTokResolver *resolver = nullptr;
+    identity::DerivedKeyAuthorizations authorizations;
     QTimer purgeTimer;
     quint64 generation = 0; // guards probe results that arrive after a restart
 
@@ -438,7 +443,87 @@ public:
 
 void EndpointHost::Impl::setUpImageRoute()
 {
-    // POST /api/v0/upload-image arrives with core/identity and core/image.
+    // The node's checks, in the node's order, with its sentences; then the image
+    // pipeline (magic bytes, pixel-flood guard, WebP) off the server thread.
+    http->route("/api/v0/upload-image", QHttpServerRequest::Method::Post,
+                [this](const QHttpServerRequest &request, QHttpServerResponder &&responder) {
+        QElapsedTimer clock;
+        clock.start();
+        auto form = parseMultipartForm(request.value("Content-Type"), request.body());
+        if (!form.ok())
+            return replyError(responder, request, clock, 400,
+                              QStringLiteral("UploadImage: Problem parsing multipart form data: %1").arg(form.error().message));
+        auto queryOr = [&](const QString &name) {
+            const QString v = form->value(name);
+            return v.isNull() ? request.query().queryItemValue(name, QUrl::FullyDecoded) : v;
+        };
+        const QString jwt = queryOr(QStringLiteral("JWT"));
+        const QString publicKey = queryOr(QStringLiteral("UserPublicKeyBase58Check"));
+        if (jwt.isNull())
+            return replyError(responder, request, clock, 400, QStringLiteral("No JWT provided"));
+        if (publicKey.isNull())
+            return replyError(responder, request, clock, 400, QStringLiteral("No public key provided"));
+        identity::JwtVerifyOptions verify;
+        verify.authorizations = &authorizations;
+        if (auto claims = identity::verifyJwt(jwt, publicKey, verify); !claims.ok())
+            return replyError(responder, request, clock, 400,
+                              QStringLiteral("UploadImage: Invalid token: %1").arg(claims.error().message));
+        const FormFile *file = form->file(QStringLiteral("file"));
+        if (!file)
+            return replyError(responder, request, clock, 400,
+                              QStringLiteral("UploadImage: Problem getting file from form data: http: no such file"));
+        if (file->data.size() > image::kMaxUploadBytes)
+            return replyError(responder, request, clock, 400, QStringLiteral("File too large."));
+        static const QList<QByteArray> accepted{"image/gif", "image/jpeg", "image/png", "image/webp"};
+        if (!accepted.contains(file->contentType))
+            return replyError(responder, request, clock, 400,
+                              QStringLiteral("UploadImage: problem extracting file extension: Mime type not supported: %1")
+                                  .arg(QString::fromLatin1(file->contentType)));
+
+        const QByteArray bytes = file->data;
+        const QString declared = QString::fromLatin1(file->contentType);
+        const QString dir = imagesDir();
+        const QByteArray base = baseUrlFor(request);
+        auto held = std::make_shared<QHttpServerResponder>(std::move(responder));
+        QPointer<QTcpSocket> socket(held->socket());
+        const QString origin = QString::fromLatin1(request.value("Origin"));
+        const qint64 received = request.body().size();
+        QtConcurrent::run([bytes, declared, dir]() -> Result<image::ProcessedImage> {
+            auto processed = image::ImagePipeline::process(bytes, declared);
+            if (!processed.ok())
+                return processed;
+            // Content-addressed: an existing file with this name holds these bytes.
+            const QString path = QDir(dir).filePath(processed->name);
+            if (!QFileInfo::exists(path)) {
+                QSaveFile f(path);
+                if (!f.open(QIODevice::WriteOnly) || f.write(processed->bytes) != processed->bytes.size() || !f.commit())
+                    return Error(QStringLiteral("host.storage"), QStringLiteral("could not store the image"), 500);
+            }
+            return processed;
+        }).then(q, [this, held, socket, clock, base, origin, received](Result<image::ProcessedImage> result) {
+            if (!socket)
+                return; // the client went away
+            int status = 200;
+            QByteArray body;
+            if (result.ok()) {
+                body = json(QJsonObject{{QStringLiteral("ImageURL"),
+                                         QString::fromLatin1(base) + QStringLiteral("/images/") + result->name}});
+            } else {
+                status = result.error().httpStatus ? result.error().httpStatus : 400;
+                body = jsonErrorBody(QStringLiteral("UploadImage: problem uploading image: %1").arg(result.error().message));
+            }
+            HeaderList headers = corsHeaders(origin.toLatin1(), false);
+            headers.emplaceBack("Content-Type", "application/json");
+            headers.emplaceBack("Content-Length", QByteArray::number(body.size()));
+            headers.emplaceBack("Connection", "close");
+            held->writeStatusLine(QHttpServerResponder::StatusCode(status));
+            for (const auto &h : headers)
+                held->writeHeader(h.first, h.second);
+            held->writeBody(body);
+            emit q->requestLogged(RequestLogEntry{QStringLiteral("POST"), QStringLiteral("/api/v0/upload-image"), status,
+                                                  received + body.size(), clock.elapsed(), QDateTime::currentDateTimeUtc()});
+        });
+    });
 }
 
 EndpointHost::EndpointHost(QObject *parent) : QObject(parent), d(std::make_unique<Impl>(this))
@@ -463,6 +548,13 @@ Status EndpointHost::start(const HostConfig &config)
                      QStringLiteral("Refusing to listen on %1, which is not a loopback address; allow remote access explicitly to do that.")
                          .arg(config.bindAddress.toString()));
     d->config = config;
+    d->authorizations = {};
+    if (!config.derivedKeyAuthorizationsPath.isEmpty()) {
+        auto loaded = identity::DerivedKeyAuthorizations::fromFile(config.derivedKeyAuthorizationsPath);
+        if (!loaded.ok())
+            return loaded.error();
+        d->authorizations = loaded.value();
+    }
     if (auto s = d->store.open(QDir(config.dataDir).filePath(QStringLiteral("uploads"))); !s.ok())
         return s;
     if (!QDir().mkpath(d->imagesDir()))

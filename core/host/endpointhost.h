@@ -32,6 +32,10 @@ struct HostConfig {
     bool trustForwardedHeaders = false;
     // Incomplete uploads are deleted this long after their last write.
     qint64 uploadExpirySeconds = 24 * 3600;
+    // JSON file of derived keys the host accepts JWTs from ({"<owner>": ["<derived>", ...]}).
+    // The host has no chain to check authorizations on, so without an entry here a
+    // JWT signed by a derived key is refused. Empty = none.
+    QString derivedKeyAuthorizationsPath;
 };
 
 struct RequestLogEntry {

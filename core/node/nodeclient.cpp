@@ -1,7 +1,11 @@
 #include "node/nodeclient.h"
 
+#include "image/acceptablefile.h"
 #include "node/httperror.h"
+#include "tiktok/tiktoklinks.h"
 
+#include <QBuffer>
+#include <QFutureWatcher>
 #include <QFile>
 #include <QFileInfo>
 #include <QHttpMultiPart>
@@ -10,7 +14,6 @@
 #include <QMimeDatabase>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
-#include <QRegularExpression>
 
 namespace deso::node {
 
@@ -37,22 +40,6 @@ QString jsonString(const QJsonObject &object, std::initializer_list<const char *
             return value.toString();
     }
     return {};
-}
-
-// Until core/tiktok lands: a bare id, or the id after vm.tiktok.com/ in a pasted link.
-Result<QString> tiktokShortId(const QString &input)
-{
-    const QString trimmed = input.trimmed();
-    static const QRegularExpression bare(QStringLiteral("^[A-Za-z0-9]{6,12}$"));
-    if (bare.match(trimmed).hasMatch())
-        return trimmed;
-    static const QRegularExpression link(QStringLiteral("vm\\.tiktok\\.com/([A-Za-z0-9]{6,12})(?:[/?#]|$)"));
-    const QRegularExpressionMatch m = link.match(trimmed);
-    if (m.hasMatch())
-        return m.captured(1);
-    return Error(QStringLiteral("tiktok.bad_link"),
-                 QStringLiteral("\"%1\" is neither a TikTok short id (6 to 12 letters and digits) nor a "
-                                "https://vm.tiktok.com/<id>/ link.").arg(trimmed));
 }
 
 } // namespace
@@ -134,52 +121,87 @@ void NodeClient::finishJson(QNetworkReply *reply, QObject *context, const QStrin
 }
 
 void NodeClient::uploadImage(const QString &filePath, const QString &publicKey, const QString &jwt, QObject *context,
-                             std::function<void(Result<ImageUpload>)> done)
+                             std::function<void(Result<ImageUpload>)> done, ImageUploadOptions options)
+{
+    if (!options.makeAcceptable) {
+        auto file = std::make_unique<QFile>(filePath);
+        if (!file->open(QIODevice::ReadOnly)) {
+            const Error error(QStringLiteral("image.unreadable"),
+                              QStringLiteral("Cannot read the image %1: %2").arg(filePath, file->errorString()));
+            QMetaObject::invokeMethod(context, [done, error] { done(error); }, Qt::QueuedConnection);
+            return;
+        }
+        // As is: the type named from the bytes (the node trusts the part's type), the
+        // size unchecked, so that testers see the node's own refusals.
+        ImageUpload sent;
+        sent.sentFile = filePath;
+        sent.sentFileName = QFileInfo(filePath).fileName();
+        sent.contentType = QMimeDatabase().mimeTypeForFile(filePath, QMimeDatabase::MatchContent).name();
+        sent.sentBytes = file->size();
+        sent.preparation = QStringLiteral("Sent as is (%1, %2 bytes).").arg(sent.contentType).arg(sent.sentBytes);
+        QFile *device = file.release();
+        sendImage(device, publicKey, jwt, context, std::move(done), sent);
+        return;
+    }
+    // Decoding and re-encoding a large photo takes a while: off the calling thread.
+    auto *watcher = new QFutureWatcher<Result<image::AcceptableFile>>(this);
+    connect(context, &QObject::destroyed, watcher, [watcher] { watcher->disconnect(); });
+    connect(watcher, &QFutureWatcher<Result<image::AcceptableFile>>::finished, context,
+            [this, watcher, filePath, publicKey, jwt, context, done = std::move(done)]() mutable {
+                watcher->deleteLater();
+                Result<image::AcceptableFile> prepared = watcher->result();
+                if (!prepared) {
+                    // Nothing crossed HTTP: a local refusal, whatever status the pipeline suggests.
+                    done(Error(prepared.error().code, prepared.error().message));
+                    return;
+                }
+                ImageUpload sent;
+                sent.sentFile = filePath;
+                sent.sentFileName = prepared->fileName;
+                sent.contentType = prepared->mimeType;
+                sent.sentBytes = prepared->bytes.size();
+                sent.changed = !prepared->unchanged;
+                sent.preparation = prepared->description;
+                auto *buffer = new QBuffer;
+                buffer->setData(std::move(prepared.value().bytes));
+                buffer->open(QIODevice::ReadOnly);
+                sendImage(buffer, publicKey, jwt, context, std::move(done), sent);
+            });
+    watcher->setFuture(image::makeAcceptableAsync(filePath));
+}
+
+void NodeClient::sendImage(QIODevice *body, const QString &publicKey, const QString &jwt, QObject *context,
+                           std::function<void(Result<ImageUpload>)> done, const ImageUpload &sent)
 {
     const QString what = QStringLiteral("Uploading the image");
-    auto file = std::make_unique<QFile>(filePath);
-    if (!file->open(QIODevice::ReadOnly)) {
-        const Error error(QStringLiteral("image.unreadable"),
-                          QStringLiteral("Cannot read the image %1: %2").arg(filePath, file->errorString()));
-        QMetaObject::invokeMethod(context, [done, error] { done(error); }, Qt::QueuedConnection);
-        return;
-    }
-    const qint64 size = file->size();
-    if (size > kMaxImageBytes) {
-        const Error error(QStringLiteral("image.too_large"),
-                          QStringLiteral("The image %1 has %2 bytes; a node accepts at most 10,000,000.")
-                              .arg(filePath).arg(size));
-        QMetaObject::invokeMethod(context, [done, error] { done(error); }, Qt::QueuedConnection);
-        return;
-    }
-    // Name the type from the bytes, not the extension: the node trusts the part's type.
-    const QString contentType = QMimeDatabase().mimeTypeForFile(filePath, QMimeDatabase::MatchContent).name();
-
     auto *multipart = new QHttpMultiPart(QHttpMultiPart::FormDataType);
     multipart->append(textPart("UserPublicKeyBase58Check", publicKey));
     multipart->append(textPart("JWT", jwt));
     QHttpPart filePart;
-    QString fileName = QFileInfo(filePath).fileName();
+    QString fileName = sent.sentFileName;
     fileName.replace(QLatin1Char('"'), QLatin1Char('_'));
     filePart.setHeader(QNetworkRequest::ContentDispositionHeader,
                        QStringLiteral("form-data; name=\"file\"; filename=\"%1\"").arg(fileName).toUtf8());
-    filePart.setHeader(QNetworkRequest::ContentTypeHeader, contentType.toLatin1());
-    filePart.setBodyDevice(file.get());
-    file.release()->setParent(multipart);
+    filePart.setHeader(QNetworkRequest::ContentTypeHeader, sent.contentType.toLatin1());
+    filePart.setBodyDevice(body);
+    body->setParent(multipart);
     multipart->append(filePart);
 
     QNetworkRequest request(endpoint(QStringLiteral("upload-image")));
     QNetworkReply *reply = m_nam->post(request, multipart);
     multipart->setParent(reply);
-    connect(reply, &QNetworkReply::uploadProgress, this, [this, filePath](qint64 sent, qint64 total) {
-        emit imageUploadProgress(filePath, sent, total);
+    const QString filePath = sent.sentFile;
+    connect(reply, &QNetworkReply::uploadProgress, this, [this, filePath](qint64 bytesSent, qint64 total) {
+        emit imageUploadProgress(filePath, bytesSent, total);
     });
     finishJson<ImageUpload>(reply, context, what,
-        [what, filePath, contentType, size](const QJsonObject &object) -> Result<ImageUpload> {
+        [what, sent](const QJsonObject &object) -> Result<ImageUpload> {
             const QString url = object.value(QStringLiteral("ImageURL")).toString();
             if (url.isEmpty())
                 return badAnswer(what, QStringLiteral("has no ImageURL"), 200);
-            return ImageUpload{url, filePath, contentType, size};
+            ImageUpload result = sent;
+            result.imageUrl = url;
+            return result;
         },
         std::move(done));
 }
@@ -210,9 +232,11 @@ void NodeClient::getVideoDimensions(const QString &videoId, QObject *context,
 
 void NodeClient::getFullTikTokUrl(const QString &shortIdOrLink, QObject *context, std::function<void(Result<QString>)> done)
 {
-    const Result<QString> id = tiktokShortId(shortIdOrLink);
+    const std::optional<QString> id = tiktok::shortIdFromText(shortIdOrLink);
     if (!id) {
-        const Error error = id.error();
+        const Error error(QStringLiteral("tiktok.bad_link"),
+                          QStringLiteral("\"%1\" is neither a TikTok short id (6 to 12 letters and digits) nor a "
+                                         "https://vm.tiktok.com/<id>/ link.").arg(shortIdOrLink.trimmed()));
         QMetaObject::invokeMethod(context, [done, error] { done(error); }, Qt::QueuedConnection);
         return;
     }

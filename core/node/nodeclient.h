@@ -16,15 +16,26 @@
 #include <functional>
 
 class QNetworkAccessManager;
+class QIODevice;
 class QNetworkReply;
 
 namespace deso::node {
 
 struct ImageUpload {
-    QString imageUrl;     // ImageURL from the node
-    QString sentFile;     // the file that was sent
-    QString contentType;  // the part's Content-Type
+    QString imageUrl;      // ImageURL from the node
+    QString sentFile;      // the file asked for
+    QString sentFileName;  // the part's filename (the extension follows a re-encode)
+    QString contentType;   // the part's Content-Type
     qint64 sentBytes = 0;
+    bool changed = false;  // resized / re-encoded to be acceptable
+    QString preparation;   // one sentence: what was done before sending, and why
+};
+
+struct ImageUploadOptions {
+    // Make the file acceptable first (core/image: at most 10,000,000 bytes and 4000 px a
+    // side, EXIF-oriented), as the node would otherwise refuse it. Off = send the bytes as
+    // they are, so that a tester sees the node's own refusals.
+    bool makeAcceptable = true;
 };
 
 struct VideoStatus {
@@ -61,11 +72,8 @@ public:
     // The tus creation endpoint for TusUploader.
     QUrl videoUploadEndpoint() const { return endpoint(QStringLiteral("upload-video")); }
 
-    // The node's image limits; uploadImage refuses bigger files before sending them.
-    static constexpr qint64 kMaxImageBytes = 10'000'000;
-
     void uploadImage(const QString &filePath, const QString &publicKey, const QString &jwt, QObject *context,
-                     std::function<void(Result<ImageUpload>)> done);
+                     std::function<void(Result<ImageUpload>)> done, ImageUploadOptions options = {});
     void getVideoStatus(const QString &videoId, QObject *context, std::function<void(Result<VideoStatus>)> done);
     void getVideoDimensions(const QString &videoId, QObject *context,
                             std::function<void(Result<VideoDimensions>)> done);
@@ -76,6 +84,8 @@ signals:
     void imageUploadProgress(const QString &filePath, qint64 bytesSent, qint64 bytesTotal);
 
 private:
+    void sendImage(QIODevice *body, const QString &publicKey, const QString &jwt, QObject *context,
+                   std::function<void(Result<ImageUpload>)> done, const ImageUpload &sent);
     // Runs `parse` on the JSON object of a 2xx answer, or hands over the reply's error.
     template <typename T>
     void finishJson(QNetworkReply *reply, QObject *context, const QString &what,

@@ -229,7 +229,7 @@ bool TusUploader::terminationAllowed() const
 
 QString TusUploader::checksumAlgorithm() const
 {
-    if (!m_extensions.contains(QStringLiteral("checksum")))
+    if (!m_options.useChecksum || !m_extensions.contains(QStringLiteral("checksum")))
         return {};
     for (const char *preferred : {"sha256", "sha1", "md5", "sha512"}) {
         if (m_checksumAlgorithms.contains(QLatin1String(preferred)))
@@ -251,7 +251,9 @@ QNetworkRequest TusUploader::tusRequest(const QUrl &url) const
 QNetworkReply *TusUploader::send(const QNetworkRequest &request, const QByteArray &verb, QIODevice *body, Step step)
 {
     ++m_requestCounts[verb];
-    QNetworkReply *reply = m_nam->sendCustomRequest(request, verb, body);
+    // HEAD must go as QNAM's own HEAD operation: sent as a custom verb, QNAM waits for the
+    // Content-Length bytes a HEAD answer announces but never carries, and hangs.
+    QNetworkReply *reply = verb == "HEAD" ? m_nam->head(request) : m_nam->sendCustomRequest(request, verb, body);
     if (body)
         body->setParent(reply);
     m_reply = reply;

@@ -48,6 +48,9 @@ struct TusOptions {
     QList<int> retryDelaysMs = {0, 1000, 3000, 5000};
     // Retries in a row without any progress; the next failure ends the upload.
     int maxRetries = 8;
+    // Send Upload-Checksum when the server announces the checksum extension. A server then
+    // keeps nothing of a chunk whose digest does not match (e.g. one cut short).
+    bool useChecksum = true;
     // Abort a request when no byte moves for this long (then retry).
     int stallTimeoutMs = 60000;
     // Look for an earlier upload of the same file in the store and continue it.

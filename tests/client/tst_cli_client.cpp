@@ -1,11 +1,15 @@
-// The node client subcommands of the real deso-media binary, run as processes against a
-// tus server on loopback in this process.
+// The node client subcommands of the real deso-media binary, run as processes against
+// the project's EndpointHost on loopback in this process.
 #include "cuttingproxy.h"
 #include "eventwait.h"
-#include "minitusserver.h"
+#include "testhost.h"
 
 #include <QCryptographicHash>
+#include <QHttpServer>
+#include <QHttpServerResponder>
 #include <QJsonDocument>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
 #include <QJsonObject>
 #include <QProcess>
 #include <QTcpServer>
@@ -131,35 +135,56 @@ private slots:
         QVERIFY2(r.err.contains(QStringLiteral("refused")), qPrintable(r.err));
     }
 
-    void uploadVideoThenWaitForIt()
+    void uploadVideoInChunks()
     {
-        MiniTusServer server;
-        server.pollsUntilReady = 2;
-        QVERIFY(server.start());
+        TestHost server;
+        QVERIFY(server.start().ok());
         const QString file = writeFile(QStringLiteral("clip.bin"), 12 * MiB + 77, 3);
-        Run r = run({QStringLiteral("upload-video"), file, QStringLiteral("--node"), node(server.url()),
-                     QStringLiteral("--chunk-size"), QStringLiteral("5M")});
+        const Run r = run({QStringLiteral("upload-video"), file, QStringLiteral("--node"), node(server.url()),
+                           QStringLiteral("--chunk-size"), QStringLiteral("5M")});
         QCOMPARE(r.exitCode, 0);
         QRegularExpression idLine(QStringLiteral("^StreamMediaId: ([0-9a-f]{32})$"), QRegularExpression::MultilineOption);
         const QRegularExpressionMatch m = idLine.match(r.out);
         QVERIFY2(m.hasMatch(), qPrintable(r.out));
         const QString id = m.captured(1);
-        QVERIFY2(r.out.contains(QStringLiteral("UploadURL: ") + node(server.url()) + QStringLiteral("/tus/") + id), qPrintable(r.out));
+        QVERIFY2(r.out.contains(QStringLiteral("UploadURL: ") + node(server.url()) + QStringLiteral("/tus/")), qPrintable(r.out));
         QVERIFY2(r.err.contains(QStringLiteral("uploaded 12.0 MiB of 12.0 MiB (100.0%)")), qPrintable(r.err));
-        QCOMPARE(server.requests.value("PATCH"), 3);
-        QCOMPARE(sha256Of(server.filePath(id)), sha256Of(file));
+        QCOMPARE(server.count("PATCH"), 3);
+        QCOMPARE(sha256Of(server.storedFile(id)), sha256Of(file));
+    }
+
+    void uploadAVideoThenWaitUntilItStreams()
+    {
+        TestHost server;
+        QVERIFY(server.start().ok());
+        const QString tiny = QStringLiteral(DESO_SOURCE_DIR "/tests/host/data/tiny.mp4");
+        Run r = run({QStringLiteral("upload-video"), tiny, QStringLiteral("--node"), node(server.url()), QStringLiteral("--json")});
+        QCOMPARE(r.exitCode, 0);
+        const QString id = r.json().value(QStringLiteral("StreamMediaId")).toString();
+        QVERIFY2(!id.isEmpty(), qPrintable(r.out));
+        QCOMPARE(r.json().value(QStringLiteral("Size")).toInteger(), QFileInfo(tiny).size());
 
         r = run({QStringLiteral("video-status"), id, QStringLiteral("--node"), node(server.url()), QStringLiteral("--wait"), QStringLiteral("--json")});
         QCOMPARE(r.exitCode, 0);
-        QCOMPARE(r.json().value(QStringLiteral("ReadyToStream")).toBool(), true);
-        QCOMPARE(r.json().value(QStringLiteral("Dimensions")).toObject().value(QStringLiteral("width")).toInt(), 64);
-        QVERIFY2(r.err.contains(QStringLiteral("status: inprogress")), qPrintable(r.err));
+        const QJsonObject status = r.json();
+        QCOMPARE(status.value(QStringLiteral("ReadyToStream")).toBool(), true);
+        const int width = status.value(QStringLiteral("Dimensions")).toObject().value(QStringLiteral("width")).toInt();
+        QVERIFY(width > 0);
+        QVERIFY2(r.err.contains(QStringLiteral("status: ")), qPrintable(r.err));
+
+        r = run({QStringLiteral("video-dimensions"), id, QStringLiteral("--node"), node(server.url())});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.startsWith(QString::number(width) + QLatin1Char('x')), qPrintable(r.out));
+
+        r = run({QStringLiteral("video-status"), id, QStringLiteral("--node"), node(server.url())});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.contains(QStringLiteral("ReadyToStream: true")), qPrintable(r.out));
     }
 
     void anInterruptedUploadResumesOnTheNextRun()
     {
-        MiniTusServer server;
-        QVERIFY(server.start());
+        TestHost server;
+        QVERIFY(server.start().ok());
         CuttingProxy proxy;
         QVERIFY(proxy.start(server.port()));
         // The link dies in the second chunk and stays down.
@@ -169,7 +194,9 @@ private slots:
                      QStringLiteral("--chunk-size"), QStringLiteral("5M"), QStringLiteral("--retries"), QStringLiteral("1"),
                      QStringLiteral("--json")});
         QCOMPARE(r.exitCode, 3);
-        QCOMPARE(server.uploadCount(), 1);
+        QCOMPARE(r.json().value(QStringLiteral("code")).toString(), QStringLiteral("network.error"));
+        // The upload URL was kept where QStandardPaths puts the app's data.
+        QVERIFY(QFileInfo::exists(m_dir.filePath(QStringLiteral("xdg-data/DeSo Media Companion/deso-media/tus-uploads.json"))));
         // A second run over a working link continues the same upload.
         proxy.refuseNext(0);
         r = run({QStringLiteral("upload-video"), file, QStringLiteral("--node"), node(proxy.url()),
@@ -177,38 +204,89 @@ private slots:
         QCOMPARE(r.exitCode, 0);
         const QJsonObject json = r.json();
         QCOMPARE(json.value(QStringLiteral("Resumed")).toBool(), true);
-        QCOMPARE(server.uploadCount(), 1);
-        QCOMPARE(server.requests.value("POST"), 1);
+        QCOMPARE(server.count("POST"), 1);
         const QString id = json.value(QStringLiteral("StreamMediaId")).toString();
-        QCOMPARE(sha256Of(server.filePath(id)), sha256Of(file));
+        QCOMPARE(sha256Of(server.storedFile(id)), sha256Of(file));
     }
 
     void serverRefusalsExitWith4WithTheNodesSentence()
     {
-        MiniTusServer server;
-        QVERIFY(server.start());
-        Run r = run({QStringLiteral("video-status"), QStringLiteral("0123456789abcdef0123456789abcdee"), QStringLiteral("--node"), node(server.url())});
+        TestHost server;
+        QVERIFY(server.start().ok());
+        const QString id = QStringLiteral("0123456789abcdef0123456789abcdee");
+        Run r = run({QStringLiteral("video-status"), id, QStringLiteral("--node"), node(server.url())});
         QCOMPARE(r.exitCode, 4);
-        QVERIFY2(r.err.contains(QStringLiteral("Video not found. (HTTP 400)")), qPrintable(r.err));
-        r = run({QStringLiteral("video-status"), QStringLiteral("0123456789abcdef0123456789abcdee"), QStringLiteral("--node"), node(server.url()), QStringLiteral("--json")});
+        QVERIFY2(r.err.contains(QStringLiteral("GetVideoStatus: no video with id %1 (HTTP 404)").arg(id)), qPrintable(r.err));
+        r = run({QStringLiteral("video-status"), id, QStringLiteral("--node"), node(server.url()), QStringLiteral("--json")});
         QCOMPARE(r.exitCode, 4);
-        QCOMPARE(r.json().value(QStringLiteral("error")).toString(), QStringLiteral("Video not found."));
-        QCOMPARE(r.json().value(QStringLiteral("httpStatus")).toInt(), 400);
+        QCOMPARE(r.json().value(QStringLiteral("error")).toString(), QStringLiteral("GetVideoStatus: no video with id ") + id);
+        QCOMPARE(r.json().value(QStringLiteral("httpStatus")).toInt(), 404);
+        // A file over the node's limit (sparse: no disk cost) is refused at creation.
+        const QString huge = m_dir.filePath(QStringLiteral("huge.bin"));
+        {
+            QFile f(huge);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            QVERIFY(f.resize(262144001));
+        }
+        r = run({QStringLiteral("upload-video"), huge, QStringLiteral("--node"), node(server.url())});
+        QCOMPARE(r.exitCode, 4);
+        QVERIFY2(r.err.contains(QStringLiteral("UploadVideo: Files must be less than 250MB (HTTP 400)")), qPrintable(r.err));
     }
 
-    void waitingTimesOutWith5()
+    void waitingEndsWith5WhenTheVideoCannotStream()
     {
-        MiniTusServer server;
-        server.pollsUntilReady = 1000000;
-        QVERIFY(server.start());
-        const QString file = writeFile(QStringLiteral("slow.bin"), 1000, 5);
+        TestHost server;
+        QVERIFY(server.start().ok());
+        // Not a video: the host's probe puts it in the error state.
+        const QString file = writeFile(QStringLiteral("noise.bin"), 100000, 5);
         Run r = run({QStringLiteral("upload-video"), file, QStringLiteral("--node"), node(server.url()), QStringLiteral("--json")});
         QCOMPARE(r.exitCode, 0);
         const QString id = r.json().value(QStringLiteral("StreamMediaId")).toString();
-        r = run({QStringLiteral("video-status"), id, QStringLiteral("--node"), node(server.url()), QStringLiteral("--wait"),
+        r = run({QStringLiteral("video-status"), id, QStringLiteral("--node"), node(server.url()), QStringLiteral("--wait")});
+        QCOMPARE(r.exitCode, 5);
+        QVERIFY2(r.err.contains(QStringLiteral("cannot be streamed: ERR_")), qPrintable(r.err));
+
+        // Created but never sent: still pending when the timeout passes.
+        QNetworkAccessManager nam;
+        QNetworkRequest create(server.uploadEndpoint());
+        create.setRawHeader("Tus-Resumable", "1.0.0");
+        create.setRawHeader("Upload-Length", "1000");
+        QNetworkReply *reply = nam.post(create, QByteArray());
+        DESO_WAIT_VERIFY(reply->isFinished(), 10000);
+        const QString pending = QString::fromLatin1(reply->rawHeader("Stream-Media-Id"));
+        reply->deleteLater();
+        r = run({QStringLiteral("video-status"), pending, QStringLiteral("--node"), node(server.url()), QStringLiteral("--wait"),
                  QStringLiteral("--timeout"), QStringLiteral("1")});
         QCOMPARE(r.exitCode, 5);
         QVERIFY2(r.err.contains(QStringLiteral("not ready to stream")), qPrintable(r.err));
+    }
+
+    void tiktokResolvesALink()
+    {
+        QHttpServer redirector;
+        const QByteArray full = "https://www.tiktok.com/@scout2015/video/6718335390845095173";
+        redirector.route("/<arg>", QHttpServerRequest::Method::Get,
+                         [full](const QString &id, const QHttpServerRequest &, QHttpServerResponder &&responder) {
+                             if (id == QLatin1String("TTPd2Eobq3"))
+                                 return responder.write({{"Location", full}}, QHttpServerResponder::StatusCode::Found);
+                             responder.write(QHttpServerResponder::StatusCode::NotFound);
+                         });
+        const quint16 port = redirector.listen(QHostAddress::LocalHost, 0);
+        QVERIFY(port != 0);
+        TestHost server;
+        server.config.tiktokShortLinkBase = QUrl(QStringLiteral("http://127.0.0.1:%1/").arg(port));
+        server.config.tiktokAllowLoopbackForTests = true;
+        QVERIFY(server.start().ok());
+        Run r = run({QStringLiteral("tiktok"), QStringLiteral("https://vm.tiktok.com/TTPd2Eobq3/"), QStringLiteral("--node"), node(server.url())});
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.out.trimmed(), QString::fromLatin1(full));
+        r = run({QStringLiteral("tiktok"), QStringLiteral("TTPd2Eobq3"), QStringLiteral("--node"), node(server.url()), QStringLiteral("--json")});
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.json().value(QStringLiteral("FullTikTokURL")).toString(), QString::fromLatin1(full));
+        // The redirector knows no such id: the host refuses, the CLI says so with code 4.
+        r = run({QStringLiteral("tiktok"), QStringLiteral("Unknown123"), QStringLiteral("--node"), node(server.url()), QStringLiteral("--json")});
+        QCOMPARE(r.exitCode, 4);
+        QVERIFY(!r.json().value(QStringLiteral("error")).toString().isEmpty());
     }
 };
 

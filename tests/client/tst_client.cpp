@@ -1,12 +1,18 @@
-// NodeClient and VideoStatusPoller on loopback: URL building, answers parsed, every
-// failure a value (the node's sentence, the HTTP status, or the network error).
+// NodeClient and VideoStatusPoller against the project's EndpointHost on loopback: URL
+// building, answers parsed, every failure a value (the node's sentence, the HTTP status,
+// or the network error), polling until ready / error / timeout, TikTok through a fake
+// redirector.
 #include "eventwait.h"
-#include "minitusserver.h"
+#include "testhost.h"
 #include "node/nodeclient.h"
 #include "node/videostatuspoller.h"
 #include "tus/tusuploader.h"
 
+#include <QHttpServer>
+#include <QHttpServerResponder>
 #include <QJsonDocument>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTcpServer>
@@ -47,17 +53,12 @@ class TestClient : public QObject {
 
     QTemporaryDir m_dir;
 
-    // Uploads a small file to the server with tus and returns its media id.
-    QString uploadSmallVideo(const QUrl &endpoint)
+    // Uploads a file to the server with tus and returns its media id.
+    QString uploadVideo(const QUrl &endpoint, const QString &path)
     {
-        const QString path = m_dir.filePath(QStringLiteral("clip-%1.bin").arg(QString::fromLatin1(QTest::currentTestFunction())));
-        QFile f(path);
-        if (!f.open(QIODevice::WriteOnly))
-            return {};
-        f.write(QByteArray(300000, 'v'));
-        f.close();
         deso::tus::TusOptions o;
         o.storeFile = m_dir.filePath(QStringLiteral("store.json"));
+        o.resume = false;
         deso::tus::TusUploader up(endpoint, path, o);
         QSignalSpy done(&up, &deso::tus::TusUploader::finished);
         up.start();
@@ -137,8 +138,8 @@ private slots:
 
     void aDestroyedContextGetsNoCallback()
     {
-        MiniTusServer server;
-        QVERIFY(server.start());
+        TestHost server;
+        QVERIFY(server.start().ok());
         NodeClient client(server.url());
         bool called = false;
         auto *context = new QObject;
@@ -148,13 +149,12 @@ private slots:
         QVERIFY(!called);
     }
 
-    void pollsUntilReady()
+    void pollsUntilReadyThenReadsTheDimensions()
     {
-        MiniTusServer server;
-        server.pollsUntilReady = 4;
-        QVERIFY(server.start());
+        TestHost server;
+        QVERIFY(server.start().ok());
         NodeClient client(server.url());
-        const QString id = uploadSmallVideo(client.videoUploadEndpoint());
+        const QString id = uploadVideo(client.videoUploadEndpoint(), QStringLiteral(DESO_SOURCE_DIR "/tests/host/data/tiny.mp4"));
         QVERIFY(!id.isEmpty());
         PollOptions o;
         o.initialIntervalMs = 20;
@@ -165,53 +165,139 @@ private slots:
         QSignalSpy failed(&poller, &VideoStatusPoller::failed);
         poller.start();
         DESO_WAIT_VERIFY(!ready.isEmpty() || !failed.isEmpty(), 20000);
-        QVERIFY(failed.isEmpty());
-        QCOMPARE(statuses.count(), 4);
-        QCOMPARE(poller.pollCount(), 4);
+        if (!failed.isEmpty())
+            QFAIL(qPrintable(failed.first().first().value<Error>().toString()));
+        QCOMPARE(statuses.count(), poller.pollCount());
         const VideoStatus last = ready.first().first().value<VideoStatus>();
         QVERIFY(last.readyToStream);
-        QCOMPARE(last.width, 64);
-        QCOMPARE(last.height, 48);
+        QCOMPARE(last.state, QStringLiteral("ready"));
+        QVERIFY(last.width > 0 && last.height > 0);
+        QVERIFY(last.duration > 0);
         QVERIFY(!poller.isRunning());
-        // Backoff: 20 -> 30 -> 45 -> 60 (capped).
-        QCOMPARE(poller.currentIntervalMs(), 60);
+
+        Answer<deso::node::VideoDimensions> dims;
+        client.getVideoDimensions(id, this, dims.callback());
+        DESO_WAIT_VERIFY(dims.result.has_value(), 10000);
+        QVERIFY(dims.result->ok());
+        QCOMPARE(dims.result->value().width, last.width);
+        QCOMPARE(dims.result->value().height, last.height);
     }
 
-    void pollingStopsOnRefusal()
+    void pollingStopsOnAnErrorState()
     {
-        MiniTusServer server;
-        QVERIFY(server.start());
+        TestHost server;
+        QVERIFY(server.start().ok());
         NodeClient client(server.url());
-        VideoStatusPoller poller(&client, QStringLiteral("0123456789abcdef0123456789abcdee"));
-        QSignalSpy failed(&poller, &VideoStatusPoller::failed);
-        poller.start();
-        DESO_WAIT_VERIFY(!failed.isEmpty(), 10000);
-        const Error error = failed.first().first().value<Error>();
-        QCOMPARE(error.message, QStringLiteral("Video not found."));
-        QCOMPARE(error.httpStatus, 400);
-        QCOMPARE(poller.pollCount(), 1);
-    }
-
-    void pollingTimesOut()
-    {
-        MiniTusServer server;
-        server.pollsUntilReady = 1000000;
-        QVERIFY(server.start());
-        NodeClient client(server.url());
-        const QString id = uploadSmallVideo(client.videoUploadEndpoint());
+        const QString path = m_dir.filePath(QStringLiteral("not-a-video.bin"));
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QByteArray(200000, 'x'));
+        f.close();
+        const QString id = uploadVideo(client.videoUploadEndpoint(), path);
         QVERIFY(!id.isEmpty());
         PollOptions o;
-        o.initialIntervalMs = 10;
-        o.maxIntervalMs = 20;
-        o.timeoutMs = 300;
+        o.initialIntervalMs = 20;
         VideoStatusPoller poller(&client, id, o);
         QSignalSpy failed(&poller, &VideoStatusPoller::failed);
         QSignalSpy ready(&poller, &VideoStatusPoller::ready);
         poller.start();
+        DESO_WAIT_VERIFY(!failed.isEmpty(), 20000);
+        const Error error = failed.first().first().value<Error>();
+        QCOMPARE(error.code, QStringLiteral("video.error_state"));
+        QVERIFY2(error.message.contains(QStringLiteral("ERR_")), qPrintable(error.message));
+        QVERIFY(ready.isEmpty());
+    }
+
+    void pollingStopsOnRefusalWithTheNodesSentence()
+    {
+        TestHost server;
+        QVERIFY(server.start().ok());
+        NodeClient client(server.url());
+        const QString id = QStringLiteral("0123456789abcdef0123456789abcdee");
+        VideoStatusPoller poller(&client, id);
+        QSignalSpy failed(&poller, &VideoStatusPoller::failed);
+        poller.start();
+        DESO_WAIT_VERIFY(!failed.isEmpty(), 10000);
+        const Error error = failed.first().first().value<Error>();
+        QCOMPARE(error.message, QStringLiteral("GetVideoStatus: no video with id ") + id);
+        QCOMPARE(error.httpStatus, 404);
+        QCOMPARE(poller.pollCount(), 1);
+
+        Answer<VideoStatus> bad;
+        client.getVideoStatus(QStringLiteral("NOT-AN-ID"), this, bad.callback());
+        DESO_WAIT_VERIFY(bad.result.has_value(), 10000);
+        QCOMPARE(bad.result->error().message, QStringLiteral("GetVideoStatus: videoId must match [0-9a-z]{25,35}"));
+        QCOMPARE(bad.result->error().httpStatus, 400);
+    }
+
+    void pollingTimesOutAndBacksOff()
+    {
+        TestHost server;
+        QVERIFY(server.start().ok());
+        // An upload that was created but never sent: it stays "pendingupload".
+        QNetworkAccessManager nam;
+        QNetworkRequest create(server.uploadEndpoint());
+        create.setRawHeader("Tus-Resumable", "1.0.0");
+        create.setRawHeader("Upload-Length", "1000");
+        QNetworkReply *reply = nam.post(create, QByteArray());
+        DESO_WAIT_VERIFY(reply->isFinished(), 10000);
+        const QString id = QString::fromLatin1(reply->rawHeader("Stream-Media-Id"));
+        reply->deleteLater();
+        QVERIFY(!id.isEmpty());
+        NodeClient client(server.url());
+        PollOptions o;
+        o.initialIntervalMs = 10;
+        o.backoffFactor = 2;
+        o.maxIntervalMs = 40;
+        o.timeoutMs = 400;
+        VideoStatusPoller poller(&client, id, o);
+        QSignalSpy failed(&poller, &VideoStatusPoller::failed);
+        QSignalSpy statuses(&poller, &VideoStatusPoller::statusReceived);
+        poller.start();
         DESO_WAIT_VERIFY(!failed.isEmpty(), 10000);
         QCOMPARE(failed.first().first().value<Error>().code, QStringLiteral("video.timeout"));
-        QVERIFY(ready.isEmpty());
-        QVERIFY(poller.pollCount() >= 2);
+        QVERIFY(poller.pollCount() >= 3);
+        QCOMPARE(statuses.first().first().value<VideoStatus>().state, QStringLiteral("pendingupload"));
+        // 10 -> 20 -> 40, then capped.
+        QCOMPARE(poller.currentIntervalMs(), 40);
+    }
+
+    void tiktokThroughAFakeRedirector()
+    {
+        QHttpServer redirector;
+        const QByteArray full = "https://www.tiktok.com/@scout2015/video/6718335390845095173?lang=en";
+        redirector.route("/<arg>", QHttpServerRequest::Method::Get,
+                         [full](const QString &id, const QHttpServerRequest &, QHttpServerResponder &&responder) {
+                             if (id == QLatin1String("TTPd2Eobq3"))
+                                 return responder.write({{"Location", full}}, QHttpServerResponder::StatusCode::MovedPermanently);
+                             if (id == QLatin1String("Elsewhere1"))
+                                 return responder.write({{"Location", "https://evil.example/@x/video/1"}},
+                                                        QHttpServerResponder::StatusCode::Found);
+                             responder.write(QHttpServerResponder::StatusCode::NotFound);
+                         });
+        const quint16 port = redirector.listen(QHostAddress::LocalHost, 0);
+        QVERIFY(port != 0);
+        TestHost server;
+        server.config.tiktokShortLinkBase = QUrl(QStringLiteral("http://127.0.0.1:%1/").arg(port));
+        server.config.tiktokAllowLoopbackForTests = true;
+        QVERIFY(server.start().ok());
+        NodeClient client(server.url());
+
+        // A pasted link: the client sends only the short id.
+        Answer<QString> url;
+        client.getFullTikTokUrl(QStringLiteral("https://vm.tiktok.com/TTPd2Eobq3/"), this, url.callback());
+        DESO_WAIT_VERIFY(url.result.has_value(), 10000);
+        QVERIFY2(url.result->ok(), qPrintable(url.result->ok() ? QString() : url.result->error().toString()));
+        QCOMPARE(url.result->value(), QString::fromLatin1(full));
+
+        // The host's refusal comes back verbatim.
+        Answer<QString> refused;
+        client.getFullTikTokUrl(QStringLiteral("Elsewhere1"), this, refused.callback());
+        DESO_WAIT_VERIFY(refused.result.has_value(), 10000);
+        QVERIFY(!refused.result->ok());
+        QCOMPARE(refused.result->error().httpStatus, 400);
+        QCOMPARE(refused.result->error().message,
+                 QStringLiteral("GetFullTikTokURL: refusing to follow a redirect to a host that is not TikTok's: evil.example"));
     }
 
     void pollingToleratesAFewNetworkErrors()
