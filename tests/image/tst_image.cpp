@@ -14,6 +14,7 @@
 #include <QImageReader>
 #include <QImageWriter>
 #include <QProcess>
+#include <QRandomGenerator>
 #include <QTemporaryDir>
 #include <QtEndian>
 #include <QtTest>
@@ -634,6 +635,50 @@ private slots:
             QVERIFY(!t.ok());
             QVERIFY(!t.error().message.isEmpty());
         }
+    }
+
+    void mutatedFilesNeverCrash()
+    {
+        // Deterministic mutations (fixed seed) of a valid file in every format: flipped
+        // bytes, truncation, inserted junk. Each result is a WebP/GIF or a 400 error.
+        QFile f(QStringLiteral(DESO_TEST_DATA_DIR "/animated.gif"));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QImage img = photo(120, 90, 4);
+        const QList<QByteArray> seeds = {
+            jpegWithExif(encode(img, "jpeg", 85), 6), encode(img, "jpeg", 85, true),
+            pngWithChunkAfterIhdr(encode(img, "png"), pngChunk("eXIf", tiffOrientation(3))),
+            encode(photo(120, 90, 4, true), "png"), encode(img, "webp", 80), encode(img, "webp", 100),
+            f.readAll()};
+        QRandomGenerator rng(20261127);
+        int accepted = 0, refused = 0;
+        for (const QByteArray &seed : seeds) {
+            for (int i = 0; i < 150; ++i) {
+                QByteArray m = seed;
+                switch (i % 3) {
+                case 0:
+                    for (int k = 0, n = 1 + int(rng.bounded(8)); k < n; ++k)
+                        m[int(rng.bounded(int(m.size())))] = char(rng.bounded(256));
+                    break;
+                case 1:
+                    m.truncate(int(rng.bounded(int(m.size()))));
+                    break;
+                default:
+                    m.insert(int(rng.bounded(int(m.size()))), QByteArray(1 + int(rng.bounded(64)), char(rng.bounded(256))));
+                    break;
+                }
+                const auto r = ImagePipeline::process(m);
+                if (r.ok()) {
+                    ++accepted;
+                    QVERIFY(!decode(r->bytes).isNull());
+                } else {
+                    ++refused;
+                    QVERIFY2(r.error().httpStatus == 400, qPrintable(r.error().toString()));
+                    QVERIFY(!r.error().message.isEmpty());
+                }
+                (void)makeThumbnail(m, QSize(32, 32));
+            }
+        }
+        QVERIFY(accepted > 0 && refused > 0);
     }
 
     void fileSizeLimit()
