@@ -78,6 +78,42 @@ class TestCliClient : public QObject {
         return r;
     }
 
+    static qint64 peakRssKiB(qint64 pid)
+    {
+        QFile status(QStringLiteral("/proc/%1/status").arg(pid));
+        if (!status.open(QIODevice::ReadOnly))
+            return -1;
+        for (const QByteArray &line : status.readAll().split('\n')) {
+            if (line.startsWith("VmHWM:"))
+                return line.mid(6).trimmed().split(' ').first().toLongLong();
+        }
+        return -1;
+    }
+
+    // Runs an upload and returns the peak RSS (KiB) the kernel recorded for the process.
+    qint64 uploadPeakKiB(const QString &file, const QUrl &url, const QString &chunk)
+    {
+        QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("XDG_DATA_HOME"), m_dir.filePath(QStringLiteral("xdg-data")));
+        p.setProcessEnvironment(env);
+        p.start(QStringLiteral(DESO_MEDIA_BIN), {QStringLiteral("upload-video"), file, QStringLiteral("--node"), url.toString(),
+                                                QStringLiteral("--chunk-size"), chunk, QStringLiteral("--no-resume")});
+        if (!p.waitForStarted())
+            return -1;
+        const qint64 pid = p.processId();
+        qint64 peak = 0;
+        waitUntil([&] {
+            if (p.state() == QProcess::NotRunning)
+                return true;
+            peak = qMax(peak, peakRssKiB(pid));
+            return false;
+        }, 60000);
+        if (p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0)
+            return -1;
+        return peak;
+    }
+
     QString writeFile(const QString &name, qint64 size, quint32 seed)
     {
         const QString path = m_dir.filePath(name);
@@ -189,6 +225,31 @@ private slots:
         QVERIFY2(r.out.contains(QStringLiteral("ReadyToStream: true")), qPrintable(r.out));
         QVERIFY2(r.out.contains(QStringLiteral("PlaybackURL: ") + node(server.url()) + QStringLiteral("/videos/")), qPrintable(r.out));
         QCOMPARE(r.err.count(QStringLiteral("(100.0%)")), 1);
+    }
+
+    void aLargeUploadDoesNotSitInMemory()
+    {
+        TestHost server;
+        QVERIFY(server.start().ok());
+        const QString small = writeFile(QStringLiteral("small.bin"), MiB, 6);
+        // Sparse: 120 MiB of zeros cost neither disk nor time to write.
+        const QString large = m_dir.filePath(QStringLiteral("large.bin"));
+        {
+            QFile f(large);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            QVERIFY(f.resize(120 * MiB));
+        }
+        const qint64 reference = uploadPeakKiB(small, server.url(), QStringLiteral("50M"));
+        const qint64 peak = uploadPeakKiB(large, server.url(), QStringLiteral("50M"));
+        QVERIFY(reference > 0 && peak > 0);
+        qInfo("client peak RSS: %lld KiB for 1 MiB, %lld KiB for 120 MiB in 50 MiB chunks", reference, peak);
+        // A client holding one 50 MiB chunk in memory would exceed this.
+        QVERIFY2(peak < reference + 24 * 1024, qPrintable(QStringLiteral("%1 KiB vs %2 KiB").arg(peak).arg(reference)));
+        // And the host did receive all of it.
+        bool stored = false;
+        for (const QString &id : QDir(server.dataDir() + QStringLiteral("/uploads")).entryList(QDir::Dirs | QDir::NoDotAndDotDot))
+            stored |= QFileInfo(server.storedFile(id)).size() == 120 * MiB;
+        QVERIFY(stored);
     }
 
     void anInterruptedUploadResumesOnTheNextRun()
