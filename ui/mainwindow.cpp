@@ -102,6 +102,11 @@ MainWindow::MainWindow(QWidget *parent)
     connect(m_queue, &QAbstractItemModel::rowsInserted, this, [this](const QModelIndex &, int first, int last) {
         requestThumbnails(first, last);
     });
+    // Processed previews are cached per item; they go with their rows.
+    connect(m_queue, &QAbstractItemModel::rowsAboutToBeRemoved, this, [this](const QModelIndex &, int first, int last) {
+        for (int row = first; row <= last; ++row)
+            m_processed.remove(m_queue->item(row).id);
+    });
     for (auto signal : {&QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved})
         connect(m_queue, signal, this, [this] {
             updateSummary();
