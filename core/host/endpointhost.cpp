@@ -276,7 +276,8 @@ public:
         headers += extra;
         if (!contentType.isEmpty())
             headers.emplaceBack("Content-Type", contentType);
-        headers.emplaceBack("Content-Length", QByteArray::number(body.size()));
+        if (status != 204)
+            headers.emplaceBack("Content-Length", QByteArray::number(body.size()));
         // QHttpServer buffers whole bodies: never let it own a kept-alive
         // connection on which a client could later send a large upload.
         headers.emplaceBack("Connection", "close");
@@ -606,11 +607,12 @@ void EndpointHost::stop()
     d->purgeTimer.stop();
     // Deleting the server closes every connection; bodies mid-stream are kept
     // up to the bytes received (their sinks commit on destruction).
+    // Pending TikTok answers hold responders on QHttpServer's sockets: drop them first.
+    delete d->resolver;
+    d->resolver = nullptr;
     delete d->http;
     d->http = nullptr;
     d->listener = nullptr;
-    delete d->resolver;
-    d->resolver = nullptr;
     d->tus.reset();
     ++d->generation;
 }
