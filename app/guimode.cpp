@@ -1,6 +1,10 @@
 #include "guimode.h"
 
 #include "mainwindow.h"
+#include "nodesettingspanel.h"
+#include "screenshottour.h"
+
+#include <QSettings>
 
 #include <QApplication>
 #include <QIcon>
@@ -14,7 +18,18 @@ int runGui(const GuiOptions &options)
     QGuiApplication::setDesktopFileName(QStringLiteral("deso-media"));
     QApplication::setWindowIcon(
         QIcon::fromTheme(QStringLiteral("deso-media"), QIcon(QStringLiteral(":/icons/deso-media.svg"))));
+    if (!options.tourDir.isEmpty())
+        return runScreenshotTour(options.tourDir);
+
     MainWindow window;
+    // A plain screenshot shows the window as a new user sees it, without the host or
+    // the last session; a normal start restores the queue and starts the app's own host.
+    if (options.screenshotPath.isEmpty()) {
+        window.restoreSession();
+        if (QSettings().value(QStringLiteral("host/autostart"), true).toBool())
+            window.startLocalHost();
+        window.nodeSettings()->ensureTestKey();
+    }
     window.addFiles(options.files);
     window.show();
 

@@ -4,6 +4,7 @@
 #include <QDropEvent>
 #include <QLabel>
 #include <QMimeData>
+#include <QPushButton>
 #include <QVBoxLayout>
 
 namespace {
@@ -19,17 +20,23 @@ QStringList localFiles(const QMimeData *mime)
 }
 } // namespace
 
-DropZone::DropZone(QWidget *parent) : QFrame(parent), m_label(new QLabel(this))
+DropZone::DropZone(QWidget *parent) : QFrame(parent), m_label(new QLabel(this)), m_add(new QPushButton(this))
 {
     setObjectName(QStringLiteral("dropZone"));
     setAcceptDrops(true);
     setFrameShape(QFrame::StyledPanel);
-    setMinimumHeight(120);
+    setMinimumHeight(96);
     m_label->setAlignment(Qt::AlignCenter);
     m_label->setWordWrap(true);
-    m_label->setText(tr("Drop images (JPEG, PNG, WebP, GIF) or videos (MP4, MOV, WebM) here"));
+    m_label->setText(tr("<b>Drop images or videos here</b><br>"
+                        "<span style='color:#6b7280'>JPEG, PNG, WebP, GIF up to 10 MB · MP4, MOV, WebM up to 250 MB"
+                        " · or paste an image with Ctrl+V</span>"));
+    m_add->setText(tr("Add files…"));
+    m_add->setObjectName(QStringLiteral("addFilesButton"));
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(m_label);
+    layout->addWidget(m_add, 0, Qt::AlignHCenter);
+    connect(m_add, &QPushButton::clicked, this, &DropZone::addFilesRequested);
     setHighlighted(false);
 }
 
@@ -59,6 +66,6 @@ void DropZone::dropEvent(QDropEvent *event)
 
 void DropZone::setHighlighted(bool on)
 {
-    setStyleSheet(on ? QStringLiteral("#dropZone { border: 2px dashed palette(highlight); }")
-                     : QStringLiteral("#dropZone { border: 2px dashed palette(mid); }"));
+    setStyleSheet(on ? QStringLiteral("#dropZone { border: 2px dashed palette(highlight); border-radius: 8px; background: palette(alternate-base); }")
+                     : QStringLiteral("#dropZone { border: 2px dashed palette(mid); border-radius: 8px; }"));
 }

@@ -5,14 +5,18 @@
 #include <QStringList>
 
 class QLabel;
+class QPushButton;
 
 class DropZone : public QFrame {
     Q_OBJECT
 public:
     explicit DropZone(QWidget *parent = nullptr);
 
+    QPushButton *addButton() const { return m_add; }
+
 signals:
     void filesDropped(const QStringList &paths);
+    void addFilesRequested();
 
 protected:
     void dragEnterEvent(QDragEnterEvent *event) override;
@@ -22,4 +26,5 @@ protected:
 private:
     void setHighlighted(bool on);
     QLabel *m_label;
+    QPushButton *m_add;
 };

@@ -108,8 +108,8 @@ Result<QByteArray> base64UrlDecode(const QByteArray &text)
 QString signJwt(const PrivateKey &key, const JwtSignOptions &options)
 {
     const QByteArray header = QByteArrayLiteral("{\"alg\":\"ES256\",\"typ\":\"JWT\"}");
-    QJsonObject claims{{QStringLiteral("iat"), options.issuedAt},
-                       {QStringLiteral("exp"), options.issuedAt + options.lifetimeSeconds}};
+    const qint64 iat = options.issuedAt.value_or(QDateTime::currentSecsSinceEpoch());
+    QJsonObject claims{{QStringLiteral("iat"), iat}, {QStringLiteral("exp"), iat + options.lifetimeSeconds}};
     if (!options.derivedPublicKeyBase58Check.isEmpty())
         claims.insert(QStringLiteral("derivedPublicKeyBase58Check"), options.derivedPublicKeyBase58Check);
     const QByteArray signingInput = base64UrlEncode(header) + '.'
@@ -208,9 +208,10 @@ Result<JwtClaims> verifyJwt(const QString &token, const QString &ownerPublicKeyB
                             ? QStringLiteral("The JWT signature does not match the public key.")
                             : QStringLiteral("The JWT signature does not match its derived public key."));
 
-    if (options.now > claims.exp + options.clockSkewSeconds)
+    const qint64 now = options.now.value_or(QDateTime::currentSecsSinceEpoch());
+    if (now > claims.exp + options.clockSkewSeconds)
         return jwtError(QStringLiteral("expired"),
-                        QStringLiteral("The JWT expired %1 seconds ago; sign a new one.").arg(options.now - claims.exp));
+                        QStringLiteral("The JWT expired %1 seconds ago; sign a new one.").arg(now - claims.exp));
     return claims;
 }
 

@@ -10,12 +10,16 @@
 #include <QSet>
 #include <QString>
 
+#include <optional>
+
 namespace deso::identity {
 
 struct JwtSignOptions {
-    qint64 issuedAt = QDateTime::currentSecsSinceEpoch();  // iat, seconds since the epoch
-    qint64 lifetimeSeconds = 1800;                         // exp = iat + lifetime (the JS SDK's default)
-    QString derivedPublicKeyBase58Check;                   // set when a derived key signs
+    // iat, seconds since the epoch. Unset = the clock when signJwt runs, so options
+    // kept and reused never sign with a stale time.
+    std::optional<qint64> issuedAt;
+    qint64 lifetimeSeconds = 1800;        // exp = iat + lifetime (the JS SDK's default)
+    QString derivedPublicKeyBase58Check;  // set when a derived key signs
 };
 
 // Signs a token with this key (low-S, RFC 6979 deterministic). Empty for a null key.
@@ -46,15 +50,18 @@ private:
 };
 
 struct JwtVerifyOptions {
-    qint64 now = QDateTime::currentSecsSinceEpoch();
+    // Seconds since the epoch. Unset = the clock when verifyJwt runs, so a host can keep
+    // one options object for all requests.
+    std::optional<qint64> now;
     int clockSkewSeconds = 60;  // a token is still accepted this long after exp
     const DerivedKeyAuthorizations *authorizations = nullptr;
 };
 
 // Verifies token for the owner's public key. Every refusal is an Error with
 // httpStatus 400, a "jwt.*" code and a sentence fit for {"error": ...}:
-// jwt.empty, jwt.segments, jwt.base64, jwt.json, jwt.alg, jwt.claims, jwt.signature_format,
-// jwt.signature_der, jwt.public_key, jwt.derived_key_unauthorized, jwt.bad_signature, jwt.expired.
+// jwt.empty, jwt.too_large, jwt.segments, jwt.base64, jwt.json, jwt.alg, jwt.claims,
+// jwt.signature_format, jwt.signature_der, jwt.public_key, jwt.derived_key_unauthorized,
+// jwt.bad_signature, jwt.expired. exp is required; iat is ignored, as the node does.
 Result<JwtClaims> verifyJwt(const QString &token, const QString &ownerPublicKeyBase58Check,
                             const JwtVerifyOptions &options = {});
 

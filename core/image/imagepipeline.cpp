@@ -199,11 +199,13 @@ Result<ProcessedImage> ImagePipeline::process(const QByteArray &fileBytes, const
     // The rule is symmetric under transposition, so it can be applied in stored
     // orientation and the result rotated afterwards.
     const QSize storedTarget = targetSize(header->size, options.maxLongSide);
-    const WebpEncodeSettings settings {options.webpQuality, options.webpMethod, options.webpMultiThreaded};
+    const WebpEncodeSettings settings {options.webpQuality, options.webpMethod, options.multiThreaded};
 
     if (orientation == 1) {
         WebpRowEncoder encoder(settings);
-        if (Status s = decodeScaled(fileBytes, *header, storedTarget, encoder); !s.ok())
+        if (Status s = decodeScaled(fileBytes, *header, storedTarget, encoder, ResampleKernel::Lanczos3,
+                                    options.multiThreaded);
+            !s.ok())
             return s.error();
         out.bytes = encoder.takeBytes();
     } else {

@@ -28,7 +28,9 @@ struct PipelineOptions {
     // libwebp method 0..6. 2 is ~2.4× faster than the default 4 at a few % more bytes;
     // see README "Image pipeline" for the measurements.
     int webpMethod = 2;
-    bool webpMultiThreaded = true;  // libwebp thread_level
+    // Two cores: the decoder runs on one thread while another resamples and converts
+    // to YUV; libwebp gets thread_level 1.
+    bool multiThreaded = true;
     int maxLongSide = 4000;         // the node's rule; 0 = never scale
     qint64 maxFileBytes = kMaxUploadBytes;  // 0 = no limit (e.g. local files)
     bool applyExifOrientation = true;

@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
 
 namespace deso::image {
 
@@ -130,43 +134,55 @@ Status RowResampler::begin(QSize sourceSize, int channels)
     return m_sink.begin(m_out, channels);
 }
 
+namespace {
+
+// The hot loops take plain restrict pointers: writes through a uchar* may alias any
+// member, which otherwise forces the compiler to reload every pointer per pixel.
+template <int C>
+void horizontalPass(const uchar *__restrict in, uchar *__restrict out, int outW, const int *__restrict start,
+                    const int *__restrict count, const int32_t *__restrict weights, int stride)
+{
+    for (int o = 0; o < outW; ++o) {
+        const int32_t *__restrict w = weights + size_t(o) * size_t(stride);
+        const uchar *__restrict s = in + size_t(start[o]) * C;
+        int32_t acc[C];
+        for (int c = 0; c < C; ++c)
+            acc[c] = 1 << (kPrecision - 1);
+        const int n = count[o];
+        for (int k = 0; k < n; ++k, s += C) {
+            const int32_t wk = w[k];
+            for (int c = 0; c < C; ++c)
+                acc[c] += s[c] * wk;
+        }
+        for (int c = 0; c < C; ++c)
+            out[c] = clip8(acc[c]);
+        out += C;
+    }
+}
+
+void verticalPass(const uchar *const *__restrict rows, const int32_t *__restrict w, int taps, int n,
+                  int32_t *__restrict acc, uchar *__restrict out)
+{
+    for (int i = 0; i < n; ++i)
+        acc[i] = 1 << (kPrecision - 1);
+    for (int k = 0; k < taps; ++k) {
+        const uchar *__restrict r = rows[k];
+        const int32_t wk = w[k];
+        for (int i = 0; i < n; ++i)  // vectorises: one weight for the whole row
+            acc[i] += int32_t(r[i]) * wk;
+    }
+    for (int i = 0; i < n; ++i)
+        out[i] = clip8(acc[i]);
+}
+
+} // namespace
+
 void RowResampler::horizontal(const uchar *in, uchar *out) const
 {
-    const int outW = m_out.width();
-    const int stride = m_h.stride;
-    if (m_channels == 3) {
-        for (int o = 0; o < outW; ++o) {
-            const int32_t *w = m_h.weights.data() + size_t(o) * size_t(stride);
-            const uchar *s = in + size_t(m_h.start[size_t(o)]) * 3;
-            int32_t r = 1 << (kPrecision - 1), g = r, b = r;
-            for (int k = 0, n = m_h.count[size_t(o)]; k < n; ++k, s += 3) {
-                r += s[0] * w[k];
-                g += s[1] * w[k];
-                b += s[2] * w[k];
-            }
-            out[0] = clip8(r);
-            out[1] = clip8(g);
-            out[2] = clip8(b);
-            out += 3;
-        }
-    } else {
-        for (int o = 0; o < outW; ++o) {
-            const int32_t *w = m_h.weights.data() + size_t(o) * size_t(stride);
-            const uchar *s = in + size_t(m_h.start[size_t(o)]) * 4;
-            int32_t r = 1 << (kPrecision - 1), g = r, b = r, a = r;
-            for (int k = 0, n = m_h.count[size_t(o)]; k < n; ++k, s += 4) {
-                r += s[0] * w[k];
-                g += s[1] * w[k];
-                b += s[2] * w[k];
-                a += s[3] * w[k];
-            }
-            out[0] = clip8(r);
-            out[1] = clip8(g);
-            out[2] = clip8(b);
-            out[3] = clip8(a);
-            out += 4;
-        }
-    }
+    if (m_channels == 3)
+        horizontalPass<3>(in, out, m_out.width(), m_h.start.data(), m_h.count.data(), m_h.weights.data(), m_h.stride);
+    else
+        horizontalPass<4>(in, out, m_out.width(), m_h.start.data(), m_h.count.data(), m_h.weights.data(), m_h.stride);
 }
 
 void RowResampler::row(int y, const uchar *pixels)
@@ -272,17 +288,12 @@ void RowResampler::emitReadyRows()
         if (lo + cnt > m_rowsIn)
             return;
         const int32_t *w = m_v.weights.data() + size_t(m_nextOut) * size_t(m_v.stride);
-        int32_t *acc = m_acc.data();
-        std::fill(m_acc.begin(), m_acc.end(), int32_t(1) << (kPrecision - 1));
-        for (int k = 0; k < cnt; ++k) {
-            const uchar *r = m_ring.data() + size_t((lo + k) % m_ringRows) * outStride;
-            const int32_t wk = w[k];
-            for (int i = 0; i < n; ++i)  // vectorises: one weight for the whole row
-                acc[i] += r[i] * wk;
-        }
+        const uchar *rows[64];
+        const int taps = std::min(cnt, 64);
+        for (int k = 0; k < taps; ++k)
+            rows[k] = m_ring.data() + size_t((lo + k) % m_ringRows) * outStride;
         uchar *o = m_outRow.data();
-        for (int i = 0; i < n; ++i)
-            o[i] = clip8(acc[i]);
+        verticalPass(rows, w, taps, n, m_acc.data(), o);
         if (m_channels == 4) {
             for (int x = 0, w4 = m_out.width(); x < w4; ++x) {
                 const int a = o[x * 4 + 3];
@@ -308,6 +319,124 @@ Status RowResampler::finish()
                      400);
     }
     return m_sink.finish();
+}
+
+// ---------------------------------------------------------------- PipelinedRowSink
+
+struct PipelinedRowSink::Shared {
+    struct Batch {
+        std::vector<uchar> pixels;
+        int firstRow = 0;
+        int rows = 0;
+    };
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::vector<Batch> batches;
+    std::deque<int> full;   // indexes into batches, in row order
+    std::deque<int> empty;
+    int current = -1;       // batch being filled by the producer
+    bool done = false;      // producer finished (or gave up)
+    std::thread worker;
+};
+
+PipelinedRowSink::PipelinedRowSink(RowSink &downstream, int batchRows, int batches)
+    : m_downstream(downstream), m_batchRows(std::max(1, batchRows)), m_batchCount(std::max(2, batches)),
+      m_shared(std::make_unique<Shared>())
+{
+}
+
+PipelinedRowSink::~PipelinedRowSink()
+{
+    stopWorker();  // error paths: the decoder gave up half way
+}
+
+Status PipelinedRowSink::begin(QSize size, int channels)
+{
+    if (Status s = m_downstream.begin(size, channels); !s.ok())
+        return s;
+    m_rowBytes = size_t(size.width()) * size_t(channels);
+    Shared &sh = *m_shared;
+    sh.batches.resize(size_t(m_batchCount));
+    for (int i = 0; i < m_batchCount; ++i) {
+        sh.batches[size_t(i)].pixels.resize(m_rowBytes * size_t(m_batchRows));
+        sh.empty.push_back(i);
+    }
+    sh.worker = std::thread([this] { work(); });
+    return {};
+}
+
+void PipelinedRowSink::row(int y, const uchar *pixels)
+{
+    Shared &sh = *m_shared;
+    if (sh.current < 0) {
+        std::unique_lock lock(sh.mutex);
+        sh.changed.wait(lock, [&] { return !sh.empty.empty(); });
+        sh.current = sh.empty.front();
+        sh.empty.pop_front();
+        sh.batches[size_t(sh.current)].rows = 0;
+        sh.batches[size_t(sh.current)].firstRow = y;
+    }
+    auto &b = sh.batches[size_t(sh.current)];
+    std::memcpy(b.pixels.data() + m_rowBytes * size_t(b.rows), pixels, m_rowBytes);
+    if (++b.rows == m_batchRows)
+        submitCurrent();
+}
+
+void PipelinedRowSink::submitCurrent()
+{
+    Shared &sh = *m_shared;
+    if (sh.current < 0)
+        return;
+    {
+        std::lock_guard lock(sh.mutex);
+        sh.full.push_back(sh.current);
+    }
+    sh.current = -1;
+    sh.changed.notify_all();
+}
+
+void PipelinedRowSink::work()
+{
+    Shared &sh = *m_shared;
+    while (true) {
+        int index;
+        {
+            std::unique_lock lock(sh.mutex);
+            sh.changed.wait(lock, [&] { return !sh.full.empty() || sh.done; });
+            if (sh.full.empty())
+                return;
+            index = sh.full.front();
+            sh.full.pop_front();
+        }
+        const auto &b = sh.batches[size_t(index)];
+        for (int r = 0; r < b.rows; ++r)
+            m_downstream.row(b.firstRow + r, b.pixels.data() + m_rowBytes * size_t(r));
+        {
+            std::lock_guard lock(sh.mutex);
+            sh.empty.push_back(index);
+        }
+        sh.changed.notify_all();
+    }
+}
+
+void PipelinedRowSink::stopWorker()
+{
+    Shared &sh = *m_shared;
+    if (!sh.worker.joinable())
+        return;
+    {
+        std::lock_guard lock(sh.mutex);
+        sh.done = true;
+    }
+    sh.changed.notify_all();
+    sh.worker.join();
+}
+
+Status PipelinedRowSink::finish()
+{
+    submitCurrent();
+    stopWorker();  // drains every submitted batch before returning
+    return m_downstream.finish();
 }
 
 } // namespace deso::image

@@ -11,6 +11,7 @@
 #include <QSize>
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace deso::image {
@@ -69,6 +70,31 @@ private:
     std::vector<uchar> m_outRow;
     int m_rowsIn = 0;
     int m_nextOut = 0;
+};
+
+// Hands rows to `downstream` on a second thread, in batches, so that a decoder (this
+// thread) and the resampler/colour conversion (the other) run on two cores at once.
+// Memory: a few batches of rows. finish() joins the worker before returning.
+class PipelinedRowSink final : public RowSink {
+public:
+    explicit PipelinedRowSink(RowSink &downstream, int batchRows = 32, int batches = 4);
+    ~PipelinedRowSink() override;
+
+    Status begin(QSize size, int channels) override;
+    void row(int y, const uchar *pixels) override;
+    Status finish() override;
+
+private:
+    struct Shared;
+    void work();
+    void submitCurrent();
+    void stopWorker();
+
+    RowSink &m_downstream;
+    int m_batchRows;
+    int m_batchCount;
+    size_t m_rowBytes = 0;
+    std::unique_ptr<Shared> m_shared;
 };
 
 } // namespace deso::image

@@ -78,6 +78,7 @@ struct JpegJob {
     std::vector<uchar> scan;     // rec_outbuf_height rows as libjpeg writes them
     std::vector<uchar> rgb;      // one converted row (CMYK sources)
     std::unique_ptr<RowResampler> resampler;
+    std::unique_ptr<PipelinedRowSink> pipe;  // after resampler: destroyed (joined) first
     RowSink *target = nullptr;
     int rowsDelivered = 0;
 
@@ -103,7 +104,7 @@ qint64 jpegCoefficientBytes(const jpeg_decompress_struct &c)
 }
 
 Status decodeJpeg(const QByteArray &bytes, const ImageHeader &header, QSize outSize, RowSink &sink,
-                  ResampleKernel kernel)
+                  ResampleKernel kernel, bool twoThreads)
 {
     JpegJob job;
     job.cinfo.err = jpeg_std_error(&job.err.pub);
@@ -155,6 +156,10 @@ Status decodeJpeg(const QByteArray &bytes, const ImageHeader &header, QSize outS
         job.resampler = std::make_unique<RowResampler>(outSize, sink, kernel);
         job.target = job.resampler.get();
     }
+    if (twoThreads) {
+        job.pipe = std::make_unique<PipelinedRowSink>(*job.target);
+        job.target = job.pipe.get();
+    }
     if (Status s = job.target->begin(QSize(ow, oh), 3); !s.ok())
         return s;
 
@@ -204,6 +209,7 @@ struct PngJob {
     std::vector<uchar> row;
     std::vector<uchar> whole;  // interlaced images only
     std::unique_ptr<RowResampler> resampler;
+    std::unique_ptr<PipelinedRowSink> pipe;  // after resampler: destroyed (joined) first
     RowSink *target = nullptr;
 
     ~PngJob()
@@ -234,7 +240,7 @@ void pngRead(png_structp png, png_bytep out, size_t len)
 }
 
 Status decodePng(const QByteArray &bytes, const ImageHeader &header, QSize outSize, RowSink &sink,
-                 ResampleKernel kernel)
+                 ResampleKernel kernel, bool twoThreads)
 {
     PngJob job;
     job.data = reinterpret_cast<const uchar *>(bytes.constData());
@@ -275,6 +281,10 @@ Status decodePng(const QByteArray &bytes, const ImageHeader &header, QSize outSi
     if (QSize(int(w), int(h)) != outSize) {
         job.resampler = std::make_unique<RowResampler>(outSize, sink, kernel);
         job.target = job.resampler.get();
+    }
+    if (twoThreads && interlace == PNG_INTERLACE_NONE) {
+        job.pipe = std::make_unique<PipelinedRowSink>(*job.target);
+        job.target = job.pipe.get();
     }
     const size_t stride = size_t(w) * size_t(channels);
     if (passes > 1) {
@@ -389,13 +399,13 @@ Status decodeWebp(const QByteArray &bytes, const ImageHeader &header, QSize outS
 } // namespace
 
 Status decodeScaled(const QByteArray &bytes, const ImageHeader &header, QSize outSize, RowSink &sink,
-                    ResampleKernel kernel)
+                    ResampleKernel kernel, bool twoThreads)
 {
     if (outSize.isEmpty() || outSize.width() > header.size.width() || outSize.height() > header.size.height())
         return Error(QStringLiteral("image.internal"), QStringLiteral("Internal error: invalid decode size."), 500);
     switch (header.format) {
-    case Format::Jpeg: return decodeJpeg(bytes, header, outSize, sink, kernel);
-    case Format::Png: return decodePng(bytes, header, outSize, sink, kernel);
+    case Format::Jpeg: return decodeJpeg(bytes, header, outSize, sink, kernel, twoThreads);
+    case Format::Png: return decodePng(bytes, header, outSize, sink, kernel, twoThreads);
     case Format::Webp: return decodeWebp(bytes, header, outSize, sink);
     case Format::Gif: break;
     }

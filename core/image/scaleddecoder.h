@@ -24,8 +24,9 @@ inline constexpr qint64 kDecodeMemoryBound = 160ll * 1024 * 1024;
 // exactly outSize to `sink` (3 channels, or 4 when the image has alpha) and calls
 // sink.finish(). Errors: image.truncated, image.corrupt, image.memory_bound,
 // image.unsupported (all 400).
+// twoThreads: decode on this thread while a second one resamples and feeds `sink`.
 Status decodeScaled(const QByteArray &bytes, const ImageHeader &header, QSize outSize, RowSink &sink,
-                    ResampleKernel kernel = ResampleKernel::Lanczos3);
+                    ResampleKernel kernel = ResampleKernel::Lanczos3, bool twoThreads = false);
 
 // Collects rows into a QImage (Format_RGB888 or Format_RGBA8888).
 class ImageRowSink final : public RowSink {

@@ -10,6 +10,8 @@
 #include <QFile>
 #include <QJsonArray>
 #include <QMessageAuthenticationCode>
+#include <QRandomGenerator>
+#include <QSet>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSettings>
@@ -499,6 +501,49 @@ private slots:
         }
         QVERIFY(!base64UrlDecode("A").ok());
         QVERIFY(!base64UrlDecode("AB==").ok());
+    }
+
+    void mutatedTokensAreAlwaysRefusedWithAKnownCode()
+    {
+        // Host input is hostile: single-byte mutations, truncations and splices of a valid
+        // token must all be refused (never accepted, never crash) with a documented code.
+        const QSet<QString> known{QStringLiteral("jwt.segments"), QStringLiteral("jwt.base64"),
+                                  QStringLiteral("jwt.json"), QStringLiteral("jwt.alg"),
+                                  QStringLiteral("jwt.claims"), QStringLiteral("jwt.signature_format"),
+                                  QStringLiteral("jwt.signature_der"), QStringLiteral("jwt.bad_signature"),
+                                  QStringLiteral("jwt.empty")};
+        const QByteArray token = vec("es256", "jwt").toLatin1();
+        QRandomGenerator rng(20261127);  // fixed seed: the same cases on every run
+        const QByteArray alphabet = QByteArrayLiteral("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/ \xff") + QByteArray(1, char(0));
+        int refused = 0;
+        for (int i = 0; i < 5000; ++i) {
+            QByteArray t = token;
+            switch (i % 3) {
+            case 0: {
+                const int at = int(rng.bounded(t.size()));
+                char c;
+                do
+                    c = alphabet.at(int(rng.bounded(alphabet.size())));
+                while (c == t.at(at));
+                t[at] = c;
+                break;
+            }
+            case 1:
+                t.truncate(int(rng.bounded(t.size())));
+                break;
+            default: {
+                const int from = int(rng.bounded(t.size()));
+                t.insert(int(rng.bounded(t.size())), token.mid(from, int(rng.bounded(20)) + 1));
+                break;
+            }
+            }
+            const Result<JwtClaims> r = verifyJwt(QString::fromLatin1(t), ownerKey(), at(iat + 10));
+            QVERIFY2(!r.ok(), t.constData());
+            QVERIFY2(known.contains(r.error().code), qPrintable(r.error().code));
+            QCOMPARE(r.error().httpStatus, 400);
+            ++refused;
+        }
+        QCOMPARE(refused, 5000);
     }
 
     // ------------------------------------------------------------ derived keys

@@ -1,0 +1,446 @@
+#include "clientcommands.h"
+
+#include "identity/jwt.h"
+#include "identity/keystore.h"
+#include "node/httperror.h"
+#include "node/nodeclient.h"
+#include "node/videostatuspoller.h"
+#include "tus/tusuploader.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTextStream>
+
+#include <cstdio>
+#include <unistd.h>
+
+namespace {
+
+const QStringList kCommands = {QStringLiteral("upload-image"), QStringLiteral("upload-video"),
+                               QStringLiteral("video-status"), QStringLiteral("video-dimensions"),
+                               QStringLiteral("tiktok")};
+
+QTextStream &out()
+{
+    static QTextStream stream(stdout);
+    return stream;
+}
+
+QTextStream &err()
+{
+    static QTextStream stream(stderr);
+    return stream;
+}
+
+int exitCodeFor(const deso::Error &error)
+{
+    if (deso::node::isNetworkError(error))
+        return ExitNetwork;
+    if (error.httpStatus > 0)
+        return ExitServerRefused;
+    return ExitLocalError;
+}
+
+QJsonObject errorJson(const deso::Error &error)
+{
+    QJsonObject object{{QStringLiteral("error"), error.message}, {QStringLiteral("code"), error.code}};
+    if (error.httpStatus > 0)
+        object.insert(QStringLiteral("httpStatus"), error.httpStatus);
+    return object;
+}
+
+QString humanBytes(double bytes)
+{
+    if (bytes >= 1024.0 * 1024 * 1024)
+        return QStringLiteral("%1 GiB").arg(bytes / (1024.0 * 1024 * 1024), 0, 'f', 2);
+    if (bytes >= 1024.0 * 1024)
+        return QStringLiteral("%1 MiB").arg(bytes / (1024.0 * 1024), 0, 'f', 1);
+    if (bytes >= 1024.0)
+        return QStringLiteral("%1 KiB").arg(bytes / 1024.0, 0, 'f', 1);
+    return QStringLiteral("%1 B").arg(qint64(bytes));
+}
+
+// Accepts bytes ("52428800") or a binary suffix ("50M", "50MiB", "512K", "512KiB").
+std::optional<qint64> parseSize(QString text)
+{
+    text = text.trimmed();
+    qint64 unit = 1;
+    const QString upper = text.toUpper();
+    for (const auto &[suffix, factor] : {std::pair{QStringLiteral("MIB"), qint64(1) << 20},
+                                         std::pair{QStringLiteral("KIB"), qint64(1) << 10},
+                                         std::pair{QStringLiteral("M"), qint64(1) << 20},
+                                         std::pair{QStringLiteral("K"), qint64(1) << 10}}) {
+        if (upper.endsWith(suffix)) {
+            unit = factor;
+            text.chop(suffix.size());
+            break;
+        }
+    }
+    bool ok = false;
+    const qint64 value = text.toLongLong(&ok);
+    if (!ok || value <= 0)
+        return std::nullopt;
+    return value * unit;
+}
+
+// One run of one subcommand: parses, starts the request, and ends the event loop with a code.
+class ClientCommand : public QObject {
+public:
+    explicit ClientCommand(QString name) : m_name(std::move(name)) {}
+
+    // Returns an exit code when the command ended before any request (usage, help).
+    std::optional<int> parse(const QStringList &arguments);
+    void start();
+
+private:
+    void succeed(const QString &text, const QJsonObject &json);
+    void fail(const deso::Error &error, int code = -1);
+    void usageError(const QString &message);
+
+    std::optional<int> signWithTestKey();
+    void uploadImage();
+    void uploadVideo();
+    void videoStatus();
+    void videoDimensions();
+    void tiktok();
+
+    QString m_name;
+    QCommandLineParser m_parser;
+    QString m_argument; // FILE, ID or ID_OR_LINK
+    QString m_publicKey; // upload-image
+    QString m_jwt;
+    bool m_json = false;
+    deso::node::NodeClient *m_client = nullptr;
+};
+
+std::optional<int> ClientCommand::parse(const QStringList &arguments)
+{
+    const QCommandLineOption node(QStringLiteral("node"), QStringLiteral("Base URL of the node, e.g. https://node.deso.org or http://127.0.0.1:18001."), QStringLiteral("url"));
+    const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print machine-readable JSON on stdout."));
+    m_parser.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
+    m_parser.addHelpOption();
+    m_parser.addOption(node);
+    m_parser.addOption(json);
+    QString positional;
+    if (m_name == QLatin1String("upload-image")) {
+        m_parser.setApplicationDescription(QStringLiteral("Upload an image to a node's /api/v0/upload-image and print its ImageURL."));
+        m_parser.addOption({QStringLiteral("public-key"), QStringLiteral("The uploader's public key (Base58Check)."), QStringLiteral("pk")});
+        m_parser.addOption({QStringLiteral("jwt"), QStringLiteral("A JWT signed by that key."), QStringLiteral("jwt")});
+        m_parser.addOption({QStringLiteral("key"), QStringLiteral("Sign a fresh JWT with this test key (see --create-test-key); its public key is used unless --public-key is given."), QStringLiteral("name")});
+        m_parser.addOption({QStringLiteral("key-store"), QStringLiteral("Where the test key lives: keychain (default), memory or file:PATH."), QStringLiteral("store"), QStringLiteral("keychain")});
+        m_parser.addOption({QStringLiteral("as-is"), QStringLiteral("Send the file untouched (no resize / re-encode to the node's 10 MB, 4000 px limits).")});
+        m_parser.addPositionalArgument(QStringLiteral("file"), QStringLiteral("The image (JPEG, PNG, WebP or GIF)."));
+        positional = QStringLiteral("FILE");
+    } else if (m_name == QLatin1String("upload-video")) {
+        m_parser.setApplicationDescription(QStringLiteral(
+            "Upload a video with tus to a node's /api/v0/upload-video; progress on stderr, the media id and "
+            "upload URL on stdout. An interrupted upload of the same file continues where it stopped."));
+        m_parser.addOption({QStringLiteral("chunk-size"), QStringLiteral("PATCH size: bytes or with K/M suffix; >= 5M, a multiple of 256K, <= 200M (default 50M)."), QStringLiteral("n")});
+        m_parser.addOption({QStringLiteral("retries"), QStringLiteral("Retries in a row after network errors or 5xx answers before giving up (default 8)."), QStringLiteral("n")});
+        m_parser.addOption({QStringLiteral("no-resume"), QStringLiteral("Start a new upload even if an earlier one of this file was interrupted.")});
+        m_parser.addPositionalArgument(QStringLiteral("file"), QStringLiteral("The video file."));
+        positional = QStringLiteral("FILE");
+    } else if (m_name == QLatin1String("video-status")) {
+        m_parser.setApplicationDescription(QStringLiteral("Print a video's status from /api/v0/get-video-status."));
+        m_parser.addOption({QStringLiteral("wait"), QStringLiteral("Poll until the video is ready to stream, fails, or the timeout passes.")});
+        m_parser.addOption({QStringLiteral("timeout"), QStringLiteral("With --wait: give up after this many seconds (default 600)."), QStringLiteral("seconds")});
+        m_parser.addPositionalArgument(QStringLiteral("id"), QStringLiteral("The video id (Stream-Media-Id)."));
+        positional = QStringLiteral("ID");
+    } else if (m_name == QLatin1String("video-dimensions")) {
+        m_parser.setApplicationDescription(QStringLiteral("Print a video's dimensions from /api/v0/get-video-dimensions."));
+        m_parser.addPositionalArgument(QStringLiteral("id"), QStringLiteral("The video id."));
+        positional = QStringLiteral("ID");
+    } else {
+        m_parser.setApplicationDescription(QStringLiteral("Resolve a TikTok short id or vm.tiktok.com link with /api/v0/get-full-tiktok-url."));
+        m_parser.addPositionalArgument(QStringLiteral("id-or-link"), QStringLiteral("e.g. TTPd2Eobq3 or https://vm.tiktok.com/TTPd2Eobq3/"));
+        positional = QStringLiteral("ID_OR_LINK");
+    }
+
+    QStringList args = arguments;
+    args.removeAt(1); // the subcommand
+    if (!m_parser.parse(args)) {
+        err() << "deso-media " << m_name << ": " << m_parser.errorText() << "\n";
+        return int(ExitUsage);
+    }
+    if (m_parser.isSet(QStringLiteral("help"))) {
+        out() << "Usage: deso-media " << m_name << " "
+              << m_parser.helpText().section(QLatin1Char('\n'), 0, 0).section(QLatin1Char(' '), 2) << "\n"
+              << m_parser.helpText().section(QLatin1Char('\n'), 1) << Qt::flush;
+        return int(ExitOk);
+    }
+    m_json = m_parser.isSet(json);
+    const QStringList rest = m_parser.positionalArguments();
+    if (rest.size() != 1) {
+        err() << "deso-media " << m_name << ": expected exactly one " << positional << " (see deso-media " << m_name
+              << " --help).\n";
+        return int(ExitUsage);
+    }
+    m_argument = rest.first();
+    const QUrl base = QUrl::fromUserInput(m_parser.value(node));
+    if (!m_parser.isSet(node) || !base.isValid() || (base.scheme() != QLatin1String("http") && base.scheme() != QLatin1String("https"))) {
+        err() << "deso-media " << m_name << ": --node URL is required (http or https), e.g. --node https://node.deso.org.\n";
+        return int(ExitUsage);
+    }
+    if (m_name == QLatin1String("upload-image")) {
+        const bool jwt = m_parser.isSet(QStringLiteral("jwt"));
+        const bool key = m_parser.isSet(QStringLiteral("key"));
+        if (jwt == key) {
+            err() << "deso-media upload-image: give either --jwt JWT (with --public-key) or --key NAME.\n";
+            return int(ExitUsage);
+        }
+        if (jwt && !m_parser.isSet(QStringLiteral("public-key"))) {
+            err() << "deso-media upload-image: --jwt needs --public-key.\n";
+            return int(ExitUsage);
+        }
+        if (key) {
+            if (const std::optional<int> code = signWithTestKey())
+                return code;
+        } else {
+            m_publicKey = m_parser.value(QStringLiteral("public-key"));
+            m_jwt = m_parser.value(QStringLiteral("jwt"));
+        }
+    }
+    if (m_name == QLatin1String("upload-video") && m_parser.isSet(QStringLiteral("chunk-size"))) {
+        const auto size = parseSize(m_parser.value(QStringLiteral("chunk-size")));
+        if (!size) {
+            err() << "deso-media upload-video: --chunk-size wants a positive size like 52428800 or 50M.\n";
+            return int(ExitUsage);
+        }
+        if (const deso::Status valid = deso::tus::TusUploader::validateChunkSize(*size); !valid) {
+            err() << "deso-media upload-video: " << valid.error().message << "\n";
+            return int(ExitUsage);
+        }
+    }
+    if (m_name == QLatin1String("upload-video") && m_parser.isSet(QStringLiteral("retries"))) {
+        bool ok = false;
+        const int retries = m_parser.value(QStringLiteral("retries")).toInt(&ok);
+        if (!ok || retries < 0) {
+            err() << "deso-media upload-video: --retries wants a number of retries (0 or more).\n";
+            return int(ExitUsage);
+        }
+    }
+    if (m_name == QLatin1String("video-status") && m_parser.isSet(QStringLiteral("timeout"))) {
+        bool ok = false;
+        const double seconds = m_parser.value(QStringLiteral("timeout")).toDouble(&ok);
+        if (!ok || seconds <= 0) {
+            err() << "deso-media video-status: --timeout wants a positive number of seconds.\n";
+            return int(ExitUsage);
+        }
+    }
+    m_client = new deso::node::NodeClient(base, this);
+    return std::nullopt;
+}
+
+void ClientCommand::start()
+{
+    if (m_name == QLatin1String("upload-image"))
+        uploadImage();
+    else if (m_name == QLatin1String("upload-video"))
+        uploadVideo();
+    else if (m_name == QLatin1String("video-status"))
+        videoStatus();
+    else if (m_name == QLatin1String("video-dimensions"))
+        videoDimensions();
+    else
+        tiktok();
+}
+
+void ClientCommand::succeed(const QString &text, const QJsonObject &json)
+{
+    if (m_json)
+        out() << QJsonDocument(json).toJson(QJsonDocument::Compact) << "\n";
+    else
+        out() << text << "\n";
+    out().flush();
+    QCoreApplication::exit(ExitOk);
+}
+
+void ClientCommand::fail(const deso::Error &error, int code)
+{
+    if (m_json)
+        out() << QJsonDocument(errorJson(error)).toJson(QJsonDocument::Compact) << "\n" << Qt::flush;
+    err() << "deso-media " << m_name << ": " << error.message;
+    if (error.httpStatus > 0)
+        err() << " (HTTP " << error.httpStatus << ")";
+    err() << "\n" << Qt::flush;
+    QCoreApplication::exit(code >= 0 ? code : exitCodeFor(error));
+}
+
+std::optional<int> ClientCommand::signWithTestKey()
+{
+    const QString name = m_parser.value(QStringLiteral("key"));
+    auto store = deso::identity::TestKeyStore::fromSpec(m_parser.value(QStringLiteral("key-store")));
+    if (!store) {
+        err() << "deso-media upload-image: " << store.error().message << "\n";
+        return int(ExitUsage);
+    }
+    auto key = store.value()->load(name);
+    if (!key) {
+        err() << "deso-media upload-image: " << key.error().message << "\n";
+        return int(ExitLocalError);
+    }
+    if (m_parser.isSet(QStringLiteral("public-key"))) {
+        m_publicKey = m_parser.value(QStringLiteral("public-key"));
+    } else {
+        const auto entry = store.value()->find(name);
+        m_publicKey = entry ? entry->publicKeyBase58Check
+                            : key->publicKey().toBase58Check(deso::identity::Network::Mainnet);
+    }
+    m_jwt = deso::identity::signJwt(key.value());
+    return std::nullopt;
+}
+
+void ClientCommand::uploadImage()
+{
+    deso::node::ImageUploadOptions options;
+    options.makeAcceptable = !m_parser.isSet(QStringLiteral("as-is"));
+    m_client->uploadImage(m_argument, m_publicKey, m_jwt, this,
+                          [this](deso::Result<deso::node::ImageUpload> result) {
+                              if (!result) {
+                                  fail(result.error());
+                                  return;
+                              }
+                              if (!result->preparation.isEmpty())
+                                  err() << result->preparation << "\n" << Qt::flush;
+                              succeed(result->imageUrl,
+                                      QJsonObject{{QStringLiteral("ImageURL"), result->imageUrl},
+                                                  {QStringLiteral("Changed"), result->changed},
+                                                  {QStringLiteral("Preparation"), result->preparation},
+                                                  {QStringLiteral("SentBytes"), result->sentBytes},
+                                                  {QStringLiteral("ContentType"), result->contentType}});
+                          }, options);
+}
+
+void ClientCommand::uploadVideo()
+{
+    deso::tus::TusOptions options;
+    if (m_parser.isSet(QStringLiteral("chunk-size")))
+        options.chunkSize = *parseSize(m_parser.value(QStringLiteral("chunk-size")));
+    options.resume = !m_parser.isSet(QStringLiteral("no-resume"));
+    if (m_parser.isSet(QStringLiteral("retries")))
+        options.maxRetries = m_parser.value(QStringLiteral("retries")).toInt();
+    auto *uploader = new deso::tus::TusUploader(m_client->videoUploadEndpoint(), m_argument, options, this);
+    const bool tty = isatty(fileno(stderr));
+    auto *clock = new QElapsedTimer;
+    clock->start();
+    connect(uploader, &QObject::destroyed, this, [clock] { delete clock; });
+    connect(uploader, &deso::tus::TusUploader::progress, this,
+            [tty, clock, last = qint64(-1)](qint64 sent, qint64 total, double speed, double eta) mutable {
+                // A line a second when piped; a live line on a terminal.
+                const bool end = sent >= total;
+                if (!end && last >= 0 && clock->elapsed() - last < (tty ? 200 : 1000))
+                    return;
+                last = clock->elapsed();
+                QString line = QStringLiteral("uploaded %1 of %2 (%3%)")
+                                   .arg(humanBytes(double(sent)), humanBytes(double(total)))
+                                   .arg(total > 0 ? 100.0 * double(sent) / double(total) : 100.0, 0, 'f', 1);
+                if (speed > 0)
+                    line += QStringLiteral(", %1/s").arg(humanBytes(speed));
+                if (eta >= 0 && !end)
+                    line += QStringLiteral(", about %1 s left").arg(qint64(eta + 0.5));
+                err() << (tty ? "\r" : "") << line << (tty && !end ? "\x1b[K" : "\n") << Qt::flush;
+            });
+    connect(uploader, &deso::tus::TusUploader::retrying, this, [tty](int attempt, int delayMs, const deso::Error &cause) {
+        err() << (tty ? "\n" : "") << "retrying (attempt " << attempt << ", in " << delayMs << " ms): " << cause.message << "\n" << Qt::flush;
+    });
+    connect(uploader, &deso::tus::TusUploader::finished, this, [this](const deso::tus::TusUploadResult &result) {
+        const QString url = result.uploadUrl.toString();
+        QString text = QStringLiteral("StreamMediaId: %1\nUploadURL: %2").arg(result.mediaId, url);
+        if (result.resumed)
+            text += QStringLiteral("\nResumed: true");
+        succeed(text, QJsonObject{{QStringLiteral("StreamMediaId"), result.mediaId},
+                                  {QStringLiteral("UploadURL"), url},
+                                  {QStringLiteral("Size"), result.size},
+                                  {QStringLiteral("Resumed"), result.resumed}});
+    });
+    connect(uploader, &deso::tus::TusUploader::failed, this, [this](const deso::Error &error) { fail(error); });
+    uploader->start();
+}
+
+void ClientCommand::videoStatus()
+{
+    auto print = [this](const deso::node::VideoStatus &status) {
+        QString text = QStringLiteral("ReadyToStream: %1\nDuration: %2\nDimensions: %3x%4")
+                           .arg(status.readyToStream ? QStringLiteral("true") : QStringLiteral("false"))
+                           .arg(status.duration)
+                           .arg(status.width)
+                           .arg(status.height);
+        if (!status.state.isEmpty())
+            text += QStringLiteral("\nState: ") + status.state;
+        if (!status.errorCode.isEmpty())
+            text += QStringLiteral("\nErrorCode: ") + status.errorCode;
+        return std::pair{text, status.raw};
+    };
+    if (!m_parser.isSet(QStringLiteral("wait"))) {
+        m_client->getVideoStatus(m_argument, this, [this, print](deso::Result<deso::node::VideoStatus> result) {
+            if (!result) {
+                fail(result.error());
+                return;
+            }
+            const auto [text, json] = print(*result);
+            succeed(text, json);
+        });
+        return;
+    }
+    deso::node::PollOptions options;
+    if (m_parser.isSet(QStringLiteral("timeout")))
+        options.timeoutMs = int(m_parser.value(QStringLiteral("timeout")).toDouble() * 1000);
+    auto *poller = new deso::node::VideoStatusPoller(m_client, m_argument, options, this);
+    connect(poller, &deso::node::VideoStatusPoller::statusReceived, this, [](const deso::node::VideoStatus &status) {
+        err() << "status: " << (status.readyToStream ? "ready" : status.state.isEmpty() ? QStringLiteral("not ready") : status.state)
+              << "\n" << Qt::flush;
+    });
+    connect(poller, &deso::node::VideoStatusPoller::ready, this, [this, print](const deso::node::VideoStatus &status) {
+        const auto [text, json] = print(status);
+        succeed(text, json);
+    });
+    connect(poller, &deso::node::VideoStatusPoller::failed, this, [this](const deso::Error &error) {
+        const bool notReady = error.code == QLatin1String("video.timeout") || error.code == QLatin1String("video.error_state");
+        fail(error, notReady ? int(ExitNotReady) : -1);
+    });
+    poller->start();
+}
+
+void ClientCommand::videoDimensions()
+{
+    m_client->getVideoDimensions(m_argument, this, [this](deso::Result<deso::node::VideoDimensions> result) {
+        if (!result) {
+            fail(result.error());
+            return;
+        }
+        succeed(QStringLiteral("%1x%2").arg(result->width).arg(result->height),
+                QJsonObject{{QStringLiteral("width"), result->width}, {QStringLiteral("height"), result->height}});
+    });
+}
+
+void ClientCommand::tiktok()
+{
+    m_client->getFullTikTokUrl(m_argument, this, [this](deso::Result<QString> result) {
+        if (!result) {
+            // A link we cannot read is a usage error: nothing was sent.
+            fail(result.error(), result.error().code == QLatin1String("tiktok.bad_link") ? int(ExitUsage) : -1);
+            return;
+        }
+        succeed(*result, QJsonObject{{QStringLiteral("FullTikTokURL"), *result}});
+    });
+}
+
+} // namespace
+
+bool isClientCommand(int argc, char **argv)
+{
+    return argc >= 2 && kCommands.contains(QString::fromLocal8Bit(argv[1]));
+}
+
+int runClientCommand(const QStringList &arguments)
+{
+    ClientCommand command(arguments.value(1));
+    if (const std::optional<int> early = command.parse(arguments))
+        return *early;
+    QMetaObject::invokeMethod(&command, [&command] { command.start(); }, Qt::QueuedConnection);
+    return QCoreApplication::exec();
+}

@@ -1,0 +1,188 @@
+#include "screenshottour.h"
+
+#include "hostpanel.h"
+#include "mainwindow.h"
+#include "mediaqueuemodel.h"
+#include "nodesettingspanel.h"
+#include "nodetesterpanel.h"
+#include "queueuploader.h"
+#include "tiktokpanel.h"
+#include "urlfield.h"
+#include "videopreview.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QDeadlineTimer>
+#include <QDir>
+#include <QFile>
+#include <QLineEdit>
+#include <QPainter>
+#include <QPainterPath>
+#include <QRadialGradient>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QTextStream>
+#include <QThread>
+#include <QtEndian>
+
+namespace {
+using State = MediaQueueModel::State;
+
+// Runs the event loop until `done` holds or `ms` pass; says which.
+template <typename F>
+bool waitFor(F done, int ms)
+{
+    QDeadlineTimer deadline(ms);
+    while (!done()) {
+        if (deadline.hasExpired())
+            return false;
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
+        QThread::msleep(5);
+    }
+    return true;
+}
+
+void settle(int ms)
+{
+    waitFor([] { return false; }, ms);
+}
+
+QString makePhoto(const QString &dir, const QString &name, QColor a, QColor b, QSize size)
+{
+    QImage img(size, QImage::Format_RGB32);
+    QPainter p(&img);
+    QLinearGradient sky(0, 0, 0, size.height());
+    sky.setColorAt(0, a);
+    sky.setColorAt(1, b);
+    p.fillRect(img.rect(), sky);
+    p.setRenderHint(QPainter::Antialiasing);
+    QRadialGradient sun(size.width() * 0.7, size.height() * 0.35, size.height() * 0.18);
+    sun.setColorAt(0, QColor(255, 244, 200));
+    sun.setColorAt(1, QColor(255, 200, 120, 0));
+    p.fillRect(img.rect(), sun);
+    QPainterPath hills;
+    hills.moveTo(0, size.height() * 0.75);
+    hills.cubicTo(size.width() * 0.3, size.height() * 0.55, size.width() * 0.6, size.height() * 0.9, size.width(),
+                  size.height() * 0.68);
+    hills.lineTo(size.width(), size.height());
+    hills.lineTo(0, size.height());
+    p.fillPath(hills, QColor(30, 70, 60));
+    p.end();
+    const QString path = QDir(dir).filePath(name);
+    img.save(path, "JPEG", 90);
+    return path;
+}
+
+// The bundled sample clip plus a top-level "free" box (MP4 readers skip it), so the
+// upload spans more than one 5 MiB tus chunk and can be caught mid-way.
+QString makeVideo(const QString &dir)
+{
+    QFile in(QStringLiteral(":/nodetest/sample.mp4"));
+    if (!in.open(QIODevice::ReadOnly))
+        return {};
+    QByteArray bytes = in.readAll();
+    const quint32 freeSize = 12 * 1024 * 1024;
+    QByteArray box(4, '\0');
+    qToBigEndian(freeSize, box.data());
+    box += "free";
+    box += QByteArray(int(freeSize - 8), '\0');
+    bytes += box;
+    const QString path = QDir(dir).filePath(QStringLiteral("city-walk.mp4"));
+    QFile out(path);
+    if (!out.open(QIODevice::WriteOnly) || out.write(bytes) != bytes.size())
+        return {};
+    return path;
+}
+} // namespace
+
+int runScreenshotTour(const QString &outputDir)
+{
+    QTextStream err(stderr);
+    QTemporaryDir work;
+    if (!work.isValid() || !QDir().mkpath(outputDir)) {
+        err << "deso-media: cannot create " << outputDir << Qt::endl;
+        return 1;
+    }
+    QSettings::setDefaultFormat(QSettings::IniFormat);
+    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, work.filePath(QStringLiteral("settings")));
+    QStandardPaths::setTestModeEnabled(true);
+
+    MainWindow w;
+    w.setSessionFile(work.filePath(QStringLiteral("queue.json")));
+    w.uploader()->setTusStoreFile(work.filePath(QStringLiteral("tus.json")));
+    w.testerPanel()->setWorkDir(work.filePath(QStringLiteral("node-test")));
+    w.hostPanel()->setPort(0);
+    w.hostPanel()->setDataDir(work.filePath(QStringLiteral("host")));
+    w.nodeSettings()->setIdentityMode(NodeSettingsPanel::IdentityMode::TestKey);
+    w.nodeSettings()->setKeyStorage(NodeSettingsPanel::KeyStorage::Memory);
+    w.nodeSettings()->createTestKey(QStringLiteral("screenshot-key"));
+    w.resize(1280, 800);
+    w.show();
+    if (!waitFor([&] { return w.nodeSettings()->hasLoadedTestKey(); }, 5000) || !w.startLocalHost()) {
+        err << "deso-media: the tour could not set up its key and host" << Qt::endl;
+        return 1;
+    }
+    w.nodeSettings()->setUseLocalHost(true);
+
+    const QString photo = makePhoto(work.path(), QStringLiteral("sunset-hills.jpg"), QColor(250, 140, 90),
+                                    QColor(120, 80, 160), QSize(3000, 2000));
+    const QString second = makePhoto(work.path(), QStringLiteral("morning.jpg"), QColor(120, 190, 240),
+                                     QColor(240, 230, 200), QSize(1600, 1200));
+    const QString video = makeVideo(work.path());
+    const QString notes = work.filePath(QStringLiteral("notes.txt"));
+    if (QFile f(notes); f.open(QIODevice::WriteOnly))
+        f.write("not media\n");
+    w.addFiles({photo, video, second, notes});
+    MediaQueueModel *q = w.queue();
+
+    // The first image goes all the way; the video is paused as soon as bytes move.
+    w.uploader()->start(q->item(0).id);
+    bool paused = false;
+    QObject guard;
+    QObject::connect(q, &QAbstractItemModel::dataChanged, &guard, [&] {
+        const auto &it = q->item(1);
+        if (!paused && it.state == State::Uploading && it.bytesSent > 0 && it.bytesSent < it.bytesTotal) {
+            paused = true;
+            w.uploader()->pause(it.id);
+        }
+    });
+    w.uploader()->start(q->item(1).id);
+    waitFor([&] { return q->item(0).state == State::Done && q->item(1).state == State::Paused; }, 20000);
+
+    auto shoot = [&](const QString &name) {
+        settle(400);
+        const QString path = QDir(outputDir).filePath(name);
+        const bool ok = w.grab().save(path, "PNG");
+        err << (ok ? "deso-media: wrote " : "deso-media: could not write ") << path << Qt::endl;
+        return ok;
+    };
+    bool ok = true;
+    w.tabs()->setCurrentIndex(0);
+    w.selectRow(0);
+    waitFor([&] { return false; }, 2500);  // thumbnails and the processed preview
+    ok &= shoot(QStringLiteral("01-upload-image.png"));
+    w.selectRow(1);
+    waitFor([&] { return w.videoPreview()->infoText().contains(QStringLiteral("×")); }, 8000);
+    ok &= shoot(QStringLiteral("02-upload-video.png"));
+
+    w.tabs()->setCurrentWidget(w.tiktokPanel());
+    w.tiktokPanel()->input()->setText(QStringLiteral("https://vm.tiktok.com/TTPd2Eobq3/"));
+    w.tiktokPanel()->resolve(w.tiktokPanel()->input()->text());
+    waitFor([&] { return !w.tiktokPanel()->errorText().isEmpty() || !w.tiktokPanel()->fullUrl()->url().isEmpty(); }, 15000);
+    ok &= shoot(QStringLiteral("03-tiktok.png"));
+
+    w.tabs()->setCurrentWidget(w.testerPanel());
+    w.testerPanel()->runAll();
+    waitFor([&] { return !w.testerPanel()->isRunning(); }, 60000);
+    w.testerPanel()->tableView()->selectRow(2);
+    ok &= shoot(QStringLiteral("04-node-tester.png"));
+
+    w.tabs()->setCurrentWidget(w.hostPanel());
+    ok &= shoot(QStringLiteral("05-local-host.png"));
+    w.tabs()->setCurrentWidget(w.nodeSettings());
+    ok &= shoot(QStringLiteral("06-node-identity.png"));
+    return ok ? 0 : 1;
+}

@@ -1,0 +1,257 @@
+#include "node/nodeclient.h"
+
+#include "image/acceptablefile.h"
+#include "node/httperror.h"
+#include "tiktok/tiktoklinks.h"
+
+#include <QBuffer>
+#include <QFutureWatcher>
+#include <QFile>
+#include <QFileInfo>
+#include <QHttpMultiPart>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QMimeDatabase>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+
+namespace deso::node {
+
+namespace {
+
+QHttpPart textPart(const QByteArray &name, const QString &value)
+{
+    QHttpPart part;
+    part.setHeader(QNetworkRequest::ContentDispositionHeader, QByteArrayLiteral("form-data; name=\"") + name + '"');
+    part.setBody(value.toUtf8());
+    return part;
+}
+
+Error badAnswer(const QString &what, const QString &detail, int status)
+{
+    return Error(QStringLiteral("server.bad_answer"), QStringLiteral("%1: the node's answer %2.").arg(what, detail), status);
+}
+
+QString jsonString(const QJsonObject &object, std::initializer_list<const char *> keys)
+{
+    for (const char *key : keys) {
+        const QJsonValue value = object.value(QLatin1String(key));
+        if (value.isString() && !value.toString().isEmpty())
+            return value.toString();
+    }
+    return {};
+}
+
+} // namespace
+
+VideoStatus VideoStatus::fromJson(const QString &videoId, const QJsonObject &object)
+{
+    VideoStatus status;
+    status.videoId = videoId;
+    status.raw = object;
+    status.readyToStream = object.value(QStringLiteral("ReadyToStream")).toBool();
+    status.duration = object.value(QStringLiteral("Duration")).toDouble();
+    const QJsonObject dims = object.value(QStringLiteral("Dimensions")).toObject();
+    status.width = dims.value(QStringLiteral("width")).toInt();
+    status.height = dims.value(QStringLiteral("height")).toInt();
+    // Extras are optional and named differently by different hosts: accept PascalCase, the
+    // video service's own lowercase names (this project's host sends those flat), and its
+    // nested {"status": {"state", "errorReasonCode", "errorReasonText"}}.
+    QJsonObject nested = object.value(QStringLiteral("status")).toObject();
+    if (nested.isEmpty())
+        nested = object.value(QStringLiteral("Status")).toObject();
+    status.state = jsonString(object, {"State", "state", "VideoState"});
+    if (status.state.isEmpty())
+        status.state = jsonString(nested, {"state"});
+    status.state = status.state.toLower();
+    status.errorCode = jsonString(object, {"ErrorCode", "errorReasonCode", "ErrorReasonCode"});
+    if (status.errorCode.isEmpty())
+        status.errorCode = jsonString(nested, {"errorReasonCode"});
+    status.errorMessage = jsonString(object, {"ErrorMessage", "errorReasonText", "ErrorReasonText"});
+    if (status.errorMessage.isEmpty())
+        status.errorMessage = jsonString(nested, {"errorReasonText"});
+    status.playbackUrl = jsonString(object, {"PlaybackURL"});
+    return status;
+}
+
+NodeClient::NodeClient(QUrl baseUrl, QObject *parent)
+    : QObject(parent), m_baseUrl(std::move(baseUrl)), m_nam(new QNetworkAccessManager(this))
+{
+}
+
+QUrl NodeClient::endpoint(const QString &path) const
+{
+    QUrl url = m_baseUrl;
+    QString prefix = url.path();
+    while (prefix.endsWith(QLatin1Char('/')))
+        prefix.chop(1);
+    url.setPath(prefix + QStringLiteral("/api/v0/") + path, QUrl::StrictMode);
+    url.setQuery(QString());
+    url.setFragment(QString());
+    return url;
+}
+
+template <typename T>
+void NodeClient::finishJson(QNetworkReply *reply, QObject *context, const QString &what,
+                            std::function<Result<T>(const QJsonObject &)> parse, std::function<void(Result<T>)> done)
+{
+    connect(reply, &QNetworkReply::finished, context, [reply, what, parse = std::move(parse), done = std::move(done)] {
+        reply->deleteLater();
+        const QByteArray body = reply->readAll();
+        if (!replySucceeded(reply)) {
+            done(replyError(reply, body, what));
+            return;
+        }
+        QJsonParseError parseError;
+        const QJsonDocument doc = QJsonDocument::fromJson(body, &parseError);
+        if (!doc.isObject()) {
+            done(badAnswer(what, QStringLiteral("is not a JSON object (%1)").arg(parseError.errorString()),
+                           httpStatus(reply)));
+            return;
+        }
+        done(parse(doc.object()));
+    });
+    // If the context dies first, the request goes and the callback is never run
+    // (destroyed() comes before the context's connections are cut, so cut them first).
+    connect(context, &QObject::destroyed, reply, [reply] {
+        reply->disconnect();
+        reply->abort();
+        reply->deleteLater();
+    });
+}
+
+void NodeClient::uploadImage(const QString &filePath, const QString &publicKey, const QString &jwt, QObject *context,
+                             std::function<void(Result<ImageUpload>)> done, ImageUploadOptions options)
+{
+    if (!options.makeAcceptable) {
+        auto file = std::make_unique<QFile>(filePath);
+        if (!file->open(QIODevice::ReadOnly)) {
+            const Error error(QStringLiteral("image.unreadable"),
+                              QStringLiteral("Cannot read the image %1: %2").arg(filePath, file->errorString()));
+            QMetaObject::invokeMethod(context, [done, error] { done(error); }, Qt::QueuedConnection);
+            return;
+        }
+        // As is: the type named from the bytes (the node trusts the part's type), the
+        // size unchecked, so that testers see the node's own refusals.
+        ImageUpload sent;
+        sent.sentFile = filePath;
+        sent.sentFileName = QFileInfo(filePath).fileName();
+        sent.contentType = QMimeDatabase().mimeTypeForFile(filePath, QMimeDatabase::MatchContent).name();
+        sent.sentBytes = file->size();
+        sent.preparation = QStringLiteral("Sent as is (%1, %2 bytes).").arg(sent.contentType).arg(sent.sentBytes);
+        QFile *device = file.release();
+        sendImage(device, publicKey, jwt, context, std::move(done), sent);
+        return;
+    }
+    // Decoding and re-encoding a large photo takes a while: off the calling thread.
+    auto *watcher = new QFutureWatcher<Result<image::AcceptableFile>>(this);
+    connect(context, &QObject::destroyed, watcher, [watcher] { watcher->disconnect(); });
+    connect(watcher, &QFutureWatcher<Result<image::AcceptableFile>>::finished, context,
+            [this, watcher, filePath, publicKey, jwt, context, done = std::move(done)]() mutable {
+                watcher->deleteLater();
+                Result<image::AcceptableFile> prepared = watcher->result();
+                if (!prepared) {
+                    // Nothing crossed HTTP: a local refusal, whatever status the pipeline suggests.
+                    done(Error(prepared.error().code, prepared.error().message));
+                    return;
+                }
+                ImageUpload sent;
+                sent.sentFile = filePath;
+                sent.sentFileName = prepared->fileName;
+                sent.contentType = prepared->mimeType;
+                sent.sentBytes = prepared->bytes.size();
+                sent.changed = !prepared->unchanged;
+                sent.preparation = prepared->description;
+                auto *buffer = new QBuffer;
+                buffer->setData(std::move(prepared.value().bytes));
+                buffer->open(QIODevice::ReadOnly);
+                sendImage(buffer, publicKey, jwt, context, std::move(done), sent);
+            });
+    watcher->setFuture(image::makeAcceptableAsync(filePath));
+}
+
+void NodeClient::sendImage(QIODevice *body, const QString &publicKey, const QString &jwt, QObject *context,
+                           std::function<void(Result<ImageUpload>)> done, const ImageUpload &sent)
+{
+    const QString what = QStringLiteral("Uploading the image");
+    auto *multipart = new QHttpMultiPart(QHttpMultiPart::FormDataType);
+    multipart->append(textPart("UserPublicKeyBase58Check", publicKey));
+    multipart->append(textPart("JWT", jwt));
+    QHttpPart filePart;
+    QString fileName = sent.sentFileName;
+    fileName.replace(QLatin1Char('"'), QLatin1Char('_'));
+    filePart.setHeader(QNetworkRequest::ContentDispositionHeader,
+                       QStringLiteral("form-data; name=\"file\"; filename=\"%1\"").arg(fileName).toUtf8());
+    filePart.setHeader(QNetworkRequest::ContentTypeHeader, sent.contentType.toLatin1());
+    filePart.setBodyDevice(body);
+    body->setParent(multipart);
+    multipart->append(filePart);
+
+    QNetworkRequest request(endpoint(QStringLiteral("upload-image")));
+    QNetworkReply *reply = m_nam->post(request, multipart);
+    multipart->setParent(reply);
+    const QString filePath = sent.sentFile;
+    connect(reply, &QNetworkReply::uploadProgress, this, [this, filePath](qint64 bytesSent, qint64 total) {
+        emit imageUploadProgress(filePath, bytesSent, total);
+    });
+    finishJson<ImageUpload>(reply, context, what,
+        [what, sent](const QJsonObject &object) -> Result<ImageUpload> {
+            const QString url = object.value(QStringLiteral("ImageURL")).toString();
+            if (url.isEmpty())
+                return badAnswer(what, QStringLiteral("has no ImageURL"), 200);
+            ImageUpload result = sent;
+            result.imageUrl = url;
+            return result;
+        },
+        std::move(done));
+}
+
+void NodeClient::getVideoStatus(const QString &videoId, QObject *context, std::function<void(Result<VideoStatus>)> done)
+{
+    const QString what = QStringLiteral("Getting the status of video %1").arg(videoId);
+    QNetworkRequest request(endpoint(QStringLiteral("get-video-status/") + QString::fromLatin1(QUrl::toPercentEncoding(videoId))));
+    request.setAttribute(QNetworkRequest::CacheLoadControlAttribute, QNetworkRequest::AlwaysNetwork);
+    finishJson<VideoStatus>(m_nam->get(request), context, what,
+        [videoId](const QJsonObject &object) -> Result<VideoStatus> { return VideoStatus::fromJson(videoId, object); },
+        std::move(done));
+}
+
+void NodeClient::getVideoDimensions(const QString &videoId, QObject *context,
+                                    std::function<void(Result<VideoDimensions>)> done)
+{
+    const QString what = QStringLiteral("Getting the dimensions of video %1").arg(videoId);
+    QNetworkRequest request(endpoint(QStringLiteral("get-video-dimensions/") + QString::fromLatin1(QUrl::toPercentEncoding(videoId))));
+    finishJson<VideoDimensions>(m_nam->get(request), context, what,
+        [what](const QJsonObject &object) -> Result<VideoDimensions> {
+            if (!object.value(QStringLiteral("width")).isDouble() || !object.value(QStringLiteral("height")).isDouble())
+                return badAnswer(what, QStringLiteral("has no width and height"), 200);
+            return VideoDimensions{object.value(QStringLiteral("width")).toInt(), object.value(QStringLiteral("height")).toInt()};
+        },
+        std::move(done));
+}
+
+void NodeClient::getFullTikTokUrl(const QString &shortIdOrLink, QObject *context, std::function<void(Result<QString>)> done)
+{
+    const std::optional<QString> id = tiktok::shortIdFromText(shortIdOrLink);
+    if (!id) {
+        const Error error(QStringLiteral("tiktok.bad_link"),
+                          QStringLiteral("\"%1\" is neither a TikTok short id (6 to 12 letters and digits) nor a "
+                                         "https://vm.tiktok.com/<id>/ link.").arg(shortIdOrLink.trimmed()));
+        QMetaObject::invokeMethod(context, [done, error] { done(error); }, Qt::QueuedConnection);
+        return;
+    }
+    const QString what = QStringLiteral("Resolving the TikTok link %1").arg(*id);
+    QNetworkRequest request(endpoint(QStringLiteral("get-full-tiktok-url")));
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+    const QByteArray body = QJsonDocument(QJsonObject{{QStringLiteral("TikTokShortVideoID"), *id}}).toJson(QJsonDocument::Compact);
+    finishJson<QString>(m_nam->post(request, body), context, what,
+        [what](const QJsonObject &object) -> Result<QString> {
+            const QString url = object.value(QStringLiteral("FullTikTokURL")).toString();
+            if (url.isEmpty())
+                return badAnswer(what, QStringLiteral("has no FullTikTokURL"), 200);
+            return url;
+        },
+        std::move(done));
+}
+
+} // namespace deso::node

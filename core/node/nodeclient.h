@@ -1,0 +1,98 @@
+#pragma once
+// A client of one node's media endpoints (media-endpoints.md), bound to a base URL such as
+// https://node.deso.org or the local host's http://127.0.0.1:PORT. Every call answers
+// exactly once, through its callback, with a value or an Error carrying the node's
+// {"error"} sentence, the HTTP status, or the network error.
+//
+// Calls take a context object like QObject::connect: when it is destroyed first, the
+// callback is not run.
+
+#include "common/result.h"
+
+#include <QJsonObject>
+#include <QObject>
+#include <QUrl>
+
+#include <functional>
+
+class QNetworkAccessManager;
+class QIODevice;
+class QNetworkReply;
+
+namespace deso::node {
+
+struct ImageUpload {
+    QString imageUrl;      // ImageURL from the node
+    QString sentFile;      // the file asked for
+    QString sentFileName;  // the part's filename (the extension follows a re-encode)
+    QString contentType;   // the part's Content-Type
+    qint64 sentBytes = 0;
+    bool changed = false;  // resized / re-encoded to be acceptable
+    QString preparation;   // one sentence: what was done before sending, and why
+};
+
+struct ImageUploadOptions {
+    // Make the file acceptable first (core/image: at most 10,000,000 bytes and 4000 px a
+    // side, EXIF-oriented), as the node would otherwise refuse it. Off = send the bytes as
+    // they are, so that a tester sees the node's own refusals.
+    bool makeAcceptable = true;
+};
+
+struct VideoStatus {
+    QString videoId;
+    bool readyToStream = false;
+    double duration = 0;      // seconds
+    int width = 0;
+    int height = 0;
+    // Optional extras a host may send (the video service's state and error).
+    QString state;            // pendingupload, downloading, queued, inprogress, ready, error
+    QString errorCode;        // e.g. ERR_NON_VIDEO
+    QString errorMessage;
+    QString playbackUrl;      // where a host serves the ready video, when it says
+    QJsonObject raw;          // the whole answer
+
+    bool isError() const { return state == QLatin1String("error") || !errorCode.isEmpty(); }
+    static VideoStatus fromJson(const QString &videoId, const QJsonObject &object);
+};
+
+struct VideoDimensions {
+    int width = 0;
+    int height = 0;
+};
+
+class NodeClient : public QObject {
+    Q_OBJECT
+public:
+    explicit NodeClient(QUrl baseUrl, QObject *parent = nullptr);
+
+    QUrl baseUrl() const { return m_baseUrl; }
+    void setBaseUrl(const QUrl &baseUrl) { m_baseUrl = baseUrl; }
+    // <base>/api/v0/<path>, keeping any path prefix of the base URL.
+    QUrl endpoint(const QString &path) const;
+    // The tus creation endpoint for TusUploader.
+    QUrl videoUploadEndpoint() const { return endpoint(QStringLiteral("upload-video")); }
+
+    void uploadImage(const QString &filePath, const QString &publicKey, const QString &jwt, QObject *context,
+                     std::function<void(Result<ImageUpload>)> done, ImageUploadOptions options = {});
+    void getVideoStatus(const QString &videoId, QObject *context, std::function<void(Result<VideoStatus>)> done);
+    void getVideoDimensions(const QString &videoId, QObject *context,
+                            std::function<void(Result<VideoDimensions>)> done);
+    // Accepts a bare short id ("TTPd2Eobq3") or a pasted link ("https://vm.tiktok.com/TTPd2Eobq3/").
+    void getFullTikTokUrl(const QString &shortIdOrLink, QObject *context, std::function<void(Result<QString>)> done);
+
+signals:
+    void imageUploadProgress(const QString &filePath, qint64 bytesSent, qint64 bytesTotal);
+
+private:
+    void sendImage(QIODevice *body, const QString &publicKey, const QString &jwt, QObject *context,
+                   std::function<void(Result<ImageUpload>)> done, const ImageUpload &sent);
+    // Runs `parse` on the JSON object of a 2xx answer, or hands over the reply's error.
+    template <typename T>
+    void finishJson(QNetworkReply *reply, QObject *context, const QString &what,
+                    std::function<Result<T>(const QJsonObject &)> parse, std::function<void(Result<T>)> done);
+
+    QUrl m_baseUrl;
+    QNetworkAccessManager *m_nam;
+};
+
+} // namespace deso::node

@@ -1,0 +1,266 @@
+#include "nodetest/nodetester.h"
+
+#include "node/nodeclient.h"
+#include "node/videostatuspoller.h"
+#include "tus/tusuploader.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QImage>
+#include <QJsonDocument>
+#include <QLinearGradient>
+#include <QPainter>
+
+namespace deso::nodetest {
+
+namespace {
+enum Step { ImageStep, VideoStep, StatusStep, DimensionsStep, TikTokStep, StepCount };
+
+QString rawError(const Error &e)
+{
+    return e.httpStatus > 0 ? QStringLiteral("HTTP %1\n%2\n(%3)").arg(e.httpStatus).arg(e.message, e.code)
+                            : QStringLiteral("%1\n(%2)").arg(e.message, e.code);
+}
+
+QString json(const QJsonObject &o)
+{
+    return QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Indented));
+}
+} // namespace
+
+NodeTester::NodeTester(NodeTestOptions options, QObject *parent)
+    : QObject(parent), m_options(std::move(options)), m_client(new node::NodeClient(m_options.nodeUrl, this))
+{
+    for (const QString &name : stepNames())
+        m_results.append(StepResult{name, StepResult::Outcome::Pending, 0, {}, {}});
+    m_started.resize(m_results.size());
+}
+
+NodeTester::~NodeTester() = default;
+
+QStringList NodeTester::stepNames()
+{
+    return {QStringLiteral("upload-image"), QStringLiteral("upload-video (tus)"), QStringLiteral("get-video-status"),
+            QStringLiteral("get-video-dimensions"), QStringLiteral("get-full-tiktok-url")};
+}
+
+QString NodeTester::outcomeName(StepResult::Outcome outcome)
+{
+    switch (outcome) {
+    case StepResult::Outcome::Pending: return QStringLiteral("pending");
+    case StepResult::Outcome::Running: return QStringLiteral("running");
+    case StepResult::Outcome::Passed: return QStringLiteral("pass");
+    case StepResult::Outcome::Failed: return QStringLiteral("FAIL");
+    case StepResult::Outcome::Skipped: return QStringLiteral("skipped");
+    }
+    return {};
+}
+
+void NodeTester::run()
+{
+    if (m_running)
+        return;
+    delete m_context;
+    m_context = new QObject(this);
+    m_videoId.clear();
+    for (int i = 0; i < m_results.size(); ++i) {
+        m_results[i] = StepResult{m_results[i].name, StepResult::Outcome::Pending, 0, {}, {}};
+        emit stepChanged(i, m_results[i]);
+    }
+    m_running = true;
+    if (m_options.nodeUrl.isEmpty() || !m_options.nodeUrl.isValid()) {
+        for (int i = 0; i < StepCount; ++i)
+            failStep(i, Error(QStringLiteral("nodetest.no_node"), QStringLiteral("No node URL is set.")));
+        done();
+        return;
+    }
+    stepImage();
+}
+
+void NodeTester::cancel()
+{
+    if (!m_running)
+        return;
+    delete m_context;  // drops every request and callback of this run
+    m_context = nullptr;
+    for (int i = 0; i < m_results.size(); ++i)
+        if (m_results[i].outcome == StepResult::Outcome::Pending || m_results[i].outcome == StepResult::Outcome::Running)
+            skip(i, QStringLiteral("Cancelled."));
+    done();
+}
+
+void NodeTester::begin(int index)
+{
+    m_started[index] = QDateTime::currentMSecsSinceEpoch();
+    m_results[index].outcome = StepResult::Outcome::Running;
+    emit stepChanged(index, m_results[index]);
+}
+
+void NodeTester::pass(int index, const QString &summary, const QString &raw)
+{
+    StepResult &r = m_results[index];
+    r.outcome = StepResult::Outcome::Passed;
+    r.elapsedMs = QDateTime::currentMSecsSinceEpoch() - m_started[index];
+    r.summary = summary;
+    r.raw = raw;
+    emit stepChanged(index, r);
+}
+
+void NodeTester::failStep(int index, const Error &error)
+{
+    StepResult &r = m_results[index];
+    r.outcome = StepResult::Outcome::Failed;
+    r.elapsedMs = m_started[index] > 0 ? QDateTime::currentMSecsSinceEpoch() - m_started[index] : 0;
+    r.summary = error.message;
+    r.raw = rawError(error);
+    emit stepChanged(index, r);
+}
+
+void NodeTester::skip(int index, const QString &why)
+{
+    StepResult &r = m_results[index];
+    r.outcome = StepResult::Outcome::Skipped;
+    r.summary = why;
+    emit stepChanged(index, r);
+}
+
+void NodeTester::stepImage()
+{
+    begin(ImageStep);
+    if (!m_options.credentials) {
+        failStep(ImageStep, Error(QStringLiteral("nodetest.no_identity"), QStringLiteral("No identity to sign the upload with.")));
+        return stepVideo();
+    }
+    const auto creds = m_options.credentials();
+    if (!creds) {
+        failStep(ImageStep, creds.error());
+        return stepVideo();
+    }
+    // A fresh image every run (the time is drawn in), so the node cannot answer from a cache.
+    QImage image(320, 200, QImage::Format_RGB32);
+    {
+        QPainter p(&image);
+        QLinearGradient g(0, 0, 320, 200);
+        g.setColorAt(0, QColor(0x1f, 0x7a, 0xe0));
+        g.setColorAt(1, QColor(0x8e, 0x5b, 0xd6));
+        p.fillRect(image.rect(), g);
+        p.setPen(Qt::white);
+        p.drawText(image.rect(), Qt::AlignCenter,
+                   QStringLiteral("deso-media node test\n%1").arg(QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs)));
+    }
+    QDir().mkpath(m_options.workDir);
+    const QString path = QDir(m_options.workDir).filePath(QStringLiteral("node-test.png"));
+    if (!image.save(path, "PNG")) {
+        failStep(ImageStep, Error(QStringLiteral("nodetest.write"), QStringLiteral("Cannot write %1.").arg(path)));
+        return stepVideo();
+    }
+    m_client->uploadImage(path, creds->first, creds->second, m_context, [this](Result<node::ImageUpload> r) {
+        if (r)
+            pass(ImageStep, QStringLiteral("ImageURL %1").arg(r->imageUrl),
+                 json(QJsonObject{{QStringLiteral("ImageURL"), r->imageUrl}}));
+        else
+            failStep(ImageStep, r.error());
+        stepVideo();
+    });
+}
+
+void NodeTester::stepVideo()
+{
+    begin(VideoStep);
+    // The sample lives in the binary's resources; tus streams from a real file.
+    const QString path = QDir(m_options.workDir).filePath(QStringLiteral("node-test.mp4"));
+    QDir().mkpath(m_options.workDir);
+    QFile::remove(path);
+    if (!QFile::copy(QStringLiteral(":/nodetest/sample.mp4"), path)) {
+        failStep(VideoStep, Error(QStringLiteral("nodetest.write"), QStringLiteral("Cannot write %1.").arg(path)));
+        skip(StatusStep, QStringLiteral("Needs a video id from upload-video."));
+        skip(DimensionsStep, QStringLiteral("Needs a video id from upload-video."));
+        return stepTikTok();
+    }
+    QFile::setPermissions(path, QFile::ReadOwner | QFile::WriteOwner);
+    tus::TusOptions options;
+    options.resume = false;  // a test measures a fresh upload
+    options.storeFile = QDir(m_options.workDir).filePath(QStringLiteral("node-test-tus.json"));
+    auto *tus = new tus::TusUploader(m_client->videoUploadEndpoint(), path, options, m_context);
+    connect(tus, &tus::TusUploader::finished, this, [this](const tus::TusUploadResult &r) {
+        m_videoId = r.mediaId;
+        if (m_videoId.isEmpty()) {
+            failStep(VideoStep, Error(QStringLiteral("nodetest.no_media_id"),
+                                      QStringLiteral("The upload finished but no Stream-Media-Id came back.")));
+            skip(StatusStep, QStringLiteral("Needs a video id from upload-video."));
+            skip(DimensionsStep, QStringLiteral("Needs a video id from upload-video."));
+            return stepTikTok();
+        }
+        pass(VideoStep, QStringLiteral("%1 bytes sent; Stream-Media-Id %2").arg(r.size).arg(r.mediaId),
+             QStringLiteral("Location: %1\nStream-Media-Id: %2\nUpload-Length: %3")
+                 .arg(r.uploadUrl.toString(), r.mediaId).arg(r.size));
+        stepStatus();
+    });
+    connect(tus, &tus::TusUploader::failed, this, [this](const Error &e) {
+        failStep(VideoStep, e);
+        skip(StatusStep, QStringLiteral("Needs a video id from upload-video."));
+        skip(DimensionsStep, QStringLiteral("Needs a video id from upload-video."));
+        stepTikTok();
+    });
+    tus->start();
+}
+
+void NodeTester::stepStatus()
+{
+    begin(StatusStep);
+    node::PollOptions options;
+    options.timeoutMs = m_options.statusTimeoutMs;
+    auto *poller = new node::VideoStatusPoller(m_client, m_videoId, options, m_context);
+    connect(poller, &node::VideoStatusPoller::ready, this, [this, poller](const node::VideoStatus &s) {
+        pass(StatusStep,
+             QStringLiteral("ReadyToStream after %1 poll(s): %2 s, %3×%4")
+                 .arg(poller->pollCount()).arg(s.duration, 0, 'f', 2).arg(s.width).arg(s.height),
+             json(s.raw));
+        stepDimensions();
+    });
+    connect(poller, &node::VideoStatusPoller::failed, this, [this](const Error &e) {
+        failStep(StatusStep, e);
+        stepDimensions();
+    });
+    poller->start();
+}
+
+void NodeTester::stepDimensions()
+{
+    begin(DimensionsStep);
+    m_client->getVideoDimensions(m_videoId, m_context, [this](Result<node::VideoDimensions> r) {
+        if (r)
+            pass(DimensionsStep, QStringLiteral("%1×%2").arg(r->width).arg(r->height),
+                 json(QJsonObject{{QStringLiteral("width"), r->width}, {QStringLiteral("height"), r->height}}));
+        else
+            failStep(DimensionsStep, r.error());
+        stepTikTok();
+    });
+}
+
+void NodeTester::stepTikTok()
+{
+    begin(TikTokStep);
+    m_client->getFullTikTokUrl(m_options.tiktokShortId, m_context, [this](Result<QString> r) {
+        if (r)
+            pass(TikTokStep, r.value(), json(QJsonObject{{QStringLiteral("FullTikTokURL"), r.value()}}));
+        else
+            failStep(TikTokStep, r.error());
+        done();
+    });
+}
+
+void NodeTester::done()
+{
+    m_running = false;
+    int passed = 0, failed = 0;
+    for (const StepResult &r : m_results) {
+        passed += r.outcome == StepResult::Outcome::Passed ? 1 : 0;
+        failed += r.outcome == StepResult::Outcome::Failed ? 1 : 0;
+    }
+    emit finished(passed, failed);
+}
+
+} // namespace deso::nodetest

@@ -1,0 +1,597 @@
+#include "tus/tusuploader.h"
+
+#include "node/httperror.h"
+#include "tus/filerangedevice.h"
+
+#include <QCryptographicHash>
+#include <QFile>
+#include <QFileInfo>
+#include <QFutureWatcher>
+#include <QMimeDatabase>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QNetworkRequest>
+#include <QtConcurrent/QtConcurrentRun>
+
+namespace deso::tus {
+
+namespace {
+
+constexpr char kTusVersion[] = "1.0.0";
+constexpr qint64 kSpeedWindowMs = 5000;
+constexpr qint64 kProgressIntervalMs = 100;
+
+Error tusError(const char *code, const QString &message, int httpStatus = 0)
+{
+    return Error(QString::fromLatin1(code), message, httpStatus);
+}
+
+std::optional<qint64> headerOffset(const QNetworkReply *reply, const char *name)
+{
+    if (!reply->hasRawHeader(name))
+        return std::nullopt;
+    bool ok = false;
+    const qint64 value = reply->rawHeader(name).trimmed().toLongLong(&ok);
+    if (!ok || value < 0)
+        return std::nullopt;
+    return value;
+}
+
+QStringList headerList(const QNetworkReply *reply, const char *name)
+{
+    QStringList items;
+    for (const QByteArray &part : reply->rawHeader(name).split(',')) {
+        const QString item = QString::fromLatin1(part.trimmed()).toLower();
+        if (!item.isEmpty())
+            items << item;
+    }
+    return items;
+}
+
+// Network errors and the statuses tus-js-client retries on: the server is busy (423),
+// disagrees about the offset (409), rejected a checksum (460) or failed internally (5xx).
+bool retriable(const QNetworkReply *reply)
+{
+    const int status = node::httpStatus(reply);
+    if (status == 0)
+        return true;
+    return status == 409 || status == 423 || status == 460 || status >= 500;
+}
+
+// Reads the range in bounded pieces: the checksum never needs the chunk in memory.
+QByteArray checksumOfRange(const QString &path, qint64 offset, qint64 length, const QString &algorithm)
+{
+    QCryptographicHash::Algorithm algo = QCryptographicHash::Sha1;
+    if (algorithm == QLatin1String("sha256"))
+        algo = QCryptographicHash::Sha256;
+    else if (algorithm == QLatin1String("sha512"))
+        algo = QCryptographicHash::Sha512;
+    else if (algorithm == QLatin1String("md5"))
+        algo = QCryptographicHash::Md5;
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly) || !file.seek(offset))
+        return {};
+    QCryptographicHash hash(algo);
+    QByteArray buffer(1 << 20, Qt::Uninitialized);
+    qint64 left = length;
+    while (left > 0) {
+        const qint64 n = file.read(buffer.data(), qMin<qint64>(buffer.size(), left));
+        if (n <= 0)
+            return {};
+        hash.addData(QByteArrayView(buffer.constData(), n));
+        left -= n;
+    }
+    return hash.result().toBase64();
+}
+
+} // namespace
+
+TusUploader::TusUploader(QUrl creationEndpoint, QString filePath, TusOptions options, QObject *parent)
+    : QObject(parent),
+      m_endpoint(std::move(creationEndpoint)),
+      m_filePath(std::move(filePath)),
+      m_options(std::move(options)),
+      m_store(m_options.storeFile.isEmpty() ? TusUploadStore::defaultStoreFile() : m_options.storeFile),
+      m_nam(new QNetworkAccessManager(this))
+{
+    qRegisterMetaType<deso::tus::TusUploadResult>();
+    qRegisterMetaType<deso::Error>();
+    m_retryTimer.setSingleShot(true);
+    connect(&m_retryTimer, &QTimer::timeout, this, [this] {
+        if (m_state != State::Retrying)
+            return;
+        if (m_uploadUrl.isEmpty())
+            create();
+        else
+            sync();
+    });
+}
+
+TusUploader::~TusUploader()
+{
+    ++m_checksumGeneration;
+    abortCurrent();
+}
+
+Status TusUploader::validateChunkSize(qint64 chunkSize)
+{
+    if (chunkSize < kMinChunkSize)
+        return tusError("tus.bad_chunk_size",
+                        QStringLiteral("The chunk size %1 is below the minimum of 5 MiB (5242880 bytes).").arg(chunkSize));
+    if (chunkSize > kMaxChunkSize)
+        return tusError("tus.bad_chunk_size",
+                        QStringLiteral("The chunk size %1 is above the maximum of 200 MiB (209715200 bytes).").arg(chunkSize));
+    if (chunkSize % kChunkGranule != 0)
+        return tusError("tus.bad_chunk_size",
+                        QStringLiteral("The chunk size %1 is not a multiple of 256 KiB (262144 bytes).").arg(chunkSize));
+    return {};
+}
+
+void TusUploader::setState(State state)
+{
+    if (m_state == state)
+        return;
+    m_state = state;
+    emit stateChanged(state);
+}
+
+void TusUploader::fail(const Error &error)
+{
+    ++m_checksumGeneration;
+    abortCurrent();
+    m_retryTimer.stop();
+    setState(State::Failed);
+    emit failed(error);
+}
+
+void TusUploader::start()
+{
+    if (m_state != State::Idle && m_state != State::Failed && m_state != State::Cancelled)
+        return;
+    const QFileInfo info(m_filePath);
+    if (!info.exists() || !info.isFile() || !info.isReadable()) {
+        fail(tusError("tus.file_unreadable", QStringLiteral("Cannot read the file %1.").arg(m_filePath)));
+        return;
+    }
+    if (const Status chunk = validateChunkSize(m_options.chunkSize); !chunk) {
+        fail(chunk.error());
+        return;
+    }
+    m_size = info.size();
+    m_fingerprint = TusUploadStore::fingerprint(m_filePath);
+    m_offset = 0;
+    m_failedAttempts = 0;
+    m_resumed = false;
+    m_uploadUrl.clear();
+    m_clock.start();
+    m_samples.clear();
+    setState(State::Creating);
+    if (m_discovered)
+        createOrContinue();
+    else
+        discover();
+}
+
+void TusUploader::pause()
+{
+    if (m_state != State::Creating && m_state != State::Uploading && m_state != State::Retrying)
+        return;
+    ++m_checksumGeneration;
+    abortCurrent();
+    m_retryTimer.stop();
+    setState(State::Paused);
+    reportProgress(m_offset, true);
+}
+
+void TusUploader::resume()
+{
+    if (m_state != State::Paused)
+        return;
+    m_failedAttempts = 0;
+    m_samples.clear();
+    if (m_uploadUrl.isEmpty()) {
+        setState(State::Creating);
+        if (m_discovered)
+            createOrContinue();
+        else
+            discover();
+    } else {
+        // The server is the truth about the offset: ask it before sending more.
+        setState(State::Uploading);
+        sync();
+    }
+}
+
+void TusUploader::cancel()
+{
+    if (m_state == State::Finished || m_state == State::Cancelled || m_state == State::Cancelling
+        || m_state == State::Failed)
+        return;
+    ++m_checksumGeneration;
+    abortCurrent();
+    m_retryTimer.stop();
+    if (!m_uploadUrl.isEmpty() && terminationAllowed()) {
+        setState(State::Cancelling);
+        terminate();
+        return;
+    }
+    (void)m_store.forget(m_fingerprint, m_endpoint);
+    setState(State::Cancelled);
+    emit cancelled();
+}
+
+bool TusUploader::terminationAllowed() const
+{
+    // Send DELETE when the server announced termination, or when it announced nothing at
+    // all (the node's endpoint answers no OPTIONS): a DELETE it does not know is harmless.
+    return !m_serverAnsweredOptions || m_extensions.contains(QStringLiteral("termination"));
+}
+
+QString TusUploader::checksumAlgorithm() const
+{
+    if (!m_options.useChecksum || !m_extensions.contains(QStringLiteral("checksum")))
+        return {};
+    for (const char *preferred : {"sha256", "sha1", "md5", "sha512"}) {
+        if (m_checksumAlgorithms.contains(QLatin1String(preferred)))
+            return QString::fromLatin1(preferred);
+    }
+    return {};
+}
+
+QNetworkRequest TusUploader::tusRequest(const QUrl &url) const
+{
+    QNetworkRequest request(url);
+    request.setRawHeader("Tus-Resumable", kTusVersion);
+    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
+    request.setAttribute(QNetworkRequest::CacheLoadControlAttribute, QNetworkRequest::AlwaysNetwork);
+    request.setTransferTimeout(m_options.stallTimeoutMs);
+    return request;
+}
+
+QNetworkReply *TusUploader::send(const QNetworkRequest &request, const QByteArray &verb, QIODevice *body, Step step)
+{
+    ++m_requestCounts[verb];
+    // HEAD must go as QNAM's own HEAD operation: sent as a custom verb, QNAM waits for the
+    // Content-Length bytes a HEAD answer announces but never carries, and hangs.
+    QNetworkReply *reply = verb == "HEAD" ? m_nam->head(request) : m_nam->sendCustomRequest(request, verb, body);
+    if (body)
+        body->setParent(reply);
+    m_reply = reply;
+    connect(reply, &QNetworkReply::finished, this, [this, reply, step] { onReplyFinished(reply, step); });
+    return reply;
+}
+
+void TusUploader::abortCurrent()
+{
+    if (!m_reply)
+        return;
+    QNetworkReply *reply = m_reply;
+    m_reply = nullptr;
+    disconnect(reply, nullptr, this, nullptr);
+    reply->abort();
+    reply->deleteLater();
+}
+
+void TusUploader::discover()
+{
+    send(tusRequest(m_endpoint), "OPTIONS", nullptr, Step::Discover);
+}
+
+void TusUploader::createOrContinue()
+{
+    if (m_options.resume) {
+        const std::optional<StoredUpload> stored = m_store.find(m_fingerprint, m_endpoint);
+        if (stored && stored->size == m_size) {
+            m_uploadUrl = stored->uploadUrl;
+            m_resumed = true;
+            emit uploadUrlChanged(m_uploadUrl);
+            if (!stored->mediaId.isEmpty() && stored->mediaId != m_mediaId) {
+                m_mediaId = stored->mediaId;
+                emit mediaIdChanged(m_mediaId);
+            }
+            setState(State::Uploading);
+            sync();
+            return;
+        }
+    }
+    create();
+}
+
+QByteArray TusUploader::metadataHeader() const
+{
+    QMap<QString, QString> pairs;
+    const QFileInfo info(m_filePath);
+    pairs.insert(QStringLiteral("filename"), info.fileName());
+    pairs.insert(QStringLiteral("name"), info.fileName());
+    pairs.insert(QStringLiteral("filetype"), QMimeDatabase().mimeTypeForFile(info).name());
+    for (auto it = m_options.metadata.cbegin(); it != m_options.metadata.cend(); ++it)
+        pairs.insert(it.key(), it.value());
+    QByteArrayList parts;
+    for (auto it = pairs.cbegin(); it != pairs.cend(); ++it) {
+        QByteArray part = it.key().toLatin1();
+        if (!it.value().isEmpty())
+            part += ' ' + it.value().toUtf8().toBase64();
+        parts << part;
+    }
+    return parts.join(',');
+}
+
+void TusUploader::create()
+{
+    setState(State::Creating);
+    m_uploadUrl.clear();
+    m_offset = 0;
+    QNetworkRequest request = tusRequest(m_endpoint);
+    request.setRawHeader("Upload-Length", QByteArray::number(m_size));
+    request.setRawHeader("Upload-Metadata", metadataHeader());
+    QIODevice *body = nullptr;
+    if (m_options.creationWithUpload && m_size > 0
+        && m_extensions.contains(QStringLiteral("creation-with-upload"))) {
+        const qint64 length = qMin(m_options.chunkSize, m_size);
+        auto *range = new FileRangeDevice(m_filePath, 0, length);
+        if (!range->open(QIODevice::ReadOnly)) {
+            delete range;
+            fail(tusError("tus.file_unreadable", QStringLiteral("Cannot read the file %1.").arg(m_filePath)));
+            return;
+        }
+        request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/offset+octet-stream"));
+        request.setHeader(QNetworkRequest::ContentLengthHeader, length);
+        body = range;
+    } else {
+        request.setHeader(QNetworkRequest::ContentLengthHeader, 0);
+    }
+    QNetworkReply *reply = send(request, "POST", body, Step::Create);
+    if (body)
+        connect(reply, &QNetworkReply::uploadProgress, this, [this](qint64 sent, qint64) { reportProgress(sent, false); });
+}
+
+void TusUploader::sync()
+{
+    send(tusRequest(m_uploadUrl), "HEAD", nullptr, Step::Sync);
+}
+
+void TusUploader::sendNextChunk()
+{
+    if (m_offset >= m_size) {
+        complete();
+        return;
+    }
+    const qint64 length = qMin(m_options.chunkSize, m_size - m_offset);
+    const QString algorithm = checksumAlgorithm();
+    if (algorithm.isEmpty()) {
+        sendPatch(length, {});
+        return;
+    }
+    // Hash off the calling thread: a 50 MiB chunk would stall a UI for a noticeable moment.
+    const quint64 generation = ++m_checksumGeneration;
+    const qint64 offset = m_offset;
+    auto *watcher = new QFutureWatcher<QByteArray>(this);
+    connect(watcher, &QFutureWatcher<QByteArray>::finished, this, [this, watcher, generation, length, algorithm] {
+        watcher->deleteLater();
+        if (generation != m_checksumGeneration || m_state != State::Uploading)
+            return;
+        const QByteArray digest = watcher->result();
+        if (digest.isEmpty()) {
+            fail(tusError("tus.file_unreadable", QStringLiteral("Cannot read the file %1.").arg(m_filePath)));
+            return;
+        }
+        sendPatch(length, algorithm.toLatin1() + ' ' + digest);
+    });
+    watcher->setFuture(QtConcurrent::run(checksumOfRange, m_filePath, offset, length, algorithm));
+}
+
+void TusUploader::sendPatch(qint64 length, const QByteArray &checksumHeader)
+{
+    auto *range = new FileRangeDevice(m_filePath, m_offset, length);
+    if (!range->open(QIODevice::ReadOnly)) {
+        delete range;
+        fail(tusError("tus.file_unreadable",
+                      QStringLiteral("Cannot read the file %1 (did it change during the upload?).").arg(m_filePath)));
+        return;
+    }
+    QNetworkRequest request = tusRequest(m_uploadUrl);
+    request.setRawHeader("Upload-Offset", QByteArray::number(m_offset));
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/offset+octet-stream"));
+    request.setHeader(QNetworkRequest::ContentLengthHeader, length);
+    if (!checksumHeader.isEmpty())
+        request.setRawHeader("Upload-Checksum", checksumHeader);
+    QNetworkReply *reply = send(request, "PATCH", range, Step::Patch);
+    const qint64 base = m_offset;
+    connect(reply, &QNetworkReply::uploadProgress, this,
+            [this, base](qint64 sent, qint64) { reportProgress(base + sent, false); });
+}
+
+void TusUploader::terminate()
+{
+    send(tusRequest(m_uploadUrl), "DELETE", nullptr, Step::Terminate);
+}
+
+void TusUploader::complete()
+{
+    (void)m_store.forget(m_fingerprint, m_endpoint);
+    reportProgress(m_size, true);
+    setState(State::Finished);
+    TusUploadResult result;
+    result.uploadUrl = m_uploadUrl;
+    result.mediaId = m_mediaId;
+    result.size = m_size;
+    result.resumed = m_resumed;
+    emit finished(result);
+}
+
+void TusUploader::captureMediaId(const QNetworkReply *reply)
+{
+    const QByteArray id = reply->rawHeader("Stream-Media-Id").trimmed();
+    if (id.isEmpty() || QString::fromLatin1(id) == m_mediaId)
+        return;
+    m_mediaId = QString::fromLatin1(id);
+    emit mediaIdChanged(m_mediaId);
+    if (!m_uploadUrl.isEmpty() && m_state != State::Cancelling)
+        (void)m_store.remember(m_fingerprint, m_endpoint,
+                               {m_uploadUrl, m_mediaId, m_size, QDateTime::currentDateTimeUtc()});
+}
+
+void TusUploader::retryLater(const Error &cause)
+{
+    ++m_failedAttempts;
+    if (m_failedAttempts > m_options.maxRetries) {
+        Error error = cause;
+        error.message = QStringLiteral("%1 Gave up after %2 attempts.").arg(cause.message).arg(m_failedAttempts);
+        fail(error);
+        return;
+    }
+    const QList<int> &delays = m_options.retryDelaysMs;
+    const int delay = delays.isEmpty() ? 0 : delays.at(qMin<qsizetype>(m_failedAttempts - 1, delays.size() - 1));
+    setState(State::Retrying);
+    emit retrying(m_failedAttempts, delay, cause);
+    m_samples.clear();
+    m_retryTimer.start(delay);
+}
+
+void TusUploader::onReplyFinished(QNetworkReply *reply, Step step)
+{
+    reply->deleteLater();
+    if (reply != m_reply)
+        return;
+    m_reply = nullptr;
+    captureMediaId(reply);
+    const QByteArray body = reply->readAll();
+    const int status = node::httpStatus(reply);
+    const bool ok = node::replySucceeded(reply);
+
+    switch (step) {
+    case Step::Discover: {
+        // Any answer, or none, is fine: OPTIONS only tells us which extensions exist.
+        m_discovered = true;
+        if (ok && reply->hasRawHeader("Tus-Version")) {
+            m_serverAnsweredOptions = true;
+            m_extensions = headerList(reply, "Tus-Extension");
+            m_checksumAlgorithms = headerList(reply, "Tus-Checksum-Algorithm");
+        }
+        createOrContinue();
+        return;
+    }
+    case Step::Create: {
+        if (!ok) {
+            const Error error = node::replyError(reply, body, QStringLiteral("Creating the upload"));
+            if (retriable(reply))
+                retryLater(error);
+            else
+                fail(error);
+            return;
+        }
+        const QByteArray location = reply->rawHeader("Location").trimmed();
+        if (location.isEmpty()) {
+            fail(tusError("tus.protocol", QStringLiteral("The server created the upload but sent no Location header."), status));
+            return;
+        }
+        m_uploadUrl = m_endpoint.resolved(QUrl::fromEncoded(location));
+        emit uploadUrlChanged(m_uploadUrl);
+        (void)m_store.remember(m_fingerprint, m_endpoint, {m_uploadUrl, m_mediaId, m_size, QDateTime::currentDateTimeUtc()});
+        if (const auto offset = headerOffset(reply, "Upload-Offset"); offset && *offset <= m_size) {
+            if (*offset > 0)
+                m_failedAttempts = 0;
+            m_offset = *offset;
+        }
+        setState(State::Uploading);
+        reportProgress(m_offset, true);
+        sendNextChunk();
+        return;
+    }
+    case Step::Sync: {
+        if (status == 404 || status == 410 || status == 403) {
+            // The stored or current upload is gone on the server: start a new one.
+            (void)m_store.forget(m_fingerprint, m_endpoint);
+            m_resumed = false;
+            create();
+            return;
+        }
+        if (!ok) {
+            const Error error = node::replyError(reply, body, QStringLiteral("Checking the upload offset"));
+            if (retriable(reply))
+                retryLater(error);
+            else
+                fail(error);
+            return;
+        }
+        const auto offset = headerOffset(reply, "Upload-Offset");
+        if (!offset || *offset > m_size) {
+            retryLater(tusError("tus.protocol", QStringLiteral("The server answered HEAD without a usable Upload-Offset."), status));
+            return;
+        }
+        if (const auto length = headerOffset(reply, "Upload-Length"); length && *length != m_size) {
+            // Not our file's upload (a stale store entry): never append to it.
+            (void)m_store.forget(m_fingerprint, m_endpoint);
+            m_resumed = false;
+            create();
+            return;
+        }
+        if (*offset > m_offset)
+            m_failedAttempts = 0;
+        m_offset = *offset;
+        setState(State::Uploading);
+        reportProgress(m_offset, true);
+        sendNextChunk();
+        return;
+    }
+    case Step::Patch: {
+        if (!ok) {
+            if (status == 404 || status == 410 || status == 403) {
+                (void)m_store.forget(m_fingerprint, m_endpoint);
+                fail(node::replyError(reply, body, QStringLiteral("Sending the video bytes")));
+                return;
+            }
+            const Error error = node::replyError(reply, body, QStringLiteral("Sending the video bytes"));
+            if (retriable(reply))
+                retryLater(error);
+            else
+                fail(error);
+            return;
+        }
+        const auto offset = headerOffset(reply, "Upload-Offset");
+        if (!offset || *offset <= m_offset || *offset > m_size) {
+            retryLater(tusError("tus.protocol",
+                                QStringLiteral("The server accepted a chunk but answered an unusable Upload-Offset."), status));
+            return;
+        }
+        m_failedAttempts = 0;
+        m_offset = *offset;
+        reportProgress(m_offset, true);
+        sendNextChunk();
+        return;
+    }
+    case Step::Terminate: {
+        // Whatever the server said, this upload is over for us.
+        (void)m_store.forget(m_fingerprint, m_endpoint);
+        setState(State::Cancelled);
+        emit cancelled();
+        return;
+    }
+    }
+}
+
+void TusUploader::reportProgress(qint64 bytesSent, bool force)
+{
+    const qint64 now = m_clock.isValid() ? m_clock.elapsed() : 0;
+    if (!m_samples.empty() && bytesSent < m_samples.back().second)
+        m_samples.clear(); // bytes were lost (a retry): the old samples say nothing now
+    m_samples.emplace_back(now, bytesSent);
+    while (m_samples.size() > 2 && now - m_samples.front().first > kSpeedWindowMs)
+        m_samples.pop_front();
+    if (!force && m_lastProgressMs >= 0 && now - m_lastProgressMs < kProgressIntervalMs)
+        return;
+    m_lastProgressMs = now;
+    double speed = 0;
+    double eta = -1;
+    const qint64 span = m_samples.back().first - m_samples.front().first;
+    if (span > 0) {
+        speed = double(m_samples.back().second - m_samples.front().second) * 1000.0 / double(span);
+        if (speed > 0)
+            eta = double(m_size - bytesSent) / speed;
+    }
+    if (bytesSent >= m_size)
+        eta = 0;
+    emit progress(bytesSent, m_size, speed, eta);
+}
+
+} // namespace deso::tus

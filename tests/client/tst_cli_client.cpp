@@ -1,0 +1,294 @@
+// The node client subcommands of the real deso-media binary, run as processes against
+// the project's EndpointHost on loopback in this process.
+#include "cuttingproxy.h"
+#include "eventwait.h"
+#include "testhost.h"
+
+#include <QCryptographicHash>
+#include <QHttpServer>
+#include <QHttpServerResponder>
+#include <QJsonDocument>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTcpServer>
+#include <QtTest>
+
+namespace {
+
+constexpr qint64 MiB = 1024 * 1024;
+
+QByteArray sha256Of(const QString &path)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    QCryptographicHash hash(QCryptographicHash::Sha256);
+    hash.addData(&f);
+    return hash.result().toHex();
+}
+
+quint16 closedPort()
+{
+    QTcpServer s;
+    s.listen(QHostAddress::LocalHost, 0);
+    const quint16 port = s.serverPort();
+    s.close();
+    return port;
+}
+
+} // namespace
+
+class TestCliClient : public QObject {
+    Q_OBJECT
+
+    struct Run {
+        int exitCode = -1;
+        QString out;
+        QString err;
+        QJsonObject json() const { return QJsonDocument::fromJson(out.toUtf8()).object(); }
+    };
+
+    QTemporaryDir m_dir;
+
+    // Runs deso-media with its own data directory (the upload store lives there) while
+    // this process keeps serving: the wait runs the event loop instead of blocking it.
+    Run run(const QStringList &args, int timeoutMs = 30000)
+    {
+        QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("XDG_DATA_HOME"), m_dir.filePath(QStringLiteral("xdg-data")));
+        env.insert(QStringLiteral("XDG_CONFIG_HOME"), m_dir.filePath(QStringLiteral("xdg-config")));
+        env.remove(QStringLiteral("DISPLAY"));
+        env.remove(QStringLiteral("WAYLAND_DISPLAY"));
+        env.remove(QStringLiteral("QT_QPA_PLATFORM")); // subcommands must not need one
+        p.setProcessEnvironment(env);
+        p.start(QStringLiteral(DESO_MEDIA_BIN), args);
+        Run r;
+        if (!waitUntil([&] { return p.state() == QProcess::NotRunning; }, timeoutMs)) {
+            p.kill();
+            p.waitForFinished();
+            qWarning() << "deso-media" << args << "did not finish";
+        }
+        r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+        r.out = QString::fromUtf8(p.readAllStandardOutput());
+        r.err = QString::fromUtf8(p.readAllStandardError());
+        return r;
+    }
+
+    QString writeFile(const QString &name, qint64 size, quint32 seed)
+    {
+        const QString path = m_dir.filePath(name);
+        QFile f(path);
+        if (!f.open(QIODevice::WriteOnly))
+            return {};
+        QRandomGenerator gen(seed);
+        QByteArray block(int(MiB), Qt::Uninitialized);
+        for (qint64 left = size; left > 0; left -= block.size()) {
+            gen.fillRange(reinterpret_cast<quint32 *>(block.data()), block.size() / 4);
+            f.write(block.constData(), qMin<qint64>(left, block.size()));
+        }
+        return path;
+    }
+
+    static QString node(const QUrl &url) { return url.toString(); }
+
+private slots:
+    void initTestCase() { QVERIFY(m_dir.isValid()); }
+
+    void usageErrorsExitWith2()
+    {
+        const QString file = writeFile(QStringLiteral("u.bin"), 1000, 1);
+        Run r = run({QStringLiteral("upload-video"), file});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains(QStringLiteral("--node")), qPrintable(r.err));
+        r = run({QStringLiteral("upload-video"), file, QStringLiteral("--node"), QStringLiteral("http://127.0.0.1:1"),
+                 QStringLiteral("--chunk-size"), QStringLiteral("1M")});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains(QStringLiteral("5 MiB")), qPrintable(r.err));
+        r = run({QStringLiteral("video-status"), QStringLiteral("--node"), QStringLiteral("http://127.0.0.1:1")});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains(QStringLiteral("ID")), qPrintable(r.err));
+        r = run({QStringLiteral("tiktok"), QStringLiteral("x"), QStringLiteral("--node"), QStringLiteral("http://127.0.0.1:1"),
+                 QStringLiteral("--bogus")});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains(QStringLiteral("bogus")), qPrintable(r.err));
+        r = run({QStringLiteral("upload-image"), file, QStringLiteral("--node"), QStringLiteral("http://127.0.0.1:1")});
+        QCOMPARE(r.exitCode, 2);
+        r = run({QStringLiteral("tiktok"), QStringLiteral("https://example.com/x"), QStringLiteral("--node"), QStringLiteral("http://127.0.0.1:1")});
+        QCOMPARE(r.exitCode, 2);
+        r = run({QStringLiteral("upload-video"), QStringLiteral("--help")});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.contains(QStringLiteral("--chunk-size")), qPrintable(r.out));
+    }
+
+    void networkErrorsExitWith3()
+    {
+        const QString url = QStringLiteral("http://127.0.0.1:%1").arg(closedPort());
+        Run r = run({QStringLiteral("video-status"), QStringLiteral("0123456789abcdef0123456789abcdef"), QStringLiteral("--node"), url, QStringLiteral("--json")});
+        QCOMPARE(r.exitCode, 3);
+        QCOMPARE(r.json().value(QStringLiteral("code")).toString(), QStringLiteral("network.error"));
+        const QString file = writeFile(QStringLiteral("n.bin"), 1000, 2);
+        r = run({QStringLiteral("upload-video"), file, QStringLiteral("--node"), url, QStringLiteral("--retries"), QStringLiteral("0")});
+        QCOMPARE(r.exitCode, 3);
+        QVERIFY2(r.err.contains(QStringLiteral("refused")), qPrintable(r.err));
+    }
+
+    void uploadVideoInChunks()
+    {
+        TestHost server;
+        QVERIFY(server.start().ok());
+        const QString file = writeFile(QStringLiteral("clip.bin"), 12 * MiB + 77, 3);
+        const Run r = run({QStringLiteral("upload-video"), file, QStringLiteral("--node"), node(server.url()),
+                           QStringLiteral("--chunk-size"), QStringLiteral("5M")});
+        QCOMPARE(r.exitCode, 0);
+        QRegularExpression idLine(QStringLiteral("^StreamMediaId: ([0-9a-f]{32})$"), QRegularExpression::MultilineOption);
+        const QRegularExpressionMatch m = idLine.match(r.out);
+        QVERIFY2(m.hasMatch(), qPrintable(r.out));
+        const QString id = m.captured(1);
+        QVERIFY2(r.out.contains(QStringLiteral("UploadURL: ") + node(server.url()) + QStringLiteral("/tus/")), qPrintable(r.out));
+        QVERIFY2(r.err.contains(QStringLiteral("uploaded 12.0 MiB of 12.0 MiB (100.0%)")), qPrintable(r.err));
+        QCOMPARE(server.count("PATCH"), 3);
+        QCOMPARE(sha256Of(server.storedFile(id)), sha256Of(file));
+    }
+
+    void uploadAVideoThenWaitUntilItStreams()
+    {
+        TestHost server;
+        QVERIFY(server.start().ok());
+        const QString tiny = QStringLiteral(DESO_SOURCE_DIR "/tests/host/data/tiny.mp4");
+        Run r = run({QStringLiteral("upload-video"), tiny, QStringLiteral("--node"), node(server.url()), QStringLiteral("--json")});
+        QCOMPARE(r.exitCode, 0);
+        const QString id = r.json().value(QStringLiteral("StreamMediaId")).toString();
+        QVERIFY2(!id.isEmpty(), qPrintable(r.out));
+        QCOMPARE(r.json().value(QStringLiteral("Size")).toInteger(), QFileInfo(tiny).size());
+
+        r = run({QStringLiteral("video-status"), id, QStringLiteral("--node"), node(server.url()), QStringLiteral("--wait"), QStringLiteral("--json")});
+        QCOMPARE(r.exitCode, 0);
+        const QJsonObject status = r.json();
+        QCOMPARE(status.value(QStringLiteral("ReadyToStream")).toBool(), true);
+        const int width = status.value(QStringLiteral("Dimensions")).toObject().value(QStringLiteral("width")).toInt();
+        QVERIFY(width > 0);
+        QVERIFY2(r.err.contains(QStringLiteral("status: ")), qPrintable(r.err));
+
+        r = run({QStringLiteral("video-dimensions"), id, QStringLiteral("--node"), node(server.url())});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.startsWith(QString::number(width) + QLatin1Char('x')), qPrintable(r.out));
+
+        r = run({QStringLiteral("video-status"), id, QStringLiteral("--node"), node(server.url())});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.contains(QStringLiteral("ReadyToStream: true")), qPrintable(r.out));
+    }
+
+    void anInterruptedUploadResumesOnTheNextRun()
+    {
+        TestHost server;
+        QVERIFY(server.start().ok());
+        CuttingProxy proxy;
+        QVERIFY(proxy.start(server.port()));
+        // The link dies in the second chunk and stays down.
+        proxy.cutAfter({7 * MiB}, 1000000);
+        const QString file = writeFile(QStringLiteral("long.bin"), 11 * MiB, 4);
+        Run r = run({QStringLiteral("upload-video"), file, QStringLiteral("--node"), node(proxy.url()),
+                     QStringLiteral("--chunk-size"), QStringLiteral("5M"), QStringLiteral("--retries"), QStringLiteral("1"),
+                     QStringLiteral("--json")});
+        QCOMPARE(r.exitCode, 3);
+        QCOMPARE(r.json().value(QStringLiteral("code")).toString(), QStringLiteral("network.error"));
+        // The upload URL was kept where QStandardPaths puts the app's data.
+        QVERIFY(QFileInfo::exists(m_dir.filePath(QStringLiteral("xdg-data/DeSo Media Companion/deso-media/tus-uploads.json"))));
+        // A second run over a working link continues the same upload.
+        proxy.refuseNext(0);
+        r = run({QStringLiteral("upload-video"), file, QStringLiteral("--node"), node(proxy.url()),
+                 QStringLiteral("--chunk-size"), QStringLiteral("5M"), QStringLiteral("--json")});
+        QCOMPARE(r.exitCode, 0);
+        const QJsonObject json = r.json();
+        QCOMPARE(json.value(QStringLiteral("Resumed")).toBool(), true);
+        QCOMPARE(server.count("POST"), 1);
+        const QString id = json.value(QStringLiteral("StreamMediaId")).toString();
+        QCOMPARE(sha256Of(server.storedFile(id)), sha256Of(file));
+    }
+
+    void serverRefusalsExitWith4WithTheNodesSentence()
+    {
+        TestHost server;
+        QVERIFY(server.start().ok());
+        const QString id = QStringLiteral("0123456789abcdef0123456789abcdee");
+        Run r = run({QStringLiteral("video-status"), id, QStringLiteral("--node"), node(server.url())});
+        QCOMPARE(r.exitCode, 4);
+        QVERIFY2(r.err.contains(QStringLiteral("GetVideoStatus: no video with id %1 (HTTP 404)").arg(id)), qPrintable(r.err));
+        r = run({QStringLiteral("video-status"), id, QStringLiteral("--node"), node(server.url()), QStringLiteral("--json")});
+        QCOMPARE(r.exitCode, 4);
+        QCOMPARE(r.json().value(QStringLiteral("error")).toString(), QStringLiteral("GetVideoStatus: no video with id ") + id);
+        QCOMPARE(r.json().value(QStringLiteral("httpStatus")).toInt(), 404);
+        // A file over the node's limit (sparse: no disk cost) is refused at creation.
+        const QString huge = m_dir.filePath(QStringLiteral("huge.bin"));
+        {
+            QFile f(huge);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            QVERIFY(f.resize(262144001));
+        }
+        r = run({QStringLiteral("upload-video"), huge, QStringLiteral("--node"), node(server.url())});
+        QCOMPARE(r.exitCode, 4);
+        QVERIFY2(r.err.contains(QStringLiteral("UploadVideo: Files must be less than 250MB (HTTP 400)")), qPrintable(r.err));
+    }
+
+    void waitingEndsWith5WhenTheVideoCannotStream()
+    {
+        TestHost server;
+        QVERIFY(server.start().ok());
+        // Not a video: the host's probe puts it in the error state.
+        const QString file = writeFile(QStringLiteral("noise.bin"), 100000, 5);
+        Run r = run({QStringLiteral("upload-video"), file, QStringLiteral("--node"), node(server.url()), QStringLiteral("--json")});
+        QCOMPARE(r.exitCode, 0);
+        const QString id = r.json().value(QStringLiteral("StreamMediaId")).toString();
+        r = run({QStringLiteral("video-status"), id, QStringLiteral("--node"), node(server.url()), QStringLiteral("--wait")});
+        QCOMPARE(r.exitCode, 5);
+        QVERIFY2(r.err.contains(QStringLiteral("cannot be streamed: ERR_")), qPrintable(r.err));
+
+        // Created but never sent: still pending when the timeout passes.
+        QNetworkAccessManager nam;
+        QNetworkRequest create(server.uploadEndpoint());
+        create.setRawHeader("Tus-Resumable", "1.0.0");
+        create.setRawHeader("Upload-Length", "1000");
+        QNetworkReply *reply = nam.post(create, QByteArray());
+        DESO_WAIT_VERIFY(reply->isFinished(), 10000);
+        const QString pending = QString::fromLatin1(reply->rawHeader("Stream-Media-Id"));
+        reply->deleteLater();
+        r = run({QStringLiteral("video-status"), pending, QStringLiteral("--node"), node(server.url()), QStringLiteral("--wait"),
+                 QStringLiteral("--timeout"), QStringLiteral("1")});
+        QCOMPARE(r.exitCode, 5);
+        QVERIFY2(r.err.contains(QStringLiteral("not ready to stream")), qPrintable(r.err));
+    }
+
+    void tiktokResolvesALink()
+    {
+        QHttpServer redirector;
+        const QByteArray full = "https://www.tiktok.com/@scout2015/video/6718335390845095173";
+        redirector.route("/<arg>", QHttpServerRequest::Method::Get,
+                         [full](const QString &id, const QHttpServerRequest &, QHttpServerResponder &&responder) {
+                             if (id == QLatin1String("TTPd2Eobq3"))
+                                 return responder.write({{"Location", full}}, QHttpServerResponder::StatusCode::Found);
+                             responder.write(QHttpServerResponder::StatusCode::NotFound);
+                         });
+        const quint16 port = redirector.listen(QHostAddress::LocalHost, 0);
+        QVERIFY(port != 0);
+        TestHost server;
+        server.config.tiktokShortLinkBase = QUrl(QStringLiteral("http://127.0.0.1:%1/").arg(port));
+        server.config.tiktokAllowLoopbackForTests = true;
+        QVERIFY(server.start().ok());
+        Run r = run({QStringLiteral("tiktok"), QStringLiteral("https://vm.tiktok.com/TTPd2Eobq3/"), QStringLiteral("--node"), node(server.url())});
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.out.trimmed(), QString::fromLatin1(full));
+        r = run({QStringLiteral("tiktok"), QStringLiteral("TTPd2Eobq3"), QStringLiteral("--node"), node(server.url()), QStringLiteral("--json")});
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.json().value(QStringLiteral("FullTikTokURL")).toString(), QString::fromLatin1(full));
+        // The redirector knows no such id: the host refuses, the CLI says so with code 4.
+        r = run({QStringLiteral("tiktok"), QStringLiteral("Unknown123"), QStringLiteral("--node"), node(server.url()), QStringLiteral("--json")});
+        QCOMPARE(r.exitCode, 4);
+        QVERIFY(!r.json().value(QStringLiteral("error")).toString().isEmpty());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCliClient)
+#include "tst_cli_client.moc"

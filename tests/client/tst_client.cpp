@@ -1,0 +1,319 @@
+// NodeClient and VideoStatusPoller against the project's EndpointHost on loopback: URL
+// building, answers parsed, every failure a value (the node's sentence, the HTTP status,
+// or the network error), polling until ready / error / timeout, TikTok through a fake
+// redirector.
+#include "eventwait.h"
+#include "testhost.h"
+#include "node/nodeclient.h"
+#include "node/videostatuspoller.h"
+#include "tus/tusuploader.h"
+
+#include <QHttpServer>
+#include <QHttpServerResponder>
+#include <QJsonDocument>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTcpServer>
+#include <QtTest>
+
+using deso::Error;
+using deso::Result;
+using deso::node::NodeClient;
+using deso::node::PollOptions;
+using deso::node::VideoStatus;
+using deso::node::VideoStatusPoller;
+
+namespace {
+
+// A port nothing listens on: bind, read the port, close.
+quint16 closedPort()
+{
+    QTcpServer s;
+    s.listen(QHostAddress::LocalHost, 0);
+    const quint16 port = s.serverPort();
+    s.close();
+    return port;
+}
+
+template <typename T>
+struct Answer {
+    std::optional<Result<T>> result;
+    std::function<void(Result<T>)> callback()
+    {
+        return [this](Result<T> r) { result.emplace(std::move(r)); };
+    }
+};
+
+} // namespace
+
+class TestClient : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+
+    // Uploads a file to the server with tus and returns its media id.
+    QString uploadVideo(const QUrl &endpoint, const QString &path)
+    {
+        deso::tus::TusOptions o;
+        o.storeFile = m_dir.filePath(QStringLiteral("store.json"));
+        o.resume = false;
+        deso::tus::TusUploader up(endpoint, path, o);
+        QSignalSpy done(&up, &deso::tus::TusUploader::finished);
+        up.start();
+        if (!waitUntil([&] { return !done.isEmpty() || up.state() == deso::tus::TusUploader::State::Failed; }, 20000)
+            || done.isEmpty())
+            return {};
+        return up.mediaId();
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        QVERIFY(m_dir.isValid());
+    }
+
+    void endpointsKeepTheBasePath()
+    {
+        NodeClient plain(QUrl(QStringLiteral("https://node.deso.org")));
+        QCOMPARE(plain.endpoint(QStringLiteral("upload-image")).toString(), QStringLiteral("https://node.deso.org/api/v0/upload-image"));
+        QCOMPARE(plain.videoUploadEndpoint().toString(), QStringLiteral("https://node.deso.org/api/v0/upload-video"));
+        NodeClient prefixed(QUrl(QStringLiteral("http://127.0.0.1:8080/deso/?x=1")));
+        QCOMPARE(prefixed.endpoint(QStringLiteral("get-video-status/abc")).toString(),
+                 QStringLiteral("http://127.0.0.1:8080/deso/api/v0/get-video-status/abc"));
+    }
+
+    void videoStatusParsesTheNodeAndHostForms()
+    {
+        const auto parse = [](const char *json) {
+            return VideoStatus::fromJson(QStringLiteral("id"), QJsonDocument::fromJson(json).object());
+        };
+        const VideoStatus node = parse(R"({"ReadyToStream":true,"Duration":12.5,"Dimensions":{"width":1920,"height":1080}})");
+        QVERIFY(node.readyToStream);
+        QCOMPARE(node.duration, 12.5);
+        QCOMPARE(node.width, 1920);
+        QCOMPARE(node.height, 1080);
+        QVERIFY(!node.isError());
+        const VideoStatus hostError = parse(R"({"ReadyToStream":false,"Duration":0,"Dimensions":{"width":0,"height":0},
+            "state":"error","errorReasonCode":"ERR_NON_VIDEO","errorReasonText":"Not a video."})");
+        QVERIFY(hostError.isError());
+        QCOMPARE(hostError.errorCode, QStringLiteral("ERR_NON_VIDEO"));
+        QCOMPARE(hostError.errorMessage, QStringLiteral("Not a video."));
+        const VideoStatus nested = parse(R"({"ReadyToStream":false,"status":{"state":"inprogress"}})");
+        QCOMPARE(nested.state, QStringLiteral("inprogress"));
+        QVERIFY(!nested.isError());
+    }
+
+    void networkErrorsAreValues()
+    {
+        NodeClient client(QUrl(QStringLiteral("http://127.0.0.1:%1").arg(closedPort())));
+        Answer<VideoStatus> status;
+        client.getVideoStatus(QStringLiteral("0123456789abcdef0123456789abcdef"), this, status.callback());
+        DESO_WAIT_VERIFY(status.result.has_value(), 10000);
+        QVERIFY(!status.result->ok());
+        QCOMPARE(status.result->error().code, QStringLiteral("network.error"));
+        QCOMPARE(status.result->error().httpStatus, 0);
+        QVERIFY2(status.result->error().message.contains(QStringLiteral("refused")), qPrintable(status.result->error().message));
+    }
+
+    void aMissingImageFailsBeforeSending()
+    {
+        NodeClient client(QUrl(QStringLiteral("http://127.0.0.1:%1").arg(closedPort())));
+        Answer<deso::node::ImageUpload> upload;
+        client.uploadImage(m_dir.filePath(QStringLiteral("nope.png")), QStringLiteral("pk"), QStringLiteral("jwt"), this, upload.callback());
+        DESO_WAIT_VERIFY(upload.result.has_value(), 5000);
+        QCOMPARE(upload.result->error().code, QStringLiteral("image.unreadable"));
+    }
+
+    void aBadTikTokLinkFailsBeforeSending()
+    {
+        NodeClient client(QUrl(QStringLiteral("http://127.0.0.1:%1").arg(closedPort())));
+        Answer<QString> url;
+        client.getFullTikTokUrl(QStringLiteral("https://example.com/not-tiktok"), this, url.callback());
+        DESO_WAIT_VERIFY(url.result.has_value(), 5000);
+        QCOMPARE(url.result->error().code, QStringLiteral("tiktok.bad_link"));
+    }
+
+    void aDestroyedContextGetsNoCallback()
+    {
+        TestHost server;
+        QVERIFY(server.start().ok());
+        NodeClient client(server.url());
+        bool called = false;
+        auto *context = new QObject;
+        client.getVideoStatus(QStringLiteral("0123456789abcdef0123456789abcdef"), context, [&called](Result<VideoStatus>) { called = true; });
+        delete context;
+        QTest::qWait(300);
+        QVERIFY(!called);
+    }
+
+    void pollsUntilReadyThenReadsTheDimensions()
+    {
+        TestHost server;
+        QVERIFY(server.start().ok());
+        NodeClient client(server.url());
+        const QString id = uploadVideo(client.videoUploadEndpoint(), QStringLiteral(DESO_SOURCE_DIR "/tests/host/data/tiny.mp4"));
+        QVERIFY(!id.isEmpty());
+        PollOptions o;
+        o.initialIntervalMs = 20;
+        o.maxIntervalMs = 60;
+        VideoStatusPoller poller(&client, id, o);
+        QSignalSpy statuses(&poller, &VideoStatusPoller::statusReceived);
+        QSignalSpy ready(&poller, &VideoStatusPoller::ready);
+        QSignalSpy failed(&poller, &VideoStatusPoller::failed);
+        poller.start();
+        DESO_WAIT_VERIFY(!ready.isEmpty() || !failed.isEmpty(), 20000);
+        if (!failed.isEmpty())
+            QFAIL(qPrintable(failed.first().first().value<Error>().toString()));
+        QCOMPARE(statuses.count(), poller.pollCount());
+        const VideoStatus last = ready.first().first().value<VideoStatus>();
+        QVERIFY(last.readyToStream);
+        QCOMPARE(last.state, QStringLiteral("ready"));
+        QVERIFY(last.width > 0 && last.height > 0);
+        QVERIFY(last.duration > 0);
+        QVERIFY(!poller.isRunning());
+
+        Answer<deso::node::VideoDimensions> dims;
+        client.getVideoDimensions(id, this, dims.callback());
+        DESO_WAIT_VERIFY(dims.result.has_value(), 10000);
+        QVERIFY(dims.result->ok());
+        QCOMPARE(dims.result->value().width, last.width);
+        QCOMPARE(dims.result->value().height, last.height);
+    }
+
+    void pollingStopsOnAnErrorState()
+    {
+        TestHost server;
+        QVERIFY(server.start().ok());
+        NodeClient client(server.url());
+        const QString path = m_dir.filePath(QStringLiteral("not-a-video.bin"));
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QByteArray(200000, 'x'));
+        f.close();
+        const QString id = uploadVideo(client.videoUploadEndpoint(), path);
+        QVERIFY(!id.isEmpty());
+        PollOptions o;
+        o.initialIntervalMs = 20;
+        VideoStatusPoller poller(&client, id, o);
+        QSignalSpy failed(&poller, &VideoStatusPoller::failed);
+        QSignalSpy ready(&poller, &VideoStatusPoller::ready);
+        poller.start();
+        DESO_WAIT_VERIFY(!failed.isEmpty(), 20000);
+        const Error error = failed.first().first().value<Error>();
+        QCOMPARE(error.code, QStringLiteral("video.error_state"));
+        QVERIFY2(error.message.contains(QStringLiteral("ERR_")), qPrintable(error.message));
+        QVERIFY(ready.isEmpty());
+    }
+
+    void pollingStopsOnRefusalWithTheNodesSentence()
+    {
+        TestHost server;
+        QVERIFY(server.start().ok());
+        NodeClient client(server.url());
+        const QString id = QStringLiteral("0123456789abcdef0123456789abcdee");
+        VideoStatusPoller poller(&client, id);
+        QSignalSpy failed(&poller, &VideoStatusPoller::failed);
+        poller.start();
+        DESO_WAIT_VERIFY(!failed.isEmpty(), 10000);
+        const Error error = failed.first().first().value<Error>();
+        QCOMPARE(error.message, QStringLiteral("GetVideoStatus: no video with id ") + id);
+        QCOMPARE(error.httpStatus, 404);
+        QCOMPARE(poller.pollCount(), 1);
+
+        Answer<VideoStatus> bad;
+        client.getVideoStatus(QStringLiteral("NOT-AN-ID"), this, bad.callback());
+        DESO_WAIT_VERIFY(bad.result.has_value(), 10000);
+        QCOMPARE(bad.result->error().message, QStringLiteral("GetVideoStatus: videoId must match [0-9a-z]{25,35}"));
+        QCOMPARE(bad.result->error().httpStatus, 400);
+    }
+
+    void pollingTimesOutAndBacksOff()
+    {
+        TestHost server;
+        QVERIFY(server.start().ok());
+        // An upload that was created but never sent: it stays "pendingupload".
+        QNetworkAccessManager nam;
+        QNetworkRequest create(server.uploadEndpoint());
+        create.setRawHeader("Tus-Resumable", "1.0.0");
+        create.setRawHeader("Upload-Length", "1000");
+        QNetworkReply *reply = nam.post(create, QByteArray());
+        DESO_WAIT_VERIFY(reply->isFinished(), 10000);
+        const QString id = QString::fromLatin1(reply->rawHeader("Stream-Media-Id"));
+        reply->deleteLater();
+        QVERIFY(!id.isEmpty());
+        NodeClient client(server.url());
+        PollOptions o;
+        o.initialIntervalMs = 10;
+        o.backoffFactor = 2;
+        o.maxIntervalMs = 40;
+        o.timeoutMs = 400;
+        VideoStatusPoller poller(&client, id, o);
+        QSignalSpy failed(&poller, &VideoStatusPoller::failed);
+        QSignalSpy statuses(&poller, &VideoStatusPoller::statusReceived);
+        poller.start();
+        DESO_WAIT_VERIFY(!failed.isEmpty(), 10000);
+        QCOMPARE(failed.first().first().value<Error>().code, QStringLiteral("video.timeout"));
+        QVERIFY(poller.pollCount() >= 3);
+        QCOMPARE(statuses.first().first().value<VideoStatus>().state, QStringLiteral("pendingupload"));
+        // 10 -> 20 -> 40, then capped.
+        QCOMPARE(poller.currentIntervalMs(), 40);
+    }
+
+    void tiktokThroughAFakeRedirector()
+    {
+        QHttpServer redirector;
+        const QByteArray full = "https://www.tiktok.com/@scout2015/video/6718335390845095173?lang=en";
+        redirector.route("/<arg>", QHttpServerRequest::Method::Get,
+                         [full](const QString &id, const QHttpServerRequest &, QHttpServerResponder &&responder) {
+                             if (id == QLatin1String("TTPd2Eobq3"))
+                                 return responder.write({{"Location", full}}, QHttpServerResponder::StatusCode::MovedPermanently);
+                             if (id == QLatin1String("Elsewhere1"))
+                                 return responder.write({{"Location", "https://evil.example/@x/video/1"}},
+                                                        QHttpServerResponder::StatusCode::Found);
+                             responder.write(QHttpServerResponder::StatusCode::NotFound);
+                         });
+        const quint16 port = redirector.listen(QHostAddress::LocalHost, 0);
+        QVERIFY(port != 0);
+        TestHost server;
+        server.config.tiktokShortLinkBase = QUrl(QStringLiteral("http://127.0.0.1:%1/").arg(port));
+        server.config.tiktokAllowLoopbackForTests = true;
+        QVERIFY(server.start().ok());
+        NodeClient client(server.url());
+
+        // A pasted link: the client sends only the short id.
+        Answer<QString> url;
+        client.getFullTikTokUrl(QStringLiteral("https://vm.tiktok.com/TTPd2Eobq3/"), this, url.callback());
+        DESO_WAIT_VERIFY(url.result.has_value(), 10000);
+        QVERIFY2(url.result->ok(), qPrintable(url.result->ok() ? QString() : url.result->error().toString()));
+        QCOMPARE(url.result->value(), QString::fromLatin1(full));
+
+        // The host's refusal comes back verbatim.
+        Answer<QString> refused;
+        client.getFullTikTokUrl(QStringLiteral("Elsewhere1"), this, refused.callback());
+        DESO_WAIT_VERIFY(refused.result.has_value(), 10000);
+        QVERIFY(!refused.result->ok());
+        QCOMPARE(refused.result->error().httpStatus, 400);
+        QCOMPARE(refused.result->error().message,
+                 QStringLiteral("GetFullTikTokURL: refusing to follow a redirect to a host that is not TikTok's: evil.example"));
+    }
+
+    void pollingToleratesAFewNetworkErrors()
+    {
+        NodeClient client(QUrl(QStringLiteral("http://127.0.0.1:%1").arg(closedPort())));
+        PollOptions o;
+        o.initialIntervalMs = 5;
+        o.maxConsecutiveNetworkErrors = 3;
+        VideoStatusPoller poller(&client, QStringLiteral("0123456789abcdef0123456789abcdef"), o);
+        QSignalSpy failed(&poller, &VideoStatusPoller::failed);
+        poller.start();
+        DESO_WAIT_VERIFY(!failed.isEmpty(), 10000);
+        QCOMPARE(failed.first().first().value<Error>().code, QStringLiteral("network.error"));
+        QCOMPARE(poller.pollCount(), 4);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestClient)
+#include "tst_client.moc"

@@ -1,0 +1,125 @@
+#include "cuttingproxy.h"
+
+#include <QTcpSocket>
+
+struct CuttingProxy::Pair {
+    QTcpSocket *client = nullptr;
+    QTcpSocket *upstream = nullptr;
+    QByteArray pending; // client bytes that arrived before upstream connected
+};
+
+CuttingProxy::CuttingProxy(QObject *parent) : QObject(parent)
+{
+    connect(&m_server, &QTcpServer::newConnection, this, &CuttingProxy::onNewConnection);
+}
+
+CuttingProxy::~CuttingProxy()
+{
+    const QList<Pair *> pairs = m_pairs;
+    for (Pair *pair : pairs)
+        drop(pair, true);
+}
+
+bool CuttingProxy::start(quint16 upstreamPort, const QHostAddress &upstream)
+{
+    m_upstream = upstream;
+    m_upstreamPort = upstreamPort;
+    return m_server.listen(QHostAddress::LocalHost, 0);
+}
+
+QUrl CuttingProxy::url() const
+{
+    return QUrl(QStringLiteral("http://127.0.0.1:%1").arg(port()));
+}
+
+void CuttingProxy::cutAfter(QList<qint64> offsets, int refuseAfterCut)
+{
+    m_refuseAfterCut = refuseAfterCut;
+    std::sort(offsets.begin(), offsets.end());
+    m_cuts.clear();
+    for (qint64 offset : offsets)
+        m_cuts << m_bytesUpstream + offset;
+}
+
+void CuttingProxy::onNewConnection()
+{
+    while (QTcpSocket *client = m_server.nextPendingConnection()) {
+        ++m_connections;
+        if (m_refuse > 0) {
+            --m_refuse;
+            client->abort();
+            client->deleteLater();
+            continue;
+        }
+        auto *pair = new Pair;
+        pair->client = client;
+        pair->upstream = new QTcpSocket(this);
+        m_pairs << pair;
+        connect(client, &QTcpSocket::readyRead, this, [this, pair] { forwardUp(pair); });
+        connect(client, &QTcpSocket::disconnected, this, [this, pair] { drop(pair, false); });
+        connect(pair->upstream, &QTcpSocket::connected, this, [this, pair] { forwardUp(pair); });
+        connect(pair->upstream, &QTcpSocket::readyRead, this,
+                [pair] { pair->client->write(pair->upstream->readAll()); });
+        connect(pair->upstream, &QTcpSocket::disconnected, this, [this, pair] { drop(pair, false); });
+        connect(pair->upstream, &QTcpSocket::errorOccurred, this, [this, pair] { drop(pair, false); });
+        pair->upstream->connectToHost(m_upstream, m_upstreamPort);
+    }
+}
+
+void CuttingProxy::forwardUp(Pair *pair)
+{
+    pair->pending += pair->client->readAll();
+    if (pair->upstream->state() != QAbstractSocket::ConnectedState || pair->pending.isEmpty())
+        return;
+    QByteArray data = std::move(pair->pending);
+    pair->pending.clear();
+    if (!m_cuts.isEmpty() && m_bytesUpstream + data.size() >= m_cuts.first()) {
+        // Deliver the bytes up to the cut, then drop every connection as a dead link would.
+        const qint64 keep = m_cuts.first() - m_bytesUpstream;
+        pair->upstream->write(data.constData(), keep);
+        pair->upstream->flush();
+        m_bytesUpstream += keep;
+        const qint64 at = m_cuts.takeFirst();
+        ++m_cutsDone;
+        m_refuse += m_refuseAfterCut;
+        cutAll();
+        emit cut(at);
+        return;
+    }
+    m_bytesUpstream += data.size();
+    pair->upstream->write(data);
+}
+
+void CuttingProxy::cutAll()
+{
+    const QList<Pair *> pairs = m_pairs;
+    for (Pair *pair : pairs)
+        drop(pair, true);
+}
+
+void CuttingProxy::drop(Pair *pair, bool cut)
+{
+    if (!m_pairs.removeOne(pair))
+        return;
+    pair->client->disconnect(this);
+    pair->upstream->disconnect(this);
+    if (pair->upstream->bytesAvailable() > 0)
+        pair->client->write(pair->upstream->readAll());
+    if (cut) {
+        // The client sees a reset; the server gets the bytes up to the cut, then the end
+        // of the stream, so it holds a short body.
+        pair->client->abort();
+        pair->upstream->disconnectFromHost();
+    } else {
+        // One side closed: let the other side's written bytes drain, then close.
+        pair->client->disconnectFromHost();
+        pair->upstream->disconnectFromHost();
+    }
+    connect(pair->client, &QTcpSocket::disconnected, pair->client, &QObject::deleteLater);
+    connect(pair->upstream, &QTcpSocket::disconnected, pair->upstream, &QObject::deleteLater);
+    if (pair->client->state() == QAbstractSocket::UnconnectedState)
+        pair->client->deleteLater();
+    if (pair->upstream->state() == QAbstractSocket::UnconnectedState)
+        pair->upstream->deleteLater();
+    delete pair;
+}

@@ -1,0 +1,63 @@
+#pragma once
+// A loopback TCP proxy that forwards connections to an upstream server and can cut them
+// at chosen byte offsets of the client -> server stream: the way to make a real server
+// see a PATCH body end early, as a dropped mobile or Wi-Fi connection does.
+//
+//   CuttingProxy proxy;
+//   proxy.start(upstreamPort);
+//   proxy.cutAfter({3'000'000, 9'000'000}, 3); // counted from now, over all connections
+//   ... point the client at proxy.url() ...
+
+#include <QHostAddress>
+#include <QList>
+#include <QObject>
+#include <QTcpServer>
+#include <QUrl>
+
+class QTcpSocket;
+
+class CuttingProxy : public QObject {
+    Q_OBJECT
+public:
+    explicit CuttingProxy(QObject *parent = nullptr);
+    ~CuttingProxy() override;
+
+    // Listens on 127.0.0.1 (any free port) and forwards to upstream.
+    bool start(quint16 upstreamPort, const QHostAddress &upstream = QHostAddress::LocalHost);
+    quint16 port() const { return m_server.serverPort(); }
+    QUrl url() const;
+
+    // Cut every open connection when the client -> server byte count (counted from this
+    // call, over all connections) reaches each offset, in order; after each cut, refuse the
+    // next `refuseAfterCut` connections (a link that stays down for a moment). Qt's HTTP
+    // stack silently resends a request once or twice on a fresh connection, so a client's
+    // own retry logic is only exercised when the link stays down longer than that.
+    void cutAfter(QList<qint64> offsets, int refuseAfterCut = 0);
+    // Refuse (close at once) the next `count` connections.
+    void refuseNext(int count) { m_refuse = count; }
+
+    qint64 bytesUpstream() const { return m_bytesUpstream; }
+    int cutsDone() const { return m_cutsDone; }
+    int connectionsSeen() const { return m_connections; }
+
+signals:
+    void cut(qint64 atByte);
+
+private:
+    struct Pair;
+    void onNewConnection();
+    void forwardUp(Pair *pair);
+    void cutAll();
+    void drop(Pair *pair, bool cut);
+
+    QTcpServer m_server;
+    QHostAddress m_upstream;
+    quint16 m_upstreamPort = 0;
+    QList<Pair *> m_pairs;
+    QList<qint64> m_cuts; // absolute values of m_bytesUpstream
+    qint64 m_bytesUpstream = 0;
+    int m_cutsDone = 0;
+    int m_connections = 0;
+    int m_refuse = 0;
+    int m_refuseAfterCut = 0;
+};

@@ -1,0 +1,352 @@
+// The window end to end on loopback, with the app's own endpoint host and real core
+// clients: image upload to an ImageURL, video upload paused and resumed until it can
+// stream, the host panel, the node tester, TikTok errors and the JWT countdown.
+#include "hostpanel.h"
+#include "identity/jwt.h"
+#include "mainwindow.h"
+#include "mediaqueuemodel.h"
+#include "nodesettingspanel.h"
+#include "nodetesterpanel.h"
+#include "noticebar.h"
+#include "queueuploader.h"
+#include "tiktokpanel.h"
+#include "urlfield.h"
+#include "videopreview.h"
+
+#include <QAction>
+#include <QImage>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QTableView>
+#include <QSettings>
+#include <QStandardItemModel>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QtTest>
+#include <QRandomGenerator>
+
+using State = MediaQueueModel::State;
+
+class TestUploadFlow : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir m_home;
+
+    // A window whose client talks to its own freshly started host, signing with a
+    // session-only test key (no keychain in a headless test).
+    struct Rig {
+        QTemporaryDir data;
+        MainWindow window;
+    };
+
+    static bool prepare(Rig &rig)
+    {
+        MainWindow &w = rig.window;
+        w.setSessionFile(rig.data.filePath(QStringLiteral("queue.json")));
+        w.uploader()->setTusStoreFile(rig.data.filePath(QStringLiteral("tus.json")));
+        w.testerPanel()->setWorkDir(rig.data.filePath(QStringLiteral("node-test")));
+        w.hostPanel()->setPort(0);
+        w.hostPanel()->setDataDir(rig.data.filePath(QStringLiteral("host")));
+        w.nodeSettings()->setIdentityMode(NodeSettingsPanel::IdentityMode::TestKey);
+        w.nodeSettings()->setKeyStorage(NodeSettingsPanel::KeyStorage::Memory);
+        w.nodeSettings()->createTestKey(QStringLiteral("tester"));
+        if (!QTest::qWaitFor([&] { return w.nodeSettings()->hasLoadedTestKey(); }, 5000))
+            return false;
+        if (!w.startLocalHost())
+            return false;
+        w.nodeSettings()->setUseLocalHost(true);
+        return w.uploader()->nodeUrl() == w.hostPanel()->baseUrl() && !w.hostPanel()->baseUrl().isEmpty();
+    }
+
+    // A valid MP4 of more than one 5 MiB tus chunk: the small clip plus a top-level
+    // "free" box, which MP4 readers skip by definition.
+    static QString bigVideo(const QString &dir)
+    {
+        QFile in(QStringLiteral(DESO_TEST_DATA_DIR "/clip.mp4"));
+        if (!in.open(QIODevice::ReadOnly))
+            return {};
+        QByteArray bytes = in.readAll();
+        const quint32 freeSize = 6 * 1024 * 1024;
+        QByteArray box(4, '\0');
+        qToBigEndian(freeSize, box.data());
+        box += "free";
+        box += QByteArray(int(freeSize - 8), '\0');
+        bytes += box;
+        const QString path = QDir(dir).filePath(QStringLiteral("long.mp4"));
+        QFile out(path);
+        if (!out.open(QIODevice::WriteOnly) || out.write(bytes) != bytes.size())
+            return {};
+        return path;
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        QSettings::setDefaultFormat(QSettings::IniFormat);
+        QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, m_home.path());
+        QCoreApplication::setOrganizationName(QStringLiteral("deso-media-tests"));
+    }
+
+    void hostPanelStartsAndStopsTheHost()
+    {
+        Rig rig;
+        HostPanel &panel = *rig.window.hostPanel();
+        panel.setPort(0);
+        panel.setDataDir(rig.data.filePath(QStringLiteral("host")));
+        QVERIFY(!panel.isRunning());
+        panel.startStopButton()->click();
+        QVERIFY2(panel.isRunning(), qPrintable(rig.window.notice()->message()));
+        const QUrl base = panel.baseUrl();
+        QCOMPARE(base.host(), QStringLiteral("127.0.0.1"));
+        QVERIFY(panel.statusText().contains(base.toString()));
+        QCOMPARE(panel.startStopButton()->text(), QStringLiteral("Stop host"));
+
+        // A request to it lands in the live log.
+        QNetworkAccessManager nam;
+        QNetworkReply *reply = nam.get(QNetworkRequest(QUrl(base.toString() + QStringLiteral("/api/v0/get-video-status/abcdefghijklmnopqrstuvwxyz0"))));
+        QTRY_VERIFY(reply->isFinished());
+        reply->deleteLater();
+        QTRY_VERIFY(panel.requestLog()->rowCount() >= 1);
+        const int last = panel.requestLog()->rowCount() - 1;
+        QCOMPARE(panel.requestLog()->item(last, 1)->text(), QStringLiteral("GET"));
+        QVERIFY(panel.requestLog()->item(last, 2)->text().contains(QStringLiteral("get-video-status")));
+        QCOMPARE(panel.requestLog()->item(last, 3)->text(), QStringLiteral("404"));
+
+        panel.startStopButton()->click();
+        QVERIFY(!panel.isRunning());
+        QCOMPARE(panel.startStopButton()->text(), QStringLiteral("Start host"));
+        QVERIFY(panel.baseUrl().isEmpty());
+        // With the host stopped, the client has no node to talk to, and says so.
+        QVERIFY(rig.window.nodeSettings()->nodeUrl().isEmpty());
+        QNetworkReply *refused = nam.get(QNetworkRequest(base));
+        QTRY_VERIFY(refused->isFinished());
+        QCOMPARE(refused->error(), QNetworkReply::ConnectionRefusedError);
+        refused->deleteLater();
+    }
+
+    void imageUploadToTheOwnHostShowsItsImageUrl()
+    {
+        Rig rig;
+        QVERIFY(prepare(rig));
+        MainWindow &w = rig.window;
+        QImage img(640, 480, QImage::Format_RGB32);
+        img.fill(QColor(30, 120, 200));
+        const QString path = rig.data.filePath(QStringLiteral("photo.jpg"));
+        QVERIFY(img.save(path, "JPEG"));
+        w.show();
+        w.addFiles({path});
+        w.selectRow(0);
+        QAction *start = w.action(QStringLiteral("start"));
+        QVERIFY(start->isEnabled());
+        start->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(w.queue()->item(0).state == State::Done || w.queue()->item(0).state == State::Failed, 20000);
+        QVERIFY2(w.queue()->item(0).state == State::Done, qPrintable(w.queue()->item(0).reason));
+        const QString url = w.queue()->item(0).resultUrl;
+        QVERIFY2(url.startsWith(w.hostPanel()->baseUrl().toString()) && url.endsWith(QStringLiteral(".webp")), qPrintable(url));
+        QCOMPARE(w.resultField()->url(), url);
+        QVERIFY(w.resultField()->copyButton()->isEnabled());
+        QCOMPARE(w.queue()->index(0).data(MediaQueueModel::ProgressRole).toInt(), 1000);
+
+        // The URL serves the stored WebP.
+        QNetworkAccessManager nam;
+        QNetworkReply *reply = nam.get(QNetworkRequest(QUrl(url)));
+        QTRY_VERIFY(reply->isFinished());
+        QCOMPARE(reply->error(), QNetworkReply::NoError);
+        QImage served;
+        QVERIFY(served.loadFromData(reply->readAll(), "WEBP"));
+        QCOMPARE(served.size(), QSize(640, 480));
+        reply->deleteLater();
+        // The host logged the upload.
+        bool logged = false;
+        for (int r = 0; r < w.hostPanel()->requestLog()->rowCount(); ++r)
+            logged |= w.hostPanel()->requestLog()->item(r, 2)->text().contains(QStringLiteral("upload-image"))
+                      && w.hostPanel()->requestLog()->item(r, 3)->text() == QStringLiteral("200");
+        QVERIFY(logged);
+    }
+
+    void imageOverTenMegabytesIsSentAsASmallerCopy()
+    {
+        Rig rig;
+        QVERIFY(prepare(rig));
+        MainWindow &w = rig.window;
+        // Noise at JPEG quality 100 cannot be compressed: ~14 MB for 3600×2400.
+        QImage img(3600, 2400, QImage::Format_RGB32);
+        QRandomGenerator rng(7);
+        for (int y = 0; y < img.height(); ++y) {
+            auto *line = reinterpret_cast<quint32 *>(img.scanLine(y));
+            for (int x = 0; x < img.width(); ++x)
+                line[x] = 0xff000000u | (rng.generate() & 0xffffffu);
+        }
+        const QString path = rig.data.filePath(QStringLiteral("noise.jpg"));
+        QVERIFY(img.save(path, "JPEG", 100));
+        QVERIFY(QFileInfo(path).size() > 10'000'000);
+        w.addFiles({path});
+        QCOMPARE(w.queue()->item(0).state, State::Waiting);
+        w.uploader()->start(w.queue()->item(0).id);
+        QTRY_VERIFY_WITH_TIMEOUT(w.queue()->item(0).state == State::Done || w.queue()->item(0).state == State::Failed, 45000);
+        QVERIFY2(w.queue()->item(0).state == State::Done, qPrintable(w.queue()->item(0).reason));
+        QVERIFY(w.queue()->item(0).resultUrl.endsWith(QStringLiteral(".webp")));
+        QVERIFY(w.queue()->item(0).bytesTotal <= 10'000'000);  // what went over the wire
+    }
+
+    void imageUploadWithoutAnIdentityFailsVisibly()
+    {
+        Rig rig;
+        MainWindow &w = rig.window;
+        w.hostPanel()->setPort(0);
+        w.hostPanel()->setDataDir(rig.data.filePath(QStringLiteral("host")));
+        w.nodeSettings()->setKeyStorage(NodeSettingsPanel::KeyStorage::Memory);  // empty: no key
+        w.nodeSettings()->setIdentityMode(NodeSettingsPanel::IdentityMode::TestKey);
+        QVERIFY(w.startLocalHost());
+        w.nodeSettings()->setUseLocalHost(true);
+        QImage img(20, 20, QImage::Format_RGB32);
+        img.fill(Qt::red);
+        const QString path = rig.data.filePath(QStringLiteral("r.png"));
+        QVERIFY(img.save(path));
+        w.addFiles({path});
+        w.uploader()->start(w.queue()->item(0).id);
+        QTRY_COMPARE(w.queue()->item(0).state, State::Failed);
+        QVERIFY2(w.queue()->item(0).reason.contains(QStringLiteral("test key")), qPrintable(w.queue()->item(0).reason));
+        QVERIFY(w.notice()->message().contains(QStringLiteral("r.png")));
+        QVERIFY(w.action(QStringLiteral("retry"))->isEnabled());
+    }
+
+    void videoUploadPausesResumesAndBecomesStreamable()
+    {
+        Rig rig;
+        QVERIFY(prepare(rig));
+        MainWindow &w = rig.window;
+        const QString path = bigVideo(rig.data.path());
+        QVERIFY(!path.isEmpty());
+        w.addFiles({path});
+        QCOMPARE(w.queue()->item(0).kind, MediaQueueModel::Kind::Video);
+        w.selectRow(0);
+        const QString id = w.queue()->item(0).id;
+
+        // Pause as soon as bytes move: the handler runs inside the progress signal, so
+        // the upload is certainly mid-flight.
+        bool paused = false;
+        QObject guard;
+        connect(w.queue(), &QAbstractItemModel::dataChanged, &guard, [&] {
+            const auto &it = w.queue()->item(0);
+            if (!paused && it.state == State::Uploading && it.bytesSent > 0 && it.bytesSent < it.bytesTotal) {
+                paused = true;
+                w.action(QStringLiteral("pause"))->trigger();
+            }
+        });
+        w.action(QStringLiteral("start"))->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(paused, 20000);
+        QTRY_COMPARE(w.queue()->item(0).state, State::Paused);
+        QVERIFY(w.queue()->item(0).bytesSent < w.queue()->item(0).bytesTotal);
+        QVERIFY(w.action(QStringLiteral("resume"))->isEnabled());
+        QVERIFY(!w.action(QStringLiteral("pause"))->isEnabled());
+        QVERIFY(w.queue()->index(0).data(MediaQueueModel::ProgressTextRole).toString().contains(QStringLiteral("paused")));
+        QVERIFY(!w.queue()->item(0).uploadUrl.isEmpty());  // kept for a resume after a restart
+
+        w.action(QStringLiteral("resume"))->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(w.queue()->item(0).state == State::Done || w.queue()->item(0).state == State::Failed, 30000);
+        QVERIFY2(w.queue()->item(0).state == State::Done, qPrintable(w.queue()->item(0).reason));
+        QVERIFY(!w.queue()->item(0).videoId.isEmpty());
+        QVERIFY2(w.queue()->item(0).remoteStatus.contains(QStringLiteral("ready")), qPrintable(w.queue()->item(0).remoteStatus));
+        const QString url = w.queue()->item(0).resultUrl;
+        QVERIFY2(url.startsWith(w.hostPanel()->baseUrl().toString()) && url.contains(w.queue()->item(0).videoId), qPrintable(url));
+        QCOMPARE(w.videoPreview()->streamUrlField()->url(), url);
+        QCOMPARE(w.queue()->item(0).bytesSent, QFileInfo(path).size());
+    }
+
+    void nodeTesterFillsItsTable()
+    {
+        Rig rig;
+        QVERIFY(prepare(rig));
+        MainWindow &w = rig.window;
+        NodeTesterPanel &tester = *w.testerPanel();
+        tester.setStatusTimeoutMs(30000);
+        QSignalSpy done(&tester, &NodeTesterPanel::finished);
+        tester.runAll();
+        QVERIFY(done.wait(60000));
+        QStandardItemModel *t = tester.table();
+        QCOMPARE(t->rowCount(), 5);
+        for (int r = 0; r < 4; ++r)
+            QVERIFY2(t->item(r, 1)->text() == QStringLiteral("pass"),
+                     qPrintable(t->item(r, 0)->text() + QStringLiteral(": ") + t->item(r, 3)->text()));
+        for (int r = 0; r < 5; ++r) {
+            QVERIFY(!t->item(r, 3)->text().isEmpty());
+            QVERIFY(t->item(r, 2)->text().endsWith(QStringLiteral(" ms")));
+        }
+        // TikTok needs the internet, which the test machine does not have: the row says
+        // so instead of passing.
+        QVERIFY(t->item(4, 1)->text() == QStringLiteral("pass") || t->item(4, 1)->text() == QStringLiteral("FAIL"));
+        tester.tableView()->selectRow(2);
+        QVERIFY2(tester.rawView()->toPlainText().contains(QStringLiteral("ReadyToStream")), qPrintable(tester.rawView()->toPlainText()));
+        QVERIFY(tester.summaryText().contains(QStringLiteral("passed")));
+    }
+
+    void tiktokPanelExplainsBadInputAndNodeErrors()
+    {
+        Rig rig;
+        TikTokPanel &panel = *rig.window.tiktokPanel();
+        panel.setNodeUrl({});
+        panel.resolve(QStringLiteral("hello there"));
+        QVERIFY2(panel.errorText().contains(QStringLiteral("not a TikTok short link")), qPrintable(panel.errorText()));
+        panel.resolve(QStringLiteral("TTPd2Eobq3"));
+        QVERIFY2(panel.errorText().contains(QStringLiteral("No node")), qPrintable(panel.errorText()));
+
+        QVERIFY(prepare(rig));
+        QCOMPARE(panel.fullUrl()->url(), QString());
+        QSignalSpy failed(&panel, &TikTokPanel::failed);
+        QSignalSpy resolved(&panel, &TikTokPanel::resolved);
+        panel.input()->setText(QStringLiteral("https://vm.tiktok.com/TTPd2Eobq3/"));
+        QMetaObject::invokeMethod(panel.input(), "returnPressed");
+        QTRY_VERIFY_WITH_TIMEOUT(failed.count() + resolved.count() > 0, 20000);
+        if (failed.count() > 0) {  // offline: the node's sentence, in the panel
+            QVERIFY2(panel.errorText().startsWith(QStringLiteral("The node could not resolve it:")), qPrintable(panel.errorText()));
+            QCOMPARE(panel.fullUrl()->url(), QString());
+        } else {
+            QVERIFY(panel.fullUrl()->url().contains(QStringLiteral("tiktok.com")));
+        }
+    }
+
+    void pastedJwtShowsItsCountdownAndWarnsBeforeExpiry()
+    {
+        NodeSettingsPanel panel;
+        panel.setIdentityMode(NodeSettingsPanel::IdentityMode::PastedJwt);
+        const auto key = deso::identity::PrivateKey::generate();
+        const QString pub = key.publicKey().toBase58Check(deso::identity::Network::Mainnet);
+        panel.setPublicKey(pub);
+
+        deso::identity::JwtSignOptions fresh;
+        fresh.lifetimeSeconds = 1800;
+        panel.setJwt(deso::identity::signJwt(key, fresh));
+        QVERIFY2(panel.jwtStatusText().startsWith(QStringLiteral("Valid for 30:00")) || panel.jwtStatusText().startsWith(QStringLiteral("Valid for 29:")),
+                 qPrintable(panel.jwtStatusText()));
+        auto creds = panel.credentials();
+        QVERIFY(creds.ok());
+        QCOMPARE(creds->publicKey, pub);
+
+        QSignalSpy warned(&panel, &NodeSettingsPanel::message);
+        deso::identity::JwtSignOptions soon;
+        soon.lifetimeSeconds = 90;
+        panel.setJwt(deso::identity::signJwt(key, soon));
+        QVERIFY2(panel.jwtStatusText().startsWith(QStringLiteral("Expires in 1:")), qPrintable(panel.jwtStatusText()));
+        QCOMPARE(warned.count(), 1);
+
+        deso::identity::JwtSignOptions old;
+        old.issuedAt = QDateTime::currentSecsSinceEpoch() - 4000;
+        old.lifetimeSeconds = 600;
+        panel.setJwt(deso::identity::signJwt(key, old));
+        QVERIFY2(panel.jwtStatusText().contains(QStringLiteral("xpired")), qPrintable(panel.jwtStatusText()));
+        QVERIFY(!panel.credentials().ok());
+
+        // A JWT signed by another key is refused for this public key.
+        panel.setJwt(deso::identity::signJwt(deso::identity::PrivateKey::generate(), fresh));
+        QVERIFY(!panel.credentials().ok());
+    }
+};
+
+QTEST_MAIN(TestUploadFlow)
+#include "tst_uploadflow.moc"

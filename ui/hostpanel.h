@@ -1,0 +1,73 @@
+#pragma once
+// The local endpoint host: start/stop, port, bind address, data folder, a live request
+// log, and the "use this host" switch for the client side.
+
+#include "common/result.h"
+
+#include <QUrl>
+#include <QWidget>
+
+class QCheckBox;
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QPushButton;
+class QSpinBox;
+class QStandardItemModel;
+class QTableView;
+
+namespace deso::host {
+class EndpointHost;
+struct RequestLogEntry;
+}
+
+class HostPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit HostPanel(QWidget *parent = nullptr);
+    ~HostPanel() override;
+
+    deso::Status startHost();
+    void stopHost();
+    bool isRunning() const;
+    QUrl baseUrl() const;  // empty while stopped
+    deso::host::EndpointHost *host() const { return m_host; }
+
+    void setPort(int port);          // 0 = any free port
+    void setBindAddress(const QString &address);
+    void setDataDir(const QString &dir);
+    QString dataDir() const;
+    bool useForClient() const;
+    void setUseForClient(bool on);
+
+    QStandardItemModel *requestLog() const { return m_log; }
+    QPushButton *startStopButton() const { return m_startStop; }
+    QString statusText() const;
+
+    static QString defaultDataDir();
+    static constexpr int kDefaultPort = 8089;  // the same as deso-media --serve
+    static constexpr int kMaxLogRows = 2000;
+
+signals:
+    void runningChanged(bool running, const QUrl &baseUrl);
+    void useForClientChanged(bool on);
+    void message(const QString &text, bool isError);
+
+private:
+    void updateUi();
+    void appendLog(const deso::host::RequestLogEntry &entry);
+    void saveSettings() const;
+
+    deso::host::EndpointHost *m_host;
+    QComboBox *m_bind;
+    QSpinBox *m_port;
+    QLineEdit *m_dataDir;
+    QPushButton *m_browse;
+    QPushButton *m_startStop;
+    QCheckBox *m_useForClient;
+    QCheckBox *m_autostart;
+    QLabel *m_status;
+    QLabel *m_bindWarning;
+    QStandardItemModel *m_log;
+    QTableView *m_logView;
+};

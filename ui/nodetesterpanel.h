@@ -1,0 +1,61 @@
+#pragma once
+// One button runs every endpoint against the chosen node (core/nodetest's NodeTester);
+// a table shows pass/fail, timings and a summary, and the selected row's raw answer.
+
+#include "common/result.h"
+#include "queueuploader.h"
+
+#include <QUrl>
+#include <QWidget>
+
+#include <functional>
+
+class QLabel;
+class QPlainTextEdit;
+class QPushButton;
+class QStandardItemModel;
+class QTableView;
+
+namespace deso::nodetest {
+class NodeTester;
+struct StepResult;
+}
+
+class NodeTesterPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit NodeTesterPanel(QWidget *parent = nullptr);
+    ~NodeTesterPanel() override;
+
+    void setNodeUrl(const QUrl &url);
+    void setCredentialsProvider(std::function<deso::Result<UploadCredentials>()> provider);
+    void setWorkDir(const QString &dir) { m_workDir = dir; }
+    void setStatusTimeoutMs(int ms) { m_statusTimeoutMs = ms; }
+
+    void runAll();
+    bool isRunning() const;
+    QStandardItemModel *table() const { return m_table; }
+    QTableView *tableView() const { return m_view; }
+    QPlainTextEdit *rawView() const { return m_raw; }
+    QString summaryText() const;
+
+signals:
+    void finished(int passed, int failed);
+
+private:
+    void showStep(int index, const deso::nodetest::StepResult &result);
+    void showRaw();
+
+    QUrl m_nodeUrl;
+    std::function<deso::Result<UploadCredentials>()> m_credentials;
+    QString m_workDir;
+    int m_statusTimeoutMs = 120000;
+    deso::nodetest::NodeTester *m_tester = nullptr;
+    QPushButton *m_run;
+    QLabel *m_node;
+    QLabel *m_summary;
+    QStandardItemModel *m_table;
+    QTableView *m_view;
+    QPlainTextEdit *m_raw;
+    QStringList m_raws;
+};

@@ -1,0 +1,147 @@
+#include "videopreview.h"
+
+#include "mediaqueuemodel.h"
+#include "urlfield.h"
+
+#include <QAudioOutput>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QMediaMetaData>
+#include <QMediaPlayer>
+#include <QPushButton>
+#include <QSlider>
+#include <QUrl>
+#include <QVBoxLayout>
+#include <QVideoFrame>
+#include <QVideoSink>
+#include <QVideoWidget>
+
+namespace {
+QString clock(qint64 ms)
+{
+    const qint64 s = ms / 1000;
+    return QStringLiteral("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'));
+}
+} // namespace
+
+VideoPreview::VideoPreview(QWidget *parent)
+    : QWidget(parent), m_player(new QMediaPlayer(this)), m_audio(new QAudioOutput(this)), m_video(new QVideoWidget),
+      m_play(new QPushButton(tr("Play"))), m_position(new QSlider(Qt::Horizontal)), m_time(new QLabel),
+      m_info(new QLabel), m_status(new QLabel), m_streamUrl(new UrlField(tr("Stream URL"), true))
+{
+    m_video->setMinimumSize(240, 160);
+    m_video->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
+    m_player->setAudioOutput(m_audio);
+    m_player->setVideoOutput(m_video);
+    m_info->setObjectName(QStringLiteral("videoInfo"));
+    m_status->setObjectName(QStringLiteral("videoStatus"));
+    m_status->setWordWrap(true);
+    m_time->setMinimumWidth(90);
+
+    auto *controls = new QHBoxLayout;
+    controls->addWidget(m_play);
+    controls->addWidget(m_position, 1);
+    controls->addWidget(m_time);
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_video, 1);
+    layout->addLayout(controls);
+    layout->addWidget(m_info);
+    layout->addWidget(m_status);
+    layout->addWidget(m_streamUrl);
+
+    connect(m_play, &QPushButton::clicked, this, [this] {
+        if (m_player->playbackState() == QMediaPlayer::PlayingState)
+            m_player->pause();
+        else
+            m_player->play();
+    });
+    connect(m_player, &QMediaPlayer::playbackStateChanged, this, [this](QMediaPlayer::PlaybackState s) {
+        m_play->setText(s == QMediaPlayer::PlayingState ? tr("Pause") : tr("Play"));
+    });
+    connect(m_player, &QMediaPlayer::durationChanged, this, [this](qint64 d) {
+        m_position->setRange(0, int(d));
+        updateInfo();
+    });
+    connect(m_player, &QMediaPlayer::positionChanged, this, [this](qint64 p) {
+        if (!m_position->isSliderDown())
+            m_position->setValue(int(p));
+        m_time->setText(QStringLiteral("%1 / %2").arg(clock(p), clock(m_player->duration())));
+    });
+    connect(m_position, &QSlider::sliderMoved, m_player, [this](int v) { m_player->setPosition(v); });
+    connect(m_player, &QMediaPlayer::metaDataChanged, this, &VideoPreview::updateInfo);
+    connect(m_player, &QMediaPlayer::mediaStatusChanged, this, [this](QMediaPlayer::MediaStatus s) {
+        // Show the first frame as soon as the file is open, not a black box.
+        if (s == QMediaPlayer::LoadedMedia && m_player->playbackState() == QMediaPlayer::StoppedState) {
+            m_player->pause();
+        }
+        updateInfo();
+    });
+    connect(m_video->videoSink(), &QVideoSink::videoFrameChanged, this, [this](const QVideoFrame &f) {
+        if (f.isValid() && f.size() != m_resolution) {
+            m_resolution = f.size();
+            updateInfo();
+        }
+    });
+    connect(m_player, &QMediaPlayer::errorOccurred, this, [this](QMediaPlayer::Error, const QString &message) {
+        m_info->setText(tr("Cannot play this file here: %1").arg(message));
+        emit error(message);
+    });
+    clear();
+}
+
+void VideoPreview::setSource(const QString &path)
+{
+    m_resolution = {};
+    m_player->stop();
+    m_player->setSource(QUrl::fromLocalFile(path));
+    m_info->setText(tr("Opening…"));
+}
+
+void VideoPreview::clear()
+{
+    m_player->stop();
+    m_player->setSource({});
+    m_resolution = {};
+    m_info->setText(tr("Select a video in the queue"));
+    m_time->setText(QStringLiteral("0:00 / 0:00"));
+    setRemoteStatus({});
+    setStreamUrl({});
+}
+
+void VideoPreview::setRemoteStatus(const QString &status)
+{
+    m_status->setText(status.isEmpty() ? tr("Node status: not uploaded yet") : tr("Node status: %1").arg(status));
+}
+
+void VideoPreview::setStreamUrl(const QString &url)
+{
+    m_streamUrl->setUrl(url);
+}
+
+QString VideoPreview::infoText() const
+{
+    return m_info->text();
+}
+
+void VideoPreview::updateInfo()
+{
+    if (m_player->source().isEmpty())
+        return;
+    QSize res = m_resolution;
+    if (!res.isValid())
+        res = m_player->metaData().value(QMediaMetaData::Resolution).toSize();
+    const qint64 duration = m_player->duration();
+    QStringList parts;
+    if (duration > 0)
+        parts << tr("Duration %1").arg(clock(duration));
+    if (res.isValid())
+        parts << QStringLiteral("%1 × %2 px").arg(res.width()).arg(res.height());
+    const QString codec = m_player->metaData().stringValue(QMediaMetaData::VideoCodec);
+    if (!codec.isEmpty())
+        parts << codec;
+    if (!parts.isEmpty())
+        m_info->setText(parts.join(QStringLiteral(" · ")));
+    if (res.isValid() || duration > 0)
+        emit mediaInfo(res, duration);
+}
