@@ -287,11 +287,9 @@ public:
         // QHttpServer buffers whole bodies: never let it own a kept-alive
         // connection on which a client could later send a large upload.
         headers.emplaceBack("Connection", "close");
-        responder.writeStatusLine(QHttpServerResponder::StatusCode(status));
-        for (const auto &h : headers)
-            responder.writeHeader(h.first, h.second);
-        responder.writeBody(body);
 
+        // Logged before the answer is written, so whoever reacts to the answer
+        // finds the entry already delivered (the log crosses threads, queued).
         RequestLogEntry entry;
         entry.method = methodName(request.method());
         entry.path = request.url().path();
@@ -300,6 +298,11 @@ public:
         entry.durationMs = clock.elapsed();
         entry.at = QDateTime::currentDateTimeUtc();
         emit q->requestLogged(entry);
+
+        responder.writeStatusLine(QHttpServerResponder::StatusCode(status));
+        for (const auto &h : headers)
+            responder.writeHeader(h.first, h.second);
+        responder.writeBody(body);
     }
 
     void replyError(QHttpServerResponder &responder, const QHttpServerRequest &request, const QElapsedTimer &clock,
@@ -439,13 +442,13 @@ public:
             headers.emplaceBack("Content-Type", "application/json");
             headers.emplaceBack("Content-Length", QByteArray::number(body.size()));
             headers.emplaceBack("Connection", "close");
+            RequestLogEntry entry{methodName(method), path, status, qint64(body.size()), clock.elapsed(),
+                                  QDateTime::currentDateTimeUtc()};
+            emit q->requestLogged(entry);
             held->writeStatusLine(QHttpServerResponder::StatusCode(status));
             for (const auto &h : headers)
                 held->writeHeader(h.first, h.second);
             held->writeBody(body);
-            RequestLogEntry entry{methodName(method), path, status, qint64(body.size()), clock.elapsed(),
-                                  QDateTime::currentDateTimeUtc()};
-            emit q->requestLogged(entry);
         });
     }
 };
@@ -525,12 +528,12 @@ void EndpointHost::Impl::setUpImageRoute()
             headers.emplaceBack("Content-Type", "application/json");
             headers.emplaceBack("Content-Length", QByteArray::number(body.size()));
             headers.emplaceBack("Connection", "close");
+            emit q->requestLogged(RequestLogEntry{QStringLiteral("POST"), QStringLiteral("/api/v0/upload-image"), status,
+                                                  received + body.size(), clock.elapsed(), QDateTime::currentDateTimeUtc()});
             held->writeStatusLine(QHttpServerResponder::StatusCode(status));
             for (const auto &h : headers)
                 held->writeHeader(h.first, h.second);
             held->writeBody(body);
-            emit q->requestLogged(RequestLogEntry{QStringLiteral("POST"), QStringLiteral("/api/v0/upload-image"), status,
-                                                  received + body.size(), clock.elapsed(), QDateTime::currentDateTimeUtc()});
         });
     });
 }

@@ -280,13 +280,15 @@ RawPlan TusServer::handle(const RawRequestHead &head, const QByteArray &token)
         plan.response = options();
         return plan;
     }
+    auto record = m_store.byToken(token);
     if (head.header("tus-resumable") != kTusVersion) {
         plan.response = tusError(412, QStringLiteral("Tus-Resumable must be 1.0.0."));
         plan.response.setHeader("Tus-Version", kTusVersion);
+        if (record)
+            plan.response.setHeader("Stream-Media-Id", record->id.toLatin1());
         plan.response.closeConnection = head.method == "PATCH";
         return plan;
     }
-    auto record = m_store.byToken(token);
     if (record && !record->complete() && !record->busy && record->expiresAt.isValid()
         && record->expiresAt <= QDateTime::currentDateTimeUtc()) {
         (void)m_store.remove(record->id);

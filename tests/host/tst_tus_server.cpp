@@ -238,6 +238,7 @@ private slots:
                                {{"Tus-Resumable", "0.2.2"}, {"Upload-Offset", "0"}, {"Content-Type", kOffsetType}}, "abc");
         QCOMPARE(r.status, 412);
         QCOMPARE(r.header("Tus-Version"), QByteArray("1.0.0"));
+        QCOMPARE(r.header("Stream-Media-Id"), id);
         QCOMPARE(httpSend(m_nam, "HEAD", location).status, 412);
         // 415: not application/offset+octet-stream.
         r = httpSend(m_nam, "PATCH", location,
