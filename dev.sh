@@ -27,8 +27,13 @@ case "$cmd" in
     fi
     shot="$build/deso-media-window.png"
     echo "No display found (DISPLAY and WAYLAND_DISPLAY are unset), so the window cannot be shown here." >&2
-    echo "Rendering it off-screen instead (QT_QPA_PLATFORM=offscreen) into $shot." >&2
+    echo "1. Rendering the window off-screen (QT_QPA_PLATFORM=offscreen) into $shot." >&2
     QT_QPA_PLATFORM=offscreen "$build/app/deso-media" --screenshot "$shot" "$@"
+    echo "2. Starting the local endpoint host headless (deso-media --serve, 127.0.0.1 only)." >&2
+    echo "   Try: curl -s http://127.0.0.1:8089/api/v0/get-video-status/00000000000000000000000000000000" >&2
+    echo "   or:  $build/app/deso-media upload-video FILE --node http://127.0.0.1:8089 --wait" >&2
+    echo "   Stop it with Ctrl-C." >&2
+    exec "$build/app/deso-media" --serve --port "${DESO_PORT:-8089}"
     ;;
   test)
     # --fuzz: clang-14 and libFuzzer for the fuzz_smoke test (tests/fuzz/run-fuzzers.sh).

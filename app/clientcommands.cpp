@@ -87,6 +87,23 @@ std::optional<qint64> parseSize(QString text)
     return value * unit;
 }
 
+// The text and JSON forms of a video status.
+std::pair<QString, QJsonObject> describe(const deso::node::VideoStatus &status)
+{
+    QString text = QStringLiteral("ReadyToStream: %1\nDuration: %2\nDimensions: %3x%4")
+                       .arg(status.readyToStream ? QStringLiteral("true") : QStringLiteral("false"))
+                       .arg(status.duration)
+                       .arg(status.width)
+                       .arg(status.height);
+    if (!status.state.isEmpty())
+        text += QStringLiteral("\nState: ") + status.state;
+    if (!status.errorCode.isEmpty())
+        text += QStringLiteral("\nErrorCode: ") + status.errorCode;
+    if (!status.playbackUrl.isEmpty())
+        text += QStringLiteral("\nPlaybackURL: ") + status.playbackUrl;
+    return {text, status.raw};
+}
+
 // One run of one subcommand: parses, starts the request, and ends the event loop with a code.
 class ClientCommand : public QObject {
 public:
@@ -105,6 +122,7 @@ private:
     void uploadImage();
     void uploadVideo();
     void videoStatus();
+    void waitUntilStreamable(const QString &videoId, const QString &textBefore, const QJsonObject &jsonBefore);
     void videoDimensions();
     void tiktok();
 
@@ -140,6 +158,8 @@ std::optional<int> ClientCommand::parse(const QStringList &arguments)
             "Upload a video with tus to a node's /api/v0/upload-video; progress on stderr, the media id and "
             "upload URL on stdout. An interrupted upload of the same file continues where it stopped."));
         m_parser.addOption({QStringLiteral("chunk-size"), QStringLiteral("PATCH size: bytes or with K/M suffix; >= 5M, a multiple of 256K, <= 200M (default 50M)."), QStringLiteral("n")});
+        m_parser.addOption({QStringLiteral("wait"), QStringLiteral("After the upload, poll the video's status until it can stream (exit 5 if it cannot).")});
+        m_parser.addOption({QStringLiteral("timeout"), QStringLiteral("With --wait: give up after this many seconds (default 600)."), QStringLiteral("seconds")});
         m_parser.addOption({QStringLiteral("retries"), QStringLiteral("Retries in a row after network errors or 5xx answers before giving up (default 8)."), QStringLiteral("n")});
         m_parser.addOption({QStringLiteral("no-resume"), QStringLiteral("Start a new upload even if an earlier one of this file was interrupted.")});
         m_parser.addPositionalArgument(QStringLiteral("file"), QStringLiteral("The video file."));
@@ -223,11 +243,11 @@ std::optional<int> ClientCommand::parse(const QStringList &arguments)
             return int(ExitUsage);
         }
     }
-    if (m_name == QLatin1String("video-status") && m_parser.isSet(QStringLiteral("timeout"))) {
+    if (m_parser.optionNames().contains(QStringLiteral("timeout")) && m_parser.isSet(QStringLiteral("timeout"))) {
         bool ok = false;
         const double seconds = m_parser.value(QStringLiteral("timeout")).toDouble(&ok);
         if (!ok || seconds <= 0) {
-            err() << "deso-media video-status: --timeout wants a positive number of seconds.\n";
+            err() << "deso-media " << m_name << ": --timeout wants a positive number of seconds.\n";
             return int(ExitUsage);
         }
     }
@@ -329,11 +349,12 @@ void ClientCommand::uploadVideo()
     clock->start();
     connect(uploader, &QObject::destroyed, this, [clock] { delete clock; });
     connect(uploader, &deso::tus::TusUploader::progress, this,
-            [tty, clock, last = qint64(-1)](qint64 sent, qint64 total, double speed, double eta) mutable {
-                // A line a second when piped; a live line on a terminal.
+            [tty, clock, last = qint64(-1), endShown = false](qint64 sent, qint64 total, double speed, double eta) mutable {
+                // A line a second when piped; a live line on a terminal; the end once.
                 const bool end = sent >= total;
-                if (!end && last >= 0 && clock->elapsed() - last < (tty ? 200 : 1000))
+                if (end ? endShown : (last >= 0 && clock->elapsed() - last < (tty ? 200 : 1000)))
                     return;
+                endShown = end;
                 last = clock->elapsed();
                 QString line = QStringLiteral("uploaded %1 of %2 (%3%)")
                                    .arg(humanBytes(double(sent)), humanBytes(double(total)))
@@ -352,10 +373,17 @@ void ClientCommand::uploadVideo()
         QString text = QStringLiteral("StreamMediaId: %1\nUploadURL: %2").arg(result.mediaId, url);
         if (result.resumed)
             text += QStringLiteral("\nResumed: true");
-        succeed(text, QJsonObject{{QStringLiteral("StreamMediaId"), result.mediaId},
-                                  {QStringLiteral("UploadURL"), url},
-                                  {QStringLiteral("Size"), result.size},
-                                  {QStringLiteral("Resumed"), result.resumed}});
+        const QJsonObject json{{QStringLiteral("StreamMediaId"), result.mediaId},
+                               {QStringLiteral("UploadURL"), url},
+                               {QStringLiteral("Size"), result.size},
+                               {QStringLiteral("Resumed"), result.resumed}};
+        if (m_parser.isSet(QStringLiteral("wait")) && !result.mediaId.isEmpty()) {
+            if (!m_json)
+                out() << text << "\n" << Qt::flush; // the id is worth having even if waiting fails
+            waitUntilStreamable(result.mediaId, m_json ? text : QString(), json);
+            return;
+        }
+        succeed(text, json);
     });
     connect(uploader, &deso::tus::TusUploader::failed, this, [this](const deso::Error &error) { fail(error); });
     uploader->start();
@@ -363,41 +391,39 @@ void ClientCommand::uploadVideo()
 
 void ClientCommand::videoStatus()
 {
-    auto print = [this](const deso::node::VideoStatus &status) {
-        QString text = QStringLiteral("ReadyToStream: %1\nDuration: %2\nDimensions: %3x%4")
-                           .arg(status.readyToStream ? QStringLiteral("true") : QStringLiteral("false"))
-                           .arg(status.duration)
-                           .arg(status.width)
-                           .arg(status.height);
-        if (!status.state.isEmpty())
-            text += QStringLiteral("\nState: ") + status.state;
-        if (!status.errorCode.isEmpty())
-            text += QStringLiteral("\nErrorCode: ") + status.errorCode;
-        return std::pair{text, status.raw};
-    };
-    if (!m_parser.isSet(QStringLiteral("wait"))) {
-        m_client->getVideoStatus(m_argument, this, [this, print](deso::Result<deso::node::VideoStatus> result) {
-            if (!result) {
-                fail(result.error());
-                return;
-            }
-            const auto [text, json] = print(*result);
-            succeed(text, json);
-        });
+    if (m_parser.isSet(QStringLiteral("wait"))) {
+        waitUntilStreamable(m_argument, {}, {});
         return;
     }
+    m_client->getVideoStatus(m_argument, this, [this](deso::Result<deso::node::VideoStatus> result) {
+        if (!result) {
+            fail(result.error());
+            return;
+        }
+        const auto [text, json] = describe(*result);
+        succeed(text, json);
+    });
+}
+
+void ClientCommand::waitUntilStreamable(const QString &videoId, const QString &textBefore, const QJsonObject &jsonBefore)
+{
     deso::node::PollOptions options;
     if (m_parser.isSet(QStringLiteral("timeout")))
         options.timeoutMs = int(m_parser.value(QStringLiteral("timeout")).toDouble() * 1000);
-    auto *poller = new deso::node::VideoStatusPoller(m_client, m_argument, options, this);
+    auto *poller = new deso::node::VideoStatusPoller(m_client, videoId, options, this);
     connect(poller, &deso::node::VideoStatusPoller::statusReceived, this, [](const deso::node::VideoStatus &status) {
         err() << "status: " << (status.readyToStream ? "ready" : status.state.isEmpty() ? QStringLiteral("not ready") : status.state)
               << "\n" << Qt::flush;
     });
-    connect(poller, &deso::node::VideoStatusPoller::ready, this, [this, print](const deso::node::VideoStatus &status) {
-        const auto [text, json] = print(status);
-        succeed(text, json);
-    });
+    connect(poller, &deso::node::VideoStatusPoller::ready, this,
+            [this, textBefore, jsonBefore](const deso::node::VideoStatus &status) {
+                auto [text, json] = describe(status);
+                if (!textBefore.isEmpty())
+                    text = textBefore + QLatin1Char('\n') + text;
+                for (auto it = jsonBefore.begin(); it != jsonBefore.end(); ++it)
+                    json.insert(it.key(), it.value());
+                succeed(text, json);
+            });
     connect(poller, &deso::node::VideoStatusPoller::failed, this, [this](const deso::Error &error) {
         const bool notReady = error.code == QLatin1String("video.timeout") || error.code == QLatin1String("video.error_state");
         fail(error, notReady ? int(ExitNotReady) : -1);

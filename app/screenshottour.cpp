@@ -17,6 +17,7 @@
 #include <QFile>
 #include <QLineEdit>
 #include <QPainter>
+#include <QVideoWidget>
 #include <QPainterPath>
 #include <QRadialGradient>
 #include <QSettings>
@@ -113,6 +114,7 @@ int runScreenshotTour(const QString &outputDir)
     MainWindow w;
     w.setSessionFile(work.filePath(QStringLiteral("queue.json")));
     w.uploader()->setTusStoreFile(work.filePath(QStringLiteral("tus.json")));
+    w.uploader()->setTusChunkSize(5 * 1024 * 1024);
     w.testerPanel()->setWorkDir(work.filePath(QStringLiteral("node-test")));
     w.hostPanel()->setPort(0);
     w.hostPanel()->setDataDir(work.filePath(QStringLiteral("host")));
@@ -144,7 +146,8 @@ int runScreenshotTour(const QString &outputDir)
     QObject guard;
     QObject::connect(q, &QAbstractItemModel::dataChanged, &guard, [&] {
         const auto &it = q->item(1);
-        if (!paused && it.state == State::Uploading && it.bytesSent > 0 && it.bytesSent < it.bytesTotal) {
+        // Past the first 5 MiB chunk, so the server has confirmed bytes to resume from.
+        if (!paused && it.state == State::Uploading && it.bytesSent > 5767168 && it.bytesSent < it.bytesTotal) {
             paused = true;
             w.uploader()->pause(it.id);
         }
@@ -155,7 +158,21 @@ int runScreenshotTour(const QString &outputDir)
     auto shoot = [&](const QString &name) {
         settle(400);
         const QString path = QDir(outputDir).filePath(name);
-        const bool ok = w.grab().save(path, "PNG");
+        QPixmap shot = w.grab();
+        // QVideoWidget draws into its own native window, which grab() cannot see: paint
+        // the frame it shows into its place, so the picture matches a real display.
+        QVideoWidget *video = w.videoPreview()->videoWidget();
+        const QImage frame = w.videoPreview()->currentFrame();
+        if (video->isVisible() && !frame.isNull()) {
+            QPainter p(&shot);
+            const QRect area(video->mapTo(&w, QPoint(0, 0)), video->size());
+            p.fillRect(area, Qt::black);
+            QRect target(QPoint(0, 0), frame.size().scaled(area.size(), Qt::KeepAspectRatio));
+            target.moveCenter(area.center());
+            p.setRenderHint(QPainter::SmoothPixmapTransform);
+            p.drawImage(target, frame);
+        }
+        const bool ok = shot.save(path, "PNG");
         err << (ok ? "deso-media: wrote " : "deso-media: could not write ") << path << Qt::endl;
         return ok;
     };

@@ -58,6 +58,8 @@ int runServeCommand(const QCommandLineParser &parser)
     serve.allowRemote = parser.isSet(QStringLiteral("allow-remote"));
     serve.productionChunkRules = parser.isSet(QStringLiteral("production-chunk-rules"));
     serve.trustForwarded = parser.isSet(QStringLiteral("trust-forwarded"));
+    // The same option --verify-jwt uses (app/testkeys.cpp): one list of accepted derived keys.
+    serve.derivedKeyAuthorizations = parser.value(QStringLiteral("derived-key-authorizations"));
     return runServe(serve);
 }
 
@@ -83,6 +85,7 @@ int runServe(const ServeOptions &options)
     config.allowNonLoopback = options.allowRemote;
     config.enforceProductionChunkRules = options.productionChunkRules;
     config.trustForwardedHeaders = options.trustForwarded;
+    config.derivedKeyAuthorizationsPath = options.derivedKeyAuthorizations;
 
     deso::host::EndpointHost host;
     QObject::connect(&host, &deso::host::EndpointHost::requestLogged, &host,

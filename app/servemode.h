@@ -14,10 +14,12 @@ struct ServeOptions {
     bool allowRemote = false;
     bool productionChunkRules = false;
     bool trustForwarded = false;
+    QString derivedKeyAuthorizations; // JSON file of accepted derived keys
 };
 
 // Adds --port, --bind, --data-dir, --allow-remote, --production-chunk-rules and
-// --trust-forwarded (the --serve switch itself is main's).
+// --trust-forwarded (the --serve switch itself is main's; --derived-key-authorizations
+// is app/testkeys.cpp's and is honoured here too).
 void addServeOptions(QCommandLineParser &parser);
 // Reads those options and runs the host; returns the process exit code.
 int runServeCommand(const QCommandLineParser &parser);

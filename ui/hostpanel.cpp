@@ -49,11 +49,16 @@ HostPanel::HostPanel(QWidget *parent)
     m_useForClient->setChecked(s.value(QStringLiteral("host/useForClient"), true).toBool());
     m_autostart->setChecked(s.value(QStringLiteral("host/autostart"), true).toBool());
 
+    m_bind->setMaximumWidth(260);
+    m_port->setMaximumWidth(160);
+    m_dataDir->setMinimumWidth(420);
     auto *settingsBox = new QGroupBox(tr("Local endpoint host"));
     auto *dirRow = new QHBoxLayout;
     dirRow->addWidget(m_dataDir, 1);
     dirRow->addWidget(m_browse);
+    dirRow->addStretch(0);
     auto *form = new QFormLayout(settingsBox);
+    form->setFieldGrowthPolicy(QFormLayout::FieldsStayAtSizeHint);
     form->addRow(tr("Bind address"), m_bind);
     form->addRow(QString(), m_bindWarning);
     form->addRow(tr("Port"), m_port);

@@ -29,7 +29,7 @@ protected:
         QPainter p(this);
         p.setRenderHint(QPainter::SmoothPixmapTransform);
         const QRect r = rect().adjusted(1, 1, -1, -1);
-        p.fillRect(r, palette().color(QPalette::Base));
+        p.fillRect(r, QColor(0xf4, 0xf5, 0xf7));
         p.setPen(palette().color(QPalette::Mid));
         p.drawRect(r);
         if (m_image.isNull()) {
@@ -76,6 +76,10 @@ ImagePreview::ImagePreview(QWidget *parent)
     grid->addWidget(m_originalFacts, 2, 0);
     grid->addWidget(m_processedFacts, 2, 1);
     grid->setRowStretch(1, 1);
+    grid->setColumnStretch(0, 1);
+    grid->setColumnStretch(1, 1);
+    for (QLabel *l : {m_originalFacts, m_processedFacts})
+        l->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     clear();
 }
 

@@ -17,10 +17,13 @@
 #include "thumbnailloader.h"
 #include "urlfield.h"
 #include "videopreview.h"
+#include "videothumbnailer.h"
 
 #include <QAction>
 #include <QClipboard>
 #include <QCloseEvent>
+#include <QDragEnterEvent>
+#include <QDropEvent>
 #include <QDateTime>
 #include <QDir>
 #include <QFile>
@@ -59,6 +62,7 @@ MainWindow::MainWindow(QWidget *parent)
     : QMainWindow(parent),
       m_queue(new MediaQueueModel(this)),
       m_thumbnails(new ThumbnailLoader(this)),
+      m_videoThumbnails(new VideoThumbnailer(this)),
       m_uploader(new QueueUploader(m_queue, this)),
       m_settings(new NodeSettingsPanel),
       m_hostPanel(new HostPanel),
@@ -74,6 +78,7 @@ MainWindow::MainWindow(QWidget *parent)
 {
     setWindowTitle(QStringLiteral(DESO_MEDIA_DISPLAY_NAME));
     setObjectName(QStringLiteral("mainWindow"));
+    setAcceptDrops(true);
     m_tabs->setObjectName(QStringLiteral("mainTabs"));
     m_tabs->setDocumentMode(true);
     m_tabs->addTab(buildUploadTab(), tr("Upload"));
@@ -96,6 +101,11 @@ MainWindow::MainWindow(QWidget *parent)
     connect(m_dropZone, &DropZone::addFilesRequested, action(QStringLiteral("addFiles")), &QAction::trigger);
     connect(m_queue, &QAbstractItemModel::rowsInserted, this, [this](const QModelIndex &, int first, int last) {
         requestThumbnails(first, last);
+    });
+    // Processed previews are cached per item; they go with their rows.
+    connect(m_queue, &QAbstractItemModel::rowsAboutToBeRemoved, this, [this](const QModelIndex &, int first, int last) {
+        for (int row = first; row <= last; ++row)
+            m_processed.remove(m_queue->item(row).id);
     });
     for (auto signal : {&QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved})
         connect(m_queue, signal, this, [this] {
@@ -134,6 +144,16 @@ MainWindow::MainWindow(QWidget *parent)
                 m_queue->setState(id, MediaQueueModel::State::Refused,
                                   tr("The image cannot be decoded: %1").arg(reason));
         }
+    });
+    connect(m_videoThumbnails, &VideoThumbnailer::ready, this,
+            [this](const QString &id, const QImage &image, const QSize &resolution, qint64) {
+                m_queue->setThumbnail(id, image, resolution);
+            });
+    connect(m_videoThumbnails, &VideoThumbnailer::failed, this, [this](const QString &id, const QString &reason) {
+        const auto *it = m_queue->find(id);
+        if (it && it->state == MediaQueueModel::State::Waiting)
+            m_queue->setState(id, MediaQueueModel::State::Waiting,
+                              tr("No preview frame (%1); the node will judge the file.").arg(reason));
     });
     connect(m_videoPreview, &VideoPreview::mediaInfo, this, [this](const QSize &resolution, qint64) {
         if (!m_previewedId.isEmpty())
@@ -192,6 +212,9 @@ QWidget *MainWindow::buildUploadTab()
     m_queueView->setSelectionMode(QAbstractItemView::ExtendedSelection);
     m_queueView->setContextMenuPolicy(Qt::ActionsContextMenu);
     m_queueView->setVerticalScrollMode(QAbstractItemView::ScrollPerPixel);
+    // Rows are painted to the viewport's width (text elides), so never scroll sideways.
+    m_queueView->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_queueView->setResizeMode(QListView::Adjust);
     m_summary->setObjectName(QStringLiteral("totalLine"));
     m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
@@ -232,8 +255,9 @@ QWidget *MainWindow::buildUploadTab()
     m_uploadSplitter->setObjectName(QStringLiteral("uploadSplitter"));
     m_uploadSplitter->addWidget(left);
     m_uploadSplitter->addWidget(right);
-    m_uploadSplitter->setStretchFactor(0, 5);
-    m_uploadSplitter->setStretchFactor(1, 6);
+    m_uploadSplitter->setStretchFactor(0, 4);
+    m_uploadSplitter->setStretchFactor(1, 5);
+    m_uploadSplitter->setSizes({560, 700});
     m_uploadSplitter->setChildrenCollapsible(false);
     return m_uploadSplitter;
 }
@@ -281,7 +305,7 @@ void MainWindow::buildActions()
     remove->setShortcutContext(Qt::WidgetShortcut);
     m_queueView->addAction(remove);
     removeAction(remove);
-    QAction *clear = make(QStringLiteral("clearFinished"), tr("Clear finished"), QKeySequence(Qt::CTRL | Qt::Key_L),
+    QAction *clear = make(QStringLiteral("clearFinished"), tr("Clear done"), QKeySequence(Qt::CTRL | Qt::Key_L),
                           [this] { m_queue->clearFinished(); });
     QAction *start = make(QStringLiteral("start"), tr("Start"), QKeySequence(Qt::CTRL | Qt::Key_Return),
                           [this] { forSelected(&QueueUploader::start); });
@@ -322,7 +346,6 @@ void MainWindow::buildActions()
     toolbar->addSeparator();
     toolbar->addAction(remove);
     toolbar->addAction(clear);
-    toolbar->addAction(paste);
 }
 
 QAction *MainWindow::action(const QString &name) const
@@ -343,7 +366,8 @@ void MainWindow::addFiles(const QStringList &paths)
             refused << QStringLiteral("%1: %2").arg(m_queue->item(row).name, m_queue->item(row).reason);
     if (!refused.isEmpty())
         m_notice->show(NoticeBar::Level::Warning,
-                       tr("%n file(s) refused — %1", nullptr, int(refused.size())).arg(refused.join(QStringLiteral("; "))));
+                       (refused.size() == 1 ? tr("1 file refused — %1") : tr("%1 files refused — %2").arg(refused.size()))
+                           .arg(refused.join(QStringLiteral("; "))));
     if (m_queue->rowCount() > before && !m_queueView->currentIndex().isValid())
         selectRow(before);
 }
@@ -445,7 +469,15 @@ void MainWindow::showCurrent()
     } else if (it->kind == MediaQueueModel::Kind::Video) {
         if (fresh)
             m_videoPreview->setSource(it->path);
-        m_videoPreview->setRemoteStatus(it->remoteStatus);
+        QString status = it->remoteStatus;
+        if (status.isEmpty()) {
+            const int pct = it->bytesTotal > 0 ? int(it->bytesSent * 100 / it->bytesTotal) : 0;
+            if (it->state == MediaQueueModel::State::Uploading)
+                status = tr("receiving the upload (%1 %)").arg(pct);
+            else if (it->state == MediaQueueModel::State::Paused)
+                status = tr("upload paused at %1 %; resume to continue").arg(pct);
+        }
+        m_videoPreview->setRemoteStatus(status);
         m_videoPreview->setStreamUrl(it->state == MediaQueueModel::State::Done ? it->resultUrl : QString());
         m_previewStack->setCurrentWidget(m_videoPreview);
     } else {
@@ -461,8 +493,12 @@ void MainWindow::requestThumbnails(int first, int last)
 {
     for (int row = first; row <= last; ++row) {
         const auto &it = m_queue->item(row);
-        if (it.kind == MediaQueueModel::Kind::Image && it.state != MediaQueueModel::State::Refused)
+        if (it.state == MediaQueueModel::State::Refused)
+            continue;
+        if (it.kind == MediaQueueModel::Kind::Image)
             m_thumbnails->request(it.id, it.path, kQueueThumbSide, ThumbForQueue);
+        else if (it.kind == MediaQueueModel::Kind::Video)
+            m_videoThumbnails->request(it.id, it.path, kQueueThumbSide);
     }
 }
 
@@ -606,8 +642,12 @@ void MainWindow::showProcessed(const QString &id)
             out.preview = thumb.value();
         out.facts = {processed->outputSize, qint64(processed->bytes.size()),
                      processed->passedThrough ? QStringLiteral("GIF") : QStringLiteral("WebP")};
-        out.note = processed->passedThrough ? tr("Stored unchanged as %1").arg(processed->name)
-                                            : tr("Stored as %1").arg(processed->name);
+        // Names are 64 hex digits: shortened here, whole in the tooltip-free result URL later.
+        const QString shortName = processed->name.size() > 24
+                                      ? processed->name.left(12) + QStringLiteral("…") + processed->name.right(12)
+                                      : processed->name;
+        out.note = processed->passedThrough ? tr("Stored unchanged as %1").arg(shortName)
+                                            : tr("Stored as %1").arg(shortName);
         if (!prepared.isEmpty())
             out.note = tr("Sent as a smaller copy: %1").arg(prepared) + QLatin1Char('\n') + out.note;
         return out;
@@ -650,7 +690,8 @@ int MainWindow::restoreSession()
     for (int row = 0; row < m_queue->rowCount(); ++row)
         resumable += m_queue->item(row).resumable ? 1 : 0;
     if (resumable > 0)
-        showInfo(tr("%n upload(s) from the last session can resume where they stopped.", nullptr, resumable));
+        showInfo(resumable == 1 ? tr("1 upload from the last session can resume where it stopped.")
+                                : tr("%1 uploads from the last session can resume where they stopped.").arg(resumable));
     return n;
 }
 
@@ -673,6 +714,30 @@ void MainWindow::saveWindowSettings()
     s.setValue(QStringLiteral("window/state"), saveState());
     s.setValue(QStringLiteral("window/uploadSplitter"), m_uploadSplitter->saveState());
     s.setValue(QStringLiteral("window/tab"), m_tabs->currentIndex());
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent *event)
+{
+    const QMimeData *mime = event->mimeData();
+    if (mime && mime->hasUrls())
+        for (const QUrl &url : mime->urls())
+            if (url.isLocalFile()) {
+                event->acceptProposedAction();
+                return;
+            }
+}
+
+void MainWindow::dropEvent(QDropEvent *event)
+{
+    QStringList paths;
+    for (const QUrl &url : event->mimeData()->urls())
+        if (url.isLocalFile())
+            paths << url.toLocalFile();
+    if (paths.isEmpty())
+        return;
+    event->acceptProposedAction();
+    m_tabs->setCurrentIndex(0);
+    addFiles(paths);
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)

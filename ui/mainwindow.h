@@ -25,6 +25,7 @@ class QTabWidget;
 class ThumbnailLoader;
 class UrlField;
 class VideoPreview;
+class VideoThumbnailer;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -69,6 +70,9 @@ public slots:
 
 protected:
     void closeEvent(QCloseEvent *event) override;
+    // Files dropped anywhere on the window land in the queue, not only on the drop zone.
+    void dragEnterEvent(QDragEnterEvent *event) override;
+    void dropEvent(QDropEvent *event) override;
 
 private:
     QWidget *buildUploadTab();
@@ -87,6 +91,7 @@ private:
 
     MediaQueueModel *m_queue;
     ThumbnailLoader *m_thumbnails;
+    VideoThumbnailer *m_videoThumbnails;
     QueueUploader *m_uploader;
     NodeSettingsPanel *m_settings;
     HostPanel *m_hostPanel;

@@ -345,7 +345,7 @@ QString MediaQueueModel::totalsText() const
     if (t.items == 0)
         return tr("The queue is empty.");
     QStringList parts;
-    parts << tr("%n file(s)", nullptr, t.items);
+    parts << (t.items == 1 ? tr("1 file") : tr("%1 files").arg(t.items));
     if (t.done)
         parts << tr("%1 done").arg(t.done);
     if (t.active)

@@ -65,7 +65,7 @@ void NodeSettingsPanel::buildUi()
     m_node->addItem(tr("This app's local host"), kLocalPreset);
     m_node->addItem(QStringLiteral("https://node.deso.org"), QStringLiteral("https://node.deso.org"));
     m_node->addItem(QStringLiteral("https://test.deso.org"), QStringLiteral("https://test.deso.org"));
-    m_node->setMinimumWidth(360);
+    m_node->setMinimumWidth(420);
     m_nodeEffective = new QLabel;
     m_nodeEffective->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_mainnet = new QRadioButton(tr("Mainnet"));
@@ -75,6 +75,7 @@ void NodeSettingsPanel::buildUi()
     net->addWidget(m_testnet);
     net->addStretch();
     auto *nodeForm = new QFormLayout(nodeBox);
+    nodeForm->setFieldGrowthPolicy(QFormLayout::FieldsStayAtSizeHint);
     nodeForm->addRow(tr("Node URL"), m_node);
     nodeForm->addRow(QString(), m_nodeEffective);
     nodeForm->addRow(tr("Network"), net);
@@ -93,9 +94,13 @@ void NodeSettingsPanel::buildUi()
     m_storageInfo->setWordWrap(true);
     m_keyList = new QListWidget;
     m_keyList->setObjectName(QStringLiteral("testKeys"));
-    m_keyList->setMinimumHeight(90);
+    m_keyList->setMinimumHeight(70);
+    m_keyList->setMaximumHeight(130);
+    m_keyList->setMinimumWidth(640);
+    m_storage->setMinimumWidth(300);
     m_newKeyName = new QLineEdit;
     m_newKeyName->setPlaceholderText(tr("name, e.g. tester-1"));
+    m_newKeyName->setMaximumWidth(280);
     m_createKey = new QPushButton(tr("Create key"));
     m_deleteKey = new QPushButton(tr("Delete key"));
     m_keyStatus = new QLabel;
@@ -106,7 +111,9 @@ void NodeSettingsPanel::buildUi()
     keyButtons->addWidget(m_newKeyName, 1);
     keyButtons->addWidget(m_createKey);
     keyButtons->addWidget(m_deleteKey);
+    keyButtons->addStretch();
     auto *keysForm = new QFormLayout(keysPage);
+    keysForm->setFieldGrowthPolicy(QFormLayout::FieldsStayAtSizeHint);
     keysForm->setContentsMargins(0, 0, 0, 0);
     keysForm->addRow(tr("Stored in"), m_storage);
     keysForm->addRow(QString(), m_storageInfo);
@@ -124,10 +131,13 @@ void NodeSettingsPanel::buildUi()
     m_jwt->setObjectName(QStringLiteral("jwt"));
     m_jwt->setPlaceholderText(tr("Paste the JWT here (kept in memory only, never saved)"));
     m_jwt->setMaximumHeight(80);
+    m_jwt->setMinimumWidth(640);
+    m_publicKey->setMinimumWidth(480);
     m_jwtStatus = new QLabel;
     m_jwtStatus->setObjectName(QStringLiteral("jwtStatus"));
     m_jwtStatus->setWordWrap(true);
     auto *jwtForm = new QFormLayout(jwtPage);
+    jwtForm->setFieldGrowthPolicy(QFormLayout::FieldsStayAtSizeHint);
     jwtForm->setContentsMargins(0, 0, 0, 0);
     jwtForm->addRow(tr("Public key"), m_publicKey);
     jwtForm->addRow(QString(), m_publicKeyStatus);
@@ -136,6 +146,10 @@ void NodeSettingsPanel::buildUi()
 
     m_identityStack->addWidget(keysPage);
     m_identityStack->addWidget(jwtPage);
+    // Sentences under the fields wrap at the fields' width, not at their own short hint.
+    for (QLabel *l : {m_nodeEffective, m_storageInfo, m_keyStatus, m_publicKeyStatus, m_jwtStatus})
+        l->setMinimumWidth(640);
+    m_newKeyName->setMinimumWidth(220);
     auto *idLayout = new QVBoxLayout(idBox);
     auto *modes = new QHBoxLayout;
     modes->addWidget(m_modeTestKey);

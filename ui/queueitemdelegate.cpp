@@ -47,9 +47,10 @@ void paintPlaceholder(QPainter *p, const QRect &r, Kind kind, const QPalette &pa
 }
 } // namespace
 
-QSize QueueItemDelegate::sizeHint(const QStyleOptionViewItem &option, const QModelIndex &) const
+QSize QueueItemDelegate::sizeHint(const QStyleOptionViewItem &, const QModelIndex &) const
 {
-    return QSize(option.rect.width() > 0 ? option.rect.width() : 400, kRowHeight);
+    // Only the height matters: rows take the viewport's width and elide their text.
+    return QSize(kThumbSize + 200, kRowHeight);
 }
 
 void QueueItemDelegate::paint(QPainter *p, const QStyleOptionViewItem &option, const QModelIndex &index) const

@@ -48,6 +48,8 @@ QString streamUrl(const VideoStatus &s)
 {
     // A host that serves the video says where; the production node's videos stream
     // from the video service's player, keyed by the same id.
+    if (!s.playbackUrl.isEmpty())
+        return s.playbackUrl;
     for (const char *key : {"PlaybackURL", "PlaybackUrl", "StreamURL"}) {
         const QString url = s.raw.value(QLatin1String(key)).toString();
         if (!url.isEmpty())

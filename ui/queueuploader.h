@@ -82,7 +82,9 @@ private:
     std::function<deso::Result<UploadCredentials>()> m_credentials;
     QString m_tusStoreFile;
     QString m_workDir;
-    qint64 m_chunkSize = 0;  // 0 = TusUploader's default
+    // 8 MiB: within the production rules (5 MiB..200 MiB, 256 KiB multiples) and small
+    // enough that a pause or a crash loses little, unlike the web client's 50 MiB.
+    qint64 m_chunkSize = 8 * 1024 * 1024;
     int m_maxConcurrent = 2;
     QStringList m_pending;  // ids started but waiting for a free slot
     QHash<QString, Job *> m_jobs;

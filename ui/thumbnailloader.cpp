@@ -1,5 +1,7 @@
 #include "thumbnailloader.h"
 
+#include "image/thumbnailer.h"
+
 #include <QFuture>
 #include <QImageReader>
 #include <QPointer>
@@ -19,31 +21,22 @@ ThumbnailLoader::~ThumbnailLoader()
 ThumbnailLoader::Loaded ThumbnailLoader::load(const QString &path, int maxSide)
 {
     Loaded out;
+    // The header gives the size and format without decoding pixels.
     QImageReader reader(path);
     reader.setAutoTransform(true);
     out.original = reader.size();
     out.format = QString::fromLatin1(reader.format());
-    if (!out.original.isValid()) {
-        out.error = reader.errorString();
+    if (out.original.isValid() && (reader.transformation() & QImageIOHandler::TransformationRotate90))
+        out.original.transpose();  // EXIF-rotated, as shown
+    // core/image decodes at reduced size with bounded memory and refuses truncated files.
+    auto thumb = deso::image::makeThumbnail(path, QSize(maxSide, maxSide));
+    if (!thumb) {
+        out.error = thumb.error().message;
         return out;
     }
-    // Honour EXIF orientation in the reported size, as the decoded image will be rotated.
-    QSize shown = out.original;
-    if (reader.transformation() & QImageIOHandler::TransformationRotate90)
-        shown.transpose();
-    if (shown.width() > maxSide || shown.height() > maxSide) {
-        QSize scaled = out.original.scaled(maxSide, maxSide, Qt::KeepAspectRatio);
-        reader.setScaledSize(scaled.expandedTo(QSize(1, 1)));
-    }
-    out.original = shown;
-    // JPEG decodes at the reduced size; other formats decode at full size first and
-    // stay under QImageReader's default 128 MB allocation cap (bigger ones get no preview).
-    if (!reader.read(&out.image)) {
-        out.error = reader.errorString();
-        return out;
-    }
-    if (out.image.width() > maxSide || out.image.height() > maxSide)
-        out.image = out.image.scaled(maxSide, maxSide, Qt::KeepAspectRatio, Qt::SmoothTransformation);
+    out.image = thumb.value();
+    if (!out.original.isValid())
+        out.original = out.image.size();
     return out;
 }
 

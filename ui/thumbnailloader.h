@@ -1,6 +1,7 @@
 #pragma once
-// Decodes small previews of image files off the UI thread, so a 50-megapixel photo
-// never freezes the window. Results come back as signals on the UI thread.
+// Decodes small previews of image files off the UI thread (core/image's makeThumbnail),
+// so a 50-megapixel photo never freezes the window. Results come back as signals on the
+// UI thread.
 
 #include <QImage>
 #include <QObject>

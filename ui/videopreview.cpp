@@ -61,6 +61,7 @@ VideoPreview::VideoPreview(QWidget *parent)
     });
     connect(m_player, &QMediaPlayer::durationChanged, this, [this](qint64 d) {
         m_position->setRange(0, int(d));
+        m_time->setText(QStringLiteral("%1 / %2").arg(clock(m_player->position()), clock(d)));
         updateInfo();
     });
     connect(m_player, &QMediaPlayer::positionChanged, this, [this](qint64 p) {
@@ -78,6 +79,7 @@ VideoPreview::VideoPreview(QWidget *parent)
         updateInfo();
     });
     connect(m_video->videoSink(), &QVideoSink::videoFrameChanged, this, [this](const QVideoFrame &f) {
+        m_frame = f;
         if (f.isValid() && f.size() != m_resolution) {
             m_resolution = f.size();
             updateInfo();
@@ -93,6 +95,7 @@ VideoPreview::VideoPreview(QWidget *parent)
 void VideoPreview::setSource(const QString &path)
 {
     m_resolution = {};
+    m_frame = {};
     m_player->stop();
     m_player->setSource(QUrl::fromLocalFile(path));
     m_info->setText(tr("Opening…"));
@@ -103,6 +106,7 @@ void VideoPreview::clear()
     m_player->stop();
     m_player->setSource({});
     m_resolution = {};
+    m_frame = {};
     m_info->setText(tr("Select a video in the queue"));
     m_time->setText(QStringLiteral("0:00 / 0:00"));
     setRemoteStatus({});
@@ -117,6 +121,11 @@ void VideoPreview::setRemoteStatus(const QString &status)
 void VideoPreview::setStreamUrl(const QString &url)
 {
     m_streamUrl->setUrl(url);
+}
+
+QImage VideoPreview::currentFrame() const
+{
+    return m_frame.isValid() ? m_frame.toImage() : QImage();
 }
 
 QString VideoPreview::infoText() const

@@ -2,6 +2,7 @@
 // Plays a queued video in the window (QMediaPlayer + QVideoWidget) with its duration
 // and resolution; shows the node's processing state and, once ready, the stream URL.
 
+#include <QVideoFrame>
 #include <QWidget>
 
 class QAudioOutput;
@@ -25,6 +26,9 @@ public:
     QMediaPlayer *player() const { return m_player; }
     QString infoText() const;
     UrlField *streamUrlField() const { return m_streamUrl; }
+    QVideoWidget *videoWidget() const { return m_video; }
+    // The frame on screen now (converted on demand; null before the first frame).
+    QImage currentFrame() const;
 
 signals:
     void mediaInfo(const QSize &resolution, qint64 durationMs);
@@ -43,4 +47,5 @@ private:
     QLabel *m_status;
     UrlField *m_streamUrl;
     QSize m_resolution;
+    QVideoFrame m_frame;
 };

@@ -23,9 +23,11 @@
 #include <QRegularExpression>
 #include <QSaveFile>
 #include <QTcpSocket>
+#include <QThread>
 #include <QTimer>
 #include <QtConcurrent>
 
+#include <atomic>
 #include <optional>
 
 namespace deso::host {
@@ -73,14 +75,18 @@ public:
 
     EndpointHost *q;
     HostConfig config;
-    bool running = false;
+    std::atomic<bool> running = false;
+    std::atomic<int> boundPort = 0;
+    QUrl boundBaseUrl;     // written before `running` turns true
+    QThread thread;
+    QObject *context = nullptr; // lives in `thread`; parent of everything the server owns
+    QTimer *purgeTimer = nullptr;
     UploadStore store;
     std::unique_ptr<TusServer> tus;
     QHttpServer *http = nullptr;
     HostListener *listener = nullptr;
     tiktok::TikTokResolver *resolver = nullptr;
     identity::DerivedKeyAuthorizations authorizations;
-    QTimer purgeTimer;
     quint64 generation = 0; // guards probe results that arrive after a restart
 
     QString imagesDir() const { return QDir(config.dataDir).filePath(QStringLiteral("images")); }
@@ -256,7 +262,7 @@ public:
         const QString path = store.dataPath(id);
         const quint64 gen = generation;
         QtConcurrent::run([path]() -> ProbeResult { return video::VideoProbe::probe(path); })
-            .then(q, [this, id, gen](ProbeResult result) {
+            .then(context, [this, id, gen](ProbeResult result) {
                 auto record = store.byId(id);
                 if (gen != generation || !record || !result)
                     return; // the host restarted or the upload was deleted meanwhile
@@ -287,16 +293,14 @@ public:
         headers += extra;
         if (!contentType.isEmpty())
             headers.emplaceBack("Content-Type", contentType);
-        headers.emplaceBack("Content-Length", QByteArray::number(body.size()));
+        if (status != 204)
+            headers.emplaceBack("Content-Length", QByteArray::number(body.size()));
         // QHttpServer buffers whole bodies: never let it own a kept-alive
         // connection on which a client could later send a large upload.
         headers.emplaceBack("Connection", "close");
-        responder.writeStatusLine(QHttpServerResponder::StatusCode(status));
-        for (const auto &h : headers)
-            responder.writeHeader(h.first, h.second);
-        responder.writeBody(body);
-        closeAfterAnswer(responder.socket());
 
+        // Logged before the answer is written, so whoever reacts to the answer
+        // finds the entry already delivered (the log crosses threads, queued).
         RequestLogEntry entry;
         entry.method = methodName(request.method());
         entry.path = request.url().path();
@@ -305,6 +309,12 @@ public:
         entry.durationMs = clock.elapsed();
         entry.at = QDateTime::currentDateTimeUtc();
         emit q->requestLogged(entry);
+
+        responder.writeStatusLine(QHttpServerResponder::StatusCode(status));
+        for (const auto &h : headers)
+            responder.writeHeader(h.first, h.second);
+        responder.writeBody(body);
+        closeAfterAnswer(responder.socket());
     }
 
     void replyError(QHttpServerResponder &responder, const QHttpServerRequest &request, const QElapsedTimer &clock,
@@ -412,6 +422,8 @@ public:
     }
 
     void setUpImageRoute();
+    Status startInThread(const HostConfig &config);
+    void stopInThread();
 
     void handleTikTok(const QHttpServerRequest &request, QHttpServerResponder &&responder)
     {
@@ -442,14 +454,14 @@ public:
             headers.emplaceBack("Content-Type", "application/json");
             headers.emplaceBack("Content-Length", QByteArray::number(body.size()));
             headers.emplaceBack("Connection", "close");
+            RequestLogEntry entry{methodName(method), path, status, qint64(body.size()), clock.elapsed(),
+                                  QDateTime::currentDateTimeUtc()};
+            emit q->requestLogged(entry);
             held->writeStatusLine(QHttpServerResponder::StatusCode(status));
             for (const auto &h : headers)
                 held->writeHeader(h.first, h.second);
             held->writeBody(body);
             closeAfterAnswer(socket);
-            RequestLogEntry entry{methodName(method), path, status, qint64(body.size()), clock.elapsed(),
-                                  QDateTime::currentDateTimeUtc()};
-            emit q->requestLogged(entry);
         });
     }
 };
@@ -513,7 +525,7 @@ void EndpointHost::Impl::setUpImageRoute()
                     return Error(QStringLiteral("host.storage"), QStringLiteral("could not store the image"), 500);
             }
             return processed;
-        }).then(q, [this, held, socket, clock, base, origin, received](Result<image::ProcessedImage> result) {
+        }).then(context, [this, held, socket, clock, base, origin, received](Result<image::ProcessedImage> result) {
             if (!socket)
                 return; // the client went away
             int status = 200;
@@ -529,13 +541,13 @@ void EndpointHost::Impl::setUpImageRoute()
             headers.emplaceBack("Content-Type", "application/json");
             headers.emplaceBack("Content-Length", QByteArray::number(body.size()));
             headers.emplaceBack("Connection", "close");
+            emit q->requestLogged(RequestLogEntry{QStringLiteral("POST"), QStringLiteral("/api/v0/upload-image"), status,
+                                                  received + body.size(), clock.elapsed(), QDateTime::currentDateTimeUtc()});
             held->writeStatusLine(QHttpServerResponder::StatusCode(status));
             for (const auto &h : headers)
                 held->writeHeader(h.first, h.second);
             held->writeBody(body);
             closeAfterAnswer(socket);
-            emit q->requestLogged(RequestLogEntry{QStringLiteral("POST"), QStringLiteral("/api/v0/upload-image"), status,
-                                                  received + body.size(), clock.elapsed(), QDateTime::currentDateTimeUtc()});
         });
     });
 }
@@ -543,12 +555,30 @@ void EndpointHost::Impl::setUpImageRoute()
 EndpointHost::EndpointHost(QObject *parent) : QObject(parent), d(std::make_unique<Impl>(this))
 {
     qRegisterMetaType<RequestLogEntry>();
-    connect(&d->purgeTimer, &QTimer::timeout, this, [this] { purgeExpiredUploads(); });
+    // The server (sockets, tus disk writes and fsyncs, QHttpServer handlers) runs
+    // on its own thread so a GUI owner stays responsive during uploads.
+    d->thread.setObjectName(QStringLiteral("EndpointHost"));
+    d->context = new QObject;
+    d->context->moveToThread(&d->thread);
+    connect(&d->thread, &QThread::finished, d->context, &QObject::deleteLater);
+    d->thread.start();
 }
 
 EndpointHost::~EndpointHost()
 {
     stop();
+    d->thread.quit();
+    d->thread.wait();
+}
+
+template <typename F>
+static auto runIn(QThread &thread, QObject *context, F f)
+{
+    if (QThread::currentThread() == &thread)
+        return f();
+    decltype(f()) result{};
+    QMetaObject::invokeMethod(context, [&] { result = f(); }, Qt::BlockingQueuedConnection);
+    return result;
 }
 
 Status EndpointHost::start(const HostConfig &config)
@@ -561,54 +591,63 @@ Status EndpointHost::start(const HostConfig &config)
         return Error(QStringLiteral("host.non_loopback"),
                      QStringLiteral("Refusing to listen on %1, which is not a loopback address; allow remote access explicitly to do that.")
                          .arg(config.bindAddress.toString()));
-    d->config = config;
-    d->authorizations = {};
+    return runIn(d->thread, d->context, [&] { return d->startInThread(config); });
+}
+
+Status EndpointHost::Impl::startInThread(const HostConfig &newConfig)
+{
+    config = newConfig;
+    authorizations = {};
     if (!config.derivedKeyAuthorizationsPath.isEmpty()) {
         auto loaded = identity::DerivedKeyAuthorizations::fromFile(config.derivedKeyAuthorizationsPath);
         if (!loaded.ok())
             return loaded.error();
-        d->authorizations = loaded.value();
+        authorizations = loaded.value();
     }
-    if (auto s = d->store.open(QDir(config.dataDir).filePath(QStringLiteral("uploads"))); !s.ok())
+    if (auto s = store.open(QDir(config.dataDir).filePath(QStringLiteral("uploads"))); !s.ok())
         return s;
-    if (!QDir().mkpath(d->imagesDir()))
-        return Error(QStringLiteral("host.data_dir"), QStringLiteral("Cannot create %1.").arg(d->imagesDir()));
+    if (!QDir().mkpath(imagesDir()))
+        return Error(QStringLiteral("host.data_dir"), QStringLiteral("Cannot create %1.").arg(imagesDir()));
 
     TusConfig tusConfig;
     tusConfig.enforceProductionChunkRules = config.enforceProductionChunkRules;
     tusConfig.expirySeconds = config.uploadExpirySeconds;
-    d->tus = std::make_unique<TusServer>(d->store, tusConfig,
-                                         [this](const std::shared_ptr<UploadRecord> &r) { d->onUploadComplete(r); });
+    tus = std::make_unique<TusServer>(store, tusConfig,
+                                      [this](const std::shared_ptr<UploadRecord> &r) { onUploadComplete(r); });
 
-    d->http = new QHttpServer(this);
-    d->setUpRoutes();
-    d->listener = new HostListener(d.get(), d->http);
-    if (!d->listener->listen(config.bindAddress, config.port)) {
-        const QString why = d->listener->errorString();
-        delete d->http;
-        d->http = nullptr;
-        d->listener = nullptr;
-        d->tus.reset();
+    http = new QHttpServer(context);
+    setUpRoutes();
+    listener = new HostListener(this, http);
+    if (!listener->listen(config.bindAddress, config.port)) {
+        const QString why = listener->errorString();
+        delete http;
+        http = nullptr;
+        listener = nullptr;
+        tus.reset();
         return Error(QStringLiteral("host.listen"), QStringLiteral("Cannot listen on %1 port %2: %3")
                                                         .arg(config.bindAddress.toString()).arg(config.port).arg(why));
     }
-    d->http->bind(d->listener);
+    http->bind(listener);
 
     tiktok::TikTokResolverOptions tiktokOptions;
     tiktokOptions.shortLinkBase = config.tiktokShortLinkBase;
     tiktokOptions.allowLoopbackBaseForTests = config.tiktokAllowLoopbackForTests;
-    d->resolver = new tiktok::TikTokResolver(tiktokOptions, this);
+    resolver = new tiktok::TikTokResolver(tiktokOptions, context);
 
-    ++d->generation;
-    d->running = true;
+    ++generation;
+    boundPort = listener->serverPort();
+    boundBaseUrl = QUrl(QString::fromLatin1("http://" + fallbackAuthority()));
+    running = true;
     // Finish what a previous run left: probes cut short, and uploads whose last
     // byte was recorded just before the host stopped.
-    for (const auto &r : d->store.all()) {
+    for (const auto &r : store.all()) {
         if (r->complete() && (r->state == VideoState::PendingUpload || r->state == VideoState::InProgress))
-            d->onUploadComplete(r);
+            onUploadComplete(r);
     }
-    purgeExpiredUploads();
-    d->purgeTimer.start(60 * 1000);
+    store.purgeExpired(QDateTime::currentDateTimeUtc());
+    purgeTimer = new QTimer(context);
+    QObject::connect(purgeTimer, &QTimer::timeout, context, [this] { store.purgeExpired(QDateTime::currentDateTimeUtc()); });
+    purgeTimer->start(60 * 1000);
     return {};
 }
 
@@ -616,17 +655,28 @@ void EndpointHost::stop()
 {
     if (!d->running)
         return;
-    d->running = false;
-    d->purgeTimer.stop();
+    runIn(d->thread, d->context, [this] {
+        d->stopInThread();
+        return 0;
+    });
+}
+
+void EndpointHost::Impl::stopInThread()
+{
+    running = false;
+    delete purgeTimer;
+    purgeTimer = nullptr;
+    // Pending TikTok answers hold responders on QHttpServer's sockets: drop them first.
+    delete resolver;
+    resolver = nullptr;
     // Deleting the server closes every connection; bodies mid-stream are kept
     // up to the bytes received (their sinks commit on destruction).
-    delete d->http;
-    d->http = nullptr;
-    d->listener = nullptr;
-    delete d->resolver;
-    d->resolver = nullptr;
-    d->tus.reset();
-    ++d->generation;
+    delete http;
+    http = nullptr;
+    listener = nullptr;
+    tus.reset();
+    ++generation;
+    boundPort = 0;
 }
 
 bool EndpointHost::isRunning() const
@@ -636,14 +686,12 @@ bool EndpointHost::isRunning() const
 
 QUrl EndpointHost::baseUrl() const
 {
-    if (!d->running)
-        return {};
-    return QUrl(QString::fromLatin1("http://" + d->fallbackAuthority()));
+    return d->running ? d->boundBaseUrl : QUrl();
 }
 
 quint16 EndpointHost::port() const
 {
-    return d->running && d->listener ? d->listener->serverPort() : 0;
+    return d->running ? quint16(d->boundPort) : quint16(0);
 }
 
 const HostConfig &EndpointHost::config() const
@@ -655,7 +703,7 @@ int EndpointHost::purgeExpiredUploads()
 {
     if (!d->running)
         return 0;
-    return int(d->store.purgeExpired(QDateTime::currentDateTimeUtc()).size());
+    return runIn(d->thread, d->context, [this] { return int(d->store.purgeExpired(QDateTime::currentDateTimeUtc()).size()); });
 }
 
 } // namespace deso::host

@@ -4,6 +4,9 @@
 // get-video-dimensions, get-full-tiktok-url, /images/<name>, /videos/<id>).
 // JSON endpoints run on QHttpServer; the tus data path and /videos run on a
 // bounded raw HTTP/1.1 path on the same port (see hostlistener.h for why).
+// The server runs on a thread of its own; start() and stop() block until it
+// has started or stopped, and requestLogged is emitted from that thread (so
+// receivers in other threads get it queued).
 
 #include "common/result.h"
 

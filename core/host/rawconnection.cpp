@@ -213,6 +213,10 @@ void RawConnection::startResponse(RawResponse response)
     }
     m_out = out;
     m_outPos = 0;
+    // Log before the answer leaves: a client that reacts to the answer (and its
+    // test) then always finds the entry already logged. File bodies log when sent.
+    if (m_fileFd < 0)
+        logRequest();
     onWritable();
 }
 
@@ -257,7 +261,7 @@ void RawConnection::onWritable()
     finishResponse();
 }
 
-void RawConnection::finishResponse()
+void RawConnection::logRequest()
 {
     RawLogEntry entry;
     entry.method = m_headParsed ? m_head.method : QByteArray("?");
@@ -266,8 +270,12 @@ void RawConnection::finishResponse()
     entry.bytes = m_bodyBytes + m_sentBodyBytes;
     entry.durationMs = m_clock.elapsed();
     m_router->logged(entry);
+}
 
+void RawConnection::finishResponse()
+{
     if (m_fileFd >= 0) {
+        logRequest(); // a streamed file is logged when it has been sent
         ::close(m_fileFd);
         m_fileFd = -1;
     }

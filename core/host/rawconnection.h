@@ -33,6 +33,7 @@ private:
     void startResponse(RawResponse response);
     bool fillOutput();
     void finishResponse();
+    void logRequest();
     void closeNow();
     void fail(int status, const QString &message);
 

@@ -13,6 +13,8 @@
 
 #include <webp/decode.h>
 
+#include <algorithm>
+
 namespace deso::image {
 
 namespace {
@@ -93,13 +95,12 @@ QSize ImagePipeline::targetSize(QSize source, int maxLongSide)
     const qint64 w = source.width(), h = source.height();
     if (maxLongSide <= 0 || w <= 0 || h <= 0)
         return source;
-    // The floor of the rule is 0 for sides thinner than longer / maxLongSide (a 1×8000
-    // strip): keep one pixel, there is no image 0 pixels wide.
+    // max(1, …): a 16000×3 sliver would floor to 0 rows, which no encoder can write.
     if (w > h) {
         if (w >= maxLongSide)
-            return QSize(maxLongSide, int(qMax<qint64>(1, h * maxLongSide / w)));
+            return QSize(maxLongSide, std::max(1, int(h * maxLongSide / w)));
     } else if (h >= maxLongSide) {
-        return QSize(int(qMax<qint64>(1, w * maxLongSide / h)), maxLongSide);
+        return QSize(std::max(1, int(w * maxLongSide / h)), maxLongSide);
     }
     return source;
 }

@@ -68,7 +68,7 @@ public:
     // The node's scaling rule: when the longer side is ≥ maxLongSide it becomes exactly
     // maxLongSide and the other side floor(other × maxLongSide / longer); otherwise the
     // size is unchanged. Width wins only when strictly longer (squares scale by height,
-    // which gives the same result).
+    // which gives the same result). A side that would floor to 0 becomes 1.
     static QSize targetSize(QSize source, int maxLongSide = 4000);
 
     // Content addresses, exactly as the node names stored files.

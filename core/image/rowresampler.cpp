@@ -118,8 +118,6 @@ Status RowResampler::begin(QSize sourceSize, int channels)
     }
     m_in = inSize;
     m_passThrough = m_out == inSize;
-    if (m_passThrough && (m_boxX > 1 || m_boxY > 1))
-        return m_sink.begin(m_out, channels);
     if (m_passThrough)
         return m_sink.begin(m_out, channels);
     m_h = computeTaps(inSize.width(), m_out.width(), m_kernel);

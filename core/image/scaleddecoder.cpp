@@ -132,12 +132,15 @@ Status decodeJpeg(const QByteArray &bytes, const ImageHeader &header, QSize outS
     const bool cmyk = job.cinfo.jpeg_color_space == JCS_CMYK || job.cinfo.jpeg_color_space == JCS_YCCK;
     job.cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
 
-    // Shrink-on-load: the smallest M/8 whose output still covers the target.
+    // Shrink-on-load: the smallest M/8 whose output still covers the target with a
+    // margin. libjpeg's reduced IDCT is a crude per-block low-pass; decoding right down
+    // to the target (6000 → 4500 for 4000) cost 0.003 SSIM against libvips, while
+    // leaving the Lanczos stage ≥ 1.25× to do (6000 → 5250) matches it within 0.001.
     const int W = int(job.cinfo.image_width), H = int(job.cinfo.image_height);
     int num = 8;
     for (int m = 1; m <= 8; ++m) {
         const qint64 sw = (qint64(W) * m + 7) / 8, sh = (qint64(H) * m + 7) / 8;
-        if (sw >= outSize.width() && sh >= outSize.height()) {
+        if (sw * 4 >= qint64(outSize.width()) * 5 && sh * 4 >= qint64(outSize.height()) * 5) {
             num = m;
             break;
         }

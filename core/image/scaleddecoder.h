@@ -1,8 +1,8 @@
 #pragma once
 // Decodes JPEG, PNG and WebP straight to a requested (smaller or equal) size, row by
 // row, with bounded memory:
-//  - JPEG: libjpeg DCT scaling (M/8) to the smallest size not below the target, then
-//    the streaming resampler for the remainder (shrink-on-load);
+//  - JPEG: libjpeg DCT scaling (M/8) to the smallest size not below 1.25× the target,
+//    then the streaming resampler for the remainder (shrink-on-load);
 //  - PNG: libpng row by row into the streaming resampler (no full-size bitmap);
 //  - WebP: libwebp's built-in scaler.
 // Decodes whose working set would exceed kDecodeMemoryBound (progressive JPEG

@@ -175,8 +175,11 @@ void NodeClient::sendImage(QIODevice *body, const QString &publicKey, const QStr
 {
     const QString what = QStringLiteral("Uploading the image");
     auto *multipart = new QHttpMultiPart(QHttpMultiPart::FormDataType);
-    multipart->append(textPart("UserPublicKeyBase58Check", publicKey));
-    multipart->append(textPart("JWT", jwt));
+    // An empty value is left out, so the node says which one is missing.
+    if (!publicKey.isEmpty())
+        multipart->append(textPart("UserPublicKeyBase58Check", publicKey));
+    if (!jwt.isEmpty())
+        multipart->append(textPart("JWT", jwt));
     QHttpPart filePart;
     QString fileName = sent.sentFileName;
     fileName.replace(QLatin1Char('"'), QLatin1Char('_'));

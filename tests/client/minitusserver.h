@@ -30,6 +30,8 @@ public:
     int pollsUntilReady = 3;
     QMap<QByteArray, int> requests;  // by method
     int checksumsVerified = 0;
+    // Statuses to answer the next PATCHes with (body discarded), e.g. {503, 423}.
+    QList<int> patchFailures;
 
     bool start()
     {
@@ -170,6 +172,12 @@ private:
     QHttpServerResponse patch(const QString &id, const QHttpServerRequest &req)
     {
         Upload &u = m_uploads[id];
+        if (!patchFailures.isEmpty()) {
+            const auto status = static_cast<QHttpServerResponse::StatusCode>(patchFailures.takeFirst());
+            return int(status) < 500 && int(status) != 423
+                       ? error(QStringLiteral("This server refuses the chunk (test)."), status)
+                       : tusResponse(status, id);
+        }
         if (req.value("Content-Type") != "application/offset+octet-stream")
             return QHttpServerResponse(QHttpServerResponse::StatusCode::UnsupportedMediaType);
         if (req.value("Upload-Offset").toLongLong() != u.offset)

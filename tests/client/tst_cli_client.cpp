@@ -6,6 +6,7 @@
 
 #include <QCryptographicHash>
 #include <QHttpServer>
+#include <QImage>
 #include <QHttpServerResponder>
 #include <QJsonDocument>
 #include <QNetworkAccessManager>
@@ -75,6 +76,42 @@ class TestCliClient : public QObject {
         r.out = QString::fromUtf8(p.readAllStandardOutput());
         r.err = QString::fromUtf8(p.readAllStandardError());
         return r;
+    }
+
+    static qint64 peakRssKiB(qint64 pid)
+    {
+        QFile status(QStringLiteral("/proc/%1/status").arg(pid));
+        if (!status.open(QIODevice::ReadOnly))
+            return -1;
+        for (const QByteArray &line : status.readAll().split('\n')) {
+            if (line.startsWith("VmHWM:"))
+                return line.mid(6).trimmed().split(' ').first().toLongLong();
+        }
+        return -1;
+    }
+
+    // Runs an upload and returns the peak RSS (KiB) the kernel recorded for the process.
+    qint64 uploadPeakKiB(const QString &file, const QUrl &url, const QString &chunk)
+    {
+        QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("XDG_DATA_HOME"), m_dir.filePath(QStringLiteral("xdg-data")));
+        p.setProcessEnvironment(env);
+        p.start(QStringLiteral(DESO_MEDIA_BIN), {QStringLiteral("upload-video"), file, QStringLiteral("--node"), url.toString(),
+                                                QStringLiteral("--chunk-size"), chunk, QStringLiteral("--no-resume")});
+        if (!p.waitForStarted())
+            return -1;
+        const qint64 pid = p.processId();
+        qint64 peak = 0;
+        waitUntil([&] {
+            if (p.state() == QProcess::NotRunning)
+                return true;
+            peak = qMax(peak, peakRssKiB(pid));
+            return false;
+        }, 60000);
+        if (p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0)
+            return -1;
+        return peak;
     }
 
     QString writeFile(const QString &name, qint64 size, quint32 seed)
@@ -179,6 +216,40 @@ private slots:
         r = run({QStringLiteral("video-status"), id, QStringLiteral("--node"), node(server.url())});
         QCOMPARE(r.exitCode, 0);
         QVERIFY2(r.out.contains(QStringLiteral("ReadyToStream: true")), qPrintable(r.out));
+
+        // Upload and wait in one run.
+        r = run({QStringLiteral("upload-video"), tiny, QStringLiteral("--node"), node(server.url()), QStringLiteral("--no-resume"),
+                 QStringLiteral("--wait")});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.contains(QStringLiteral("StreamMediaId: ")), qPrintable(r.out));
+        QVERIFY2(r.out.contains(QStringLiteral("ReadyToStream: true")), qPrintable(r.out));
+        QVERIFY2(r.out.contains(QStringLiteral("PlaybackURL: ") + node(server.url()) + QStringLiteral("/videos/")), qPrintable(r.out));
+        QCOMPARE(r.err.count(QStringLiteral("(100.0%)")), 1);
+    }
+
+    void aLargeUploadDoesNotSitInMemory()
+    {
+        TestHost server;
+        QVERIFY(server.start().ok());
+        const QString small = writeFile(QStringLiteral("small.bin"), MiB, 6);
+        // Sparse: 120 MiB of zeros cost neither disk nor time to write.
+        const QString large = m_dir.filePath(QStringLiteral("large.bin"));
+        {
+            QFile f(large);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            QVERIFY(f.resize(120 * MiB));
+        }
+        const qint64 reference = uploadPeakKiB(small, server.url(), QStringLiteral("50M"));
+        const qint64 peak = uploadPeakKiB(large, server.url(), QStringLiteral("50M"));
+        QVERIFY(reference > 0 && peak > 0);
+        qInfo("client peak RSS: %lld KiB for 1 MiB, %lld KiB for 120 MiB in 50 MiB chunks", reference, peak);
+        // A client holding one 50 MiB chunk in memory would exceed this.
+        QVERIFY2(peak < reference + 24 * 1024, qPrintable(QStringLiteral("%1 KiB vs %2 KiB").arg(peak).arg(reference)));
+        // And the host did receive all of it.
+        bool stored = false;
+        for (const QString &id : QDir(server.dataDir() + QStringLiteral("/uploads")).entryList(QDir::Dirs | QDir::NoDotAndDotDot))
+            stored |= QFileInfo(server.storedFile(id)).size() == 120 * MiB;
+        QVERIFY(stored);
     }
 
     void anInterruptedUploadResumesOnTheNextRun()
@@ -259,6 +330,37 @@ private slots:
                  QStringLiteral("--timeout"), QStringLiteral("1")});
         QCOMPARE(r.exitCode, 5);
         QVERIFY2(r.err.contains(QStringLiteral("not ready to stream")), qPrintable(r.err));
+    }
+
+    void uploadImageWithATestKey()
+    {
+        TestHost server;
+        QVERIFY(server.start().ok());
+        const QString store = QStringLiteral("file:") + m_dir.filePath(QStringLiteral("keys.json"));
+        Run r = run({QStringLiteral("--key-store"), store, QStringLiteral("--create-test-key"), QStringLiteral("alice")});
+        QCOMPARE(r.exitCode, 0);
+        QImage img(40, 30, QImage::Format_RGB32);
+        img.fill(Qt::darkGreen);
+        const QString photo = m_dir.filePath(QStringLiteral("photo.jpg"));
+        QVERIFY(img.save(photo));
+
+        r = run({QStringLiteral("upload-image"), photo, QStringLiteral("--node"), node(server.url()), QStringLiteral("--key"),
+                 QStringLiteral("alice"), QStringLiteral("--key-store"), store});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.trimmed().startsWith(node(server.url()) + QStringLiteral("/images/")), qPrintable(r.out));
+        QVERIFY2(r.out.trimmed().endsWith(QStringLiteral(".webp")), qPrintable(r.out));
+        QVERIFY2(r.err.contains(QStringLiteral("Already acceptable")), qPrintable(r.err));
+
+        r = run({QStringLiteral("upload-image"), photo, QStringLiteral("--node"), node(server.url()), QStringLiteral("--key"),
+                 QStringLiteral("nobody"), QStringLiteral("--key-store"), store});
+        QCOMPARE(r.exitCode, 1);
+
+        r = run({QStringLiteral("upload-image"), photo, QStringLiteral("--node"), node(server.url()), QStringLiteral("--jwt"),
+                 QStringLiteral("a.b.c"), QStringLiteral("--public-key"), QStringLiteral("BC1YLgk8yq6L5g5ZxaPhqUNbGyLZBhuRHzWx2RKJmzwfNg2J2CdTvMS"),
+                 QStringLiteral("--json")});
+        QCOMPARE(r.exitCode, 4);
+        QVERIFY2(r.json().value(QStringLiteral("error")).toString().startsWith(QStringLiteral("UploadImage: Invalid token: ")), qPrintable(r.out));
+        QCOMPARE(r.json().value(QStringLiteral("httpStatus")).toInt(), 400);
     }
 
     void tiktokResolvesALink()

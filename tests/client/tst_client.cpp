@@ -3,12 +3,17 @@
 // or the network error), polling until ready / error / timeout, TikTok through a fake
 // redirector.
 #include "eventwait.h"
+#include "identity/jwt.h"
+#include "identity/keys.h"
 #include "testhost.h"
 #include "node/nodeclient.h"
 #include "node/videostatuspoller.h"
 #include "tus/tusuploader.h"
 
 #include <QHttpServer>
+#include <QImage>
+#include <QImageReader>
+#include <QBuffer>
 #include <QHttpServerResponder>
 #include <QJsonDocument>
 #include <QNetworkAccessManager>
@@ -134,6 +139,134 @@ private slots:
         client.getFullTikTokUrl(QStringLiteral("https://example.com/not-tiktok"), this, url.callback());
         DESO_WAIT_VERIFY(url.result.has_value(), 5000);
         QCOMPARE(url.result->error().code, QStringLiteral("tiktok.bad_link"));
+    }
+
+    void uploadsAnImage()
+    {
+        TestHost server;
+        QVERIFY(server.start().ok());
+        NodeClient client(server.url());
+        const auto key = deso::identity::PrivateKey::generate();
+        const QString pk = key.publicKey().toBase58Check(deso::identity::Network::Mainnet);
+        QImage img(64, 48, QImage::Format_RGB32);
+        img.fill(Qt::darkCyan);
+        const QString path = m_dir.filePath(QStringLiteral("photo.png"));
+        QVERIFY(img.save(path));
+        QSignalSpy progress(&client, &NodeClient::imageUploadProgress);
+        Answer<deso::node::ImageUpload> upload;
+        client.uploadImage(path, pk, deso::identity::signJwt(key), this, upload.callback());
+        DESO_WAIT_VERIFY(upload.result.has_value(), 20000);
+        QVERIFY2(upload.result->ok(), qPrintable(upload.result->ok() ? QString() : upload.result->error().toString()));
+        const deso::node::ImageUpload &done = upload.result->value();
+        QVERIFY2(done.imageUrl.startsWith(server.url().toString() + QStringLiteral("/images/")), qPrintable(done.imageUrl));
+        QVERIFY(done.imageUrl.endsWith(QStringLiteral(".webp")));
+        QVERIFY(!done.changed);
+        QCOMPARE(done.contentType, QStringLiteral("image/png"));
+        QCOMPARE(done.sentBytes, QFileInfo(path).size());
+        QVERIFY(!done.preparation.isEmpty());
+        QVERIFY(!progress.isEmpty());
+        // The stored image is what the node makes of it: WebP, same size.
+        const QString stored = server.dataDir() + QStringLiteral("/images/") + QUrl(done.imageUrl).fileName();
+        QImageReader reader(stored);
+        QCOMPARE(reader.format(), QByteArray("webp"));
+        QCOMPARE(reader.size(), QSize(64, 48));
+    }
+
+    void anOversizedImageIsMadeAcceptableFirst()
+    {
+        TestHost server;
+        QVERIFY(server.start().ok());
+        NodeClient client(server.url());
+        const auto key = deso::identity::PrivateKey::generate();
+        QImage img(5000, 300, QImage::Format_RGB32);
+        img.fill(Qt::darkMagenta);
+        const QString path = m_dir.filePath(QStringLiteral("wide.png"));
+        QVERIFY(img.save(path));
+        Answer<deso::node::ImageUpload> upload;
+        client.uploadImage(path, key.publicKey().toBase58Check(deso::identity::Network::Testnet),
+                           deso::identity::signJwt(key), this, upload.callback());
+        DESO_WAIT_VERIFY(upload.result.has_value(), 30000);
+        QVERIFY2(upload.result->ok(), qPrintable(upload.result->ok() ? QString() : upload.result->error().toString()));
+        QVERIFY(upload.result->value().changed);
+        QVERIFY2(upload.result->value().preparation.contains(QStringLiteral("4000")), qPrintable(upload.result->value().preparation));
+        const QString stored = server.dataDir() + QStringLiteral("/images/") + QUrl(upload.result->value().imageUrl).fileName();
+        QCOMPARE(QImageReader(stored).size().width(), 4000);
+    }
+
+    void imageRefusalsComeBackVerbatim_data()
+    {
+        QTest::addColumn<QString>("file");     // png, text, huge, corrupt
+        QTest::addColumn<QString>("publicKey"); // "own", "other", ""
+        QTest::addColumn<QString>("jwt");      // "own", "garbage", ""
+        QTest::addColumn<QString>("expected"); // exact sentence; "verify:" = computed with verifyJwt
+        QTest::newRow("no JWT") << "png" << "own" << "" << "No JWT provided";
+        QTest::newRow("no public key") << "png" << "" << "own" << "No public key provided";
+        QTest::newRow("garbage JWT") << "png" << "own" << "garbage" << "verify:";
+        QTest::newRow("JWT of another key") << "png" << "other" << "own" << "verify:";
+        QTest::newRow("too large, as is") << "huge" << "own" << "own" << "File too large.";
+        QTest::newRow("not an image, as is") << "text" << "own" << "own"
+            << "UploadImage: problem extracting file extension: Mime type not supported: text/plain";
+    }
+
+    void imageRefusalsComeBackVerbatim()
+    {
+        QFETCH(QString, file);
+        QFETCH(QString, publicKey);
+        QFETCH(QString, jwt);
+        QFETCH(QString, expected);
+        TestHost server;
+        QVERIFY(server.start().ok());
+        NodeClient client(server.url());
+        const auto key = deso::identity::PrivateKey::generate();
+        const auto other = deso::identity::PrivateKey::generate();
+        const QString pk = publicKey == QLatin1String("own") ? key.publicKey().toBase58Check(deso::identity::Network::Mainnet)
+                         : publicKey == QLatin1String("other") ? other.publicKey().toBase58Check(deso::identity::Network::Mainnet)
+                                                               : QString();
+        const QString token = jwt == QLatin1String("own") ? deso::identity::signJwt(key) : jwt == QLatin1String("garbage") ? QStringLiteral("a.b.c") : QString();
+        if (expected == QLatin1String("verify:"))
+            expected = QStringLiteral("UploadImage: Invalid token: ") + deso::identity::verifyJwt(token, pk).error().message;
+
+        QString path = m_dir.filePath(QStringLiteral("refused-") + file);
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        if (file == QLatin1String("png")) {
+            QImage img(32, 32, QImage::Format_RGB32);
+            img.fill(Qt::red);
+            QVERIFY(img.save(&f, "PNG"));
+        } else if (file == QLatin1String("text")) {
+            f.write("just some words, not a picture\n");
+        } else {
+            f.write(QByteArray(10'000'100, 'z'));
+        }
+        f.close();
+        deso::node::ImageUploadOptions options;
+        options.makeAcceptable = file == QLatin1String("png");
+        Answer<deso::node::ImageUpload> upload;
+        client.uploadImage(path, pk, token, this, upload.callback(), options);
+        DESO_WAIT_VERIFY(upload.result.has_value(), 30000);
+        QVERIFY(!upload.result->ok());
+        QCOMPARE(upload.result->error().message, expected);
+        QCOMPARE(upload.result->error().httpStatus, 400);
+        QCOMPARE(upload.result->error().code, QStringLiteral("server.refused"));
+    }
+
+    void aFileThatCannotBeMadeAcceptableIsRefusedLocally()
+    {
+        TestHost server;
+        QVERIFY(server.start().ok());
+        NodeClient client(server.url());
+        const QString path = m_dir.filePath(QStringLiteral("notes.txt"));
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("not an image");
+        f.close();
+        Answer<deso::node::ImageUpload> upload;
+        client.uploadImage(path, QStringLiteral("pk"), QStringLiteral("jwt"), this, upload.callback());
+        DESO_WAIT_VERIFY(upload.result.has_value(), 10000);
+        QVERIFY(!upload.result->ok());
+        QCOMPARE(upload.result->error().httpStatus, 0); // nothing crossed HTTP
+        QVERIFY(upload.result->error().code.startsWith(QStringLiteral("image.")));
+        QVERIFY(server.requests.isEmpty());
     }
 
     void aDestroyedContextGetsNoCallback()

@@ -448,6 +448,66 @@ private slots:
         QCOMPARE(sha256Of(server.filePath(up.mediaId())), sha256Of(path));
     }
 
+    void busyAndFailingServersAreRetried()
+    {
+        MiniTusServer server;
+        server.patchFailures = {503, 423, 500};
+        QVERIFY(server.start());
+        const QString path = file(11 * MiB, 93);
+        TusUploader up(endpoint(server.url()), path, options());
+        QSignalSpy retries(&up, &TusUploader::retrying);
+        QVERIFY(waitDone(up));
+        QCOMPARE(retries.count(), 3);
+        QCOMPARE(retries.at(0).at(2).value<deso::Error>().httpStatus, 503);
+        QCOMPARE(retries.at(1).at(2).value<deso::Error>().httpStatus, 423);
+        QCOMPARE(up.requestCounts().value("HEAD"), 3);
+        QCOMPARE(sha256Of(server.filePath(up.mediaId())), sha256Of(path));
+    }
+
+    void aRefusedChunkFailsWithTheServersSentence()
+    {
+        MiniTusServer server;
+        server.patchFailures = {400};
+        QVERIFY(server.start());
+        const QString path = file(6 * MiB, 94);
+        TusUploader up(endpoint(server.url()), path, options());
+        QSignalSpy failed(&up, &TusUploader::failed);
+        QSignalSpy retries(&up, &TusUploader::retrying);
+        QVERIFY(!waitDone(up));
+        QCOMPARE(failed.first().first().value<deso::Error>().message, QStringLiteral("This server refuses the chunk (test)."));
+        QCOMPARE(failed.first().first().value<deso::Error>().httpStatus, 400);
+        QCOMPARE(retries.count(), 0);
+        // The upload can be continued later: its URL stays in the store.
+        QVERIFY(TusUploadStore(options().storeFile).find(TusUploadStore::fingerprint(path), endpoint(server.url())));
+    }
+
+    void survivesARestartOfTheHost()
+    {
+        auto server = std::make_unique<TestHost>();
+        QVERIFY(server->start().ok());
+        const quint16 port = server->port();
+        const QString dataDir = server->dataDir();
+        const QString path = file(16 * MiB, 95);
+        TusOptions o = options();
+        o.retryDelaysMs = {100, 200, 400};
+        o.maxRetries = 10;
+        TusUploader up(server->uploadEndpoint(), path, o);
+        up.start();
+        DESO_WAIT_VERIFY(up.bytesConfirmed() >= 5 * MiB, 20000);
+        // The host goes away mid-upload and comes back on the same port with the same data.
+        server->host.stop();
+        QTest::qWait(300);
+        deso::host::EndpointHost again;
+        deso::host::HostConfig config;
+        config.port = port;
+        config.dataDir = dataDir;
+        QVERIFY(again.start(config).ok());
+        QVERIFY(waitDone(up));
+        QVERIFY(up.requestCounts().value("HEAD") >= 1);
+        QCOMPARE(sha256Of(dataDir + QStringLiteral("/uploads/") + up.mediaId() + QStringLiteral("/data")), sha256Of(path));
+        again.stop();
+    }
+
     void cancelWithoutTerminationSendsNoDelete()
     {
         MiniTusServer server;

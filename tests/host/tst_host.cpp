@@ -288,6 +288,24 @@ private slots:
         QVERIFY2(img.startsWith("HTTP/1.1 413"), img.left(300).constData());
     }
 
+    void expectContinueIsAnsweredForQHttpServerBodies()
+    {
+        // curl sends Expect: 100-continue for larger forms; QHttpServer 6.4 would
+        // leave it unanswered (curl then waits 1 s), so the listener answers it.
+        QTcpSocket s;
+        s.connectToHost(QHostAddress::LocalHost, m_host->port());
+        QVERIFY(s.waitForConnected(5000));
+        const QByteArray body = R"({"TikTokShortVideoID":"ab"})";
+        s.write("POST /api/v0/get-full-tiktok-url HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                "Expect: 100-continue\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n\r\n");
+        QByteArray got;
+        QTRY_VERIFY_WITH_TIMEOUT((got += s.readAll()).contains("\r\n\r\n"), 5000);
+        QCOMPARE(got, QByteArray("HTTP/1.1 100 Continue\r\n\r\n"));
+        s.write(body);
+        QTRY_VERIFY_WITH_TIMEOUT((got += s.readAll()).contains("does not conform to regex"), 5000);
+        QVERIFY2(got.contains("HTTP/1.1 400"), got.constData());
+    }
+
     void requestLogRecordsEachRequest()
     {
         QSignalSpy spy(m_host.get(), &EndpointHost::requestLogged);

@@ -238,6 +238,7 @@ private slots:
                                {{"Tus-Resumable", "0.2.2"}, {"Upload-Offset", "0"}, {"Content-Type", kOffsetType}}, "abc");
         QCOMPARE(r.status, 412);
         QCOMPARE(r.header("Tus-Version"), QByteArray("1.0.0"));
+        QCOMPARE(r.header("Stream-Media-Id"), id);
         QCOMPARE(httpSend(m_nam, "HEAD", location).status, 412);
         // 415: not application/offset+octet-stream.
         r = httpSend(m_nam, "PATCH", location,
@@ -353,6 +354,31 @@ private slots:
         QCOMPARE(r.status, 204);
         QCOMPARE(r.header("Upload-Offset").toLongLong(), bytes.size());
         QCOMPARE(readFile(dataFile(id)), bytes);
+    }
+
+    void droppedConnectionKeepsWhatArrived()
+    {
+        // Without a checksum the bytes that arrived before the peer vanished count
+        // (tus: the server should keep them); with one, nothing may be kept.
+        const QByteArray bytes = randomBytes(100000, 17);
+        for (const bool withChecksum : {false, true}) {
+            const auto [location, id] = create(bytes.size());
+            QTcpSocket s;
+            s.connectToHost(QHostAddress::LocalHost, m_host->port());
+            QVERIFY(s.waitForConnected(5000));
+            QByteArray request = "PATCH " + location.path().toLatin1() + " HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\n"
+                              "Upload-Offset: 0\r\nContent-Type: application/offset+octet-stream\r\nContent-Length: 100000\r\n";
+            if (withChecksum)
+                request += "Upload-Checksum: sha1 " + QCryptographicHash::hash(bytes, QCryptographicHash::Sha1).toBase64() + "\r\n";
+            s.write(request + "\r\n" + bytes.left(40000));
+            QVERIFY(s.waitForBytesWritten(5000));
+            s.disconnectFromHost(); // FIN after the partial body: the host reads it all, then EOF
+            const QByteArray expected = withChecksum ? QByteArray("0") : QByteArray("40000");
+            QTRY_COMPARE_WITH_TIMEOUT(head(location).header("Upload-Offset"), expected, 5000);
+            QCOMPARE(readFile(dataFile(id)), withChecksum ? QByteArray() : bytes.left(40000));
+            QCOMPARE(patch(location, expected.toLongLong(), bytes.mid(expected.toLongLong())).status, 204);
+            QCOMPARE(readFile(dataFile(id)), bytes);
+        }
     }
 
     void oversizedHeadIs431()

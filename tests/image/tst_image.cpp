@@ -14,6 +14,7 @@
 #include <QImageReader>
 #include <QImageWriter>
 #include <QProcess>
+#include <QRandomGenerator>
 #include <QTemporaryDir>
 #include <QtEndian>
 #include <QtTest>
@@ -334,6 +335,8 @@ private slots:
         QTest::newRow("square-4001") << QSize(4001, 4001) << "png" << QSize(4000, 4000);
         QTest::newRow("square-6000") << QSize(6000, 6000) << "jpeg" << QSize(4000, 4000);
         QTest::newRow("landscape-12000-box") << QSize(12000, 600) << "png" << QSize(4000, 200);
+        QTest::newRow("guard-16383-accepted") << QSize(16383, 5) << "png" << QSize(4000, 1);
+        QTest::newRow("sliver-16000x3") << QSize(16000, 3) << "png" << QSize(4000, 1);
         QTest::newRow("portrait-9000-webp") << QSize(600, 9000) << "webp" << QSize(266, 4000);
         // floor() would give 0 (a 500 "invalid decode size" before; found by fuzz_image_pipeline).
         QTest::newRow("strip-1x8000") << QSize(1, 8000) << "png" << QSize(1, 4000);
@@ -596,6 +599,13 @@ private slots:
         bigJpeg[sof + 7] = char(30000 >> 8);
         bigJpeg[sof + 8] = char(30000 & 0xff);
         QTest::newRow("jpeg claiming 30000 wide") << bigJpeg << "image/jpeg" << "image.too_large_dimensions" << "30000×300";
+        QByteArray progressive = encode(photo(64, 48), "jpeg", 90, true);  // patch SOF2 to 12000×12000
+        const qsizetype sof2 = progressive.indexOf("\xFF\xC2");
+        for (int k : {5, 7}) {
+            progressive[sof2 + k] = char(12000 >> 8);
+            progressive[sof2 + k + 1] = char(12000 & 0xff);
+        }
+        QTest::newRow("progressive jpeg 12000x12000") << progressive << "image/jpeg" << "image.memory_bound" << "progressive";
         QTest::newRow("interlaced png 12000x12000") << pngWithHeader(12000, 12000, 1) << "image/png"
                                                    << "image.memory_bound" << "interlaced";
         QTest::newRow("png data that does not inflate") << pngWithHeader(300, 200, 0) << "image/png" << "image.corrupt" << "";
@@ -630,6 +640,50 @@ private slots:
         }
     }
 
+    void mutatedFilesNeverCrash()
+    {
+        // Deterministic mutations (fixed seed) of a valid file in every format: flipped
+        // bytes, truncation, inserted junk. Each result is a WebP/GIF or a 400 error.
+        QFile f(QStringLiteral(DESO_TEST_DATA_DIR "/animated.gif"));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QImage img = photo(120, 90, 4);
+        const QList<QByteArray> seeds = {
+            jpegWithExif(encode(img, "jpeg", 85), 6), encode(img, "jpeg", 85, true),
+            pngWithChunkAfterIhdr(encode(img, "png"), pngChunk("eXIf", tiffOrientation(3))),
+            encode(photo(120, 90, 4, true), "png"), encode(img, "webp", 80), encode(img, "webp", 100),
+            f.readAll()};
+        QRandomGenerator rng(20261127);
+        int accepted = 0, refused = 0;
+        for (const QByteArray &seed : seeds) {
+            for (int i = 0; i < 150; ++i) {
+                QByteArray m = seed;
+                switch (i % 3) {
+                case 0:
+                    for (int k = 0, n = 1 + int(rng.bounded(8)); k < n; ++k)
+                        m[int(rng.bounded(int(m.size())))] = char(rng.bounded(256));
+                    break;
+                case 1:
+                    m.truncate(int(rng.bounded(int(m.size()))));
+                    break;
+                default:
+                    m.insert(int(rng.bounded(int(m.size()))), QByteArray(1 + int(rng.bounded(64)), char(rng.bounded(256))));
+                    break;
+                }
+                const auto r = ImagePipeline::process(m);
+                if (r.ok()) {
+                    ++accepted;
+                    QVERIFY(!decode(r->bytes).isNull());
+                } else {
+                    ++refused;
+                    QVERIFY2(r.error().httpStatus == 400, qPrintable(r.error().toString()));
+                    QVERIFY(!r.error().message.isEmpty());
+                }
+                (void)makeThumbnail(m, QSize(32, 32));
+            }
+        }
+        QVERIFY(accepted > 0 && refused > 0);
+    }
+
     void fileSizeLimit()
     {
         QByteArray big = m_bigJpeg;
@@ -660,6 +714,27 @@ private slots:
         auto bad = ImagePipeline::processAsync(QByteArray("nope"), {}, {}, &pool).result();
         QVERIFY(!bad.ok());
         QCOMPARE(bad.error().code, QStringLiteral("image.bad_magic"));
+    }
+
+    void concurrentRunsAgree()
+    {
+        // The host runs uploads side by side: each process() owns its decoder, resampler
+        // thread and encoder, so concurrent runs give the same bytes as a lone one.
+        QList<QByteArray> inputs;
+        for (quint32 seed = 1; seed <= 4; ++seed)
+            inputs << encode(photo(1500, 1000, seed), "jpeg", 90);
+        QThreadPool pool;
+        pool.setMaxThreadCount(4);
+        QList<QFuture<Result<ProcessedImage>>> futures;
+        for (const QByteArray &in : inputs)
+            futures << ImagePipeline::processAsync(in, QStringLiteral("image/jpeg"), {}, &pool);
+        for (int i = 0; i < inputs.size(); ++i) {
+            const auto r = futures[i].result();
+            QVERIFY(r.ok());
+            const auto lone = ImagePipeline::process(inputs[i], QStringLiteral("image/jpeg"));
+            QVERIFY(lone.ok());
+            QCOMPARE(r->name, lone->name);
+        }
     }
 
     // ---------------------------------------------------------------- thumbnails

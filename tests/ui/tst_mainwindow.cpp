@@ -4,6 +4,7 @@
 #include "mediaqueuemodel.h"
 
 #include <QDropEvent>
+#include <QTabWidget>
 #include <QImage>
 #include <QListView>
 #include <QMimeData>
@@ -77,6 +78,22 @@ private slots:
         const QString shown = w.queueView()->model()->index(0, 0).data().toString();
         QVERIFY2(shown.contains(QStringLiteral("red.jpg")) && shown.contains(QStringLiteral("image/jpeg")),
                  qPrintable(shown));
+    }
+
+    void filesDroppedOnTheWindowAlsoLandInTheQueue()
+    {
+        QTemporaryDir dir;
+        QImage img(20, 10, QImage::Format_RGB32);
+        img.fill(Qt::gray);
+        const QString path = dir.filePath(QStringLiteral("grey.png"));
+        QVERIFY(img.save(path));
+        MainWindow w;
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        w.tabs()->setCurrentIndex(2);
+        dropUrls(&w, {QUrl::fromLocalFile(path)});
+        QCOMPARE(w.queue()->rowCount(), 1);
+        QCOMPARE(w.tabs()->currentIndex(), 0);  // back to the queue, where the file went
     }
 
     void typeComesFromContentNotName()
