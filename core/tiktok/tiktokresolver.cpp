@@ -16,8 +16,8 @@ bool isPublicAddress(const QHostAddress &a)
 {
     if (a.isNull() || a.isLoopback() || a.isMulticast() || a.isLinkLocal() || a.isBroadcast()
         || a.isUniqueLocalUnicast() || a.isSiteLocal() || a == QHostAddress(QHostAddress::AnyIPv4)
-        || a == QHostAddress(QHostAddress::AnyIPv6))
-        return false;
+        || a == QHostAddress(QHostAddress::AnyIPv6) || !a.isGlobal())
+        return false; // !isGlobal: also reserved ranges such as fe00::/9 (fuzz_tiktok_url)
     bool isV4 = false;
     const quint32 v4 = a.toIPv4Address(&isV4); // also unwraps ::ffff:a.b.c.d
     if (isV4) {
