@@ -36,7 +36,8 @@ case "$cmd" in
     exec "$build/app/deso-media" --serve --port "${DESO_PORT:-8089}"
     ;;
   test)
-    deps
+    # --fuzz: clang-14 and libFuzzer for the fuzz_smoke test (tests/fuzz/run-fuzzers.sh).
+    deps --fuzz
     configure_and_build
     cd "$build"
     QT_QPA_PLATFORM=offscreen ctest --output-on-failure --timeout 900 "$@"

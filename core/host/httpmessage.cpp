@@ -73,7 +73,7 @@ Result<RawRequestHead> parseRequestHead(const QByteArray &head)
     QByteArray first = lines.value(0);
     if (first.endsWith('\r'))
         first.chop(1);
-    if (!parseRequestLine(first, &out.method, &path))
+    if (first.contains('\r') || first.contains('\0') || !parseRequestLine(first, &out.method, &path))
         return bad;
     const QList<QByteArray> parts = first.split(' ');
     out.target = parts[1];
@@ -85,7 +85,9 @@ Result<RawRequestHead> parseRequestHead(const QByteArray &head)
         if (!line.endsWith('\r'))
             return bad;
         line.chop(1);
-        if (line.isEmpty())
+        // A bare CR or a NUL inside a field is refused (RFC 9112 §2.2, RFC 9110 §5.5):
+        // values are echoed into responses, where either would split or cut a line.
+        if (line.isEmpty() || line.contains('\r') || line.contains('\0'))
             return bad;
         if (line.front() == ' ' || line.front() == '\t')
             return bad; // obsolete line folding is refused (RFC 7230 §3.2.4)

@@ -1,5 +1,7 @@
 #include "host/tusserver.h"
 
+#include "host/tusheaders.h"
+
 #include <QCryptographicHash>
 #include <QDateTime>
 #include <QFile>
@@ -19,18 +21,6 @@ constexpr qint64 kChunkGranule = 256 * 1024; // production: multiple of 256 KiB 
 constexpr qint64 kWritebackKick = 2 * 1024 * 1024;
 
 const QByteArray kTusVersion = "1.0.0";
-
-bool parseNonNegative(const QByteArray &text, qint64 *out)
-{
-    if (text.isEmpty() || text.size() > 18)
-        return false;
-    for (char c : text)
-        if (c < '0' || c > '9')
-            return false;
-    bool ok = false;
-    *out = text.toLongLong(&ok);
-    return ok;
-}
 
 RawResponse tusError(int status, const QString &message)
 {
@@ -67,11 +57,11 @@ RawResponse RawResponse::jsonError(int status, const QString &message)
 // truncates the file back, so "nothing written" holds.
 class TusPatchSink final : public RequestBodySink {
 public:
-    TusPatchSink(TusServer &server, std::shared_ptr<UploadRecord> record, int fd, qint64 bodyLength,
+    TusPatchSink(TusServer &server, std::shared_ptr<UploadRecord> record, int fd,
                  std::optional<QCryptographicHash::Algorithm> algorithm, QByteArray expectedDigest,
                  HeaderList extraHeaders)
         : m_server(server), m_record(std::move(record)), m_fd(fd), m_start(m_record->offset),
-          m_bodyLength(bodyLength), m_expected(std::move(expectedDigest)), m_extra(std::move(extraHeaders))
+          m_expected(std::move(expectedDigest)), m_extra(std::move(extraHeaders))
     {
         if (algorithm)
             m_hash.emplace(*algorithm);
@@ -169,7 +159,6 @@ private:
     std::shared_ptr<UploadRecord> m_record;
     int m_fd;
     qint64 m_start;
-    qint64 m_bodyLength;
     qint64 m_written = 0;
     qint64 m_lastCheckpoint = 0;
     qint64 m_kicked = 0;
@@ -222,7 +211,7 @@ RawPlan TusServer::create(const RawRequestHead &head, const QByteArray &baseUrl)
         return plan;
     }
     qint64 length = 0;
-    if (!parseNonNegative(lengthText, &length)) {
+    if (!parseTusNumber(lengthText, &length)) {
         plan.response = tusError(400, QStringLiteral("UploadVideo: Unable to convert Upload-Length header to int for validation: %1")
                                           .arg(QString::fromLatin1(lengthText.left(40))));
         return plan;
@@ -251,7 +240,7 @@ RawPlan TusServer::create(const RawRequestHead &head, const QByteArray &baseUrl)
 
     const QByteArray contentLength = head.header("content-length");
     qint64 bodyLength = 0;
-    if (!contentLength.isNull() && !parseNonNegative(contentLength, &bodyLength)) {
+    if (!contentLength.isNull() && !parseTusNumber(contentLength, &bodyLength)) {
         plan.response = tusError(400, QStringLiteral("Content-Length is not a valid number."));
         plan.response.closeConnection = true;
         return plan;
@@ -355,11 +344,11 @@ RawPlan TusServer::patch(const RawRequestHead &head, const std::shared_ptr<Uploa
         return fail(415, QStringLiteral("PATCH requests must have Content-Type application/offset+octet-stream."));
     qint64 offset = 0;
     if (extraHeaders.isEmpty()) {
-        if (!parseNonNegative(head.header("upload-offset"), &offset))
+        if (!parseTusNumber(head.header("upload-offset"), &offset))
             return fail(400, QStringLiteral("PATCH requests must carry a valid Upload-Offset."));
     } else {
         const QByteArray given = head.header("upload-offset");
-        if (!given.isNull() && (!parseNonNegative(given, &offset) || offset != 0))
+        if (!given.isNull() && (!parseTusNumber(given, &offset) || offset != 0))
             return fail(400, QStringLiteral("A creation with upload starts at Upload-Offset 0."));
     }
     if (offset != record->offset)
@@ -369,7 +358,7 @@ RawPlan TusServer::patch(const RawRequestHead &head, const std::shared_ptr<Uploa
         return fail(411, QStringLiteral("Send the chunk with a Content-Length; chunked transfer encoding is not accepted."));
     qint64 bodyLength = 0;
     const QByteArray contentLength = head.header("content-length");
-    if (!contentLength.isNull() && !parseNonNegative(contentLength, &bodyLength))
+    if (!contentLength.isNull() && !parseTusNumber(contentLength, &bodyLength))
         return fail(400, QStringLiteral("Content-Length is not a valid number."));
     if (bodyLength > record->length - record->offset)
         return fail(413, QStringLiteral("The chunk goes past Upload-Length (%1 bytes remain).")
@@ -386,27 +375,16 @@ RawPlan TusServer::patch(const RawRequestHead &head, const std::shared_ptr<Uploa
     std::optional<QCryptographicHash::Algorithm> algorithm;
     QByteArray expected;
     if (const QByteArray checksum = head.header("upload-checksum"); !checksum.isNull()) {
-        const QList<QByteArray> parts = checksum.split(' ');
-        if (parts.size() != 2)
-            return fail(400, QStringLiteral("Upload-Checksum must be \"<algorithm> <base64 digest>\"."));
-        const QByteArray name = parts[0].toLower();
-        if (name == "sha1")
-            algorithm = QCryptographicHash::Sha1;
-        else if (name == "sha256")
-            algorithm = QCryptographicHash::Sha256;
-        else if (name == "md5")
-            algorithm = QCryptographicHash::Md5;
-        else
-            return fail(400, QStringLiteral("Unsupported checksum algorithm; use sha1, sha256 or md5."));
-        auto decoded = QByteArray::fromBase64Encoding(parts[1], QByteArray::AbortOnBase64DecodingErrors);
-        if (!decoded || (*decoded).size() != QCryptographicHash::hashLength(*algorithm))
-            return fail(400, QStringLiteral("The Upload-Checksum digest is not valid base64 of the right length."));
-        expected = *decoded;
+        auto parsed = parseUploadChecksum(checksum);
+        if (!parsed.ok())
+            return fail(400, parsed.error().message);
+        algorithm = parsed->algorithm;
+        expected = parsed->digest;
     }
     const int fd = ::open(QFile::encodeName(m_store.dataPath(record->id)).constData(), O_WRONLY | O_CLOEXEC);
     if (fd < 0)
         return fail(500, QStringLiteral("The host could not open the upload's storage."));
-    plan.sink = std::make_unique<TusPatchSink>(*this, record, fd, bodyLength, algorithm, expected, extraHeaders);
+    plan.sink = std::make_unique<TusPatchSink>(*this, record, fd, algorithm, expected, extraHeaders);
     plan.bodyLength = bodyLength;
     return plan;
 }

@@ -33,10 +33,15 @@ static VideoState stateFromName(const QString &name)
 Result<QMap<QString, QByteArray>> parseUploadMetadata(const QByteArray &header)
 {
     QMap<QString, QByteArray> out;
-    if (header.trimmed().isEmpty())
-        return out;
     const Error bad(QStringLiteral("tus.bad_metadata"),
                     QStringLiteral("Upload-Metadata must be comma-separated \"key base64value\" pairs."), 400);
+    // The header is stored as sent and echoed on HEAD: control bytes (a CR or LF
+    // that trimming would hide around a pair) must never get that far.
+    for (char c : header)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+            return bad;
+    if (header.trimmed().isEmpty())
+        return out;
     for (const QByteArray &rawPair : header.split(',')) {
         const QByteArray pair = rawPair.trimmed();
         const QList<QByteArray> kv = pair.split(' ');

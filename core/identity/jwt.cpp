@@ -17,8 +17,6 @@ Error jwtError(const QString &code, const QString &message)
     return Error(QStringLiteral("jwt.") + code, message, 400);
 }
 
-constexpr char kUrlAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
 int urlValue(char c)
 {
     if (c >= 'A' && c <= 'Z')

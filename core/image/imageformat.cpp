@@ -332,7 +332,16 @@ Result<ImageHeader> readHeader(QIODevice *device)
 {
     if (!device || !device->isReadable())
         return Error(QStringLiteral("image.unreadable"), QStringLiteral("The image file could not be read."), 400);
-    const QByteArray head = device->peek(12);
+    QByteArray head = device->peek(12);
+    // A sequential device (pipe, socket) may hand the first bytes out in pieces:
+    // peek again while it keeps giving more, so a valid image is not "truncated".
+    for (int tries = 0; head.size() < 12 && device->isSequential() && tries < 64; ++tries) {
+        const QByteArray more = device->peek(12);
+        if (more.size() > head.size())
+            head = more;
+        else if (!device->waitForReadyRead(0))
+            break;
+    }
     if (head.size() < 12)
         return shortFile(head);
     ByteSource src(device);

@@ -338,6 +338,9 @@ private slots:
         QTest::newRow("guard-16383-accepted") << QSize(16383, 5) << "png" << QSize(4000, 1);
         QTest::newRow("sliver-16000x3") << QSize(16000, 3) << "png" << QSize(4000, 1);
         QTest::newRow("portrait-9000-webp") << QSize(600, 9000) << "webp" << QSize(266, 4000);
+        // floor() would give 0 (a 500 "invalid decode size" before; found by fuzz_image_pipeline).
+        QTest::newRow("strip-1x8000") << QSize(1, 8000) << "png" << QSize(1, 4000);
+        QTest::newRow("strip-9000x2") << QSize(9000, 2) << "jpeg" << QSize(4000, 1);
     }
 
     void scalingRule()

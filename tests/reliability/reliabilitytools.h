@@ -1,0 +1,160 @@
+#pragma once
+// Tools shared by the reliability tests: seeded test files, SHA-256 of files,
+// a scratch directory on tmpfs when there is one (gigabytes go through these
+// tests; the host's fdatasync calls are then cheap), a free loopback port, and a
+// `deso-media --serve` child process with its memory read from /proc.
+
+#include <QCryptographicHash>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QProcess>
+#include <QRandomGenerator>
+#include <QRegularExpression>
+#include <QStorageInfo>
+#include <QTcpServer>
+#include <QTemporaryDir>
+#include <QUrl>
+
+#include <memory>
+
+namespace reliability {
+
+constexpr qint64 MiB = 1024 * 1024;
+
+// Pseudo-random bytes from a seed: every MiB differs, so a misplaced chunk changes the hash.
+inline bool writeRandomFile(const QString &path, qint64 size, quint32 seed)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly))
+        return false;
+    QRandomGenerator gen(seed);
+    QByteArray block(int(MiB), Qt::Uninitialized);
+    for (qint64 left = size; left > 0;) {
+        gen.fillRange(reinterpret_cast<quint32 *>(block.data()), block.size() / 4);
+        const qint64 n = qMin<qint64>(left, block.size());
+        if (f.write(block.constData(), n) != n)
+            return false;
+        left -= n;
+    }
+    return true;
+}
+
+inline QByteArray sha256Of(const QString &path)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    QCryptographicHash hash(QCryptographicHash::Sha256);
+    hash.addData(&f);
+    return hash.result().toHex();
+}
+
+// A scratch directory, on /dev/shm when it exists and has room.
+inline std::unique_ptr<QTemporaryDir> scratchDir(qint64 neededBytes)
+{
+    if (QDir(QStringLiteral("/dev/shm")).exists()) {
+        QStorageInfo shm(QStringLiteral("/dev/shm"));
+        if (shm.isValid() && shm.bytesAvailable() > neededBytes + 512 * MiB)
+            return std::make_unique<QTemporaryDir>(QStringLiteral("/dev/shm/deso-reliability-XXXXXX"));
+    }
+    return std::make_unique<QTemporaryDir>();
+}
+
+inline quint16 freeLoopbackPort()
+{
+    QTcpServer probe;
+    if (!probe.listen(QHostAddress::LocalHost, 0))
+        return 0;
+    return probe.serverPort();
+}
+
+// Reads a "VmRSS:"-style line of /proc/<pid>/status, in bytes (-1 when unreadable).
+inline qint64 procStatusBytes(qint64 pid, const QByteArray &field)
+{
+    QFile f(QStringLiteral("/proc/%1/status").arg(pid));
+    if (!f.open(QIODevice::ReadOnly))
+        return -1;
+    for (const QByteArray &line : f.readAll().split('\n')) {
+        if (line.startsWith(field + ':')) {
+            const QList<QByteArray> parts = line.mid(field.size() + 1).simplified().split(' ');
+            return parts.value(0).toLongLong() * 1024; // the kernel reports kB
+        }
+    }
+    return -1;
+}
+
+#ifdef DESO_MEDIA_BIN
+// `deso-media --serve` as a child process.
+class ServeProcess {
+public:
+    explicit ServeProcess(QString dataDir) : m_dataDir(std::move(dataDir)) {}
+    ~ServeProcess() { kill(); }
+
+    // Starts on `port` (0 = any) and waits until the host says where it listens.
+    bool start(quint16 port, QString *why)
+    {
+        m_out.clear();
+        m_process = std::make_unique<QProcess>();
+        m_process->setProcessChannelMode(QProcess::MergedChannels);
+        m_process->start(QStringLiteral(DESO_MEDIA_BIN),
+                         {QStringLiteral("--serve"), QStringLiteral("--port"), QString::number(port),
+                          QStringLiteral("--data-dir"), m_dataDir});
+        if (!m_process->waitForStarted(10000)) {
+            *why = QStringLiteral("deso-media did not start: ") + m_process->errorString();
+            return false;
+        }
+        static const QRegularExpression re(QStringLiteral("listening on (http://127\\.0\\.0\\.1:\\d+)"));
+        QElapsedTimer clock;
+        clock.start();
+        while (clock.elapsed() < 20000) {
+            m_process->waitForReadyRead(100);
+            m_out += m_process->readAll();
+            const auto m = re.match(QString::fromUtf8(m_out));
+            if (m.hasMatch()) {
+                m_url = QUrl(m.captured(1));
+                return true;
+            }
+            if (m_process->state() == QProcess::NotRunning)
+                break;
+        }
+        *why = QStringLiteral("deso-media --serve did not come up: ") + QString::fromUtf8(m_out.right(2000));
+        return false;
+    }
+
+    QUrl url() const { return m_url; }
+    qint64 pid() const { return m_process ? m_process->processId() : 0; }
+    qint64 rssBytes() const { return procStatusBytes(pid(), "VmRSS"); }
+    qint64 peakRssBytes() const { return procStatusBytes(pid(), "VmHWM"); }
+    bool running() const { return m_process && m_process->state() == QProcess::Running; }
+    // Drops the request log it printed so far (it can be long) and returns its tail.
+    QByteArray drainOutput()
+    {
+        if (m_process)
+            m_out += m_process->readAll();
+        const QByteArray tail = m_out.right(4000);
+        m_out.clear();
+        return tail;
+    }
+
+    // SIGKILL: no clean-up, no flush; what the host answered must already be on disk.
+    void kill()
+    {
+        if (!m_process)
+            return;
+        if (m_process->state() != QProcess::NotRunning) {
+            m_process->kill();
+            m_process->waitForFinished(10000);
+        }
+        m_process.reset();
+    }
+
+private:
+    QString m_dataDir;
+    std::unique_ptr<QProcess> m_process;
+    QByteArray m_out;
+    QUrl m_url;
+};
+#endif
+
+} // namespace reliability
