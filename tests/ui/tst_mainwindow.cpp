@@ -231,7 +231,7 @@ private slots:
     void progressShowsBytesSpeedAndEta()
     {
         QTemporaryDir dir;
-        const QString path = QStringLiteral(DESO_TEST_DATA_DIR "/clip.mp4");
+        const QString path = QStringLiteral(DESO_SOURCE_DIR "/core/nodetest/sample.mp4");
         MediaQueueModel model;
         model.addFiles({path});
         const QString id = model.item(0).id;
@@ -256,7 +256,7 @@ private slots:
         img.fill(Qt::cyan);
         const QString imagePath = dir.filePath(QStringLiteral("a.png"));
         QVERIFY(img.save(imagePath));
-        const QString videoPath = QStringLiteral(DESO_TEST_DATA_DIR "/clip.mp4");
+        const QString videoPath = QStringLiteral(DESO_SOURCE_DIR "/core/nodetest/sample.mp4");
         const QString session = dir.filePath(QStringLiteral("queue.json"));
         {
             MainWindow w;
@@ -284,7 +284,7 @@ private slots:
     {
         MainWindow w;
         w.show();
-        w.addFiles({QStringLiteral(DESO_TEST_DATA_DIR "/clip.mp4")});
+        w.addFiles({QStringLiteral(DESO_SOURCE_DIR "/core/nodetest/sample.mp4")});
         w.selectRow(0);
         QTRY_VERIFY_WITH_TIMEOUT(w.videoPreview()->infoText().contains(QStringLiteral("320 × 180")), 15000);
         QVERIFY2(w.videoPreview()->infoText().contains(QStringLiteral("0:02")), qPrintable(w.videoPreview()->infoText()));

@@ -67,7 +67,7 @@ class TestUploadFlow : public QObject {
     // "free" box, which MP4 readers skip by definition.
     static QString bigVideo(const QString &dir)
     {
-        QFile in(QStringLiteral(DESO_TEST_DATA_DIR "/clip.mp4"));
+        QFile in(QStringLiteral(DESO_SOURCE_DIR "/core/nodetest/sample.mp4"));
         if (!in.open(QIODevice::ReadOnly))
             return {};
         QByteArray bytes = in.readAll();
