@@ -11,7 +11,8 @@
 # Every run is appended to $DESO_FUZZ_WORK_DIR/ledger.tsv, and the table also shows
 # the executions summed over all runs kept there.
 #
-# Environment: DESO_FUZZ_BUILD_DIR (default <repo>/build-fuzz), DESO_FUZZ_WORK_DIR
+# Environment: DESO_FUZZ_RUNS (stop a target after this many executions, whichever
+# comes first with SECONDS), DESO_FUZZ_BUILD_DIR (default <repo>/build-fuzz), DESO_FUZZ_WORK_DIR
 # (default <build>/work), CXX_FUZZ / CC_FUZZ (default clang++-14 / clang-14).
 # Exit status: 0 when every target ran without a crash, 1 otherwise.
 set -euo pipefail
@@ -76,11 +77,12 @@ for t in "${targets[@]}"; do
   marker="$work/.start-$t"
   touch "$marker"
   rc=0
-  "$bin" -max_total_time="$seconds" -print_final_stats=1 -max_len="$(max_len "$t")" -timeout=30 \
+  "$bin" -max_total_time="$seconds" -runs="${DESO_FUZZ_RUNS:--1}" -print_final_stats=1 -max_len="$(max_len "$t")" -timeout=30 \
     -rss_limit_mb=2560 -artifact_prefix="$work/crashes/$t/" "${dict[@]}" \
     "$work/corpus/$t" "${seeds[@]}" >"$log" 2>&1 || rc=$?
   execs=$(awk '/stat::number_of_executed_units/ {print $2}' "$log" | tail -n 1)
-  secs=$(awk '/stat::total_run_time/ {print $2}' "$log" | tail -n 1)
+  # "Done N runs in S second(s)" is printed however the run stopped (time or -runs).
+  secs=$(awk '/^Done [0-9]+ runs in/ {print $5}' "$log" | tail -n 1)
   # Crash, leak, timeout and out-of-memory inputs written by this run.
   crashes=$(find "$work/crashes/$t" -type f ! -name '*.log' -newer "$marker" | wc -l)
   if [ "$rc" -ne 0 ] || [ -z "$execs" ]; then
