@@ -448,6 +448,32 @@ void TusUploader::retryLater(const Error &cause)
     m_retryTimer.start(delay);
 }
 
+void TusUploader::retryOrFail(const QNetworkReply *reply, const Error &error)
+{
+    if (retriable(reply))
+        retryLater(error);
+    else
+        fail(error);
+}
+
+void TusUploader::startOver()
+{
+    (void)m_store.forget(m_fingerprint, m_endpoint);
+    m_resumed = false;
+    create();
+}
+
+void TusUploader::continueFrom(qint64 offset)
+{
+    // Progress on the server means the connection works again: the retry budget restarts.
+    if (offset > m_offset)
+        m_failedAttempts = 0;
+    m_offset = offset;
+    setState(State::Uploading);
+    reportProgress(m_offset, true);
+    sendNextChunk();
+}
+
 void TusUploader::onReplyFinished(QNetworkReply *reply, Step step)
 {
     reply->deleteLater();
@@ -473,11 +499,7 @@ void TusUploader::onReplyFinished(QNetworkReply *reply, Step step)
     }
     case Step::Create: {
         if (!ok) {
-            const Error error = node::replyError(reply, body, QStringLiteral("Creating the upload"));
-            if (retriable(reply))
-                retryLater(error);
-            else
-                fail(error);
+            retryOrFail(reply, node::replyError(reply, body, QStringLiteral("Creating the upload")));
             return;
         }
         const QByteArray location = reply->rawHeader("Location").trimmed();
@@ -488,30 +510,18 @@ void TusUploader::onReplyFinished(QNetworkReply *reply, Step step)
         m_uploadUrl = m_endpoint.resolved(QUrl::fromEncoded(location));
         emit uploadUrlChanged(m_uploadUrl);
         (void)m_store.remember(m_fingerprint, m_endpoint, {m_uploadUrl, m_mediaId, m_size, QDateTime::currentDateTimeUtc()});
-        if (const auto offset = headerOffset(reply, "Upload-Offset"); offset && *offset <= m_size) {
-            if (*offset > 0)
-                m_failedAttempts = 0;
-            m_offset = *offset;
-        }
-        setState(State::Uploading);
-        reportProgress(m_offset, true);
-        sendNextChunk();
+        // creation-with-upload may already have taken bytes (m_offset is 0 here).
+        const auto offset = headerOffset(reply, "Upload-Offset");
+        continueFrom(offset && *offset <= m_size ? *offset : m_offset);
         return;
     }
     case Step::Sync: {
         if (status == 404 || status == 410 || status == 403) {
-            // The stored or current upload is gone on the server: start a new one.
-            (void)m_store.forget(m_fingerprint, m_endpoint);
-            m_resumed = false;
-            create();
+            startOver(); // the stored or current upload is gone on the server
             return;
         }
         if (!ok) {
-            const Error error = node::replyError(reply, body, QStringLiteral("Checking the upload offset"));
-            if (retriable(reply))
-                retryLater(error);
-            else
-                fail(error);
+            retryOrFail(reply, node::replyError(reply, body, QStringLiteral("Checking the upload offset")));
             return;
         }
         const auto offset = headerOffset(reply, "Upload-Offset");
@@ -520,18 +530,10 @@ void TusUploader::onReplyFinished(QNetworkReply *reply, Step step)
             return;
         }
         if (const auto length = headerOffset(reply, "Upload-Length"); length && *length != m_size) {
-            // Not our file's upload (a stale store entry): never append to it.
-            (void)m_store.forget(m_fingerprint, m_endpoint);
-            m_resumed = false;
-            create();
+            startOver(); // not our file's upload (a stale store entry): never append to it
             return;
         }
-        if (*offset > m_offset)
-            m_failedAttempts = 0;
-        m_offset = *offset;
-        setState(State::Uploading);
-        reportProgress(m_offset, true);
-        sendNextChunk();
+        continueFrom(*offset);
         return;
     }
     case Step::Patch: {
@@ -541,11 +543,7 @@ void TusUploader::onReplyFinished(QNetworkReply *reply, Step step)
                 fail(node::replyError(reply, body, QStringLiteral("Sending the video bytes")));
                 return;
             }
-            const Error error = node::replyError(reply, body, QStringLiteral("Sending the video bytes"));
-            if (retriable(reply))
-                retryLater(error);
-            else
-                fail(error);
+            retryOrFail(reply, node::replyError(reply, body, QStringLiteral("Sending the video bytes")));
             return;
         }
         const auto offset = headerOffset(reply, "Upload-Offset");

@@ -126,6 +126,11 @@ private:
     void complete();
     void onReplyFinished(QNetworkReply *reply, Step step);
     void retryLater(const Error &cause);
+    void retryOrFail(const QNetworkReply *reply, const Error &error);
+    // Forgets the stored URL and creates a new upload from byte 0.
+    void startOver();
+    // Adopts the server's offset and sends the next chunk from there.
+    void continueFrom(qint64 offset);
     void abortCurrent();
     void captureMediaId(const QNetworkReply *reply);
     QNetworkRequest tusRequest(const QUrl &url) const;
