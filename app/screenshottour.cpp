@@ -10,6 +10,8 @@
 #include "urlfield.h"
 #include "videopreview.h"
 
+#include "nodetest/sampleclip.h"
+
 #include <QAction>
 #include <QApplication>
 #include <QDeadlineTimer>
@@ -27,7 +29,6 @@
 #include <QTemporaryDir>
 #include <QTextStream>
 #include <QThread>
-#include <QtEndian>
 
 namespace {
 using State = MediaQueueModel::State;
@@ -77,26 +78,6 @@ QString makePhoto(const QString &dir, const QString &name, QColor a, QColor b, Q
     return path;
 }
 
-// The bundled sample clip plus a top-level "free" box (MP4 readers skip it), so the
-// upload spans more than one 5 MiB tus chunk and can be caught mid-way.
-QString makeVideo(const QString &dir)
-{
-    QFile in(QStringLiteral(":/nodetest/sample.mp4"));
-    if (!in.open(QIODevice::ReadOnly))
-        return {};
-    QByteArray bytes = in.readAll();
-    const quint32 freeSize = 12 * 1024 * 1024;
-    QByteArray box(4, '\0');
-    qToBigEndian(freeSize, box.data());
-    box += "free";
-    box += QByteArray(int(freeSize - 8), '\0');
-    bytes += box;
-    const QString path = QDir(dir).filePath(QStringLiteral("city-walk.mp4"));
-    QFile out(path);
-    if (!out.open(QIODevice::WriteOnly) || out.write(bytes) != bytes.size())
-        return {};
-    return path;
-}
 } // namespace
 
 int runScreenshotTour(const QString &outputDir)
@@ -133,7 +114,12 @@ int runScreenshotTour(const QString &outputDir)
                                     QColor(120, 80, 160), QSize(3000, 2000));
     const QString second = makePhoto(work.path(), QStringLiteral("morning.jpg"), QColor(120, 190, 240),
                                      QColor(240, 230, 200), QSize(1600, 1200));
-    const QString video = makeVideo(work.path());
+    // The sample clip padded past one 5 MiB tus chunk, so the upload can be caught mid-way.
+    const QString video = QDir(work.path()).filePath(QStringLiteral("city-walk.mp4"));
+    if (const deso::Status written = deso::nodetest::writeSampleClip(video, 12 * 1024 * 1024); !written.ok()) {
+        err << "deso-media: " << written.error().message << Qt::endl;
+        return 1;
+    }
     const QString notes = work.filePath(QStringLiteral("notes.txt"));
     if (QFile f(notes); f.open(QIODevice::WriteOnly))
         f.write("not media\n");

@@ -2,6 +2,7 @@
 
 #include "node/nodeclient.h"
 #include "node/videostatuspoller.h"
+#include "nodetest/sampleclip.h"
 #include "tus/tusuploader.h"
 
 #include <QDateTime>
@@ -169,17 +170,14 @@ void NodeTester::stepImage()
 void NodeTester::stepVideo()
 {
     begin(VideoStep);
-    // The sample lives in the binary's resources; tus streams from a real file.
     const QString path = QDir(m_options.workDir).filePath(QStringLiteral("node-test.mp4"));
     QDir().mkpath(m_options.workDir);
-    QFile::remove(path);
-    if (!QFile::copy(QStringLiteral(":/nodetest/sample.mp4"), path)) {
-        failStep(VideoStep, Error(QStringLiteral("nodetest.write"), QStringLiteral("Cannot write %1.").arg(path)));
+    if (const Status written = writeSampleClip(path); !written.ok()) {
+        failStep(VideoStep, written.error());
         skip(StatusStep, QStringLiteral("Needs a video id from upload-video."));
         skip(DimensionsStep, QStringLiteral("Needs a video id from upload-video."));
         return stepTikTok();
     }
-    QFile::setPermissions(path, QFile::ReadOwner | QFile::WriteOwner);
     tus::TusOptions options;
     options.resume = false;  // a test measures a fresh upload
     options.storeFile = QDir(m_options.workDir).filePath(QStringLiteral("node-test-tus.json"));

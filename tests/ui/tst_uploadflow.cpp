@@ -3,6 +3,7 @@
 // stream, the host panel, the node tester, TikTok errors and the JWT countdown.
 #include "hostpanel.h"
 #include "identity/jwt.h"
+#include "nodetest/sampleclip.h"
 #include "mainwindow.h"
 #include "mediaqueuemodel.h"
 #include "nodesettingspanel.h"
@@ -63,25 +64,12 @@ class TestUploadFlow : public QObject {
         return w.uploader()->nodeUrl() == w.hostPanel()->baseUrl() && !w.hostPanel()->baseUrl().isEmpty();
     }
 
-    // A valid MP4 of more than one 5 MiB tus chunk: the small clip plus a top-level
-    // "free" box, which MP4 readers skip by definition.
+    // A valid MP4 of more than one 5 MiB tus chunk: the sample clip plus a 12 MiB
+    // top-level "free" box, which MP4 readers skip by definition.
     static QString bigVideo(const QString &dir)
     {
-        QFile in(QStringLiteral(DESO_SOURCE_DIR "/core/nodetest/sample.mp4"));
-        if (!in.open(QIODevice::ReadOnly))
-            return {};
-        QByteArray bytes = in.readAll();
-        const quint32 freeSize = 12 * 1024 * 1024;
-        QByteArray box(4, '\0');
-        qToBigEndian(freeSize, box.data());
-        box += "free";
-        box += QByteArray(int(freeSize - 8), '\0');
-        bytes += box;
         const QString path = QDir(dir).filePath(QStringLiteral("long.mp4"));
-        QFile out(path);
-        if (!out.open(QIODevice::WriteOnly) || out.write(bytes) != bytes.size())
-            return {};
-        return path;
+        return deso::nodetest::writeSampleClip(path, 12 * 1024 * 1024).ok() ? path : QString();
     }
 
 private slots:
