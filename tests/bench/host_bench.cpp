@@ -8,6 +8,8 @@
 // Usage: host_bench [--mib N] [--chunk-mib N] [--verbose]   (defaults: 250 and 8;
 // --verbose echoes the host's request log)
 
+#include "testfiles.h"
+
 #include <QCoreApplication>
 #include <QDir>
 #include <QElapsedTimer>
@@ -16,7 +18,6 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QProcess>
-#include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTextStream>
@@ -34,15 +35,10 @@ namespace {
 
 QTextStream out(stdout);
 
+// /proc/<pid>/status field in KiB, as this bench prints them.
 qint64 procKiB(qint64 pid, const char *field)
 {
-    QFile f(QStringLiteral("/proc/%1/status").arg(pid));
-    if (!f.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray &line : f.readAll().split('\n'))
-        if (line.startsWith(field))
-            return line.mid(qstrlen(field)).trimmed().split(' ').value(0).toLongLong();
-    return -1;
+    return testcommon::procStatusBytes(pid, field) / 1024;
 }
 
 struct Reply {
@@ -153,18 +149,12 @@ int main(int argc, char **argv)
 
     QTemporaryDir dir;
     const QString source = dir.filePath(QStringLiteral("source.bin"));
-    {
-        QFile f(source);
-        f.open(QIODevice::WriteOnly);
-        QByteArray block(1024 * 1024, Qt::Uninitialized);
-        QRandomGenerator gen(1);
-        for (qint64 i = 0; i < mib; ++i) {
-            gen.fillRange(reinterpret_cast<quint32 *>(block.data()), block.size() / 4);
-            f.write(block);
-        }
-        f.flush();
-        ::fsync(f.handle());
+    if (!testcommon::writeRandomFile(source, total, 1)) {
+        QTextStream(stderr) << "host_bench: cannot write " << source << Qt::endl;
+        return 1;
     }
+    if (QFile f(source); f.open(QIODevice::ReadOnly))
+        ::fsync(f.handle()); // the source is on disk before timing starts
 
     QProcess host;
     host.setProcessChannelMode(QProcess::ForwardedErrorChannel);
@@ -193,7 +183,7 @@ int main(int argc, char **argv)
             out << lines;
     });
     const qint64 pid = host.processId();
-    const qint64 baselineKiB = procKiB(pid, "VmRSS:");
+    const qint64 baselineKiB = procKiB(pid, "VmRSS");
 
     // tus: creation, then 8 MiB PATCHes on one kept-alive connection.
     QNetworkAccessManager nam;
@@ -253,12 +243,12 @@ int main(int argc, char **argv)
         if (tus) {
             tusSeconds = qMin(tusSeconds, t);
             if (round == 0)
-                peakAfterTusKiB = procKiB(pid, "VmHWM:");
+                peakAfterTusKiB = procKiB(pid, "VmHWM");
         } else {
             curlSeconds = qMin(curlSeconds, t);
         }
     }
-    const qint64 peakKiB = procKiB(pid, "VmHWM:");
+    const qint64 peakKiB = procKiB(pid, "VmHWM");
 
     // 3. For reference: the same chunks through QNetworkAccessManager (what the
     // app's own client uses); its upload path, not the host, sets this pace.

@@ -2,9 +2,9 @@
 // the project's EndpointHost on loopback in this process.
 #include "cuttingproxy.h"
 #include "eventwait.h"
+#include "testfiles.h"
 #include "testhost.h"
 
-#include <QCryptographicHash>
 #include <QHttpServer>
 #include <QImage>
 #include <QHttpServerResponder>
@@ -13,31 +13,12 @@
 #include <QNetworkReply>
 #include <QJsonObject>
 #include <QProcess>
-#include <QTcpServer>
 #include <QtTest>
 
 namespace {
 
-constexpr qint64 MiB = 1024 * 1024;
-
-QByteArray sha256Of(const QString &path)
-{
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly))
-        return {};
-    QCryptographicHash hash(QCryptographicHash::Sha256);
-    hash.addData(&f);
-    return hash.result().toHex();
-}
-
-quint16 closedPort()
-{
-    QTcpServer s;
-    s.listen(QHostAddress::LocalHost, 0);
-    const quint16 port = s.serverPort();
-    s.close();
-    return port;
-}
+using testcommon::MiB;
+using testcommon::sha256Of;
 
 } // namespace
 
@@ -78,18 +59,6 @@ class TestCliClient : public QObject {
         return r;
     }
 
-    static qint64 peakRssKiB(qint64 pid)
-    {
-        QFile status(QStringLiteral("/proc/%1/status").arg(pid));
-        if (!status.open(QIODevice::ReadOnly))
-            return -1;
-        for (const QByteArray &line : status.readAll().split('\n')) {
-            if (line.startsWith("VmHWM:"))
-                return line.mid(6).trimmed().split(' ').first().toLongLong();
-        }
-        return -1;
-    }
-
     // Runs an upload and returns the peak RSS (KiB) the kernel recorded for the process.
     qint64 uploadPeakKiB(const QString &file, const QUrl &url, const QString &chunk)
     {
@@ -106,7 +75,7 @@ class TestCliClient : public QObject {
         waitUntil([&] {
             if (p.state() == QProcess::NotRunning)
                 return true;
-            peak = qMax(peak, peakRssKiB(pid));
+            peak = qMax(peak, testcommon::procStatusBytes(pid, "VmHWM") / 1024);
             return false;
         }, 60000);
         if (p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0)
@@ -117,16 +86,7 @@ class TestCliClient : public QObject {
     QString writeFile(const QString &name, qint64 size, quint32 seed)
     {
         const QString path = m_dir.filePath(name);
-        QFile f(path);
-        if (!f.open(QIODevice::WriteOnly))
-            return {};
-        QRandomGenerator gen(seed);
-        QByteArray block(int(MiB), Qt::Uninitialized);
-        for (qint64 left = size; left > 0; left -= block.size()) {
-            gen.fillRange(reinterpret_cast<quint32 *>(block.data()), block.size() / 4);
-            f.write(block.constData(), qMin<qint64>(left, block.size()));
-        }
-        return path;
+        return testcommon::writeRandomFile(path, size, seed) ? path : QString();
     }
 
     static QString node(const QUrl &url) { return url.toString(); }
@@ -162,7 +122,7 @@ private slots:
 
     void networkErrorsExitWith3()
     {
-        const QString url = QStringLiteral("http://127.0.0.1:%1").arg(closedPort());
+        const QString url = QStringLiteral("http://127.0.0.1:%1").arg(testcommon::freeLoopbackPort());
         Run r = run({QStringLiteral("video-status"), QStringLiteral("0123456789abcdef0123456789abcdef"), QStringLiteral("--node"), url, QStringLiteral("--json")});
         QCOMPARE(r.exitCode, 3);
         QCOMPARE(r.json().value(QStringLiteral("code")).toString(), QStringLiteral("network.error"));

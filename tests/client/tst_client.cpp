@@ -5,6 +5,7 @@
 #include "eventwait.h"
 #include "identity/jwt.h"
 #include "identity/keys.h"
+#include "testfiles.h"
 #include "testhost.h"
 #include "node/nodeclient.h"
 #include "node/videostatuspoller.h"
@@ -20,7 +21,6 @@
 #include <QNetworkReply>
 #include <QSignalSpy>
 #include <QStandardPaths>
-#include <QTcpServer>
 #include <QtTest>
 
 using deso::Error;
@@ -31,16 +31,6 @@ using deso::node::VideoStatus;
 using deso::node::VideoStatusPoller;
 
 namespace {
-
-// A port nothing listens on: bind, read the port, close.
-quint16 closedPort()
-{
-    QTcpServer s;
-    s.listen(QHostAddress::LocalHost, 0);
-    const quint16 port = s.serverPort();
-    s.close();
-    return port;
-}
 
 template <typename T>
 struct Answer {
@@ -113,7 +103,7 @@ private slots:
 
     void networkErrorsAreValues()
     {
-        NodeClient client(QUrl(QStringLiteral("http://127.0.0.1:%1").arg(closedPort())));
+        NodeClient client(QUrl(QStringLiteral("http://127.0.0.1:%1").arg(testcommon::freeLoopbackPort())));
         Answer<VideoStatus> status;
         client.getVideoStatus(QStringLiteral("0123456789abcdef0123456789abcdef"), this, status.callback());
         DESO_WAIT_VERIFY(status.result.has_value(), 10000);
@@ -125,7 +115,7 @@ private slots:
 
     void aMissingImageFailsBeforeSending()
     {
-        NodeClient client(QUrl(QStringLiteral("http://127.0.0.1:%1").arg(closedPort())));
+        NodeClient client(QUrl(QStringLiteral("http://127.0.0.1:%1").arg(testcommon::freeLoopbackPort())));
         Answer<deso::node::ImageUpload> upload;
         client.uploadImage(m_dir.filePath(QStringLiteral("nope.png")), QStringLiteral("pk"), QStringLiteral("jwt"), this, upload.callback());
         DESO_WAIT_VERIFY(upload.result.has_value(), 5000);
@@ -134,7 +124,7 @@ private slots:
 
     void aBadTikTokLinkFailsBeforeSending()
     {
-        NodeClient client(QUrl(QStringLiteral("http://127.0.0.1:%1").arg(closedPort())));
+        NodeClient client(QUrl(QStringLiteral("http://127.0.0.1:%1").arg(testcommon::freeLoopbackPort())));
         Answer<QString> url;
         client.getFullTikTokUrl(QStringLiteral("https://example.com/not-tiktok"), this, url.callback());
         DESO_WAIT_VERIFY(url.result.has_value(), 5000);
@@ -435,7 +425,7 @@ private slots:
 
     void pollingToleratesAFewNetworkErrors()
     {
-        NodeClient client(QUrl(QStringLiteral("http://127.0.0.1:%1").arg(closedPort())));
+        NodeClient client(QUrl(QStringLiteral("http://127.0.0.1:%1").arg(testcommon::freeLoopbackPort())));
         PollOptions o;
         o.initialIntervalMs = 5;
         o.maxConsecutiveNetworkErrors = 3;

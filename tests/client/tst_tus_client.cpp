@@ -5,11 +5,11 @@
 #include "cuttingproxy.h"
 #include "eventwait.h"
 #include "minitusserver.h"
+#include "testfiles.h"
 #include "testhost.h"
 #include "tus/tusuploader.h"
 #include "tus/tusuploadstore.h"
 
-#include <QCryptographicHash>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -22,36 +22,9 @@ using deso::tus::TusUploadStore;
 
 namespace {
 
-constexpr qint64 MiB = 1024 * 1024;
-
-// Pseudo-random bytes (every chunk differs, so a misplaced chunk changes the hash).
-bool writeRandomFile(const QString &path, qint64 size, quint32 seed)
-{
-    QFile f(path);
-    if (!f.open(QIODevice::WriteOnly))
-        return false;
-    QRandomGenerator gen(seed);
-    QByteArray block(int(MiB), Qt::Uninitialized);
-    qint64 left = size;
-    while (left > 0) {
-        gen.fillRange(reinterpret_cast<quint32 *>(block.data()), block.size() / 4);
-        const qint64 n = qMin<qint64>(left, block.size());
-        if (f.write(block.constData(), n) != n)
-            return false;
-        left -= n;
-    }
-    return true;
-}
-
-QByteArray sha256Of(const QString &path)
-{
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly))
-        return {};
-    QCryptographicHash hash(QCryptographicHash::Sha256);
-    hash.addData(&f);
-    return hash.result().toHex();
-}
+using testcommon::MiB;
+using testcommon::sha256Of;
+using testcommon::writeRandomFile;
 
 } // namespace
 

@@ -4,30 +4,18 @@
 // the file size. Run with ./dev.sh bench (or build/tests/bench/tus_upload_bench [MiB]).
 #include "eventwait.h"
 #include "minitusserver.h"
+#include "testfiles.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QProcess>
-#include <QRandomGenerator>
 #include <QTemporaryDir>
 #include <QTextStream>
 
 namespace {
 
-constexpr qint64 MiB = 1024 * 1024;
-
-qint64 peakRssKiB(qint64 pid)
-{
-    QFile status(QStringLiteral("/proc/%1/status").arg(pid));
-    if (!status.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray &line : status.readAll().split('\n')) {
-        if (line.startsWith("VmHWM:"))
-            return line.mid(6).trimmed().split(' ').first().toLongLong();
-    }
-    return -1;
-}
+using testcommon::MiB;
 
 struct Measure {
     bool ok = false;
@@ -54,7 +42,7 @@ Measure upload(const QString &file, const QUrl &node, const QString &chunk, cons
     waitUntil([&] {
         if (p.state() == QProcess::NotRunning)
             return true;
-        m.peakKiB = qMax(m.peakKiB, peakRssKiB(pid));
+        m.peakKiB = qMax(m.peakKiB, testcommon::procStatusBytes(pid, "VmHWM") / 1024);
         return false;
     }, 600000);
     m.seconds = double(clock.nsecsElapsed()) / 1e9;
@@ -64,26 +52,17 @@ Measure upload(const QString &file, const QUrl &node, const QString &chunk, cons
     return m;
 }
 
-bool writeFile(const QString &path, qint64 size)
-{
-    QFile f(path);
-    if (!f.open(QIODevice::WriteOnly))
-        return false;
-    QByteArray block(int(MiB), Qt::Uninitialized);
-    for (qint64 left = size; left > 0; left -= block.size()) {
-        QRandomGenerator::global()->fillRange(reinterpret_cast<quint32 *>(block.data()), block.size() / 4);
-        f.write(block.constData(), qMin<qint64>(left, block.size()));
-    }
-    return true;
-}
-
 } // namespace
 
 int main(int argc, char **argv)
 {
     QCoreApplication app(argc, argv);
-    const qint64 bigMiB = argc > 1 ? QByteArray(argv[1]).toLongLong() : 200;
     QTextStream out(stdout);
+    const qint64 bigMiB = argc > 1 ? QByteArray(argv[1]).toLongLong() : 200;
+    if (bigMiB <= 0) {
+        out << "usage: tus_upload_bench [MIB]   size of the large upload, default 200\n";
+        return 2;
+    }
     QTemporaryDir dir;
     MiniTusServer server;
     if (!dir.isValid() || !server.start()) {
@@ -92,7 +71,7 @@ int main(int argc, char **argv)
     }
     const QString small = dir.filePath(QStringLiteral("small.bin"));
     const QString big = dir.filePath(QStringLiteral("big.bin"));
-    if (!writeFile(small, MiB) || !writeFile(big, bigMiB * MiB)) {
+    if (!testcommon::writeRandomFile(small, MiB, 1) || !testcommon::writeRandomFile(big, bigMiB * MiB, 2)) {
         out << "tus_upload_bench: cannot write the test files\n";
         return 1;
     }

@@ -1,18 +1,17 @@
 #pragma once
-// Tools shared by the reliability tests: seeded test files, SHA-256 of files,
-// a scratch directory on tmpfs when there is one (gigabytes go through these
-// tests; the host's fdatasync calls are then cheap), a free loopback port, and a
-// `deso-media --serve` child process with its memory read from /proc.
+// Tools shared by the reliability tests: a scratch directory on tmpfs when there
+// is one (gigabytes go through these tests; the host's fdatasync calls are then
+// cheap) and a `deso-media --serve` child process with its memory read from /proc.
+// Test files, hashes, ports and /proc figures come from tests/common/testfiles.h.
 
-#include <QCryptographicHash>
+#include "testfiles.h"
+
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QProcess>
-#include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QStorageInfo>
-#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QUrl>
 
@@ -20,35 +19,11 @@
 
 namespace reliability {
 
-constexpr qint64 MiB = 1024 * 1024;
-
-// Pseudo-random bytes from a seed: every MiB differs, so a misplaced chunk changes the hash.
-inline bool writeRandomFile(const QString &path, qint64 size, quint32 seed)
-{
-    QFile f(path);
-    if (!f.open(QIODevice::WriteOnly))
-        return false;
-    QRandomGenerator gen(seed);
-    QByteArray block(int(MiB), Qt::Uninitialized);
-    for (qint64 left = size; left > 0;) {
-        gen.fillRange(reinterpret_cast<quint32 *>(block.data()), block.size() / 4);
-        const qint64 n = qMin<qint64>(left, block.size());
-        if (f.write(block.constData(), n) != n)
-            return false;
-        left -= n;
-    }
-    return true;
-}
-
-inline QByteArray sha256Of(const QString &path)
-{
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly))
-        return {};
-    QCryptographicHash hash(QCryptographicHash::Sha256);
-    hash.addData(&f);
-    return hash.result().toHex();
-}
+using testcommon::MiB;
+using testcommon::procStatusBytes;
+using testcommon::sha256Of;
+using testcommon::writeRandomFile;
+using testcommon::freeLoopbackPort;
 
 // A scratch directory, on /dev/shm when it exists and has room.
 inline std::unique_ptr<QTemporaryDir> scratchDir(qint64 neededBytes)
@@ -59,29 +34,6 @@ inline std::unique_ptr<QTemporaryDir> scratchDir(qint64 neededBytes)
             return std::make_unique<QTemporaryDir>(QStringLiteral("/dev/shm/deso-reliability-XXXXXX"));
     }
     return std::make_unique<QTemporaryDir>();
-}
-
-inline quint16 freeLoopbackPort()
-{
-    QTcpServer probe;
-    if (!probe.listen(QHostAddress::LocalHost, 0))
-        return 0;
-    return probe.serverPort();
-}
-
-// Reads a "VmRSS:"-style line of /proc/<pid>/status, in bytes (-1 when unreadable).
-inline qint64 procStatusBytes(qint64 pid, const QByteArray &field)
-{
-    QFile f(QStringLiteral("/proc/%1/status").arg(pid));
-    if (!f.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray &line : f.readAll().split('\n')) {
-        if (line.startsWith(field + ':')) {
-            const QList<QByteArray> parts = line.mid(field.size() + 1).simplified().split(' ');
-            return parts.value(0).toLongLong() * 1024; // the kernel reports kB
-        }
-    }
-    return -1;
 }
 
 #ifdef DESO_MEDIA_BIN
