@@ -1,5 +1,6 @@
 // The deso-media executable's command line, run as a real process.
 #include "common/version.h"
+#include "processrun.h"
 
 #include <QProcess>
 #include <QTemporaryDir>
@@ -9,26 +10,12 @@
 class TestCli : public QObject {
     Q_OBJECT
 
-    struct Run {
-        int exitCode = -1;
-        QString out;
-        QString err;
-    };
+    using Run = testcommon::ProcessRun;
 
     static Run run(const QStringList &args, int timeoutMs = 30000)
     {
-        QProcess p;
-        p.start(QStringLiteral(DESO_MEDIA_BIN), args);
-        Run r;
-        if (!p.waitForFinished(timeoutMs)) {
-            p.kill();
-            p.waitForFinished();
-            return r;
-        }
-        r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-        r.out = QString::fromUtf8(p.readAllStandardOutput());
-        r.err = QString::fromUtf8(p.readAllStandardError());
-        return r;
+        return testcommon::runProcess(QStringLiteral(DESO_MEDIA_BIN), args, QProcessEnvironment::systemEnvironment(),
+                                      timeoutMs);
     }
 
 private slots:

@@ -2,6 +2,7 @@
 // the project's EndpointHost on loopback in this process.
 #include "cuttingproxy.h"
 #include "eventwait.h"
+#include "processrun.h"
 #include "testfiles.h"
 #include "testhost.h"
 
@@ -25,12 +26,7 @@ using testcommon::sha256Of;
 class TestCliClient : public QObject {
     Q_OBJECT
 
-    struct Run {
-        int exitCode = -1;
-        QString out;
-        QString err;
-        QJsonObject json() const { return QJsonDocument::fromJson(out.toUtf8()).object(); }
-    };
+    using Run = testcommon::ProcessRun;
 
     QTemporaryDir m_dir;
 
@@ -38,25 +34,13 @@ class TestCliClient : public QObject {
     // this process keeps serving: the wait runs the event loop instead of blocking it.
     Run run(const QStringList &args, int timeoutMs = 30000)
     {
-        QProcess p;
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert(QStringLiteral("XDG_DATA_HOME"), m_dir.filePath(QStringLiteral("xdg-data")));
         env.insert(QStringLiteral("XDG_CONFIG_HOME"), m_dir.filePath(QStringLiteral("xdg-config")));
         env.remove(QStringLiteral("DISPLAY"));
         env.remove(QStringLiteral("WAYLAND_DISPLAY"));
         env.remove(QStringLiteral("QT_QPA_PLATFORM")); // subcommands must not need one
-        p.setProcessEnvironment(env);
-        p.start(QStringLiteral(DESO_MEDIA_BIN), args);
-        Run r;
-        if (!waitUntil([&] { return p.state() == QProcess::NotRunning; }, timeoutMs)) {
-            p.kill();
-            p.waitForFinished();
-            qWarning() << "deso-media" << args << "did not finish";
-        }
-        r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-        r.out = QString::fromUtf8(p.readAllStandardOutput());
-        r.err = QString::fromUtf8(p.readAllStandardError());
-        return r;
+        return testcommon::runProcess(QStringLiteral(DESO_MEDIA_BIN), args, env, timeoutMs);
     }
 
     // Runs an upload and returns the peak RSS (KiB) the kernel recorded for the process.

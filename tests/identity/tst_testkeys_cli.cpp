@@ -1,6 +1,7 @@
 // deso-media's test-key commands (--create-test-key, --sign-jwt, --verify-jwt, ...),
 // run as real processes; the tokens they print are checked with core/identity.
 #include "identity/jwt.h"
+#include "processrun.h"
 
 #include <QFile>
 #include <QJsonDocument>
@@ -15,30 +16,14 @@ using namespace deso::identity;
 class TestTestKeysCli : public QObject {
     Q_OBJECT
 
-    struct Run {
-        int exitCode = -1;
-        QString out;
-        QString err;
-    };
+    using Run = testcommon::ProcessRun;
 
     static Run run(const QStringList &args)
     {
-        QProcess p;
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         // Never reach a developer's real keychain from a test.
         env.insert(QStringLiteral("DBUS_SESSION_BUS_ADDRESS"), QStringLiteral("unix:path=/nonexistent/deso-media-test-bus"));
-        p.setProcessEnvironment(env);
-        p.start(QStringLiteral(DESO_MEDIA_BIN), args);
-        Run r;
-        if (!p.waitForFinished(30000)) {
-            p.kill();
-            p.waitForFinished();
-            return r;
-        }
-        r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-        r.out = QString::fromUtf8(p.readAllStandardOutput());
-        r.err = QString::fromUtf8(p.readAllStandardError());
-        return r;
+        return testcommon::runProcess(QStringLiteral(DESO_MEDIA_BIN), args, env);
     }
 
 private slots:
