@@ -50,14 +50,14 @@ NodeTesterPanel::NodeTesterPanel(QWidget *parent)
     m_raw->setReadOnly(true);
     m_raw->setObjectName(QStringLiteral("testerRaw"));
     m_raw->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-    m_raw->setPlaceholderText(tr("Select a row to see the node's raw answer."));
+    m_raw->setPlaceholderText(tr("Select a row to see its requests and the node's answers."));
 
     auto *top = new QHBoxLayout;
     top->addWidget(m_run);
     top->addWidget(m_node, 1);
     auto *split = new QSplitter(Qt::Vertical);
     split->addWidget(m_view);
-    auto *rawBox = new QGroupBox(tr("Raw answer"));
+    auto *rawBox = new QGroupBox(tr("Requests and answers"));
     auto *rawLayout = new QVBoxLayout(rawBox);
     rawLayout->addWidget(m_raw);
     split->addWidget(rawBox);

@@ -1,6 +1,6 @@
 #pragma once
 // One button runs every endpoint against the chosen node (core/nodetest's NodeTester);
-// a table shows pass/fail, timings and a summary, and the selected row's raw answer.
+// a table shows pass/fail, timings and a summary, and the selected row's requests and answers.
 
 #include "common/result.h"
 #include "queueuploader.h"

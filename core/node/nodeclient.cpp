@@ -5,6 +5,7 @@
 #include "tiktok/tiktoklinks.h"
 
 #include <QBuffer>
+#include <QElapsedTimer>
 #include <QFutureWatcher>
 #include <QFile>
 #include <QFileInfo>
@@ -14,6 +15,7 @@
 #include <QMimeDatabase>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
+#include <QPointer>
 
 namespace deso::node {
 
@@ -92,12 +94,19 @@ QUrl NodeClient::endpoint(const QString &path) const
 }
 
 template <typename T>
-void NodeClient::finishJson(QNetworkReply *reply, QObject *context, const QString &what,
-                            std::function<Result<T>(const QJsonObject &)> parse, std::function<void(Result<T>)> done)
+void NodeClient::finishJson(QNetworkReply *reply, const QByteArray &method, const QString &requestBody, QObject *context,
+                            const QString &what, std::function<Result<T>(const QJsonObject &)> parse,
+                            std::function<void(Result<T>)> done)
 {
-    connect(reply, &QNetworkReply::finished, context, [reply, what, parse = std::move(parse), done = std::move(done)] {
+    QElapsedTimer clock;
+    clock.start();
+    connect(reply, &QNetworkReply::finished, context,
+            [self = QPointer<NodeClient>(this), reply, method, requestBody, clock, what, parse = std::move(parse),
+             done = std::move(done)] {
         reply->deleteLater();
         const QByteArray body = reply->readAll();
+        if (self)
+            emit self->exchanged(recordExchange(reply, method, body, clock.elapsed(), requestBody));
         if (!replySucceeded(reply)) {
             done(replyError(reply, body, what));
             return;
@@ -197,7 +206,15 @@ void NodeClient::sendImage(QIODevice *body, const QString &publicKey, const QStr
     connect(reply, &QNetworkReply::uploadProgress, this, [this, filePath](qint64 bytesSent, qint64 total) {
         emit imageUploadProgress(filePath, bytesSent, total);
     });
-    finishJson<ImageUpload>(reply, context, what,
+    QStringList parts;
+    if (!publicKey.isEmpty())
+        parts << QStringLiteral("UserPublicKeyBase58Check: %1").arg(publicKey);
+    if (!jwt.isEmpty())
+        parts << QStringLiteral("JWT: %1").arg(redactedToken(jwt));
+    parts << QStringLiteral("file: \"%1\", %2, %3 bytes").arg(fileName, sent.contentType).arg(sent.sentBytes);
+    const QString description = QStringLiteral("multipart/form-data with %1 part(s)\n  ").arg(parts.size())
+        + parts.join(QStringLiteral("\n  "));
+    finishJson<ImageUpload>(reply, "POST", description, context, what,
         [what, sent](const QJsonObject &object) -> Result<ImageUpload> {
             const QString url = object.value(QStringLiteral("ImageURL")).toString();
             if (url.isEmpty())
@@ -214,7 +231,7 @@ void NodeClient::getVideoStatus(const QString &videoId, QObject *context, std::f
     const QString what = QStringLiteral("Getting the status of video %1").arg(videoId);
     QNetworkRequest request(endpoint(QStringLiteral("get-video-status/") + QString::fromLatin1(QUrl::toPercentEncoding(videoId))));
     request.setAttribute(QNetworkRequest::CacheLoadControlAttribute, QNetworkRequest::AlwaysNetwork);
-    finishJson<VideoStatus>(m_nam->get(request), context, what,
+    finishJson<VideoStatus>(m_nam->get(request), "GET", QString(), context, what,
         [videoId](const QJsonObject &object) -> Result<VideoStatus> { return VideoStatus::fromJson(videoId, object); },
         std::move(done));
 }
@@ -224,7 +241,7 @@ void NodeClient::getVideoDimensions(const QString &videoId, QObject *context,
 {
     const QString what = QStringLiteral("Getting the dimensions of video %1").arg(videoId);
     QNetworkRequest request(endpoint(QStringLiteral("get-video-dimensions/") + QString::fromLatin1(QUrl::toPercentEncoding(videoId))));
-    finishJson<VideoDimensions>(m_nam->get(request), context, what,
+    finishJson<VideoDimensions>(m_nam->get(request), "GET", QString(), context, what,
         [what](const QJsonObject &object) -> Result<VideoDimensions> {
             if (!object.value(QStringLiteral("width")).isDouble() || !object.value(QStringLiteral("height")).isDouble())
                 return badAnswer(what, QStringLiteral("has no width and height"), 200);
@@ -247,7 +264,7 @@ void NodeClient::getFullTikTokUrl(const QString &shortIdOrLink, QObject *context
     QNetworkRequest request(endpoint(QStringLiteral("get-full-tiktok-url")));
     request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
     const QByteArray body = QJsonDocument(QJsonObject{{QStringLiteral("TikTokShortVideoID"), *id}}).toJson(QJsonDocument::Compact);
-    finishJson<QString>(m_nam->post(request, body), context, what,
+    finishJson<QString>(m_nam->post(request, body), "POST", QString::fromUtf8(body), context, what,
         [what](const QJsonObject &object) -> Result<QString> {
             const QString url = object.value(QStringLiteral("FullTikTokURL")).toString();
             if (url.isEmpty())

@@ -8,6 +8,7 @@
 // callback is not run.
 
 #include "common/result.h"
+#include "node/httpexchange.h"
 
 #include <QJsonObject>
 #include <QObject>
@@ -82,13 +83,17 @@ public:
 
 signals:
     void imageUploadProgress(const QString &filePath, qint64 bytesSent, qint64 bytesTotal);
+    // Every request this client made, once it has its answer (or failed), for testers.
+    void exchanged(const deso::node::HttpExchange &exchange);
 
 private:
     void sendImage(QIODevice *body, const QString &publicKey, const QString &jwt, QObject *context,
                    std::function<void(Result<ImageUpload>)> done, const ImageUpload &sent);
     // Runs `parse` on the JSON object of a 2xx answer, or hands over the reply's error.
+    // `method` and `requestBody` (a description, secrets redacted) go into exchanged().
     template <typename T>
-    void finishJson(QNetworkReply *reply, QObject *context, const QString &what,
+    void finishJson(QNetworkReply *reply, const QByteArray &method, const QString &requestBody, QObject *context,
+                    const QString &what,
                     std::function<Result<T>(const QJsonObject &)> parse, std::function<void(Result<T>)> done);
 
     QUrl m_baseUrl;

@@ -37,6 +37,26 @@ NodeTester::NodeTester(NodeTestOptions options, QObject *parent)
     for (const QString &name : stepNames())
         m_results.append(StepResult{name, StepResult::Outcome::Pending, 0, {}, {}});
     m_started.resize(m_results.size());
+    connect(m_client, &node::NodeClient::exchanged, this, &NodeTester::record);
+}
+
+void NodeTester::record(const node::HttpExchange &exchange)
+{
+    // Status polling may take dozens of requests: the last few tell the story.
+    constexpr int kKept = 4;
+    m_exchanges << exchange.toText();
+    if (m_exchanges.size() > kKept) {
+        m_exchanges.removeFirst();
+        ++m_exchangesDropped;
+    }
+}
+
+QString NodeTester::transcript() const
+{
+    QString text;
+    if (m_exchangesDropped > 0)
+        text += QStringLiteral("(%1 earlier request(s) not shown)\n\n").arg(m_exchangesDropped);
+    return text + m_exchanges.join(QLatin1Char('\n'));
 }
 
 NodeTester::~NodeTester() = default;
@@ -95,6 +115,9 @@ void NodeTester::cancel()
 void NodeTester::begin(int index)
 {
     m_started[index] = QDateTime::currentMSecsSinceEpoch();
+    m_currentStep = index;
+    m_exchanges.clear();
+    m_exchangesDropped = 0;
     m_results[index].outcome = StepResult::Outcome::Running;
     emit stepChanged(index, m_results[index]);
 }
@@ -105,7 +128,8 @@ void NodeTester::pass(int index, const QString &summary, const QString &raw)
     r.outcome = StepResult::Outcome::Passed;
     r.elapsedMs = QDateTime::currentMSecsSinceEpoch() - m_started[index];
     r.summary = summary;
-    r.raw = raw;
+    const QString wire = transcript();
+    r.raw = wire.isEmpty() ? raw : wire;
     emit stepChanged(index, r);
 }
 
@@ -115,7 +139,8 @@ void NodeTester::failStep(int index, const Error &error)
     r.outcome = StepResult::Outcome::Failed;
     r.elapsedMs = m_started[index] > 0 ? QDateTime::currentMSecsSinceEpoch() - m_started[index] : 0;
     r.summary = error.message;
-    r.raw = rawError(error);
+    const QString wire = index == m_currentStep ? transcript() : QString();
+    r.raw = wire.isEmpty() ? rawError(error) : rawError(error) + QStringLiteral("\n\n") + wire;
     emit stepChanged(index, r);
 }
 
@@ -182,6 +207,7 @@ void NodeTester::stepVideo()
     options.resume = false;  // a test measures a fresh upload
     options.storeFile = QDir(m_options.workDir).filePath(QStringLiteral("node-test-tus.json"));
     auto *tus = new tus::TusUploader(m_client->videoUploadEndpoint(), path, options, m_context);
+    connect(tus, &tus::TusUploader::exchanged, this, &NodeTester::record);
     connect(tus, &tus::TusUploader::finished, this, [this](const tus::TusUploadResult &r) {
         m_videoId = r.mediaId;
         if (m_videoId.isEmpty()) {

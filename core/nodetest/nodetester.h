@@ -6,11 +6,13 @@
 // reports pass/fail, how long it took and what the node answered.
 
 #include "common/result.h"
+#include "node/httpexchange.h"
 
 #include <QList>
 #include <QObject>
 #include <QPointer>
 #include <QString>
+#include <QStringList>
 #include <QUrl>
 
 #include <functional>
@@ -27,7 +29,9 @@ struct StepResult {
     Outcome outcome = Outcome::Pending;
     qint64 elapsedMs = 0;
     QString summary;   // one sentence: what came back or why it failed
-    QString raw;       // the node's answer (JSON text, or the error with its HTTP status)
+    // What went over the wire during the step: each request and the node's answer
+    // (headers, body, time; JWTs not shown), after the error sentence when it failed.
+    QString raw;
 };
 
 struct NodeTestOptions {
@@ -71,6 +75,8 @@ private:
     void stepDimensions();
     void stepTikTok();
     void done();
+    void record(const node::HttpExchange &exchange);
+    QString transcript() const;
 
     NodeTestOptions m_options;
     node::NodeClient *m_client;
@@ -78,6 +84,9 @@ private:
     QList<StepResult> m_results;
     QList<qint64> m_started;
     QString m_videoId;
+    int m_currentStep = -1;
+    QStringList m_exchanges;     // the current step's, oldest first (the last few kept)
+    int m_exchangesDropped = 0;
     bool m_running = false;
 };
 

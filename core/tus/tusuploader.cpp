@@ -257,6 +257,10 @@ QNetworkReply *TusUploader::send(const QNetworkRequest &request, const QByteArra
     if (body)
         body->setParent(reply);
     m_reply = reply;
+    m_replyVerb = verb;
+    m_replyClock.start();
+    m_replyBodyDescription = body ? QStringLiteral("%1 bytes of %2").arg(body->size()).arg(QFileInfo(m_filePath).fileName())
+                                  : QString();
     connect(reply, &QNetworkReply::finished, this, [this, reply, step] { onReplyFinished(reply, step); });
     return reply;
 }
@@ -482,6 +486,7 @@ void TusUploader::onReplyFinished(QNetworkReply *reply, Step step)
     m_reply = nullptr;
     captureMediaId(reply);
     const QByteArray body = reply->readAll();
+    emit exchanged(node::recordExchange(reply, m_replyVerb, body, m_replyClock.elapsed(), m_replyBodyDescription));
     const int status = node::httpStatus(reply);
     const bool ok = node::replySucceeded(reply);
 

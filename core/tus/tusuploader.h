@@ -13,6 +13,7 @@
 // - resume after a restart: the upload URL is kept per file fingerprint in a TusUploadStore.
 
 #include "common/result.h"
+#include "node/httpexchange.h"
 #include "tus/tusuploadstore.h"
 
 #include <QElapsedTimer>
@@ -110,6 +111,8 @@ signals:
     void finished(const deso::tus::TusUploadResult &result);
     void failed(const deso::Error &error);
     void cancelled();
+    // Every tus request with its answer (bodies described, not copied), for testers.
+    void exchanged(const deso::node::HttpExchange &exchange);
 
 private:
     enum class Step { Discover, Create, Sync, Patch, Terminate };
@@ -146,6 +149,9 @@ private:
     TusUploadStore m_store;
     QNetworkAccessManager *m_nam;
     QPointer<QNetworkReply> m_reply;
+    QByteArray m_replyVerb;         // for exchanged(): QNAM keeps no verb for HEAD/GET
+    QElapsedTimer m_replyClock;
+    QString m_replyBodyDescription;
     QTimer m_retryTimer;
 
     State m_state = State::Idle;

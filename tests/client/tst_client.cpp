@@ -104,9 +104,16 @@ private slots:
     void networkErrorsAreValues()
     {
         NodeClient client(QUrl(QStringLiteral("http://127.0.0.1:%1").arg(testcommon::freeLoopbackPort())));
+        QSignalSpy exchanges(&client, &NodeClient::exchanged);
         Answer<VideoStatus> status;
         client.getVideoStatus(QStringLiteral("0123456789abcdef0123456789abcdef"), this, status.callback());
         DESO_WAIT_VERIFY(status.result.has_value(), 10000);
+        QCOMPARE(exchanges.size(), 1);
+        const auto x = exchanges.first().first().value<deso::node::HttpExchange>();
+        QCOMPARE(x.status, 0);
+        QVERIFY(!x.networkError.isEmpty());
+        QVERIFY2(x.toText().contains(QStringLiteral("-> no answer after")), qPrintable(x.toText()));
+        QVERIFY(x.toText().startsWith(QStringLiteral("GET http://127.0.0.1:")));
         QVERIFY(!status.result->ok());
         QCOMPARE(status.result->error().code, QStringLiteral("network.error"));
         QCOMPARE(status.result->error().httpStatus, 0);
@@ -143,8 +150,10 @@ private slots:
         const QString path = m_dir.filePath(QStringLiteral("photo.png"));
         QVERIFY(img.save(path));
         QSignalSpy progress(&client, &NodeClient::imageUploadProgress);
+        QSignalSpy exchanges(&client, &NodeClient::exchanged);
         Answer<deso::node::ImageUpload> upload;
-        client.uploadImage(path, pk, deso::identity::signJwt(key), this, upload.callback());
+        const QString jwt = deso::identity::signJwt(key);
+        client.uploadImage(path, pk, jwt, this, upload.callback());
         DESO_WAIT_VERIFY(upload.result.has_value(), 20000);
         QVERIFY2(upload.result->ok(), qPrintable(upload.result->ok() ? QString() : upload.result->error().toString()));
         const deso::node::ImageUpload &done = upload.result->value();
@@ -155,6 +164,23 @@ private slots:
         QCOMPARE(done.sentBytes, QFileInfo(path).size());
         QVERIFY(!done.preparation.isEmpty());
         QVERIFY(!progress.isEmpty());
+        // The tester's view of the request: the whole exchange, the token never in it.
+        QCOMPARE(exchanges.size(), 1);
+        const auto x = exchanges.first().first().value<deso::node::HttpExchange>();
+        QCOMPARE(x.method, QByteArray("POST"));
+        QCOMPARE(x.url, client.endpoint(QStringLiteral("upload-image")));
+        QCOMPARE(x.status, 200);
+        QVERIFY(x.elapsedMs >= 0);
+        QVERIFY(x.responseBody.contains(QUrl(done.imageUrl).fileName().toUtf8()));
+        const QString text = x.toText();
+        QVERIFY2(text.startsWith(QStringLiteral("POST ") + server.url().toString()), qPrintable(text));
+        QVERIFY2(text.contains(QStringLiteral("UserPublicKeyBase58Check: ") + pk), qPrintable(text));
+        QVERIFY2(text.contains(QStringLiteral("JWT: (JWT, %1 characters, not shown)").arg(jwt.size())), qPrintable(text));
+        QVERIFY2(text.contains(QStringLiteral("file: \"photo.png\", image/png")), qPrintable(text));
+        QVERIFY2(text.contains(QStringLiteral("-> HTTP/1.1 200")), qPrintable(text));
+        QVERIFY2(text.contains(QStringLiteral("Content-Type: application/json")), qPrintable(text));
+        QVERIFY(!text.contains(jwt));
+        QVERIFY(!text.contains(jwt.section(QLatin1Char('.'), 2)));
         // The stored image is what the node makes of it: WebP, same size.
         const QString stored = server.dataDir() + QStringLiteral("/images/") + QUrl(done.imageUrl).fileName();
         QImageReader reader(stored);

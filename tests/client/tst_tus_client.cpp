@@ -136,9 +136,24 @@ private slots:
         TusUploader up(server.uploadEndpoint(), path, options());
         QSignalSpy progress(&up, &TusUploader::progress);
         QSignalSpy mediaIds(&up, &TusUploader::mediaIdChanged);
+        QSignalSpy exchanges(&up, &TusUploader::exchanged);
         QVERIFY(waitDone(up));
         QCOMPARE(up.state(), TusUploader::State::Finished);
         const QString id = up.mediaId();
+        // One record per request, in order: OPTIONS, POST, 5 x PATCH with their answers.
+        QStringList verbs;
+        for (const auto &args : exchanges)
+            verbs << QString::fromLatin1(args.first().value<deso::node::HttpExchange>().method);
+        QCOMPARE(verbs.join(QLatin1Char(' ')), QStringLiteral("OPTIONS POST PATCH PATCH PATCH PATCH PATCH"));
+        const auto create = exchanges.at(1).first().value<deso::node::HttpExchange>();
+        QCOMPARE(create.status, 200); // the node answers creation with 200, not tus's 201
+        QVERIFY2(create.toText().contains(QStringLiteral("Location: ")), qPrintable(create.toText()));
+        QVERIFY2(create.toText().contains(QStringLiteral("Upload-Length: %1").arg(size)), qPrintable(create.toText()));
+        const auto last = exchanges.last().first().value<deso::node::HttpExchange>();
+        QCOMPARE(last.status, 204);
+        QVERIFY2(last.toText().contains(QStringLiteral("%1 bytes of %2").arg(size - 4 * 5 * MiB).arg(QFileInfo(path).fileName())),
+                 qPrintable(last.toText()));
+        QVERIFY2(last.toText().contains(QStringLiteral("Upload-Offset: %1").arg(size)), qPrintable(last.toText()));
         QVERIFY(QRegularExpression(QStringLiteral("^[0-9a-f]{32}$")).match(id).hasMatch());
         QCOMPARE(mediaIds.count(), 1);
         QVERIFY(up.serverExtensions().contains(QStringLiteral("checksum")));

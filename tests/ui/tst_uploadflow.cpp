@@ -379,6 +379,18 @@ private slots:
         QVERIFY(t->item(4, 1)->text() == QStringLiteral("pass") || t->item(4, 1)->text() == QStringLiteral("FAIL"));
         tester.tableView()->selectRow(2);
         QVERIFY2(tester.rawView()->toPlainText().contains(QStringLiteral("ReadyToStream")), qPrintable(tester.rawView()->toPlainText()));
+        // Each row shows what went over the wire: requests, answers, times; no token.
+        tester.tableView()->selectRow(0);
+        QString raw = tester.rawView()->toPlainText();
+        QVERIFY2(raw.startsWith(QStringLiteral("POST ") + w.hostPanel()->baseUrl().toString() + QStringLiteral("/api/v0/upload-image")),
+                 qPrintable(raw));
+        QVERIFY2(raw.contains(QStringLiteral("characters, not shown)")) && raw.contains(QStringLiteral("-> HTTP/1.1 200")),
+                 qPrintable(raw));
+        QVERIFY2(raw.contains(QStringLiteral("ImageURL")), qPrintable(raw));
+        tester.tableView()->selectRow(1);
+        raw = tester.rawView()->toPlainText();
+        QVERIFY2(raw.contains(QStringLiteral("\nPATCH ")) && raw.contains(QStringLiteral("-> HTTP/1.1 204")), qPrintable(raw));
+        QVERIFY2(raw.contains(QStringLiteral("Stream-Media-Id: ")), qPrintable(raw));
         QVERIFY(tester.summaryText().contains(QStringLiteral("passed")));
     }
 
