@@ -44,6 +44,15 @@ int jpegOrientation(const uchar *p, qsizetype n)
     return 1;
 }
 
+// PNG eXIf and WebP EXIF chunks hold a TIFF structure; some writers keep the
+// JPEG-style "Exif\0\0" prefix in front of it. Accept both.
+int orientationFromExifChunk(const uchar *d, qsizetype len)
+{
+    if (len >= 6 && std::memcmp(d, "Exif\0\0", 6) == 0)
+        return orientationFromTiff(d + 6, len - 6);
+    return orientationFromTiff(d, len);
+}
+
 int pngOrientation(const uchar *p, qsizetype n)
 {
     qsizetype i = 8;
@@ -53,14 +62,7 @@ int pngOrientation(const uchar *p, qsizetype n)
             return 1;
         const uchar *type = p + i + 4;
         if (std::memcmp(type, "eXIf", 4) == 0) {
-            const uchar *d = p + i + 8;
-            qsizetype dlen = len;
-            // Some writers keep the JPEG-style "Exif\0\0" prefix; accept both.
-            if (dlen >= 6 && std::memcmp(d, "Exif\0\0", 6) == 0) {
-                d += 6;
-                dlen -= 6;
-            }
-            return orientationFromTiff(d, dlen);
+            return orientationFromExifChunk(p + i + 8, len);
         }
         if (std::memcmp(type, "IDAT", 4) == 0 || std::memcmp(type, "IEND", 4) == 0)
             return 1;  // eXIf must precede IDAT to be honoured (PNG 1.5 extensions)
@@ -77,13 +79,7 @@ int webpOrientation(const uchar *p, qsizetype n)
         if (len > quint32(n - i - 8))
             return 1;
         if (std::memcmp(p + i, "EXIF", 4) == 0) {
-            const uchar *d = p + i + 8;
-            qsizetype dlen = len;
-            if (dlen >= 6 && std::memcmp(d, "Exif\0\0", 6) == 0) {
-                d += 6;
-                dlen -= 6;
-            }
-            return orientationFromTiff(d, dlen);
+            return orientationFromExifChunk(p + i + 8, len);
         }
         i += 8 + qsizetype(len) + (len & 1);  // RIFF chunks are padded to even sizes
     }
