@@ -70,7 +70,10 @@ Result<MultipartForm> parseMultipartForm(const QByteArray &contentType, const QB
     MultipartForm form;
     const QByteArray nextDelimiter = "\r\n" + delimiter;
     // The two bytes at `at`, or fewer at the end of the body.
-    const auto twoAt = [&](qsizetype at) { return body.sliced(qMin(at, body.size())).first(qMin<qsizetype>(2, body.size() - qMin(at, body.size()))); };
+    const auto twoAt = [&](qsizetype at) {
+        at = qMin(at, body.size());
+        return body.sliced(at, qMin<qsizetype>(2, body.size() - at));
+    };
     while (true) {
         pos += delimiter.size();
         if (twoAt(pos) == "--")
