@@ -39,6 +39,11 @@ for tool in "$cxx" "$cc" cmake ninja; do
   fi
 done
 
+# Several runs may share one build tree (e.g. one per core): configure and build one at a
+# time, or two CMake re-runs clash.
+mkdir -p "$build"
+exec 9>"$build/.run-fuzzers.lock"
+flock 9
 if [ ! -f "$build/build.ninja" ]; then
   cmake -S "$root" -B "$build" -G Ninja -DDESO_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_C_COMPILER="$cc" >/dev/null
@@ -49,6 +54,7 @@ cmake --build "$build" --target "${targets[@]}" >"$build/fuzz-build.log" 2>&1 ||
   echo "run-fuzzers.sh: the fuzz build failed (full log: $build/fuzz-build.log)" >&2
   exit 1
 }
+flock -u 9
 
 # Per-target input size bounds: above each parser's own limit, so the refusal is fuzzed too.
 max_len() {
