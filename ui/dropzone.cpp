@@ -7,8 +7,7 @@
 #include <QPushButton>
 #include <QVBoxLayout>
 
-namespace {
-QStringList localFiles(const QMimeData *mime)
+QStringList DropZone::localFiles(const QMimeData *mime)
 {
     QStringList paths;
     if (!mime || !mime->hasUrls())
@@ -18,7 +17,6 @@ QStringList localFiles(const QMimeData *mime)
             paths << url.toLocalFile();
     return paths;
 }
-} // namespace
 
 DropZone::DropZone(QWidget *parent) : QFrame(parent), m_label(new QLabel(this)), m_add(new QPushButton(this))
 {

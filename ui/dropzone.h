@@ -5,6 +5,7 @@
 #include <QStringList>
 
 class QLabel;
+class QMimeData;
 class QPushButton;
 
 class DropZone : public QFrame {
@@ -13,6 +14,8 @@ public:
     explicit DropZone(QWidget *parent = nullptr);
 
     QPushButton *addButton() const { return m_add; }
+    // The local files among dropped or pasted URLs (remote URLs are not files to upload).
+    static QStringList localFiles(const QMimeData *mime);
 
 signals:
     void filesDropped(const QStringList &paths);

@@ -379,10 +379,7 @@ void MainWindow::pasteFromClipboard()
         showError(tr("The clipboard is empty."));
         return;
     }
-    QStringList paths;
-    for (const QUrl &url : mime->urls())
-        if (url.isLocalFile())
-            paths << url.toLocalFile();
+    QStringList paths = DropZone::localFiles(mime);
     if (paths.isEmpty() && mime->hasText()) {
         for (const QString &line : mime->text().split(QLatin1Char('\n'), Qt::SkipEmptyParts)) {
             const QString t = line.trimmed();
@@ -718,21 +715,13 @@ void MainWindow::saveWindowSettings()
 
 void MainWindow::dragEnterEvent(QDragEnterEvent *event)
 {
-    const QMimeData *mime = event->mimeData();
-    if (mime && mime->hasUrls())
-        for (const QUrl &url : mime->urls())
-            if (url.isLocalFile()) {
-                event->acceptProposedAction();
-                return;
-            }
+    if (!DropZone::localFiles(event->mimeData()).isEmpty())
+        event->acceptProposedAction();
 }
 
 void MainWindow::dropEvent(QDropEvent *event)
 {
-    QStringList paths;
-    for (const QUrl &url : event->mimeData()->urls())
-        if (url.isLocalFile())
-            paths << url.toLocalFile();
+    const QStringList paths = DropZone::localFiles(event->mimeData());
     if (paths.isEmpty())
         return;
     event->acceptProposedAction();
