@@ -2,6 +2,7 @@
 
 #include "host/hostlistener.h"
 #include "host/multipartform.h"
+#include "host/tusheaders.h"
 #include "host/tusserver.h"
 #include "host/uploadstore.h"
 #include "identity/jwt.h"
@@ -98,10 +99,24 @@ public:
         const QByteArray path = head.path();
         if (path == kUploadVideoPath || path.startsWith(TusServer::tusPathPrefix()) || path.startsWith(kVideosPrefix))
             return true;
-        // Keep bodies QHttpServer would buffer without bound away from it.
+        // Keep bodies QHttpServer would buffer without bound away from it, and lengths
+        // it might read differently from us ("2, 67108864", "+5"): one length, one reading.
         if (head.hasHeader("transfer-encoding"))
             return true;
-        return head.header("content-length").toLongLong() > bodyLimitFor(path);
+        if (contentLengthCount(head) > 1)
+            return true;
+        qint64 length = 0;
+        if (head.hasHeader("content-length") && !parseTusNumber(head.header("content-length"), &length))
+            return true;
+        return length > bodyLimitFor(path);
+    }
+
+    static int contentLengthCount(const RawRequestHead &head)
+    {
+        int n = 0;
+        for (const auto &h : head.headers)
+            n += h.first == "content-length";
+        return n;
     }
 
     static qint64 bodyLimitFor(const QByteArray &path)
@@ -130,8 +145,11 @@ public:
             plan.response = serveVideo(head, QString::fromLatin1(path.mid(kVideosPrefix.size())));
             return plan;
         }
+        qint64 length = 0;
         if (head.hasHeader("transfer-encoding")) {
             plan.response = RawResponse::jsonError(411, QStringLiteral("Send the body with a Content-Length; chunked transfer encoding is not accepted here."));
+        } else if (contentLengthCount(head) > 1 || !parseTusNumber(head.header("content-length"), &length)) {
+            plan.response = RawResponse::jsonError(400, QStringLiteral("Send one Content-Length, a decimal number of bytes."));
         } else {
             plan.response = RawResponse::jsonError(413, QStringLiteral("The request body is larger than this endpoint accepts (%1 bytes).")
                                                             .arg(bodyLimitFor(path)));

@@ -57,7 +57,10 @@ StreamOutcome streamRequest(quint16 port, const QByteArray &head, qint64 bodyByt
     QElapsedTimer clock;
     clock.start();
     while (clock.elapsed() < timeoutMs && socket.state() == QAbstractSocket::ConnectedState) {
-        if (out.bodySent < bodyBytes && socket.bytesToWrite() < 4 * piece.size()) {
+        // Like a well-behaved client (RFC 9112 §9.5), stop sending once an answer has come:
+        // writing on would race the host's close and could reset the connection before
+        // the answer is read.
+        if (out.bodySent < bodyBytes && out.response.isEmpty() && socket.bytesToWrite() < 4 * piece.size()) {
             const qint64 n = qMin<qint64>(piece.size(), bodyBytes - out.bodySent);
             socket.write(piece.constData(), n);
             out.bodySent += n;
@@ -65,7 +68,8 @@ StreamOutcome streamRequest(quint16 port, const QByteArray &head, qint64 bodyByt
         socket.waitForBytesWritten(5);
         if (socket.waitForReadyRead(out.bodySent < bodyBytes ? 1 : 50))
             out.response += socket.readAll();
-        if (out.bodySent >= bodyBytes && out.response.contains("\r\n\r\n") && clock.elapsed() > 2000)
+        if ((out.bodySent >= bodyBytes || !out.response.isEmpty()) && out.response.contains("\r\n\r\n")
+            && clock.elapsed() > 2000)
             break;
     }
     out.response += socket.readAll();
