@@ -2,13 +2,14 @@
 // The local endpoint host: serves a DeSo node's media endpoints on this machine
 // (upload-image, upload-video + a tus 1.0.0 server, get-video-status,
 // get-video-dimensions, get-full-tiktok-url, /images/<name>, /videos/<id>).
-// JSON endpoints run on QHttpServer; the tus data path and /videos run on a
-// bounded raw HTTP/1.1 path on the same port (see hostlistener.h for why).
+// Every request passes one HTTP/1.1 front door (http/httpserver.h) and is
+// admitted by one endpoint table (endpointrouter.h) to a controller.
 // The server runs on a thread of its own; start() and stop() block until it
 // has started or stopped, and requestLogged is emitted from that thread (so
 // receivers in other threads get it queued).
 
 #include "common/result.h"
+#include "host/http/httplimits.h"
 
 #include <QDateTime>
 #include <QHostAddress>
@@ -39,6 +40,8 @@ struct HostConfig {
     // The host has no chain to check authorizations on, so without an entry here a
     // JWT signed by a derived key is refused. Empty = none.
     QString derivedKeyAuthorizationsPath;
+    // Head size and time, body stalls, keep-alive, connections.
+    HttpLimits httpLimits;
 };
 
 struct RequestLogEntry {

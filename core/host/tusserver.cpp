@@ -1,11 +1,13 @@
 #include "host/tusserver.h"
 
-#include "host/tusheaders.h"
+#include "common/decimal.h"
+#include "tus/tusprotocol.h"
 
 #include <QCryptographicHash>
 #include <QDateTime>
 #include <QFile>
 
+#include <limits>
 #include <optional>
 
 #include <fcntl.h>
@@ -20,42 +22,31 @@ constexpr qint64 kMaxChunk = 209715200;      // production: at most 200 MiB
 constexpr qint64 kChunkGranule = 256 * 1024; // production: multiple of 256 KiB unless last
 constexpr qint64 kWritebackKick = 2 * 1024 * 1024;
 
-const QByteArray kTusVersion = "1.0.0";
+const QByteArray kTusVersion = tus::kVersion;
 
-RawResponse tusError(int status, const QString &message)
+HttpResponse tusError(int status, const QString &message)
 {
-    RawResponse r = RawResponse::jsonError(status, message);
+    HttpResponse r = HttpResponse::error(status, message);
     r.setHeader("Tus-Resumable", kTusVersion);
     return r;
 }
 
+// A tus answer given from the head: whatever body follows (a chunk of any size)
+// stays unread and the front door closes the connection after the answer.
+Admission answerFromHead(HttpResponse response)
+{
+    Admission a = Admission::answer(std::move(response));
+    a.maxBodyBytes = std::numeric_limits<qint64>::max();
+    return a;
+}
+
 } // namespace
-
-void RawResponse::setHeader(const QByteArray &name, const QByteArray &value)
-{
-    for (auto &h : headers) {
-        if (h.first.compare(name, Qt::CaseInsensitive) == 0) {
-            h.second = value;
-            return;
-        }
-    }
-    headers.emplaceBack(name, value);
-}
-
-RawResponse RawResponse::jsonError(int status, const QString &message)
-{
-    RawResponse r;
-    r.status = status;
-    r.body = jsonErrorBody(message);
-    r.setHeader("Content-Type", "application/json");
-    return r;
-}
 
 // Streams one PATCH (or creation-with-upload) body into the upload's data file
 // at the recorded offset. Bytes land on disk before the offset advances; with a
 // checksum nothing is recorded until the digest matches, and a mismatch
 // truncates the file back, so "nothing written" holds.
-class TusPatchSink final : public RequestBodySink {
+class TusPatchSink final : public RequestHandler {
 public:
     TusPatchSink(TusServer &server, std::shared_ptr<UploadRecord> record, int fd,
                  std::optional<QCryptographicHash::Algorithm> algorithm, QByteArray expectedDigest,
@@ -71,10 +62,10 @@ public:
     ~TusPatchSink() override
     {
         if (!m_finished)
-            (void)finish(false);
+            abandon();
     }
 
-    Status write(const char *data, qint64 size) override
+    Status body(const char *data, qint64 size) override
     {
         qint64 done = 0;
         while (done < size) {
@@ -106,7 +97,15 @@ public:
         return {};
     }
 
-    RawResponse finish(bool bodyComplete) override
+    void end(Responder responder) override { responder.send(finish(true)); }
+    void abandon() override
+    {
+        if (!m_finished)
+            finish(false); // no one to answer: finish() keeps or undoes the bytes
+    }
+
+private:
+    HttpResponse finish(bool bodyComplete)
     {
         m_finished = true;
         m_record->busy = false;
@@ -119,7 +118,7 @@ public:
             if (!bodyComplete || m_hash->result() != m_expected) {
                 truncateBack(m_start);
                 ::close(m_fd);
-                RawResponse r = tusError(460, QStringLiteral("The Upload-Checksum does not match the received bytes; nothing was written."));
+                HttpResponse r = tusError(460, QStringLiteral("The Upload-Checksum does not match the received bytes; nothing was written."));
                 m_server.addCommon(r, m_record.get());
                 return r;
             }
@@ -128,7 +127,7 @@ public:
         ::close(m_fd);
         if (!s.ok())
             return tusError(500, s.error().message);
-        RawResponse r;
+        HttpResponse r;
         r.status = m_extra.isEmpty() ? 204 : 200; // creation answers 200 like the node
         r.headers = m_extra;
         r.setHeader("Upload-Offset", QByteArray::number(m_record->offset));
@@ -138,7 +137,6 @@ public:
         return r;
     }
 
-private:
     Status commit(qint64 newOffset)
     {
         if (::fdatasync(m_fd) != 0)
@@ -174,7 +172,7 @@ TusServer::TusServer(UploadStore &store, TusConfig config, CompletionHandler onC
 {
 }
 
-void TusServer::addCommon(RawResponse &r, const UploadRecord *record) const
+void TusServer::addCommon(HttpResponse &r, const UploadRecord *record) const
 {
     r.setHeader("Tus-Resumable", kTusVersion);
     if (record) {
@@ -184,185 +182,148 @@ void TusServer::addCommon(RawResponse &r, const UploadRecord *record) const
     }
 }
 
-RawResponse TusServer::options() const
+HttpResponse TusServer::options() const
 {
-    RawResponse r;
+    HttpResponse r;
     r.status = 204;
     r.setHeader("Tus-Resumable", kTusVersion);
     r.setHeader("Tus-Version", kTusVersion);
-    r.setHeader("Tus-Extension", "creation,creation-with-upload,expiration,checksum,termination");
+    r.setHeader("Tus-Extension", tus::kServerExtensions);
     r.setHeader("Tus-Max-Size", QByteArray::number(m_config.maxSize));
-    r.setHeader("Tus-Checksum-Algorithm", "sha1,sha256,md5");
+    r.setHeader("Tus-Checksum-Algorithm", tus::kServerChecksumAlgorithms);
     return r;
 }
 
-RawPlan TusServer::create(const RawRequestHead &head, const QByteArray &baseUrl)
+Admission TusServer::create(const HttpRequest &request, const QByteArray &baseUrl)
 {
-    RawPlan plan;
-    const QByteArray resumable = head.header("tus-resumable");
+    const QByteArray resumable = request.header("tus-resumable");
     if (!resumable.isNull() && resumable != kTusVersion) {
-        plan.response = tusError(412, QStringLiteral("Tus-Resumable must be 1.0.0."));
-        plan.response.setHeader("Tus-Version", kTusVersion);
-        return plan;
+        HttpResponse r = tusError(412, QStringLiteral("Tus-Resumable must be 1.0.0."));
+        r.setHeader("Tus-Version", kTusVersion);
+        return answerFromHead(std::move(r));
     }
-    const QByteArray lengthText = head.header("upload-length");
-    if (lengthText.isEmpty()) {
-        plan.response = tusError(400, QStringLiteral("UploadVideo: Must provide Upload-Length header"));
-        return plan;
-    }
-    qint64 length = 0;
-    if (!parseTusNumber(lengthText, &length)) {
-        plan.response = tusError(400, QStringLiteral("UploadVideo: Unable to convert Upload-Length header to int for validation: %1")
-                                          .arg(QString::fromLatin1(lengthText.left(40))));
-        return plan;
-    }
-    if (length > m_config.maxSize) {
-        plan.response = tusError(400, QStringLiteral("UploadVideo: Files must be less than 250MB"));
-        return plan;
-    }
-    const QByteArray metadataHeader = head.header("upload-metadata");
-    auto metadata = parseUploadMetadata(metadataHeader);
-    if (!metadata.ok()) {
-        plan.response = tusError(400, metadata.error().message);
-        return plan;
-    }
-    auto created = m_store.create(length, metadataHeader, metadata.value(),
+    const QByteArray lengthText = request.header("upload-length");
+    if (lengthText.isEmpty())
+        return answerFromHead(tusError(400, QStringLiteral("UploadVideo: Must provide Upload-Length header")));
+    const auto length = parseDecimal(lengthText);
+    if (!length)
+        return answerFromHead(tusError(400, QStringLiteral("UploadVideo: Unable to convert Upload-Length header to int for validation: %1")
+                                                   .arg(QString::fromLatin1(lengthText.left(40)))));
+    if (*length > m_config.maxSize)
+        return answerFromHead(tusError(400, QStringLiteral("UploadVideo: Files must be less than 250MB")));
+    const QByteArray metadataHeader = request.header("upload-metadata");
+    auto metadata = tus::parseUploadMetadata(metadataHeader);
+    if (!metadata.ok())
+        return answerFromHead(tusError(400, metadata.error().message));
+    if (request.hasBody() && request.header("content-type") != "application/offset+octet-stream")
+        return answerFromHead(tusError(415, QStringLiteral("An upload body must have Content-Type application/offset+octet-stream.")));
+    auto created = m_store.create(*length, metadataHeader, metadata.value(),
                                   QDateTime::currentDateTimeUtc().addSecs(m_config.expirySeconds));
-    if (!created.ok()) {
-        plan.response = tusError(500, created.error().message);
-        return plan;
-    }
+    if (!created.ok())
+        return answerFromHead(tusError(created.error().httpStatus ? created.error().httpStatus : 500, created.error().message));
     const auto record = created.value();
     HeaderList extra{
         {"Location", baseUrl + tusPathPrefix() + record->token},
         {"Access-Control-Expose-Headers", "Location, Stream-Media-Id"},
     };
-
-    const QByteArray contentLength = head.header("content-length");
-    qint64 bodyLength = 0;
-    if (!contentLength.isNull() && !parseTusNumber(contentLength, &bodyLength)) {
-        plan.response = tusError(400, QStringLiteral("Content-Length is not a valid number."));
-        plan.response.closeConnection = true;
-        return plan;
-    }
-    if (bodyLength > 0) {
-        if (head.header("content-type") != "application/offset+octet-stream") {
-            plan.response = tusError(415, QStringLiteral("An upload body must have Content-Type application/offset+octet-stream."));
-            plan.response.closeConnection = true;
-            return plan;
-        }
+    if (request.hasBody()) {
         extra[1].second = "Location, Stream-Media-Id, Upload-Offset, Upload-Expires, Tus-Resumable";
-        return patch(head, record, extra);
+        return patch(request, record, extra);
     }
-    plan.response.status = 200;
-    plan.response.headers = extra;
-    addCommon(plan.response, record.get());
+    HttpResponse r;
+    r.status = 200;
+    r.headers = extra;
+    addCommon(r, record.get());
     if (record->complete() && m_onComplete)
         m_onComplete(record); // an empty upload is finished at creation
-    return plan;
+    return answerFromHead(std::move(r));
 }
 
-RawPlan TusServer::handle(const RawRequestHead &head, const QByteArray &token)
+Admission TusServer::handle(const HttpRequest &request, const QByteArray &token)
 {
-    RawPlan plan;
-    if (head.method == "OPTIONS") {
-        plan.response = options();
-        return plan;
-    }
+    if (request.method == "OPTIONS")
+        return answerFromHead(options());
     auto record = m_store.byToken(token);
-    if (head.header("tus-resumable") != kTusVersion) {
-        plan.response = tusError(412, QStringLiteral("Tus-Resumable must be 1.0.0."));
-        plan.response.setHeader("Tus-Version", kTusVersion);
+    if (request.header("tus-resumable") != kTusVersion) {
+        HttpResponse r = tusError(412, QStringLiteral("Tus-Resumable must be 1.0.0."));
+        r.setHeader("Tus-Version", kTusVersion);
         if (record)
-            plan.response.setHeader("Stream-Media-Id", record->id.toLatin1());
-        plan.response.closeConnection = head.method == "PATCH";
-        return plan;
+            r.setHeader("Stream-Media-Id", record->id.toLatin1());
+        return answerFromHead(std::move(r));
     }
     if (record && !record->complete() && !record->busy && record->expiresAt.isValid()
         && record->expiresAt <= QDateTime::currentDateTimeUtc()) {
-        (void)m_store.remove(record->id);
-        plan.response = tusError(410, QStringLiteral("This upload expired and was deleted."));
-        plan.response.closeConnection = head.method == "PATCH";
-        return plan;
+        if (auto removed = m_store.remove(record->id); !removed.ok())
+            return answerFromHead(tusError(500, removed.error().message));
+        return answerFromHead(tusError(410, QStringLiteral("This upload expired and was deleted.")));
     }
-    if (!record) {
-        plan.response = tusError(404, QStringLiteral("No upload at this URL."));
-        plan.response.closeConnection = head.method == "PATCH";
-        return plan;
-    }
-    if (head.method == "HEAD") {
-        plan.response.status = 200;
-        plan.response.setHeader("Upload-Offset", QByteArray::number(record->offset));
-        plan.response.setHeader("Upload-Length", QByteArray::number(record->length));
-        plan.response.setHeader("Cache-Control", "no-store");
+    if (!record)
+        return answerFromHead(tusError(404, QStringLiteral("No upload at this URL.")));
+    if (request.method == "HEAD") {
+        HttpResponse r;
+        r.status = 200;
+        r.setHeader("Upload-Offset", QByteArray::number(record->offset));
+        r.setHeader("Upload-Length", QByteArray::number(record->length));
+        r.setHeader("Cache-Control", "no-store");
         if (!record->metadataHeader.isEmpty())
-            plan.response.setHeader("Upload-Metadata", record->metadataHeader);
-        addCommon(plan.response, record.get());
-        return plan;
+            r.setHeader("Upload-Metadata", record->metadataHeader);
+        addCommon(r, record.get());
+        return answerFromHead(std::move(r));
     }
-    if (head.method == "PATCH")
-        return patch(head, record, {});
-    if (head.method == "DELETE") {
-        if (record->busy) {
-            plan.response = tusError(423, QStringLiteral("The upload is receiving data; try again when that request ends."));
-            return plan;
-        }
+    if (request.method == "PATCH")
+        return patch(request, record, {});
+    if (request.method == "DELETE") {
+        if (record->busy)
+            return answerFromHead(tusError(423, QStringLiteral("The upload is receiving data; try again when that request ends.")));
         const QString id = record->id;
-        if (auto s = m_store.remove(id); !s.ok()) {
-            plan.response = tusError(500, s.error().message);
-            return plan;
-        }
-        plan.response.status = 204;
-        plan.response.setHeader("Stream-Media-Id", id.toLatin1());
-        addCommon(plan.response, nullptr);
-        return plan;
+        if (auto s = m_store.remove(id); !s.ok())
+            return answerFromHead(tusError(500, s.error().message));
+        HttpResponse r;
+        r.status = 204;
+        r.setHeader("Stream-Media-Id", id.toLatin1());
+        addCommon(r, nullptr);
+        return answerFromHead(std::move(r));
     }
-    plan.response = tusError(405, QStringLiteral("The tus URL accepts OPTIONS, HEAD, PATCH and DELETE."));
-    plan.response.setHeader("Allow", "OPTIONS, HEAD, PATCH, DELETE");
-    plan.response.closeConnection = true;
-    return plan;
+    HttpResponse r = tusError(405, QStringLiteral("The tus URL accepts OPTIONS, HEAD, PATCH and DELETE."));
+    r.setHeader("Allow", "OPTIONS, HEAD, PATCH, DELETE");
+    return answerFromHead(std::move(r));
 }
 
-RawPlan TusServer::patch(const RawRequestHead &head, const std::shared_ptr<UploadRecord> &record,
-                         const HeaderList &extraHeaders)
+Admission TusServer::patch(const HttpRequest &request, const std::shared_ptr<UploadRecord> &record,
+                           const HeaderList &extraHeaders)
 {
-    RawPlan plan;
+    // A refused PATCH's body is never read: the front door answers this, whatever
+    // the body's size, and closes the connection after it.
     auto fail = [&](int status, const QString &message) {
-        plan.response = tusError(status, message);
+        HttpResponse r = tusError(status, message);
         for (const auto &h : extraHeaders)
-            plan.response.setHeader(h.first, h.second);
-        addCommon(plan.response, record.get());
-        // The unread body may follow; closing after the answer keeps framing safe.
-        plan.response.closeConnection = true;
-        return std::move(plan);
+            r.setHeader(h.first, h.second);
+        addCommon(r, record.get());
+        return answerFromHead(std::move(r));
     };
-    if (extraHeaders.isEmpty() && record->complete())
+    const bool creating = !extraHeaders.isEmpty();
+    if (!creating && record->complete())
         return fail(403, QStringLiteral("This upload is complete and accepts no more data."));
     if (record->busy)
         return fail(423, QStringLiteral("The upload is receiving data on another request; try again when it ends."));
-    if (head.header("content-type") != "application/offset+octet-stream")
+    if (request.header("content-type") != "application/offset+octet-stream")
         return fail(415, QStringLiteral("PATCH requests must have Content-Type application/offset+octet-stream."));
-    qint64 offset = 0;
-    if (extraHeaders.isEmpty()) {
-        if (!parseTusNumber(head.header("upload-offset"), &offset))
-            return fail(400, QStringLiteral("PATCH requests must carry a valid Upload-Offset."));
-    } else {
-        const QByteArray given = head.header("upload-offset");
-        if (!given.isNull() && (!parseTusNumber(given, &offset) || offset != 0))
-            return fail(400, QStringLiteral("A creation with upload starts at Upload-Offset 0."));
-    }
-    if (offset != record->offset)
+    const QByteArray given = request.header("upload-offset");
+    const auto offset = given.isNull() && creating ? std::optional<qint64>(0) : parseDecimal(given);
+    if (!offset)
+        return fail(400, creating ? QStringLiteral("A creation with upload starts at Upload-Offset 0.")
+                                  : QStringLiteral("PATCH requests must carry a valid Upload-Offset."));
+    if (creating && *offset != 0)
+        return fail(400, QStringLiteral("A creation with upload starts at Upload-Offset 0."));
+    if (*offset != record->offset)
         return fail(409, QStringLiteral("Upload-Offset %1 does not match the upload's offset %2.")
-                             .arg(offset).arg(record->offset));
-    if (head.hasHeader("transfer-encoding"))
+                             .arg(*offset).arg(record->offset));
+    if (request.framing == BodyFraming::Chunked)
         return fail(411, QStringLiteral("Send the chunk with a Content-Length; chunked transfer encoding is not accepted."));
-    qint64 bodyLength = 0;
-    const QByteArray contentLength = head.header("content-length");
-    if (!contentLength.isNull() && !parseTusNumber(contentLength, &bodyLength))
-        return fail(400, QStringLiteral("Content-Length is not a valid number."));
-    if (bodyLength > record->length - record->offset)
-        return fail(413, QStringLiteral("The chunk goes past Upload-Length (%1 bytes remain).")
-                             .arg(record->length - record->offset));
+    const qint64 bodyLength = request.contentLength;
+    const qint64 remaining = record->length - record->offset;
+    if (bodyLength > remaining)
+        return fail(413, QStringLiteral("The chunk goes past Upload-Length (%1 bytes remain).").arg(remaining));
     if (m_config.enforceProductionChunkRules) {
         const bool last = record->offset + bodyLength == record->length;
         if (bodyLength > kMaxChunk)
@@ -374,8 +335,8 @@ RawPlan TusServer::patch(const RawRequestHead &head, const std::shared_ptr<Uploa
     }
     std::optional<QCryptographicHash::Algorithm> algorithm;
     QByteArray expected;
-    if (const QByteArray checksum = head.header("upload-checksum"); !checksum.isNull()) {
-        auto parsed = parseUploadChecksum(checksum);
+    if (const QByteArray checksum = request.header("upload-checksum"); !checksum.isNull()) {
+        auto parsed = tus::parseUploadChecksum(checksum);
         if (!parsed.ok())
             return fail(400, parsed.error().message);
         algorithm = parsed->algorithm;
@@ -384,9 +345,8 @@ RawPlan TusServer::patch(const RawRequestHead &head, const std::shared_ptr<Uploa
     const int fd = ::open(QFile::encodeName(m_store.dataPath(record->id)).constData(), O_WRONLY | O_CLOEXEC);
     if (fd < 0)
         return fail(500, QStringLiteral("The host could not open the upload's storage."));
-    plan.sink = std::make_unique<TusPatchSink>(*this, record, fd, algorithm, expected, extraHeaders);
-    plan.bodyLength = bodyLength;
-    return plan;
+    return Admission::stream(std::make_unique<TusPatchSink>(*this, record, fd, algorithm, expected, extraHeaders),
+                             remaining);
 }
 
 } // namespace deso::host

@@ -1,9 +1,10 @@
 #pragma once
 // The tus 1.0.0 protocol (core + creation, creation-with-upload, expiration,
-// checksum, termination) on top of UploadStore. Socket-free: the raw connection
-// feeds it parsed heads and streams bodies into the sinks it returns.
+// checksum, termination) on top of UploadStore: the controller of the legacy
+// upload-video creation and of /tus/<token>. Socket-free: the front door hands
+// it parsed heads and streams bodies into the handlers it admits.
 
-#include "host/rawexchange.h"
+#include "host/http/httphandler.h"
 #include "host/uploadstore.h"
 
 #include <functional>
@@ -28,19 +29,19 @@ public:
     TusServer(UploadStore &store, TusConfig config, CompletionHandler onComplete);
 
     // POST /api/v0/upload-video (creation, maybe with upload).
-    RawPlan create(const RawRequestHead &head, const QByteArray &baseUrl);
+    Admission create(const HttpRequest &request, const QByteArray &baseUrl);
     // Any method on /tus/<token>.
-    RawPlan handle(const RawRequestHead &head, const QByteArray &token);
+    Admission handle(const HttpRequest &request, const QByteArray &token);
     // OPTIONS: tus discovery (also serves as the CORS preflight answer).
-    RawResponse options() const;
+    HttpResponse options() const;
 
     static QByteArray tusPathPrefix() { return "/tus/"; }
 
 private:
     friend class TusPatchSink;
-    RawPlan patch(const RawRequestHead &head, const std::shared_ptr<UploadRecord> &record,
-                  const HeaderList &extraHeaders);
-    void addCommon(RawResponse &r, const UploadRecord *record) const;
+    Admission patch(const HttpRequest &request, const std::shared_ptr<UploadRecord> &record,
+                    const HeaderList &extraHeaders);
+    void addCommon(HttpResponse &r, const UploadRecord *record) const;
 
     UploadStore &m_store;
     TusConfig m_config;

@@ -1,5 +1,8 @@
 #include "host/uploadstore.h"
 
+#include "tus/tusprotocol.h"
+
+#include <QDebug>
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
@@ -28,41 +31,6 @@ static VideoState stateFromName(const QString &name)
     if (name == QLatin1String("ready")) return VideoState::Ready;
     if (name == QLatin1String("error")) return VideoState::Error;
     return VideoState::PendingUpload;
-}
-
-Result<QMap<QString, QByteArray>> parseUploadMetadata(const QByteArray &header)
-{
-    QMap<QString, QByteArray> out;
-    const Error bad(QStringLiteral("tus.bad_metadata"),
-                    QStringLiteral("Upload-Metadata must be comma-separated \"key base64value\" pairs."), 400);
-    // The header is stored as sent and echoed on HEAD: control bytes (a CR or LF
-    // that trimming would hide around a pair) must never get that far.
-    for (char c : header)
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
-            return bad;
-    if (header.trimmed().isEmpty())
-        return out;
-    for (const QByteArray &rawPair : header.split(',')) {
-        const QByteArray pair = rawPair.trimmed();
-        const QList<QByteArray> kv = pair.split(' ');
-        if (kv.isEmpty() || kv.size() > 2 || kv[0].isEmpty())
-            return bad;
-        for (char c : kv[0])
-            if (static_cast<unsigned char>(c) <= ' ' || c == ',')
-                return bad;
-        QByteArray value;
-        if (kv.size() == 2) {
-            auto decoded = QByteArray::fromBase64Encoding(kv[1], QByteArray::AbortOnBase64DecodingErrors);
-            if (!decoded)
-                return bad;
-            value = *decoded;
-        }
-        const QString key = QString::fromUtf8(kv[0]);
-        if (out.contains(key))
-            return bad; // keys must be unique (tus 1.0.0 creation extension)
-        out.insert(key, value);
-    }
-    return out;
 }
 
 static QString randomHex(int bytes)
@@ -105,7 +73,7 @@ Result<std::shared_ptr<UploadRecord>> UploadStore::load(const QString &id)
     r->length = o.value(QStringLiteral("length")).toInteger(-1);
     r->offset = o.value(QStringLiteral("offset")).toInteger(-1);
     r->metadataHeader = o.value(QStringLiteral("metadataHeader")).toString().toLatin1();
-    r->metadata = parseUploadMetadata(r->metadataHeader).ok() ? *parseUploadMetadata(r->metadataHeader)
+    r->metadata = tus::parseUploadMetadata(r->metadataHeader).ok() ? *tus::parseUploadMetadata(r->metadataHeader)
                                                              : QMap<QString, QByteArray>{};
     r->createdAt = QDateTime::fromString(o.value(QStringLiteral("createdAt")).toString(), Qt::ISODateWithMs);
     r->expiresAt = QDateTime::fromString(o.value(QStringLiteral("expiresAt")).toString(), Qt::ISODateWithMs);
@@ -214,7 +182,10 @@ QStringList UploadStore::purgeExpired(const QDateTime &now)
     const auto records = m_byId.values();
     for (const auto &r : records) {
         if (!r->complete() && !r->busy && r->expiresAt.isValid() && r->expiresAt <= now) {
-            (void)remove(r->id);
+            // Forgotten either way (no client can resume it); files that would not
+            // go are reported, and removed with the data dir's next cleanup.
+            if (auto removed = remove(r->id); !removed.ok())
+                qWarning().noquote() << QStringLiteral("Expired upload %1: %2").arg(r->id, removed.error().message);
             gone.append(r->id);
         }
     }

@@ -42,9 +42,6 @@ struct UploadRecord {
     bool complete() const { return offset == length; }
 };
 
-// Parses tus Upload-Metadata ("key base64,key2 base64,key3").
-Result<QMap<QString, QByteArray>> parseUploadMetadata(const QByteArray &header);
-
 class UploadStore {
 public:
     // Loads every upload found under `dir` (created when missing).

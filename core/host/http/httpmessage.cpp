@@ -1,4 +1,6 @@
-#include "host/httpmessage.h"
+#include "host/http/httpmessage.h"
+
+#include "common/decimal.h"
 
 #include <QDateTime>
 #include <QJsonDocument>
@@ -8,13 +10,19 @@
 
 namespace deso::host {
 
-QByteArray RawRequestHead::path() const
+QByteArray HttpRequest::path() const
 {
     const qsizetype q = target.indexOf('?');
     return q < 0 ? target : target.left(q);
 }
 
-QByteArray RawRequestHead::header(const QByteArray &lowerName) const
+QByteArray HttpRequest::query() const
+{
+    const qsizetype q = target.indexOf('?');
+    return q < 0 ? QByteArray() : target.mid(q + 1);
+}
+
+QByteArray HttpRequest::header(const QByteArray &lowerName) const
 {
     for (const auto &h : headers)
         if (h.first == lowerName)
@@ -22,7 +30,7 @@ QByteArray RawRequestHead::header(const QByteArray &lowerName) const
     return {};
 }
 
-bool RawRequestHead::hasHeader(const QByteArray &lowerName) const
+bool HttpRequest::hasHeader(const QByteArray &lowerName) const
 {
     for (const auto &h : headers)
         if (h.first == lowerName)
@@ -30,7 +38,7 @@ bool RawRequestHead::hasHeader(const QByteArray &lowerName) const
     return false;
 }
 
-bool RawRequestHead::wantsKeepAlive() const
+bool HttpRequest::wantsKeepAlive() const
 {
     const QByteArray connection = header("connection").toLower();
     if (version == "HTTP/1.0")
@@ -44,21 +52,43 @@ static bool isTokenChar(char c)
         || QByteArrayView("!#$%&'*+-.^_`|~").contains(c);
 }
 
-bool parseRequestLine(const QByteArray &line, QByteArray *method, QByteArray *path)
+// RFC 9112 §6.3: one way to read the body's length, or an error.
+static Status decideFraming(HttpRequest &request)
 {
-    const QList<QByteArray> parts = line.split(' ');
-    if (parts.size() != 3 || parts[0].isEmpty() || parts[1].isEmpty() || !parts[2].startsWith("HTTP/1."))
-        return false;
-    for (char c : parts[0])
-        if (!isTokenChar(c))
-            return false;
-    *method = parts[0];
-    const qsizetype q = parts[1].indexOf('?');
-    *path = q < 0 ? parts[1] : parts[1].left(q);
-    return true;
+    QByteArray transferEncoding;
+    int lengths = 0, encodings = 0;
+    QByteArray lengthText;
+    for (const auto &h : request.headers) {
+        if (h.first == "content-length") {
+            ++lengths;
+            lengthText = h.second;
+        } else if (h.first == "transfer-encoding") {
+            ++encodings;
+            transferEncoding = h.second;
+        }
+    }
+    if (encodings > 0) {
+        if (lengths > 0 || encodings > 1 || request.version == "HTTP/1.0")
+            return Error(QStringLiteral("http.framing"),
+                         QStringLiteral("Send either one Content-Length or Transfer-Encoding: chunked, not both."), 400);
+        if (transferEncoding.toLower() != "chunked")
+            return Error(QStringLiteral("http.transfer_coding"),
+                         QStringLiteral("Only the chunked transfer coding is understood."), 501);
+        request.framing = BodyFraming::Chunked;
+        return {};
+    }
+    if (lengths == 0)
+        return {};
+    const auto length = lengths == 1 ? parseDecimal(lengthText) : std::nullopt;
+    if (!length)
+        return Error(QStringLiteral("http.content_length"),
+                     QStringLiteral("Send one Content-Length, a decimal number of bytes."), 400);
+    request.contentLength = *length;
+    request.framing = BodyFraming::Length;
+    return {};
 }
 
-Result<RawRequestHead> parseRequestHead(const QByteArray &head)
+Result<HttpRequest> parseRequestHead(const QByteArray &head)
 {
     const Error bad(QStringLiteral("http.malformed_head"),
                     QStringLiteral("The request head is not valid HTTP/1.1."), 400);
@@ -68,14 +98,19 @@ Result<RawRequestHead> parseRequestHead(const QByteArray &head)
     // leaves one empty piece at the end.
     QList<QByteArray> lines = head.left(head.size() - 2).split('\n');
     lines.removeLast();
-    RawRequestHead out;
-    QByteArray path;
+    HttpRequest out;
     QByteArray first = lines.value(0);
     if (first.endsWith('\r'))
         first.chop(1);
-    if (first.contains('\r') || first.contains('\0') || !parseRequestLine(first, &out.method, &path))
+    if (first.contains('\r') || first.contains('\0'))
         return bad;
     const QList<QByteArray> parts = first.split(' ');
+    if (parts.size() != 3 || parts[0].isEmpty() || parts[1].isEmpty() || !parts[2].startsWith("HTTP/1."))
+        return bad;
+    for (char c : parts[0])
+        if (!isTokenChar(c))
+            return bad;
+    out.method = parts[0];
     out.target = parts[1];
     out.version = parts[2];
     if (out.version != "HTTP/1.1" && out.version != "HTTP/1.0")
@@ -100,6 +135,8 @@ Result<RawRequestHead> parseRequestHead(const QByteArray &head)
                 return bad;
         out.headers.emplaceBack(name.toLower(), line.mid(colon + 1).trimmed());
     }
+    if (auto framing = decideFraming(out); !framing.ok())
+        return framing.error();
     return out;
 }
 
@@ -111,6 +148,7 @@ QByteArray reasonPhrase(int status)
     case 201: return "Created";
     case 204: return "No Content";
     case 206: return "Partial Content";
+    case 304: return "Not Modified";
     case 400: return "Bad Request";
     case 403: return "Forbidden";
     case 404: return "Not Found";
@@ -127,6 +165,8 @@ QByteArray reasonPhrase(int status)
     case 431: return "Request Header Fields Too Large";
     case 460: return "Checksum Mismatch";
     case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 507: return "Insufficient Storage";
     case 503: return "Service Unavailable";
     case 505: return "HTTP Version Not Supported";
     default: return "Status";
@@ -136,6 +176,101 @@ QByteArray reasonPhrase(int status)
 QByteArray jsonErrorBody(const QString &message)
 {
     return QJsonDocument(QJsonObject{{QStringLiteral("error"), message}}).toJson(QJsonDocument::Compact);
+}
+
+void HttpResponse::setHeader(const QByteArray &name, const QByteArray &value)
+{
+    for (auto &h : headers) {
+        if (h.first.compare(name, Qt::CaseInsensitive) == 0) {
+            h.second = value;
+            return;
+        }
+    }
+    headers.emplaceBack(name, value);
+}
+
+QByteArray HttpResponse::header(const QByteArray &name) const
+{
+    for (const auto &h : headers)
+        if (h.first.compare(name, Qt::CaseInsensitive) == 0)
+            return h.second;
+    return {};
+}
+
+HttpResponse HttpResponse::json(int status, const QJsonObject &object)
+{
+    HttpResponse r;
+    r.status = status;
+    r.body = QJsonDocument(object).toJson(QJsonDocument::Compact);
+    r.headers.emplaceBack("Content-Type", "application/json");
+    return r;
+}
+
+HttpResponse HttpResponse::error(int status, const QString &message)
+{
+    HttpResponse r;
+    r.status = status;
+    r.body = jsonErrorBody(message);
+    r.headers.emplaceBack("Content-Type", "application/json");
+    return r;
+}
+
+HttpResponse HttpResponse::noContent()
+{
+    HttpResponse r;
+    r.status = 204;
+    return r;
+}
+
+ByteRange parseByteRange(const QByteArray &rangeHeader, qint64 size)
+{
+    ByteRange whole{ByteRange::Kind::Whole, 0, size - 1};
+    const QByteArray range = rangeHeader.trimmed();
+    if (!range.startsWith("bytes="))
+        return whole;
+    const QByteArray spec = range.mid(6);
+    const qsizetype dash = spec.indexOf('-');
+    if (dash < 0 || spec.indexOf('-', dash + 1) >= 0 || spec.contains(','))
+        return whole; // malformed or several ranges: the whole representation
+    const QByteArrayView a = QByteArrayView(spec).first(dash), b = QByteArrayView(spec).sliced(dash + 1);
+    const auto firstValue = parseDecimal(a), lastValue = parseDecimal(b);
+    if ((!a.isEmpty() && !firstValue) || (!b.isEmpty() && !lastValue) || (a.isEmpty() && b.isEmpty()))
+        return whole;
+    const qint64 first = firstValue.value_or(0), last = lastValue.value_or(0);
+    ByteRange unsatisfiable{ByteRange::Kind::Unsatisfiable, 0, -1};
+    if (a.isEmpty()) { // suffix: the last `last` bytes
+        if (last == 0 || size == 0)
+            return unsatisfiable;
+        return {ByteRange::Kind::Partial, qMax<qint64>(0, size - last), size - 1};
+    }
+    if (!b.isEmpty() && last < first)
+        return whole; // an invalid range-spec is ignored
+    if (first >= size)
+        return unsatisfiable;
+    return {ByteRange::Kind::Partial, first, b.isEmpty() ? size - 1 : qMin(last, size - 1)};
+}
+
+HttpResponse HttpResponse::file(const QString &path, qint64 size, const QByteArray &contentType,
+                                const QByteArray &rangeHeader)
+{
+    const ByteRange range = parseByteRange(rangeHeader, size);
+    if (range.kind == ByteRange::Kind::Unsatisfiable) {
+        HttpResponse bad = error(416, QStringLiteral("The requested range is outside the file."));
+        bad.setHeader("Content-Range", "bytes */" + QByteArray::number(size));
+        return bad;
+    }
+    HttpResponse r;
+    r.filePath = path;
+    r.setHeader("Content-Type", contentType);
+    r.setHeader("Accept-Ranges", "bytes");
+    if (range.kind == ByteRange::Kind::Partial) {
+        r.status = 206;
+        r.setHeader("Content-Range", "bytes " + QByteArray::number(range.first) + '-' + QByteArray::number(range.last)
+                                         + '/' + QByteArray::number(size));
+    }
+    r.fileOffset = range.first;
+    r.fileLength = size == 0 ? 0 : range.last - range.first + 1;
+    return r;
 }
 
 static bool plausibleAuthority(const QByteArray &value)

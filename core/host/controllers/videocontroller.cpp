@@ -1,0 +1,78 @@
+#include "host/controllers/videocontroller.h"
+
+#include <QFileInfo>
+#include <QRegularExpression>
+
+namespace deso::host {
+
+VideoController::VideoController(const HostSite &site, UploadStore &store) : m_site(site), m_store(store)
+{
+}
+
+bool VideoController::isVideoId(const QString &id)
+{
+    static const QRegularExpression re(QStringLiteral("^[0-9a-z]{25,35}$"));
+    return re.match(id).hasMatch();
+}
+
+HttpResponse VideoController::status(const HttpRequest &request, const QString &id) const
+{
+    if (!isVideoId(id))
+        return HttpResponse::error(400, QStringLiteral("GetVideoStatus: videoId must match [0-9a-z]{25,35}"));
+    const auto record = m_store.byId(id);
+    if (!record)
+        return HttpResponse::error(404, QStringLiteral("GetVideoStatus: no video with id %1").arg(id));
+    const bool ready = record->state == VideoState::Ready;
+    QJsonObject o{
+        {QStringLiteral("ReadyToStream"), ready},
+        {QStringLiteral("Duration"), ready ? record->durationSeconds : 0.0},
+        {QStringLiteral("Dimensions"), QJsonObject{{QStringLiteral("width"), ready ? record->width : 0},
+                                                   {QStringLiteral("height"), ready ? record->height : 0}}},
+        {QStringLiteral("state"), videoStateName(record->state)},
+        {QStringLiteral("pctComplete"),
+         record->length > 0 ? QString::number(100.0 * double(record->offset) / double(record->length), 'f', 1)
+                            : QStringLiteral("100.0")},
+    };
+    if (record->state == VideoState::Error) {
+        o.insert(QStringLiteral("errorReasonCode"), record->errorCode);
+        o.insert(QStringLiteral("errorReasonText"), record->errorMessage);
+    }
+    if (ready)
+        o.insert(QStringLiteral("PlaybackURL"), QString::fromLatin1(m_site.baseUrlFor(request) + videosPrefix() + id.toLatin1()));
+    return HttpResponse::json(200, o);
+}
+
+HttpResponse VideoController::dimensions(const QString &id) const
+{
+    if (!isVideoId(id))
+        return HttpResponse::error(400, QStringLiteral("GetVideoDimensions: videoId must match [0-9a-z]{25,35}"));
+    const auto record = m_store.byId(id);
+    if (!record)
+        return HttpResponse::error(404, QStringLiteral("GetVideoDimensions: no video with id %1").arg(id));
+    if (record->state != VideoState::Ready)
+        return HttpResponse::error(409, QStringLiteral("GetVideoDimensions: video %1 is %2, not ready")
+                                            .arg(id, videoStateName(record->state)));
+    return HttpResponse::json(200, QJsonObject{{QStringLiteral("height"), record->height},
+                                               {QStringLiteral("width"), record->width}});
+}
+
+HttpResponse VideoController::video(const HttpRequest &request, const QString &id) const
+{
+    if (request.method != "GET" && request.method != "HEAD") {
+        HttpResponse r = HttpResponse::error(405, QStringLiteral("Videos are read with GET or HEAD."));
+        r.setHeader("Allow", "GET, HEAD, OPTIONS");
+        return r;
+    }
+    const auto record = isVideoId(id) ? m_store.byId(id) : nullptr;
+    if (!record)
+        return HttpResponse::error(404, QStringLiteral("No video with id %1.").arg(id.left(40)));
+    if (record->state != VideoState::Ready)
+        return HttpResponse::error(404, QStringLiteral("Video %1 is not ready to stream yet.").arg(id));
+    HttpResponse r = HttpResponse::file(m_store.dataPath(id), record->length, record->mimeType.toLatin1(),
+                                        request.header("range"));
+    r.setHeader("Cache-Control", "public, max-age=31536000, immutable"); // an id's bytes never change
+    r.setHeader("ETag", '"' + id.toLatin1() + '"');
+    return r;
+}
+
+} // namespace deso::host

@@ -1,0 +1,29 @@
+#pragma once
+// GET /api/v0/get-video-status/<id>, GET /api/v0/get-video-dimensions/<id> and
+// GET|HEAD /videos/<id>: what the host knows of an uploaded video, in the node's
+// shapes, and the video itself (with Range) once it is ready.
+
+#include "host/hostsite.h"
+#include "host/http/httphandler.h"
+#include "host/uploadstore.h"
+
+namespace deso::host {
+
+class VideoController {
+public:
+    VideoController(const HostSite &site, UploadStore &store);
+
+    HttpResponse status(const HttpRequest &request, const QString &id) const;
+    HttpResponse dimensions(const QString &id) const;
+    HttpResponse video(const HttpRequest &request, const QString &id) const;
+
+    static QByteArray videosPrefix() { return "/videos/"; }
+    // The node's video id rule.
+    static bool isVideoId(const QString &id);
+
+private:
+    const HostSite &m_site;
+    UploadStore &m_store;
+};
+
+} // namespace deso::host

@@ -1,0 +1,44 @@
+#pragma once
+// The host's endpoint table: which controller admits which request, the body
+// bound of every endpoint (decided here, once), CORS on every answer, and the
+// request log.
+
+#include "host/controllers/imagecontroller.h"
+#include "host/controllers/tiktokcontroller.h"
+#include "host/controllers/videocontroller.h"
+#include "host/http/httphandler.h"
+#include "host/tusserver.h"
+
+#include <functional>
+
+namespace deso::host {
+
+class EndpointRouter final : public HttpRouter {
+public:
+    // JSON bodies (get-full-tiktok-url); upload-image has ImageController::kUploadBodyLimit,
+    // tus bodies the rest of their upload.
+    static constexpr qint64 kSmallBodyLimit = Admission::kSmallBodyBytes;
+
+    struct Controllers {
+        ImageController *images;
+        TusServer *tus;
+        VideoController *videos;
+        TikTokController *tiktok;
+    };
+    using LogSink = std::function<void(const RequestLogEntry &)>;
+
+    EndpointRouter(const HostSite &site, Controllers controllers, LogSink log);
+
+    Admission admit(const HttpRequest &request) override;
+    void decorate(const HttpRequest *request, HttpResponse &response) override;
+    void logged(const HttpLogEntry &entry) override;
+
+    static QByteArray uploadVideoPath() { return "/api/v0/upload-video"; }
+
+private:
+    const HostSite &m_site;
+    Controllers m_c;
+    LogSink m_log;
+};
+
+} // namespace deso::host

@@ -1,0 +1,100 @@
+#pragma once
+// The HTTP/1.1 vocabulary of the host's front door: the request head and how
+// its body is framed, the response, byte ranges, and the small rules (CORS,
+// dates, public URLs) every endpoint shares. Pure functions over outside bytes,
+// so tests/fuzz can drive them without a socket.
+
+#include "common/result.h"
+
+#include <QByteArray>
+#include <QDateTime>
+#include <QJsonObject>
+#include <QList>
+#include <QPair>
+#include <QString>
+
+namespace deso::host {
+
+using HeaderList = QList<QPair<QByteArray, QByteArray>>;
+
+// How the request's body is delimited (RFC 9112 §6.3), decided once from the head.
+enum class BodyFraming { None, Length, Chunked };
+
+struct HttpRequest {
+    QByteArray method;
+    QByteArray target;   // as sent: path plus optional query
+    QByteArray version;  // "HTTP/1.1" or "HTTP/1.0"
+    HeaderList headers;  // names lower-cased, values trimmed
+    BodyFraming framing = BodyFraming::None;
+    qint64 contentLength = 0; // with BodyFraming::Length
+
+    QByteArray path() const;
+    QByteArray query() const; // after '?', without it
+    // First value of a header (name in lower case), or a null QByteArray.
+    QByteArray header(const QByteArray &lowerName) const;
+    bool hasHeader(const QByteArray &lowerName) const;
+    // HTTP/1.1 keeps the connection unless "Connection: close"; 1.0 only with keep-alive.
+    bool wantsKeepAlive() const;
+    bool hasBody() const { return framing == BodyFraming::Chunked || contentLength > 0; }
+};
+
+// Parses a complete head (ending with CRLF CRLF) and decides its body framing:
+// one Content-Length of plain digits, or Transfer-Encoding: chunked alone. A
+// Content-Length sent twice or as a list, both headers at once, or an unknown
+// transfer coding is an error (400 / 501): one reading of a body's length, so
+// nothing in front of us can read it differently.
+Result<HttpRequest> parseRequestHead(const QByteArray &head);
+
+QByteArray reasonPhrase(int status);
+
+// {"error": "<message>"} as compact JSON: the node's error shape.
+QByteArray jsonErrorBody(const QString &message);
+
+struct HttpResponse {
+    int status = 200;
+    HeaderList headers;
+    QByteArray body;
+    // When set, the body is this byte range of a file, streamed from disk.
+    QString filePath;
+    qint64 fileOffset = 0;
+    qint64 fileLength = 0;
+    bool closeConnection = false;
+
+    void setHeader(const QByteArray &name, const QByteArray &value);
+    QByteArray header(const QByteArray &name) const;
+
+    static HttpResponse json(int status, const QJsonObject &object);
+    // The node's {"error": "..."} shape.
+    static HttpResponse error(int status, const QString &message);
+    static HttpResponse noContent();
+    // GET/HEAD of a whole file or of the one byte range `rangeHeader` asks for:
+    // 200, 206 with Content-Range, or 416. Multi-range or malformed Range
+    // headers get the whole file (RFC 9110 §14.2).
+    static HttpResponse file(const QString &path, qint64 size, const QByteArray &contentType,
+                             const QByteArray &rangeHeader);
+};
+
+// One byte range of a representation of `size` bytes (RFC 9110 §14.1.2).
+struct ByteRange {
+    enum class Kind { Whole, Partial, Unsatisfiable };
+    Kind kind = Kind::Whole;
+    qint64 first = 0;
+    qint64 last = -1; // inclusive
+};
+ByteRange parseByteRange(const QByteArray &rangeHeader, qint64 size);
+
+// Where the client reached us, for URLs we hand out (Location, ImageURL).
+// Built from Host (and X-Forwarded-Host/-Proto when trusted); falls back to
+// `fallbackAuthority` when Host is missing or not a plausible authority.
+QByteArray publicBaseUrl(const QByteArray &host, const QByteArray &forwardedHost,
+                         const QByteArray &forwardedProto, bool trustForwarded,
+                         const QByteArray &fallbackAuthority);
+
+// CORS headers as the node sends them. `extended` adds what a browser tus client
+// needs on the tus URL (PATCH/HEAD and the tus response headers exposed).
+HeaderList corsHeaders(const QByteArray &origin, bool extended);
+
+// RFC 7231 IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
+QByteArray httpDate(const QDateTime &at);
+
+} // namespace deso::host

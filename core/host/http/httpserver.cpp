@@ -1,0 +1,83 @@
+#include "host/http/httpserver.h"
+
+#include "host/http/httpconnection.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace deso::host {
+
+HttpServer::HttpServer(HttpRouter *router, HttpLimits limits, QObject *parent)
+    : QTcpServer(parent), m_router(router), m_limits(limits)
+{
+    m_clock.start();
+    // One coarse timer checks every connection's deadline, instead of a timer
+    // per connection restarted on every byte.
+    m_sweep.setInterval(1000);
+    connect(&m_sweep, &QTimer::timeout, this, [this] { sweep(); });
+    m_sweep.start();
+}
+
+HttpServer::~HttpServer()
+{
+    close();
+    // Connections are children; deleting them closes their sockets, and a body
+    // mid-stream is abandoned to its handler, which keeps what arrived.
+    const auto connections = m_connections;
+    m_connections.clear();
+    for (HttpConnection *c : connections)
+        delete c;
+}
+
+void HttpServer::incomingConnection(qintptr fd)
+{
+    const int flags = ::fcntl(int(fd), F_GETFL);
+    ::fcntl(int(fd), F_SETFL, flags | O_NONBLOCK);
+    const int one = 1;
+    ::setsockopt(int(fd), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); // answers are written whole
+    if (connectionCount() >= m_limits.maxConnections)
+        makeRoom();
+    if (connectionCount() >= m_limits.maxConnections) {
+        ::close(int(fd)); // everyone is mid-request: nobody to drop for this one
+        return;
+    }
+    auto *connection = new HttpConnection(int(fd), this, m_router);
+    m_connections.push_back(connection);
+    connection->position = std::prev(m_connections.end());
+}
+
+void HttpServer::forget(HttpConnection *connection)
+{
+    if (connection->position != std::list<HttpConnection *>::iterator()) {
+        m_connections.erase(connection->position);
+        connection->position = {};
+    }
+}
+
+void HttpServer::makeRoom()
+{
+    // The oldest idle kept-alive connection goes first, then the oldest one
+    // still dribbling a head: a well-behaved new client gets in.
+    for (bool idleOnly : {true, false}) {
+        for (HttpConnection *c : m_connections) {
+            if (idleOnly ? c->idle() : c->betweenRequests()) {
+                c->closeNow();
+                return;
+            }
+        }
+    }
+}
+
+void HttpServer::sweep()
+{
+    const qint64 t = now();
+    // closeNow() erases from the list: walk a copy.
+    const auto connections = m_connections;
+    for (HttpConnection *c : connections)
+        c->checkDeadline(t);
+}
+
+} // namespace deso::host
