@@ -28,6 +28,7 @@
 #include <QCoreApplication>
 #include <QDir>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QEventLoop>
 #include <QFileInfo>
 #include <QJsonDocument>
@@ -323,7 +324,8 @@ private:
             }
             c.busy = false;
             if (headerValue(head, "connection").toLower().contains("close")) {
-                ++stats.closes;
+                if (doneNs <= m_stopAtNs)
+                    ++stats.closes;
                 closeConn(c);
             }
             beginRequest(c);
@@ -347,6 +349,25 @@ double percentileMs(const std::vector<quint32> &sorted, double p)
         return 0;
     const size_t i = std::min(sorted.size() - 1, size_t(double(sorted.size()) * p));
     return sorted[i] / 1000.0;
+}
+
+// CPU seconds (user + system) a process has used, from /proc/<pid>/stat; -1 if unreadable.
+double processCpuSeconds(qint64 pid)
+{
+    QFile f(QStringLiteral("/proc/%1/stat").arg(pid));
+    if (!f.open(QIODevice::ReadOnly))
+        return -1;
+    const QByteArray stat = f.readAll();
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    const QList<QByteArray> fields = stat.mid(stat.lastIndexOf(')') + 2).split(' ');
+    const double ticks = double(::sysconf(_SC_CLK_TCK));
+    return (fields.value(11).toDouble() + fields.value(12).toDouble()) / ticks; // utime, stime
+}
+
+QByteArray loadAverage()
+{
+    QFile f(QStringLiteral("/proc/loadavg"));
+    return f.open(QIODevice::ReadOnly) ? f.readAll().split(' ').mid(0, 3).join(' ') : QByteArray("?");
 }
 
 // Blocking one-shot request on a fresh connection (setup only).
@@ -526,13 +547,15 @@ int main(int argc, char **argv)
 
     out << "request_rate_bench: deso-media --serve at " << base.toString() << ", " << seconds << " s per row, keep-alive, "
         << "pipelining depth 1, " << threads << " client thread(s)\n";
-    out << "  target at 64 connections: >= 20000 req/s, p99 <= 20 ms, 0 errors\n";
+    out << "  target at 64 connections: >= 20000 req/s, p99 <= 20 ms, 0 errors; " << QThread::idealThreadCount()
+        << " CPUs, load average " << loadAverage() << " at the start\n";
+    out << "  cpu: CPU time per wall second used by the host process / by this client (1.00 = one core)\n";
     if (autocannon.isEmpty())
         out << "  autocannon reference: skipped (" << autocannonWhy << ")\n";
     out << QStringLiteral("  %1 %2 %3 %4 %5 %6 %7  %8\n")
                .arg(QStringLiteral("endpoint"), -22).arg(QStringLiteral("conns"), 5).arg(QStringLiteral("req/s"), 8)
                .arg(QStringLiteral("p50 ms"), 7).arg(QStringLiteral("p99 ms"), 8).arg(QStringLiteral("max ms"), 8)
-               .arg(QStringLiteral("errors"), 7).arg(QStringLiteral("(connect/reset/timeout/non-2xx; server closes)"));
+               .arg(QStringLiteral("errors"), 7).arg(QStringLiteral("(connect/reset/timeout/non-2xx; server closes; cpu host/client)"));
     out.flush();
 
     for (const Endpoint &e : endpoints) {
@@ -542,6 +565,8 @@ int main(int argc, char **argv)
             std::vector<LoadWorker *> workers;
             int running = 0;
             QEventLoop wait;
+            const double hostCpuBefore = processCpuSeconds(host.processId());
+            const double selfCpuBefore = processCpuSeconds(QCoreApplication::applicationPid());
             QElapsedTimer clock;
             clock.start();
             for (int t = 0; t < threads; ++t) {
@@ -563,6 +588,8 @@ int main(int argc, char **argv)
             }
             wait.exec();
             const double elapsed = clock.elapsed() / 1000.0;
+            const double hostCpu = (processCpuSeconds(host.processId()) - hostCpuBefore) / elapsed;
+            const double selfCpu = (processCpuSeconds(QCoreApplication::applicationPid()) - selfCpuBefore) / elapsed;
             RowStats total;
             for (size_t i = 0; i < workers.size(); ++i) {
                 QMetaObject::invokeMethod(workers[i], [&total, w = workers[i]] {
@@ -573,12 +600,12 @@ int main(int argc, char **argv)
                 loops[i]->wait();
             }
             std::sort(total.latencyUs.begin(), total.latencyUs.end());
-            out << QStringLiteral("  %1 %2 %3 %4 %5 %6 %7  (%8/%9/%10/%11; %12)\n")
+            out << QStringLiteral("  %1 %2 %3 %4 %5 %6 %7  (%8/%9/%10/%11; %12; %13/%14)\n")
                        .arg(e.name, -22).arg(connections, 5).arg(total.answered / elapsed, 8, 'f', 0)
                        .arg(percentileMs(total.latencyUs, 0.50), 7, 'f', 2).arg(percentileMs(total.latencyUs, 0.99), 8, 'f', 2)
                        .arg(total.latencyUs.empty() ? 0.0 : total.latencyUs.back() / 1000.0, 8, 'f', 1)
                        .arg(total.errors(), 7).arg(total.connectErrors).arg(total.resets).arg(total.timeouts)
-                       .arg(total.non2xx).arg(total.closes);
+                       .arg(total.non2xx).arg(total.closes).arg(hostCpu, 0, 'f', 2).arg(selfCpu, 0, 'f', 2);
             out.flush();
             if (!autocannon.isEmpty()) {
                 out << QStringLiteral("  %1 %2 autocannon: %3\n")
@@ -590,6 +617,7 @@ int main(int argc, char **argv)
         }
     }
 
+    out << "  load average at the end: " << loadAverage() << '\n';
     ::kill(pid_t(host.processId()), SIGTERM);
     host.waitForFinished(10000);
     return 0;
