@@ -295,9 +295,8 @@ private:
                 break;
             if (n < 0 && errno == EINTR)
                 continue;
-            // EOF or error: an answer cut short, or a close between requests we did not expect.
-            if (!c.busy || c.sent == 0)
-                ++stats.resets; // closed without saying Connection: close
+            // EOF or error while a request is due: the server closed a connection it
+            // had not said it would close (no Connection: close), or reset it.
             lost(c);
             return;
         }
