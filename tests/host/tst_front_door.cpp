@@ -835,14 +835,13 @@ private slots:
         QTest::newRow("bad-id/extension-and-trailer")
             << id << QByteArray("A;name=value\r\n" + id.left(10) + "\r\n" + QByteArray::number(id.size() - 10, 16) + "\r\n"
                                 + id.mid(10) + "\r\n0\r\nX-Trailer: yes\r\n\r\n");
-        QTest::newRow("bad-id/uppercase-hex-size") << id << QByteArray("1A\r\n" + id + "\r\n0\r\n\r\n");
+        QTest::newRow("bad-id/uppercase-hex-size") << id << QByteArray(QByteArray::number(id.size(), 16).toUpper() + "\r\n" + id + "\r\n0\r\n\r\n");
     }
 
     void chunkedJsonBodyIsReadLikeContentLength()
     {
         QFETCH(QByteArray, body);
         QFETCH(QByteArray, encoded);
-        QVERIFY(body.size() == 26 || !encoded.startsWith("1A")); // the hex row's size matches the body
         QString why;
         const QByteArray target = "/api/v0/get-full-tiktok-url";
         const auto reference = exchange("POST", request("POST", target, {{"Content-Type", "application/json"},
