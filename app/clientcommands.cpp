@@ -1,11 +1,13 @@
 #include "clientcommands.h"
 
-#include "identity/jwt.h"
 #include "identity/keystore.h"
 #include "node/httperror.h"
 #include "node/nodeclient.h"
 #include "node/videostatuspoller.h"
 #include "tus/tusuploader.h"
+#include "upload/credentials.h"
+#include "upload/uploadstatus.h"
+#include "upload/uploadtask.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -87,7 +89,7 @@ std::optional<qint64> parseSize(QString text)
     return value * unit;
 }
 
-// The text and JSON forms of a video status.
+// The text and JSON forms of the node's answer about a video (the documented output).
 std::pair<QString, QJsonObject> describe(const deso::node::VideoStatus &status)
 {
     QString text = QStringLiteral("ReadyToStream: %1\nDuration: %2\nDimensions: %3x%4")
@@ -122,15 +124,18 @@ private:
     void uploadImage();
     void uploadVideo();
     void videoStatus();
-    void waitUntilStreamable(const QString &videoId, const QString &textBefore, const QJsonObject &jsonBefore);
+    void waitUntilStreamable(const QString &videoId);
+    deso::node::PollOptions pollOptions() const;
+    void printStatusLine(const deso::node::VideoStatus &status);
+    // Waiting ends in 5 when the video cannot stream (error state, timeout).
+    void failWaiting(const deso::Error &error);
     void videoDimensions();
     void tiktok();
 
     QString m_name;
     QCommandLineParser m_parser;
     QString m_argument; // FILE, ID or ID_OR_LINK
-    QString m_publicKey; // upload-image
-    QString m_jwt;
+    deso::upload::Credentials m_credentials; // upload-image
     bool m_json = false;
     deso::node::NodeClient *m_client = nullptr;
 };
@@ -220,8 +225,8 @@ std::optional<int> ClientCommand::parse(const QStringList &arguments)
             if (const std::optional<int> code = signWithTestKey())
                 return code;
         } else {
-            m_publicKey = m_parser.value(QStringLiteral("public-key"));
-            m_jwt = m_parser.value(QStringLiteral("jwt"));
+            // Sent as given, unchecked: the node's own refusal is what a tester wants to see.
+            m_credentials = {m_parser.value(QStringLiteral("public-key")), m_parser.value(QStringLiteral("jwt"))};
         }
     }
     if (m_name == QLatin1String("upload-video") && m_parser.isSet(QStringLiteral("chunk-size"))) {
@@ -292,63 +297,58 @@ void ClientCommand::fail(const deso::Error &error, int code)
 
 std::optional<int> ClientCommand::signWithTestKey()
 {
-    const QString name = m_parser.value(QStringLiteral("key"));
     auto store = deso::identity::TestKeyStore::fromSpec(m_parser.value(QStringLiteral("key-store")));
     if (!store) {
         err() << "deso-media upload-image: " << store.error().message << "\n";
         return int(ExitUsage);
     }
-    auto key = store.value()->load(name);
-    if (!key) {
-        err() << "deso-media upload-image: " << key.error().message << "\n";
+    auto credentials = deso::upload::signWithTestKey(*store.value(), m_parser.value(QStringLiteral("key")),
+                                                     m_parser.value(QStringLiteral("public-key")));
+    if (!credentials) {
+        err() << "deso-media upload-image: " << credentials.error().message << "\n";
         return int(ExitLocalError);
     }
-    if (m_parser.isSet(QStringLiteral("public-key"))) {
-        m_publicKey = m_parser.value(QStringLiteral("public-key"));
-    } else {
-        const auto entry = store.value()->find(name);
-        m_publicKey = entry ? entry->publicKeyBase58Check
-                            : key->publicKey().toBase58Check(deso::identity::Network::Mainnet);
-    }
-    m_jwt = deso::identity::signJwt(key.value());
+    m_credentials = credentials.value();
     return std::nullopt;
 }
 
 void ClientCommand::uploadImage()
 {
-    deso::node::ImageUploadOptions options;
+    deso::upload::UploadOptions options;
     options.makeAcceptable = !m_parser.isSet(QStringLiteral("as-is"));
-    m_client->uploadImage(m_argument, m_publicKey, m_jwt, this,
-                          [this](deso::Result<deso::node::ImageUpload> result) {
-                              if (!result) {
-                                  fail(result.error());
-                                  return;
-                              }
-                              if (!result->preparation.isEmpty())
-                                  err() << result->preparation << "\n" << Qt::flush;
-                              succeed(result->imageUrl,
-                                      QJsonObject{{QStringLiteral("ImageURL"), result->imageUrl},
-                                                  {QStringLiteral("Changed"), result->changed},
-                                                  {QStringLiteral("Preparation"), result->preparation},
-                                                  {QStringLiteral("SentBytes"), result->sentBytes},
-                                                  {QStringLiteral("ContentType"), result->contentType}});
-                          }, options);
+    options.credentials = [credentials = m_credentials]() -> deso::Result<deso::upload::Credentials> { return credentials; };
+    auto *task = new deso::upload::UploadTask(m_client, m_argument, deso::upload::MediaKind::Image, options, this);
+    connect(task, &deso::upload::UploadTask::failed, this, [this](const deso::Error &error) { fail(error); });
+    connect(task, &deso::upload::UploadTask::finished, this, [this](const deso::upload::UploadResult &result) {
+        const deso::node::ImageUpload &image = result.image;
+        if (!image.preparation.isEmpty())
+            err() << image.preparation << "\n" << Qt::flush;
+        succeed(image.imageUrl, QJsonObject{{QStringLiteral("ImageURL"), image.imageUrl},
+                                            {QStringLiteral("Changed"), image.changed},
+                                            {QStringLiteral("Preparation"), image.preparation},
+                                            {QStringLiteral("SentBytes"), image.sentBytes},
+                                            {QStringLiteral("ContentType"), image.contentType}});
+    });
+    task->start();
 }
 
 void ClientCommand::uploadVideo()
 {
-    deso::tus::TusOptions options;
+    deso::upload::UploadOptions options;
     if (m_parser.isSet(QStringLiteral("chunk-size")))
-        options.chunkSize = *parseSize(m_parser.value(QStringLiteral("chunk-size")));
-    options.resume = !m_parser.isSet(QStringLiteral("no-resume"));
+        options.tus.chunkSize = *parseSize(m_parser.value(QStringLiteral("chunk-size")));
+    options.tus.resume = !m_parser.isSet(QStringLiteral("no-resume"));
     if (m_parser.isSet(QStringLiteral("retries")))
-        options.maxRetries = m_parser.value(QStringLiteral("retries")).toInt();
-    auto *uploader = new deso::tus::TusUploader(m_client->videoUploadEndpoint(), m_argument, options, this);
+        options.tus.maxRetries = m_parser.value(QStringLiteral("retries")).toInt();
+    const bool wait = m_parser.isSet(QStringLiteral("wait"));
+    options.followProcessing = wait;
+    options.poll = pollOptions();
+    auto *task = new deso::upload::UploadTask(m_client, m_argument, deso::upload::MediaKind::Video, options, this);
     const bool tty = isatty(fileno(stderr));
     auto *clock = new QElapsedTimer;
     clock->start();
-    connect(uploader, &QObject::destroyed, this, [clock] { delete clock; });
-    connect(uploader, &deso::tus::TusUploader::progress, this,
+    connect(task, &QObject::destroyed, this, [clock] { delete clock; });
+    connect(task, &deso::upload::UploadTask::progress, this,
             [tty, clock, last = qint64(-1), endShown = false](qint64 sent, qint64 total, double speed, double eta) mutable {
                 // A line a second when piped; a live line on a terminal; the end once.
                 const bool end = sent >= total;
@@ -365,34 +365,69 @@ void ClientCommand::uploadVideo()
                     line += QStringLiteral(", about %1 s left").arg(qint64(eta + 0.5));
                 err() << (tty ? "\r" : "") << line << (tty && !end ? "\x1b[K" : "\n") << Qt::flush;
             });
-    connect(uploader, &deso::tus::TusUploader::retrying, this, [tty](int attempt, int delayMs, const deso::Error &cause) {
+    connect(task, &deso::upload::UploadTask::retrying, this, [tty](int attempt, int delayMs, const deso::Error &cause) {
         err() << (tty ? "\n" : "") << "retrying (attempt " << attempt << ", in " << delayMs << " ms): " << cause.message << "\n" << Qt::flush;
     });
-    connect(uploader, &deso::tus::TusUploader::finished, this, [this](const deso::tus::TusUploadResult &result) {
-        const QString url = result.uploadUrl.toString();
-        QString text = QStringLiteral("StreamMediaId: %1\nUploadURL: %2").arg(result.mediaId, url);
+    connect(task, &deso::upload::UploadTask::warning, this, [](const deso::Error &problem) {
+        err() << "warning: " << problem.message << "\n" << Qt::flush;
+    });
+    auto uploadedText = [](const deso::tus::TusUploadResult &result) {
+        QString text = QStringLiteral("StreamMediaId: %1\nUploadURL: %2").arg(result.mediaId, result.uploadUrl.toString());
         if (result.resumed)
             text += QStringLiteral("\nResumed: true");
-        const QJsonObject json{{QStringLiteral("StreamMediaId"), result.mediaId},
-                               {QStringLiteral("UploadURL"), url},
-                               {QStringLiteral("Size"), result.size},
-                               {QStringLiteral("Resumed"), result.resumed}};
-        if (m_parser.isSet(QStringLiteral("wait")) && !result.mediaId.isEmpty()) {
-            if (!m_json)
-                out() << text << "\n" << Qt::flush; // the id is worth having even if waiting fails
-            waitUntilStreamable(result.mediaId, m_json ? text : QString(), json);
-            return;
-        }
-        succeed(text, json);
+        return text;
+    };
+    auto uploadedJson = [](const deso::tus::TusUploadResult &result) {
+        return QJsonObject{{QStringLiteral("StreamMediaId"), result.mediaId},
+                           {QStringLiteral("UploadURL"), result.uploadUrl.toString()},
+                           {QStringLiteral("Size"), result.size},
+                           {QStringLiteral("Resumed"), result.resumed}};
+    };
+    connect(task, &deso::upload::UploadTask::videoUploaded, this, [this, uploadedText](const deso::tus::TusUploadResult &result) {
+        if (!m_json)
+            out() << uploadedText(result) << "\n" << Qt::flush; // the id is worth having even if waiting fails
     });
-    connect(uploader, &deso::tus::TusUploader::failed, this, [this](const deso::Error &error) { fail(error); });
-    uploader->start();
+    connect(task, &deso::upload::UploadTask::nodeStatusReceived, this, &ClientCommand::printStatusLine);
+    connect(task, &deso::upload::UploadTask::finished, this,
+            [this, uploadedText, uploadedJson](const deso::upload::UploadResult &result) {
+                QString text = uploadedText(result.video);
+                QJsonObject json = uploadedJson(result.video);
+                if (result.videoStatus) {
+                    auto [statusText, statusJson] = describe(*result.videoStatus);
+                    text = m_json ? text + QLatin1Char('\n') + statusText : statusText;
+                    for (auto it = json.begin(); it != json.end(); ++it)
+                        statusJson.insert(it.key(), it.value());
+                    json = statusJson;
+                }
+                succeed(text, json);
+            });
+    connect(task, &deso::upload::UploadTask::failed, this, [this](const deso::Error &error) { failWaiting(error); });
+    task->start();
+}
+
+deso::node::PollOptions ClientCommand::pollOptions() const
+{
+    deso::node::PollOptions options;
+    if (m_parser.optionNames().contains(QStringLiteral("timeout")) && m_parser.isSet(QStringLiteral("timeout")))
+        options.timeoutMs = int(m_parser.value(QStringLiteral("timeout")).toDouble() * 1000);
+    return options;
+}
+
+void ClientCommand::printStatusLine(const deso::node::VideoStatus &status)
+{
+    err() << "status: " << deso::upload::describe(status) << "\n" << Qt::flush;
+}
+
+void ClientCommand::failWaiting(const deso::Error &error)
+{
+    const bool notReady = error.code == QLatin1String("video.timeout") || error.code == QLatin1String("video.error_state");
+    fail(error, notReady ? int(ExitNotReady) : -1);
 }
 
 void ClientCommand::videoStatus()
 {
     if (m_parser.isSet(QStringLiteral("wait"))) {
-        waitUntilStreamable(m_argument, {}, {});
+        waitUntilStreamable(m_argument);
         return;
     }
     m_client->getVideoStatus(m_argument, this, [this](deso::Result<deso::node::VideoStatus> result) {
@@ -405,29 +440,15 @@ void ClientCommand::videoStatus()
     });
 }
 
-void ClientCommand::waitUntilStreamable(const QString &videoId, const QString &textBefore, const QJsonObject &jsonBefore)
+void ClientCommand::waitUntilStreamable(const QString &videoId)
 {
-    deso::node::PollOptions options;
-    if (m_parser.isSet(QStringLiteral("timeout")))
-        options.timeoutMs = int(m_parser.value(QStringLiteral("timeout")).toDouble() * 1000);
-    auto *poller = new deso::node::VideoStatusPoller(m_client, videoId, options, this);
-    connect(poller, &deso::node::VideoStatusPoller::statusReceived, this, [](const deso::node::VideoStatus &status) {
-        err() << "status: " << (status.readyToStream ? "ready" : status.state.isEmpty() ? QStringLiteral("not ready") : status.state)
-              << "\n" << Qt::flush;
+    auto *poller = new deso::node::VideoStatusPoller(m_client, videoId, pollOptions(), this);
+    connect(poller, &deso::node::VideoStatusPoller::statusReceived, this, &ClientCommand::printStatusLine);
+    connect(poller, &deso::node::VideoStatusPoller::ready, this, [this](const deso::node::VideoStatus &status) {
+        const auto [text, json] = describe(status);
+        succeed(text, json);
     });
-    connect(poller, &deso::node::VideoStatusPoller::ready, this,
-            [this, textBefore, jsonBefore](const deso::node::VideoStatus &status) {
-                auto [text, json] = describe(status);
-                if (!textBefore.isEmpty())
-                    text = textBefore + QLatin1Char('\n') + text;
-                for (auto it = jsonBefore.begin(); it != jsonBefore.end(); ++it)
-                    json.insert(it.key(), it.value());
-                succeed(text, json);
-            });
-    connect(poller, &deso::node::VideoStatusPoller::failed, this, [this](const deso::Error &error) {
-        const bool notReady = error.code == QLatin1String("video.timeout") || error.code == QLatin1String("video.error_state");
-        fail(error, notReady ? int(ExitNotReady) : -1);
-    });
+    connect(poller, &deso::node::VideoStatusPoller::failed, this, &ClientCommand::failWaiting);
     poller->start();
 }
 

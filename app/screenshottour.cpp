@@ -5,7 +5,6 @@
 #include "mediaqueuemodel.h"
 #include "nodesettingspanel.h"
 #include "nodetesterpanel.h"
-#include "queueuploader.h"
 #include "tiktokpanel.h"
 #include "urlfield.h"
 #include "videopreview.h"
@@ -94,8 +93,8 @@ int runScreenshotTour(const QString &outputDir)
 
     MainWindow w;
     w.setSessionFile(work.filePath(QStringLiteral("queue.json")));
-    w.uploader()->setTusStoreFile(work.filePath(QStringLiteral("tus.json")));
-    w.uploader()->setTusChunkSize(5 * 1024 * 1024);
+    w.queue()->setTusStoreFile(work.filePath(QStringLiteral("tus.json")));
+    w.queue()->setTusChunkSize(5 * 1024 * 1024);
     w.testerPanel()->setWorkDir(work.filePath(QStringLiteral("node-test")));
     w.hostPanel()->setPort(0);
     w.hostPanel()->setDataDir(work.filePath(QStringLiteral("host")));
@@ -127,19 +126,19 @@ int runScreenshotTour(const QString &outputDir)
     MediaQueueModel *q = w.queue();
 
     // The first image goes all the way; the video is paused as soon as bytes move.
-    w.uploader()->start(q->item(0).id);
+    w.queue()->start(q->item(0).id);
     bool paused = false;
     QObject guard;
     QObject::connect(q, &QAbstractItemModel::dataChanged, &guard, [&] {
         const auto &it = q->item(1);
         // Past the first 5 MiB chunk, so the server has confirmed bytes to resume from.
-        if (!paused && it.state == State::Uploading && it.bytesSent > 5767168 && it.bytesSent < it.bytesTotal) {
+        if (!paused && it.status.state == State::Uploading && it.status.bytesSent > 5767168 && it.status.bytesSent < it.status.bytesTotal) {
             paused = true;
-            w.uploader()->pause(it.id);
+            w.queue()->pause(it.id);
         }
     });
-    w.uploader()->start(q->item(1).id);
-    waitFor([&] { return q->item(0).state == State::Done && q->item(1).state == State::Paused; }, 20000);
+    w.queue()->start(q->item(1).id);
+    waitFor([&] { return q->item(0).status.state == State::Done && q->item(1).status.state == State::Paused; }, 20000);
 
     auto shoot = [&](const QString &name) {
         settle(400);

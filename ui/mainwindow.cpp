@@ -5,11 +5,9 @@
 #include "hostpanel.h"
 #include "image/imagepipeline.h"
 #include "image/thumbnailer.h"
-#include "image/acceptablefile.h"
 #include "imagepreview.h"
 #include "nodesettingspanel.h"
 #include "nodetesterpanel.h"
-#include "queueuploader.h"
 #include "tiktokpanel.h"
 #include "mediaqueuemodel.h"
 #include "noticebar.h"
@@ -18,6 +16,7 @@
 #include "urlfield.h"
 #include "videopreview.h"
 #include "videothumbnailer.h"
+#include "upload/uploadfile.h"
 
 #include <QAction>
 #include <QClipboard>
@@ -63,7 +62,6 @@ MainWindow::MainWindow(QWidget *parent)
       m_queue(new MediaQueueModel(this)),
       m_thumbnails(new ThumbnailLoader(this)),
       m_videoThumbnails(new VideoThumbnailer(this)),
-      m_uploader(new QueueUploader(m_queue, this)),
       m_settings(new NodeSettingsPanel),
       m_hostPanel(new HostPanel),
       m_tiktok(new TikTokPanel),
@@ -140,9 +138,12 @@ MainWindow::MainWindow(QWidget *parent)
             m_imagePreview->setOriginal({}, {{}, m_queue->find(id) ? m_queue->find(id)->size : 0, {}});
         if (tag == ThumbForQueue) {
             const auto *it = m_queue->find(id);
-            if (it && it->state == MediaQueueModel::State::Waiting)
-                m_queue->setState(id, MediaQueueModel::State::Refused,
-                                  tr("The image cannot be decoded: %1").arg(reason));
+            if (it && it->status.state == MediaQueueModel::State::Waiting) {
+                deso::upload::UploadStatus status = it->status;
+                status.state = MediaQueueModel::State::Refused;
+                status.error = deso::Error(QStringLiteral("image.undecodable"), tr("The image cannot be decoded: %1").arg(reason));
+                m_queue->setStatus(id, status);
+            }
         }
     });
     connect(m_videoThumbnails, &VideoThumbnailer::ready, this,
@@ -151,9 +152,12 @@ MainWindow::MainWindow(QWidget *parent)
             });
     connect(m_videoThumbnails, &VideoThumbnailer::failed, this, [this](const QString &id, const QString &reason) {
         const auto *it = m_queue->find(id);
-        if (it && it->state == MediaQueueModel::State::Waiting)
-            m_queue->setState(id, MediaQueueModel::State::Waiting,
-                              tr("No preview frame (%1); the node will judge the file.").arg(reason));
+        if (it && it->status.state == MediaQueueModel::State::Waiting) {
+            deso::upload::UploadStatus status = it->status;
+            status.note = deso::upload::StatusNote::NoPreviewFrame;
+            status.error = deso::Error(QStringLiteral("video.no_preview"), reason);
+            m_queue->setStatus(id, status);
+        }
     });
     connect(m_videoPreview, &VideoPreview::mediaInfo, this, [this](const QSize &resolution, qint64) {
         if (!m_previewedId.isEmpty())
@@ -163,9 +167,8 @@ MainWindow::MainWindow(QWidget *parent)
     // One node URL for every client part: the settings panel decides, the host panel
     // feeds it the local host's address, and "use this host" is the same switch in both.
     auto credentials = [this] { return m_settings->credentials(); };
-    m_uploader->setCredentialsProvider(credentials);
-    m_tester->setCredentialsProvider(credentials);
-    m_uploader->setWorkDir(QDir(appDataDir()).filePath(QStringLiteral("prepared")));
+    m_queue->setCredentialsSource(credentials);
+    m_tester->setCredentialsSource(credentials);
     connect(m_settings, &NodeSettingsPanel::nodeUrlChanged, this, &MainWindow::applyNodeUrl);
     connect(m_hostPanel, &HostPanel::runningChanged, this, [this](bool, const QUrl &url) {
         m_settings->setLocalHostUrl(url);
@@ -180,11 +183,15 @@ MainWindow::MainWindow(QWidget *parent)
         m_notice->show(isError ? NoticeBar::Level::Error : NoticeBar::Level::Info, text);
     });
     connect(m_settings, &NodeSettingsPanel::identityChanged, this, &MainWindow::updateActions);
-    connect(m_uploader, &QueueUploader::uploadFailed, this, [this](const QString &id, const QString &message) {
+    connect(m_queue, &MediaQueueModel::uploadFailed, this, [this](const QString &id, const QString &message) {
         const auto *it = m_queue->find(id);
         showError(tr("%1 failed: %2").arg(it ? it->name : tr("An upload"), message));
     });
-    connect(m_uploader, &QueueUploader::uploadFinished, this, [this](const QString &id, const QString &url) {
+    connect(m_queue, &MediaQueueModel::uploadWarning, this, [this](const QString &id, const QString &message) {
+        const auto *it = m_queue->find(id);
+        m_notice->show(NoticeBar::Level::Warning, tr("%1: %2").arg(it ? it->name : tr("An upload"), message));
+    });
+    connect(m_queue, &MediaQueueModel::uploadFinished, this, [this](const QString &id, const QString &url) {
         const auto *it = m_queue->find(id);
         statusBar()->showMessage(tr("%1 is up: %2").arg(it ? it->name : QString(), url), 8000);
     });
@@ -299,7 +306,7 @@ void MainWindow::buildActions()
             rows << i.row();
         std::sort(rows.begin(), rows.end(), std::greater<int>());
         for (int r : rows)
-            if (!MediaQueueModel::isActive(m_queue->item(r).state))
+            if (!MediaQueueModel::isActive(m_queue->item(r).status.state))
                 m_queue->removeRow(r);
     });
     remove->setShortcutContext(Qt::WidgetShortcut);
@@ -308,17 +315,17 @@ void MainWindow::buildActions()
     QAction *clear = make(QStringLiteral("clearFinished"), tr("Clear done"), QKeySequence(Qt::CTRL | Qt::Key_L),
                           [this] { m_queue->clearFinished(); });
     QAction *start = make(QStringLiteral("start"), tr("Start"), QKeySequence(Qt::CTRL | Qt::Key_Return),
-                          [this] { forSelected(&QueueUploader::start); });
+                          [this] { forSelected(&MediaQueueModel::start); });
     QAction *startAll = make(QStringLiteral("startAll"), tr("Start all"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Return),
-                             [this] { m_uploader->startAll(); });
+                             [this] { m_queue->startAll(); });
     QAction *pause = make(QStringLiteral("pause"), tr("Pause"), QKeySequence(Qt::CTRL | Qt::Key_P),
-                          [this] { forSelected(&QueueUploader::pause); });
+                          [this] { forSelected(&MediaQueueModel::pause); });
     QAction *resume = make(QStringLiteral("resume"), tr("Resume"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_P),
-                           [this] { forSelected(&QueueUploader::resume); });
+                           [this] { forSelected(&MediaQueueModel::resume); });
     QAction *cancel = make(QStringLiteral("cancel"), tr("Cancel"), QKeySequence(Qt::CTRL | Qt::Key_Period),
-                           [this] { forSelected(&QueueUploader::cancel); });
+                           [this] { forSelected(&MediaQueueModel::cancel); });
     QAction *retry = make(QStringLiteral("retry"), tr("Retry"), QKeySequence(Qt::CTRL | Qt::Key_R),
-                          [this] { forSelected(&QueueUploader::retry); });
+                          [this] { forSelected(&MediaQueueModel::retry); });
     for (QAction *a : {start, pause, resume, cancel, retry})
         m_queueView->addAction(a);
 
@@ -362,8 +369,8 @@ void MainWindow::addFiles(const QStringList &paths)
     m_queue->addFiles(paths);
     QStringList refused;
     for (int row = before; row < m_queue->rowCount(); ++row)
-        if (m_queue->item(row).state == MediaQueueModel::State::Refused)
-            refused << QStringLiteral("%1: %2").arg(m_queue->item(row).name, m_queue->item(row).reason);
+        if (m_queue->item(row).status.state == MediaQueueModel::State::Refused)
+            refused << QStringLiteral("%1: %2").arg(m_queue->item(row).name, m_queue->item(row).reason());
     if (!refused.isEmpty())
         m_notice->show(NoticeBar::Level::Warning,
                        (refused.size() == 1 ? tr("1 file refused — %1") : tr("%1 files refused — %2").arg(refused.size()))
@@ -466,23 +473,16 @@ void MainWindow::showCurrent()
     } else if (it->kind == MediaQueueModel::Kind::Video) {
         if (fresh)
             m_videoPreview->setSource(it->path);
-        QString status = it->remoteStatus;
-        if (status.isEmpty()) {
-            const int pct = it->bytesTotal > 0 ? int(it->bytesSent * 100 / it->bytesTotal) : 0;
-            if (it->state == MediaQueueModel::State::Uploading)
-                status = tr("receiving the upload (%1 %)").arg(pct);
-            else if (it->state == MediaQueueModel::State::Paused)
-                status = tr("upload paused at %1 %; resume to continue").arg(pct);
-        }
-        m_videoPreview->setRemoteStatus(status);
-        m_videoPreview->setStreamUrl(it->state == MediaQueueModel::State::Done ? it->resultUrl : QString());
+        const bool started = it->status.state != MediaQueueModel::State::Waiting;
+        m_videoPreview->setRemoteStatus(started ? deso::upload::describe(it->status) : QString());
+        m_videoPreview->setStreamUrl(it->status.state == MediaQueueModel::State::Done ? it->status.resultUrl : QString());
         m_previewStack->setCurrentWidget(m_videoPreview);
     } else {
         m_videoPreview->clear();
-        m_previewHint->setText(tr("%1 cannot be uploaded: %2").arg(it->name, it->reason));
+        m_previewHint->setText(tr("%1 cannot be uploaded: %2").arg(it->name, it->reason()));
         m_previewStack->setCurrentWidget(m_previewHint);
     }
-    m_resultUrl->setUrl(it->kind == MediaQueueModel::Kind::Image ? it->resultUrl : QString());
+    m_resultUrl->setUrl(it->kind == MediaQueueModel::Kind::Image ? it->status.resultUrl : QString());
     m_resultUrl->setVisible(it->kind != MediaQueueModel::Kind::Video);
 }
 
@@ -490,7 +490,7 @@ void MainWindow::requestThumbnails(int first, int last)
 {
     for (int row = first; row <= last; ++row) {
         const auto &it = m_queue->item(row);
-        if (it.state == MediaQueueModel::State::Refused)
+        if (it.status.state == MediaQueueModel::State::Refused)
             continue;
         if (it.kind == MediaQueueModel::Kind::Image)
             m_thumbnails->request(it.id, it.path, kQueueThumbSide, ThumbForQueue);
@@ -514,17 +514,17 @@ QStringList MainWindow::selectedIds() const
     return ids;
 }
 
-void MainWindow::forSelected(void (QueueUploader::*op)(const QString &))
+void MainWindow::forSelected(void (MediaQueueModel::*op)(const QString &))
 {
     for (const QString &id : selectedIds())
-        (m_uploader->*op)(id);
+        (m_queue->*op)(id);
     updateActions();
 }
 
 void MainWindow::applyNodeUrl()
 {
     const QUrl url = m_settings->nodeUrl();
-    m_uploader->setNodeUrl(url);
+    m_queue->setNodeUrl(url);
     m_tiktok->setNodeUrl(url);
     m_tester->setNodeUrl(url);
     m_resultUrl->setToolTip(url.toString());
@@ -553,23 +553,23 @@ bool MainWindow::startLocalHost()
 void MainWindow::updateActions()
 {
     const QStringList ids = selectedIds();
-    auto any = [&](bool (QueueUploader::*can)(const QString &) const) {
-        return std::any_of(ids.cbegin(), ids.cend(), [&](const QString &id) { return (m_uploader->*can)(id); });
+    auto any = [&](bool (MediaQueueModel::*can)(const QString &) const) {
+        return std::any_of(ids.cbegin(), ids.cend(), [&](const QString &id) { return (m_queue->*can)(id); });
     };
     if (auto *a = action(QStringLiteral("start")))
-        a->setEnabled(any(&QueueUploader::canStart));
+        a->setEnabled(any(&MediaQueueModel::canStart));
     if (auto *a = action(QStringLiteral("pause")))
-        a->setEnabled(any(&QueueUploader::canPause));
+        a->setEnabled(any(&MediaQueueModel::canPause));
     if (auto *a = action(QStringLiteral("resume")))
-        a->setEnabled(any(&QueueUploader::canResume));
+        a->setEnabled(any(&MediaQueueModel::canResume));
     if (auto *a = action(QStringLiteral("cancel")))
-        a->setEnabled(any(&QueueUploader::canCancel));
+        a->setEnabled(any(&MediaQueueModel::canCancel));
     if (auto *a = action(QStringLiteral("retry")))
-        a->setEnabled(any(&QueueUploader::canRetry));
+        a->setEnabled(any(&MediaQueueModel::canRetry));
     if (auto *a = action(QStringLiteral("startAll"))) {
         bool startable = false;
         for (int row = 0; row < m_queue->rowCount() && !startable; ++row)
-            startable = m_uploader->canStart(m_queue->item(row).id) || m_uploader->canResume(m_queue->item(row).id);
+            startable = m_queue->canStart(m_queue->item(row).id) || m_queue->canResume(m_queue->item(row).id);
         a->setEnabled(startable);
     }
     if (auto *clear = action(QStringLiteral("clearFinished"))) {
@@ -612,23 +612,20 @@ void MainWindow::showProcessed(const QString &id)
     const QString path = it->path;
     QtConcurrent::run([path]() {
         ProcessedPreview out;
-        QFile f(path);
-        if (!f.open(QIODevice::ReadOnly) || f.size() > 64 * 1024 * 1024) {
-            out.error = f.isOpen() ? tr("The file is too large to process here.") : tr("Cannot read the file.");
+        if (QFileInfo(path).size() > deso::upload::kMaxShrinkableImageBytes) {
+            out.error = tr("The file is too large to process here.");
             return out;
         }
-        QByteArray bytes = f.readAll();
-        QString prepared;
-        if (bytes.size() > deso::image::kMaxUploadBytes) {
-            // The uploader sends a smaller copy of such files; preview exactly that.
-            auto acceptable = deso::image::makeAcceptable(bytes, QFileInfo(path).fileName());
-            if (!acceptable) {
-                out.error = tr("Too large for the node, and it cannot be made smaller: %1").arg(acceptable.error().message);
-                return out;
-            }
-            prepared = acceptable->description;
-            bytes = acceptable->bytes;
+        // Exactly what the upload sends: the file, or the smaller copy made of it.
+        auto part = deso::upload::prepareImage(path, true);
+        if (!part) {
+            out.error = QFileInfo(path).size() > deso::image::kMaxUploadBytes
+                            ? tr("Too large for the node, and it cannot be made smaller: %1").arg(part.error().message)
+                            : tr("The node would refuse it: %1").arg(part.error().message);
+            return out;
         }
+        const QString prepared = part->changed ? part->preparation : QString();
+        const QByteArray bytes = part->bytes;
         auto processed = deso::image::ImagePipeline::process(bytes);
         if (!processed) {
             out.error = tr("The node would refuse it: %1").arg(processed.error().message);

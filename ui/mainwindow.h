@@ -12,7 +12,6 @@ class HostPanel;
 class ImagePreview;
 class NodeSettingsPanel;
 class NodeTesterPanel;
-class QueueUploader;
 class TikTokPanel;
 class MediaQueueModel;
 class NoticeBar;
@@ -43,7 +42,6 @@ public:
     UrlField *resultField() const { return m_resultUrl; }
     QLabel *totalLine() const { return m_summary; }
     QAction *action(const QString &name) const;
-    QueueUploader *uploader() const { return m_uploader; }
     NodeSettingsPanel *nodeSettings() const { return m_settings; }
     HostPanel *hostPanel() const { return m_hostPanel; }
     TikTokPanel *tiktokPanel() const { return m_tiktok; }
@@ -85,14 +83,13 @@ private:
     void requestThumbnails(int first, int last);
     QString currentId() const;
     QStringList selectedIds() const;
-    void forSelected(void (QueueUploader::*op)(const QString &));
+    void forSelected(void (MediaQueueModel::*op)(const QString &));
     void applyNodeUrl();
     void showProcessed(const QString &id);
 
     MediaQueueModel *m_queue;
     ThumbnailLoader *m_thumbnails;
     VideoThumbnailer *m_videoThumbnails;
-    QueueUploader *m_uploader;
     NodeSettingsPanel *m_settings;
     HostPanel *m_hostPanel;
     TikTokPanel *m_tiktok;

@@ -1,42 +1,46 @@
 #include "mediaqueuemodel.h"
 
+#include "node/nodeclient.h"
+#include "upload/uploadfile.h"
+#include "upload/uploadtask.h"
+
 #include <QFileInfo>
 #include <QJsonObject>
 #include <QLocale>
-#include <QMimeDatabase>
 #include <QUuid>
 
 #include <cmath>
 
-namespace {
-const QStringList kImageTypes = {QStringLiteral("image/jpeg"), QStringLiteral("image/png"),
-                                 QStringLiteral("image/webp"), QStringLiteral("image/gif")};
-const QStringList kVideoTypes = {QStringLiteral("video/mp4"), QStringLiteral("video/quicktime"),
-                                 QStringLiteral("video/webm"), QStringLiteral("video/x-matroska")};
+using deso::upload::StatusNote;
+using deso::upload::UploadStatus;
+using deso::upload::UploadTask;
 
-// The node's own limits, so a file that cannot succeed is refused before any upload.
-constexpr qint64 kMaxImageBytes = 10'000'000;
-// Bigger images are sent as a smaller copy (core/image's makeAcceptable); past this
-// size even that is refused, to keep the memory it takes bounded.
-constexpr qint64 kMaxShrinkableImageBytes = 64 * 1024 * 1024;
-constexpr qint64 kMaxVideoBytes = 262'144'000;
-
-QString stateKey(MediaQueueModel::State s)
+QString MediaQueueModel::Item::reason() const
 {
-    return MediaQueueModel::stateName(s);
+    if (!status.hasError() && status.note == StatusNote::None)
+        return {};
+    return deso::upload::describe(status);
 }
 
-MediaQueueModel::State stateFromKey(const QString &key)
+QString MediaQueueModel::Item::remoteStatus() const
 {
-    using S = MediaQueueModel::State;
-    for (S s : {S::Waiting, S::Processing, S::Uploading, S::Paused, S::Done, S::Failed, S::Refused})
-        if (MediaQueueModel::stateName(s) == key)
-            return s;
-    return S::Waiting;
+    if (status.video)
+        return deso::upload::describe(*status.video);
+    if (status.note == StatusNote::NodeProcessing)
+        return deso::upload::describe(status);
+    return {};
 }
-} // namespace
 
-MediaQueueModel::MediaQueueModel(QObject *parent) : QAbstractListModel(parent) {}
+MediaQueueModel::MediaQueueModel(QObject *parent)
+    : QAbstractListModel(parent), m_client(new deso::node::NodeClient(QUrl(), this))
+{
+}
+
+MediaQueueModel::~MediaQueueModel()
+{
+    qDeleteAll(m_tasks);  // before the client they use
+    m_tasks.clear();
+}
 
 int MediaQueueModel::rowCount(const QModelIndex &parent) const
 {
@@ -48,15 +52,18 @@ QVariant MediaQueueModel::data(const QModelIndex &index, int role) const
     if (!index.isValid() || index.row() >= m_items.size())
         return {};
     const Item &it = m_items.at(index.row());
+    const UploadStatus &s = it.status;
     switch (role) {
     case Qt::DisplayRole: {
         QString line = QStringLiteral("%1 — %2 — %3").arg(it.name, it.mimeType, humanSize(it.size));
-        if (it.state == State::Refused || it.state == State::Failed)
-            line += QStringLiteral(" — %1: %2").arg(stateName(it.state), it.reason);
+        if (s.state == State::Refused || s.state == State::Failed)
+            line += QStringLiteral(" — %1: %2").arg(stateName(s.state), it.reason());
         return line;
     }
-    case Qt::ToolTipRole:
-        return it.reason.isEmpty() ? it.path : QStringLiteral("%1\n%2").arg(it.path, it.reason);
+    case Qt::ToolTipRole: {
+        const QString reason = it.reason();
+        return reason.isEmpty() ? it.path : QStringLiteral("%1\n%2").arg(it.path, reason);
+    }
     case Qt::DecorationRole:
     case ThumbnailRole: return it.thumbnail;
     case PathRole: return it.path;
@@ -64,23 +71,23 @@ QVariant MediaQueueModel::data(const QModelIndex &index, int role) const
     case MimeTypeRole: return it.mimeType;
     case SizeRole: return it.size;
     case KindRole: return QVariant::fromValue(it.kind);
-    case StateRole: return QVariant::fromValue(it.state);
-    case ReasonRole: return it.reason;
+    case StateRole: return QVariant::fromValue(s.state);
+    case ReasonRole: return it.reason();
     case IdRole: return it.id;
     case DimensionsRole: return it.dimensions;
-    case BytesSentRole: return it.bytesSent;
-    case BytesTotalRole: return it.bytesTotal;
-    case SpeedRole: return it.bytesPerSecond;
+    case BytesSentRole: return s.bytesSent;
+    case BytesTotalRole: return s.bytesTotal;
+    case SpeedRole: return s.bytesPerSecond;
     case EtaRole: return etaSeconds(it);
     case ProgressRole:
-        if (it.state == State::Done)
+        if (s.state == State::Done)
             return 1000;
-        if (it.bytesTotal <= 0)
+        if (s.bytesTotal <= 0)
             return -1;
-        return int(std::min<qint64>(1000, it.bytesSent * 1000 / it.bytesTotal));
-    case ResultUrlRole: return it.resultUrl;
-    case VideoIdRole: return it.videoId;
-    case RemoteStatusRole: return it.remoteStatus;
+        return int(std::min<qint64>(1000, s.bytesSent * 1000 / s.bytesTotal));
+    case ResultUrlRole: return s.resultUrl;
+    case VideoIdRole: return s.videoId;
+    case RemoteStatusRole: return it.remoteStatus();
     case DetailRole: return detailText(it);
     case ProgressTextRole: return progressText(it);
     default: return {};
@@ -115,55 +122,24 @@ const MediaQueueModel::Item *MediaQueueModel::find(const QString &id) const
     return row < 0 ? nullptr : &m_items.at(row);
 }
 
-MediaQueueModel::Item MediaQueueModel::describe(const QString &path)
+MediaQueueModel::Item MediaQueueModel::itemFor(const QString &path)
 {
+    // What the file is and whether the node would take it: the upload layer's rules.
+    const deso::upload::UploadFile file = deso::upload::inspectFile(path);
     Item it;
     it.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
-    const QFileInfo info(path);
-    it.path = info.absoluteFilePath();
-    it.name = info.fileName();
-    it.size = info.size();
-    if (!info.exists()) {
-        it.state = State::Refused;
-        it.reason = QStringLiteral("The file does not exist.");
-        return it;
+    it.path = file.path;
+    it.name = file.name;
+    it.mimeType = file.mimeType;
+    it.size = file.size;
+    it.kind = file.kind;
+    it.status.bytesTotal = file.size;
+    if (file.refusal) {
+        it.status.state = State::Refused;
+        it.status.error = *file.refusal;
+    } else if (file.needsSmallerCopy) {
+        it.status.note = StatusNote::SmallerCopyPlanned;
     }
-    if (!info.isFile() || !info.isReadable()) {
-        it.state = State::Refused;
-        it.reason = info.isDir() ? QStringLiteral("Folders cannot be uploaded; drop the files inside it.")
-                                 : QStringLiteral("The file cannot be read.");
-        return it;
-    }
-    // Content decides the type, not the file name.
-    const QMimeType mime = QMimeDatabase().mimeTypeForFile(info, QMimeDatabase::MatchContent);
-    it.mimeType = mime.name();
-    if (kImageTypes.contains(it.mimeType)) {
-        it.kind = Kind::Image;
-        if (it.size > kMaxShrinkableImageBytes) {
-            it.state = State::Refused;
-            it.reason = QStringLiteral("Too large: the node takes images up to 10 MB, and this one (%1) is too big "
-                                       "to shrink here (64 MB at most).")
-                            .arg(humanSize(it.size));
-        } else if (it.size > kMaxImageBytes) {
-            it.reason = QStringLiteral("Over the node's 10 MB limit: a smaller copy will be sent.");
-        }
-    } else if (kVideoTypes.contains(it.mimeType)) {
-        it.kind = Kind::Video;
-        if (it.size > kMaxVideoBytes) {
-            it.state = State::Refused;
-            it.reason = QStringLiteral("Too large: the node takes videos up to 250 MB and this one is %1.")
-                            .arg(humanSize(it.size));
-        }
-    } else {
-        it.state = State::Refused;
-        it.reason = QStringLiteral("Unsupported type %1: the node takes JPEG, PNG, WebP and GIF images and MP4, QuickTime and WebM videos.")
-                        .arg(it.mimeType);
-    }
-    if (it.size == 0 && it.state != State::Refused) {
-        it.state = State::Refused;
-        it.reason = QStringLiteral("The file is empty.");
-    }
-    it.bytesTotal = it.size;
     return it;
 }
 
@@ -174,7 +150,7 @@ int MediaQueueModel::addFiles(const QStringList &paths)
     QList<Item> fresh;
     fresh.reserve(paths.size());
     for (const QString &p : paths)
-        fresh.append(describe(p));
+        fresh.append(itemFor(p));
     beginInsertRows({}, int(m_items.size()), int(m_items.size() + fresh.size() - 1));
     m_items.append(fresh);
     endInsertRows();
@@ -185,16 +161,21 @@ void MediaQueueModel::removeRow(int row)
 {
     if (row < 0 || row >= m_items.size())
         return;
+    const QString id = m_items.at(row).id;
     beginRemoveRows({}, row, row);
-    m_rate.remove(m_items.at(row).id);
+    // A removed row takes its upload with it.
+    m_pending.removeAll(id);
+    delete m_tasks.take(id);
+    m_rate.remove(id);
     m_items.removeAt(row);
     endRemoveRows();
+    pump();
 }
 
 void MediaQueueModel::clearFinished()
 {
     for (int row = int(m_items.size()) - 1; row >= 0; --row) {
-        const State s = m_items.at(row).state;
+        const State s = m_items.at(row).status.state;
         if (s == State::Done || s == State::Refused)
             removeRow(row);
     }
@@ -206,23 +187,75 @@ void MediaQueueModel::changed(int row)
     emit dataChanged(idx, idx);
 }
 
-void MediaQueueModel::setState(const QString &id, State state, const QString &reason)
+void MediaQueueModel::setStatus(const QString &id, const UploadStatus &status)
 {
     const int row = rowOf(id);
     if (row < 0)
         return;
     Item &it = m_items[row];
-    it.state = state;
-    it.reason = reason;
-    if (state != State::Paused)
+    const qint64 before = it.status.bytesSent;
+    // What a fresh upload does not know yet, the row keeps (e.g. the tus URL of a restored one).
+    UploadStatus next = status;
+    for (auto field : {&UploadStatus::resultUrl, &UploadStatus::videoId, &UploadStatus::uploadUrl})
+        if ((next.*field).isEmpty())
+            next.*field = it.status.*field;
+    it.status = next;
+    if (next.state != State::Paused)
         it.resumable = false;
-    if (state != State::Uploading) {
-        it.bytesPerSecond = 0;
+    if (next.state != State::Uploading) {
         m_rate.remove(id);
+    } else if (next.bytesPerSecond <= 0) {
+        // The sender did not measure a speed: bytes over time between samples at least
+        // 250 ms apart, smoothed so the number shown does not flicker with every chunk.
+        RateSample &sample = m_rate[id];
+        if (!sample.clock.isValid() || next.bytesSent < before) {
+            sample.clock.start();
+            sample.bytes = next.bytesSent;
+        } else if (sample.clock.elapsed() >= 250) {
+            const double instant = double(next.bytesSent - sample.bytes) * 1000.0 / double(sample.clock.elapsed());
+            sample.speed = sample.speed <= 0 ? instant : 0.7 * sample.speed + 0.3 * instant;
+            sample.clock.restart();
+            sample.bytes = next.bytesSent;
+        }
+        it.status.bytesPerSecond = sample.speed;
     }
-    if (state == State::Done && it.bytesTotal > 0)
-        it.bytesSent = it.bytesTotal;
     changed(row);
+}
+
+void MediaQueueModel::setState(const QString &id, State state)
+{
+    const Item *it = find(id);
+    if (!it)
+        return;
+    UploadStatus status = it->status;
+    status.state = state;
+    status.note = StatusNote::None;
+    status.error = {};
+    setStatus(id, status);
+}
+
+void MediaQueueModel::setProgress(const QString &id, qint64 sent, qint64 total, double speed)
+{
+    const Item *it = find(id);
+    if (!it)
+        return;
+    UploadStatus status = it->status;
+    status.bytesSent = sent;
+    if (total > 0)
+        status.bytesTotal = total;
+    status.bytesPerSecond = std::max(0.0, speed);
+    setStatus(id, status);
+}
+
+void MediaQueueModel::setVideoUpload(const QString &id, const QString &uploadUrl, const QString &videoId)
+{
+    const Item *it = find(id);
+    if (!it)
+        return;
+    UploadStatus status = it->status;
+    status.uploadUrl = uploadUrl;
+    status.videoId = videoId;
+    setStatus(id, status);
 }
 
 void MediaQueueModel::setThumbnail(const QString &id, const QImage &thumbnail, const QSize &dimensions)
@@ -245,86 +278,201 @@ void MediaQueueModel::setDimensions(const QString &id, const QSize &dimensions)
     changed(row);
 }
 
-void MediaQueueModel::setProgress(const QString &id, qint64 sent, qint64 total, double speed)
+// Uploads ------------------------------------------------------------------------------
+
+void MediaQueueModel::setNodeUrl(const QUrl &baseUrl)
 {
-    const int row = rowOf(id);
-    if (row < 0)
+    m_client->setBaseUrl(baseUrl);
+}
+
+QUrl MediaQueueModel::nodeUrl() const
+{
+    return m_client->baseUrl();
+}
+
+int MediaQueueModel::activeCount() const
+{
+    int n = 0;
+    for (const UploadTask *task : m_tasks)  // following the node's processing takes no slot
+        n += task->isActive() && task->status().note != StatusNote::NodeProcessing ? 1 : 0;
+    return n;
+}
+
+bool MediaQueueModel::canStart(const QString &id) const
+{
+    const Item *it = find(id);
+    const UploadTask *task = m_tasks.value(id);
+    return it && it->status.state == State::Waiting && !m_pending.contains(id) && !(task && task->isActive());
+}
+
+bool MediaQueueModel::canPause(const QString &id) const
+{
+    const UploadTask *task = m_tasks.value(id);
+    return task && task->canPause();
+}
+
+bool MediaQueueModel::canResume(const QString &id) const
+{
+    const Item *it = find(id);
+    return it && it->status.state == State::Paused && !m_pending.contains(id);
+}
+
+bool MediaQueueModel::canCancel(const QString &id) const
+{
+    const UploadTask *task = m_tasks.value(id);
+    return m_pending.contains(id) || (task && task->canCancel());
+}
+
+bool MediaQueueModel::canRetry(const QString &id) const
+{
+    const Item *it = find(id);
+    const UploadTask *task = m_tasks.value(id);
+    return it && it->status.state == State::Failed && !(task && task->isActive());
+}
+
+void MediaQueueModel::failRow(const QString &id, const deso::Error &error)
+{
+    m_pending.removeAll(id);
+    const Item *it = find(id);
+    if (!it)
         return;
-    Item &it = m_items[row];
-    if (speed >= 0) {
-        it.bytesPerSecond = speed;
-        it.bytesSent = sent;
-        if (total > 0)
-            it.bytesTotal = total;
-        changed(row);
+    UploadStatus status = it->status;
+    status.state = State::Failed;
+    status.note = StatusNote::None;
+    status.error = error;
+    setStatus(id, status);
+    emit uploadFailed(id, error.message);
+}
+
+void MediaQueueModel::start(const QString &id)
+{
+    if (!canStart(id))
+        return;
+    if (!m_client->baseUrl().isValid() || m_client->baseUrl().isEmpty()) {
+        failRow(id, deso::Error(QStringLiteral("upload.no_node"),
+                                tr("No node is chosen: set a node URL in Node & identity, or start the local host.")));
         return;
     }
-    // Speed: bytes over time between samples at least 250 ms apart, smoothed so the
-    // number shown does not flicker with every chunk.
-    RateSample &sample = m_rate[id];
-    if (!sample.clock.isValid() || sent < sample.bytes) {
-        sample.clock.start();
-        sample.bytes = sent;
-    } else if (sample.clock.elapsed() >= 250) {
-        const double instant = double(sent - sample.bytes) * 1000.0 / double(sample.clock.elapsed());
-        it.bytesPerSecond = it.bytesPerSecond <= 0 ? instant : 0.7 * it.bytesPerSecond + 0.3 * instant;
-        sample.clock.restart();
-        sample.bytes = sent;
+    m_pending.append(id);
+    UploadStatus status = find(id)->status;
+    if (status.note != StatusNote::Resuming)
+        status.note = StatusNote::Queued;
+    setStatus(id, status);
+    pump();
+}
+
+void MediaQueueModel::startAll()
+{
+    for (int row = 0; row < rowCount(); ++row) {
+        const Item &it = m_items.at(row);
+        if (it.status.state == State::Waiting)
+            start(it.id);
+        else if (it.status.state == State::Paused)
+            resume(it.id);
     }
-    it.bytesSent = sent;
-    if (total > 0)
-        it.bytesTotal = total;
-    changed(row);
 }
 
-void MediaQueueModel::resetProgress(const QString &id)
+void MediaQueueModel::pump()
 {
-    const int row = rowOf(id);
-    if (row < 0)
-        return;
-    Item &it = m_items[row];
-    it.bytesSent = 0;
-    it.bytesPerSecond = 0;
-    m_rate.remove(id);
-    changed(row);
+    while (activeCount() < m_maxConcurrent && !m_pending.isEmpty())
+        launch(m_pending.takeFirst());
 }
 
-void MediaQueueModel::setResultUrl(const QString &id, const QString &url)
+void MediaQueueModel::launch(const QString &id)
 {
-    const int row = rowOf(id);
-    if (row < 0)
+    const Item *it = find(id);
+    if (!it)
         return;
-    m_items[row].resultUrl = url;
-    changed(row);
+    // A fresh task each time: the node, chunk size or store may have changed since.
+    if (UploadTask *old = m_tasks.take(id))
+        old->deleteLater();
+    deso::upload::UploadOptions options;
+    options.credentials = m_credentials;
+    if (!m_tusStoreFile.isEmpty())
+        options.tus.storeFile = m_tusStoreFile;
+    if (m_chunkSize > 0)
+        options.tus.chunkSize = m_chunkSize;
+    auto *task = new UploadTask(m_client, it->path, it->kind, options, this);
+    m_tasks.insert(id, task);
+    // One way only: the task's status lands in the row; nothing comes back.
+    connect(task, &UploadTask::statusChanged, this, [this, id](const UploadStatus &status) {
+        setStatus(id, status);
+        if (!isActive(status.state) || status.note == StatusNote::NodeProcessing)
+            pump();  // a paused, finished or processing upload frees its slot
+    });
+    connect(task, &UploadTask::finished, this, [this, id](const deso::upload::UploadResult &result) {
+        if (result.videoStatus && result.videoStatus->width > 0 && result.videoStatus->height > 0)
+            setDimensions(id, QSize(result.videoStatus->width, result.videoStatus->height));
+        emit uploadFinished(id, result.url);
+    });
+    connect(task, &UploadTask::failed, this, [this, id] {
+        if (const Item *it = find(id))
+            emit uploadFailed(id, deso::upload::describe(it->status));
+    });
+    connect(task, &UploadTask::warning, this, [this, id](const deso::Error &problem) {
+        emit uploadWarning(id, problem.message);
+    });
+    task->start();
 }
 
-void MediaQueueModel::setVideoUpload(const QString &id, const QString &uploadUrl, const QString &videoId)
+void MediaQueueModel::pause(const QString &id)
 {
-    const int row = rowOf(id);
-    if (row < 0)
-        return;
-    if (!uploadUrl.isEmpty())
-        m_items[row].uploadUrl = uploadUrl;
-    if (!videoId.isEmpty())
-        m_items[row].videoId = videoId;
-    changed(row);
+    if (UploadTask *task = m_tasks.value(id))
+        task->pause();
 }
 
-void MediaQueueModel::setRemoteStatus(const QString &id, const QString &status)
+void MediaQueueModel::resume(const QString &id)
 {
-    const int row = rowOf(id);
-    if (row < 0)
+    if (!canResume(id))
         return;
-    m_items[row].remoteStatus = status;
-    changed(row);
+    if (UploadTask *task = m_tasks.value(id); task && task->tusUploader()) {
+        task->resume();
+        return;
+    }
+    // Restored from an earlier run: a new task finds the stored upload URL for this file
+    // and continues at the server's offset, once a slot is free.
+    UploadStatus status = find(id)->status;
+    status.state = State::Waiting;
+    status.note = StatusNote::Resuming;
+    setStatus(id, status);
+    start(id);
 }
+
+void MediaQueueModel::cancel(const QString &id)
+{
+    if (m_pending.removeAll(id) > 0) {
+        UploadStatus status = find(id)->status;
+        status.state = State::Waiting;
+        status.note = StatusNote::Cancelled;
+        setStatus(id, status);
+        return;
+    }
+    if (UploadTask *task = m_tasks.value(id))
+        task->cancel();
+}
+
+void MediaQueueModel::retry(const QString &id)
+{
+    if (!canRetry(id))
+        return;
+    UploadStatus status = find(id)->status;
+    status.state = State::Waiting;
+    status.note = StatusNote::None;
+    status.error = {};
+    status.bytesSent = 0;
+    setStatus(id, status);
+    start(id);
+}
+
+// Totals and words -------------------------------------------------------------------
 
 MediaQueueModel::Totals MediaQueueModel::totals() const
 {
     Totals t;
     for (const Item &it : m_items) {
+        const UploadStatus &s = it.status;
         ++t.items;
-        switch (it.state) {
+        switch (s.state) {
         case State::Done: ++t.done; break;
         case State::Failed: ++t.failed; break;
         case State::Refused: ++t.refused; continue;  // refused files never count as bytes to send
@@ -332,9 +480,9 @@ MediaQueueModel::Totals MediaQueueModel::totals() const
         case State::Uploading: ++t.active; break;
         default: break;
         }
-        t.bytesSent += it.state == State::Done ? it.bytesTotal : it.bytesSent;
-        t.bytesTotal += it.bytesTotal;
-        t.bytesPerSecond += it.bytesPerSecond;
+        t.bytesSent += s.state == State::Done ? s.bytesTotal : s.bytesSent;
+        t.bytesTotal += s.bytesTotal;
+        t.bytesPerSecond += s.bytesPerSecond;
     }
     return t;
 }
@@ -369,9 +517,10 @@ QString MediaQueueModel::totalsText() const
 
 int MediaQueueModel::etaSeconds(const Item &it)
 {
-    if (it.state != State::Uploading || it.bytesPerSecond <= 0 || it.bytesTotal <= 0)
+    const UploadStatus &s = it.status;
+    if (s.state != State::Uploading || s.bytesPerSecond <= 0 || s.bytesTotal <= 0)
         return -1;
-    return int(std::ceil(double(it.bytesTotal - it.bytesSent) / it.bytesPerSecond));
+    return int(std::ceil(double(s.bytesTotal - s.bytesSent) / s.bytesPerSecond));
 }
 
 QString MediaQueueModel::detailText(const Item &it) const
@@ -385,56 +534,46 @@ QString MediaQueueModel::detailText(const Item &it) const
 
 QString MediaQueueModel::progressText(const Item &it) const
 {
-    switch (it.state) {
+    const UploadStatus &s = it.status;
+    switch (s.state) {
+    case State::Done:
+        if (s.video)
+            return deso::upload::describe(s);
+        return s.resultUrl.isEmpty() ? tr("Uploaded") : s.resultUrl;
     case State::Refused:
     case State::Failed:
-        return it.reason;
-    case State::Done:
-        if (!it.remoteStatus.isEmpty())
-            return it.remoteStatus;
-        return it.resultUrl.isEmpty() ? tr("Uploaded") : it.resultUrl;
     case State::Processing:
-        return it.reason.isEmpty() ? tr("Preparing…") : it.reason;
     case State::Waiting:
-        return it.reason.isEmpty() ? tr("Waiting to upload") : it.reason;
+        return deso::upload::describe(s);
     case State::Paused:
     case State::Uploading: {
         QStringList parts;
-        parts << tr("%1 of %2").arg(humanSize(it.bytesSent), humanSize(it.bytesTotal));
-        if (it.state == State::Uploading && it.bytesPerSecond > 0) {
-            parts << tr("%1/s").arg(humanSize(qint64(it.bytesPerSecond)));
+        parts << tr("%1 of %2").arg(humanSize(s.bytesSent), humanSize(s.bytesTotal));
+        if (s.state == State::Uploading && s.bytesPerSecond > 0) {
+            parts << tr("%1/s").arg(humanSize(qint64(s.bytesPerSecond)));
             const int eta = etaSeconds(it);
             if (eta >= 0)
                 parts << tr("%1 left").arg(humanDuration(eta));
         }
-        if (it.state == State::Paused)
-            parts << (it.resumable ? tr("paused; resumes where it stopped") : tr("paused"));
-        if (!it.remoteStatus.isEmpty())
-            parts << it.remoteStatus;
+        if (s.state == State::Paused || s.note != StatusNote::None)
+            parts << deso::upload::describe(s);
         return parts.join(QStringLiteral(" · "));
     }
     }
     return {};
 }
 
+// Saving -------------------------------------------------------------------------------
+
 QJsonArray MediaQueueModel::toJson() const
 {
     QJsonArray out;
     for (const Item &it : m_items) {
-        if (it.state == State::Refused)
+        if (it.status.state == State::Refused)
             continue;  // nothing to resume; the reason was shown when it was dropped
-        out.append(QJsonObject{
-            {QStringLiteral("id"), it.id},
-            {QStringLiteral("path"), it.path},
-            {QStringLiteral("state"), stateKey(it.state)},
-            {QStringLiteral("reason"), it.reason},
-            {QStringLiteral("bytesSent"), double(it.bytesSent)},
-            {QStringLiteral("bytesTotal"), double(it.bytesTotal)},
-            {QStringLiteral("resultUrl"), it.resultUrl},
-            {QStringLiteral("videoId"), it.videoId},
-            {QStringLiteral("uploadUrl"), it.uploadUrl},
-            {QStringLiteral("remoteStatus"), it.remoteStatus},
-        });
+        out.append(QJsonObject{{QStringLiteral("id"), it.id},
+                               {QStringLiteral("path"), it.path},
+                               {QStringLiteral("status"), it.status.toJson()}});
     }
     return out;
 }
@@ -447,43 +586,49 @@ int MediaQueueModel::restore(const QJsonArray &items)
         const QString path = o.value(QStringLiteral("path")).toString();
         if (path.isEmpty())
             continue;
-        Item it = describe(path);  // re-checks the file: it may have gone or changed since
+        Item it = itemFor(path);  // re-checks the file: it may have gone or changed since
         const QString id = o.value(QStringLiteral("id")).toString();
         if (!id.isEmpty() && rowOf(id) < 0)
             it.id = id;
-        if (it.state == State::Refused) {
+        if (it.status.state == State::Refused) {
             fresh.append(it);
             continue;
         }
-        const State saved = stateFromKey(o.value(QStringLiteral("state")).toString());
-        it.resultUrl = o.value(QStringLiteral("resultUrl")).toString();
-        it.videoId = o.value(QStringLiteral("videoId")).toString();
-        it.uploadUrl = o.value(QStringLiteral("uploadUrl")).toString();
-        it.remoteStatus = o.value(QStringLiteral("remoteStatus")).toString();
-        const qint64 total = qint64(o.value(QStringLiteral("bytesTotal")).toDouble());
-        if (total > 0)
-            it.bytesTotal = total;
-        switch (saved) {
+        // Queues saved before status data was kept have the fields at the top level.
+        const UploadStatus saved = UploadStatus::fromJson(o.contains(QStringLiteral("status"))
+                                                              ? o.value(QStringLiteral("status")).toObject() : o);
+        UploadStatus &s = it.status;
+        s.resultUrl = saved.resultUrl;
+        s.videoId = saved.videoId;
+        s.uploadUrl = saved.uploadUrl;
+        s.video = saved.video;
+        if (saved.bytesTotal > 0)
+            s.bytesTotal = saved.bytesTotal;
+        switch (saved.state) {
         case State::Done:
-            it.state = State::Done;
-            it.bytesSent = it.bytesTotal;
+            s.state = State::Done;
+            s.note = StatusNote::None;
+            s.bytesSent = s.bytesTotal;
             break;
         case State::Failed:
-            it.state = State::Failed;
-            it.reason = o.value(QStringLiteral("reason")).toString();
+            s.state = State::Failed;
+            s.note = saved.note;
+            s.error = saved.error;
             break;
         case State::Uploading:
         case State::Paused:
-            if (it.kind == Kind::Video && !it.uploadUrl.isEmpty()) {
-                it.state = State::Paused;
+            if (it.kind == Kind::Video && !s.uploadUrl.isEmpty()) {
+                s.state = State::Paused;
+                s.note = StatusNote::Resuming;
+                s.bytesSent = saved.bytesSent;
                 it.resumable = true;
-                it.bytesSent = qint64(o.value(QStringLiteral("bytesSent")).toDouble());
                 break;
             }
             [[fallthrough]];
         default:
-            it.state = State::Waiting;
-            it.bytesSent = 0;
+            s.state = State::Waiting;
+            s.bytesSent = 0;
+            s.video.reset();
             break;
         }
         fresh.append(it);
@@ -508,18 +653,4 @@ QString MediaQueueModel::humanDuration(qint64 seconds)
     if (seconds < 3600)
         return QStringLiteral("%1 min %2 s").arg(seconds / 60).arg(seconds % 60);
     return QStringLiteral("%1 h %2 min").arg(seconds / 3600).arg((seconds % 3600) / 60);
-}
-
-QString MediaQueueModel::stateName(State state)
-{
-    switch (state) {
-    case State::Waiting: return QStringLiteral("waiting");
-    case State::Processing: return QStringLiteral("processing");
-    case State::Uploading: return QStringLiteral("uploading");
-    case State::Paused: return QStringLiteral("paused");
-    case State::Done: return QStringLiteral("done");
-    case State::Failed: return QStringLiteral("failed");
-    case State::Refused: return QStringLiteral("refused");
-    }
-    return {};
 }

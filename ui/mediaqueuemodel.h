@@ -1,23 +1,35 @@
 #pragma once
-// The queue of files the user dropped, as a list model for the queue view.
-// It holds what the view shows (thumbnail, type, size, dimensions, state, progress)
-// and can be saved and restored, so resumable uploads survive a restart.
+// The queue of files the user dropped, as a list model for the queue view, and the
+// driver of their uploads: each row that starts gets one deso::upload::UploadTask, whose
+// status (data, not words) lands in the row. The view words it with
+// deso::upload::describe() when it paints. The queue can be saved and restored, so
+// resumable uploads survive a restart.
+
+#include "upload/credentials.h"
+#include "upload/uploadstatus.h"
 
 #include <QAbstractListModel>
 #include <QElapsedTimer>
+#include <QHash>
 #include <QImage>
 #include <QJsonArray>
 #include <QList>
 #include <QSize>
 #include <QString>
+#include <QUrl>
+
+namespace deso::node {
+class NodeClient;
+}
+namespace deso::upload {
+class UploadTask;
+}
 
 class MediaQueueModel : public QAbstractListModel {
     Q_OBJECT
 public:
-    enum class Kind { Image, Video, Unsupported };
-    Q_ENUM(Kind)
-    enum class State { Waiting, Processing, Uploading, Paused, Done, Failed, Refused };
-    Q_ENUM(State)
+    using Kind = deso::upload::MediaKind;
+    using State = deso::upload::UploadState;
 
     struct Item {
         QString id;        // stable key for async results and persistence
@@ -26,18 +38,15 @@ public:
         QString mimeType;
         qint64 size = 0;
         Kind kind = Kind::Unsupported;
-        State state = State::Waiting;
-        QString reason;    // why it was refused or failed; empty otherwise
+        deso::upload::UploadStatus status;
         QSize dimensions;  // pixels, once known
         QImage thumbnail;  // small preview, filled in off the UI thread
-        qint64 bytesSent = 0;
-        qint64 bytesTotal = 0;     // what goes over the wire (the processed size for images)
-        double bytesPerSecond = 0; // smoothed upload speed
-        QString resultUrl;         // ImageURL, or the video's stream URL when it is ready
-        QString videoId;           // Stream-Media-Id of a video upload
-        QString uploadUrl;         // tus Location: lets an upload resume after a restart
-        QString remoteStatus;      // the node's view of a video (processing, ready, error)
         bool resumable = false;    // restored from an earlier run with a tus upload to continue
+
+        // Why it was refused or failed, or what is going on (describe()); empty when nothing is to say.
+        QString reason() const;
+        // The node's view of an uploaded video, in words; empty before the node has one.
+        QString remoteStatus() const;
     };
 
     enum Role {
@@ -64,6 +73,7 @@ public:
     };
 
     explicit MediaQueueModel(QObject *parent = nullptr);
+    ~MediaQueueModel() override;
 
     int rowCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
@@ -79,16 +89,31 @@ public:
     void removeRow(int row);
     void clearFinished();  // drops done and refused rows
 
-    // Updates, addressed by item id; they are no-ops for ids no longer in the queue.
-    void setState(const QString &id, State state, const QString &reason = {});
+    // Status updates, addressed by item id; no-ops for ids no longer in the queue.
+    void setStatus(const QString &id, const deso::upload::UploadStatus &status);
+    void setState(const QString &id, State state);
+    // speed: bytes per second measured by the sender; <= 0 = estimate it here.
+    void setProgress(const QString &id, qint64 sent, qint64 total, double speed = -1);
+    void setVideoUpload(const QString &id, const QString &uploadUrl, const QString &videoId);
     void setThumbnail(const QString &id, const QImage &thumbnail, const QSize &dimensions);
     void setDimensions(const QString &id, const QSize &dimensions);
-    // speed: bytes per second measured by the uploader; < 0 = estimate it here.
-    void setProgress(const QString &id, qint64 sent, qint64 total, double speed = -1);
-    void resetProgress(const QString &id);
-    void setResultUrl(const QString &id, const QString &url);
-    void setVideoUpload(const QString &id, const QString &uploadUrl, const QString &videoId);
-    void setRemoteStatus(const QString &id, const QString &status);
+
+    // Uploads. The node every upload goes to; an invalid URL = none chosen.
+    void setNodeUrl(const QUrl &baseUrl);
+    QUrl nodeUrl() const;
+    // Asked each time an image upload is about to be sent (a test key signs a fresh JWT each time).
+    void setCredentialsSource(deso::upload::CredentialsSource source) { m_credentials = std::move(source); }
+    // Where tus upload URLs are remembered between runs; empty = its default.
+    void setTusStoreFile(const QString &path) { m_tusStoreFile = path; }
+    void setTusChunkSize(qint64 bytes) { m_chunkSize = bytes; }
+    void setMaxConcurrent(int n) { m_maxConcurrent = std::max(1, n); }
+
+    bool canStart(const QString &id) const;
+    bool canPause(const QString &id) const;
+    bool canResume(const QString &id) const;
+    bool canCancel(const QString &id) const;
+    bool canRetry(const QString &id) const;
+    int activeCount() const;  // uploads holding a slot (preparing or sending)
 
     struct Totals {
         int items = 0, done = 0, active = 0, failed = 0, refused = 0;
@@ -98,19 +123,36 @@ public:
     Totals totals() const;
     QString totalsText() const;
 
-    // The queue as JSON (without thumbnails) and back. Items that were uploading come
-    // back Paused and marked resumable when a tus URL was known, Waiting otherwise.
+    // The queue as JSON (status data, no thumbnails, no sentences) and back. Items that were
+    // uploading come back Paused and marked resumable when a tus URL was known, Waiting otherwise.
     QJsonArray toJson() const;
     int restore(const QJsonArray &items);
 
-    static Item describe(const QString &path);
     static QString humanSize(qint64 bytes);
     static QString humanDuration(qint64 seconds);
-    static QString stateName(State state);
+    static QString stateName(State state) { return deso::upload::stateKey(state); }
     static bool isActive(State state) { return state == State::Processing || state == State::Uploading; }
 
+public slots:
+    void start(const QString &id);
+    void startAll();
+    void pause(const QString &id);
+    void resume(const QString &id);
+    void cancel(const QString &id);
+    void retry(const QString &id);
+
+signals:
+    void uploadFailed(const QString &id, const QString &message);
+    void uploadFinished(const QString &id, const QString &url);
+    // The upload goes on, but something needs saying (e.g. it cannot resume after a restart).
+    void uploadWarning(const QString &id, const QString &message);
+
 private:
+    static Item itemFor(const QString &path);
     void changed(int row);
+    void pump();
+    void launch(const QString &id);
+    void failRow(const QString &id, const deso::Error &error);
     QString detailText(const Item &it) const;
     QString progressText(const Item &it) const;
     static int etaSeconds(const Item &it);
@@ -120,6 +162,17 @@ private:
     struct RateSample {
         QElapsedTimer clock;
         qint64 bytes = 0;
+        double speed = 0;  // smoothed
     };
     QHash<QString, RateSample> m_rate;
+
+    deso::node::NodeClient *m_client;
+    deso::upload::CredentialsSource m_credentials;
+    QString m_tusStoreFile;
+    // 8 MiB: within the production rules (5 MiB..200 MiB, 256 KiB multiples) and small
+    // enough that a pause or a crash loses little, unlike the web client's 50 MiB.
+    qint64 m_chunkSize = 8 * 1024 * 1024;
+    int m_maxConcurrent = 2;
+    QStringList m_pending;  // started, waiting for a free slot
+    QHash<QString, deso::upload::UploadTask *> m_tasks;
 };

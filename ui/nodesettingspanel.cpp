@@ -26,7 +26,6 @@ using deso::Status;
 namespace {
 const QString kLocalPreset = QStringLiteral("local");
 constexpr qint64 kJwtWarnSeconds = 120;     // warn this long before a pasted JWT expires
-constexpr qint64 kTestJwtLifetime = 1800;   // the JS SDK's lifetime for the JWTs a test key signs
 
 QString countdown(qint64 seconds)
 {
@@ -531,25 +530,14 @@ void NodeSettingsPanel::updateJwtStatus()
     }
 }
 
-deso::Result<UploadCredentials> NodeSettingsPanel::credentials() const
+deso::Result<deso::upload::Credentials> NodeSettingsPanel::credentials() const
 {
     if (identityMode() == IdentityMode::TestKey) {
         if (m_loadedKey.isNull())
             return deso::Error(QStringLiteral("identity.no_key"),
                                m_loading ? tr("The test key is still loading; try again in a moment.")
                                          : tr("No test key is selected: create or select one in Node & identity."));
-        JwtSignOptions options;
-        options.issuedAt = QDateTime::currentSecsSinceEpoch();
-        options.lifetimeSeconds = kTestJwtLifetime;
-        return UploadCredentials{m_loadedKey.publicKey().toBase58Check(network()), signJwt(m_loadedKey, options)};
+        return deso::upload::signWithKey(m_loadedKey, m_loadedKey.publicKey().toBase58Check(network()));
     }
-    const QString key = m_publicKey->text().trimmed();
-    const QString jwt = m_jwt->toPlainText().trimmed();
-    if (key.isEmpty() || jwt.isEmpty())
-        return deso::Error(QStringLiteral("identity.missing"),
-                           tr("Image uploads need a public key and a JWT: paste them in Node & identity."));
-    const auto claims = verifyJwt(jwt, key, JwtVerifyOptions{QDateTime::currentSecsSinceEpoch(), 0, nullptr});
-    if (!claims)
-        return deso::Error(claims.error().code, tr("The pasted JWT cannot be used: %1").arg(claims.error().message));
-    return UploadCredentials{key, jwt};
+    return deso::upload::checkPasted(m_publicKey->text(), m_jwt->toPlainText());
 }

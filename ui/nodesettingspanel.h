@@ -7,7 +7,7 @@
 
 #include "common/result.h"
 #include "identity/keys.h"
-#include "queueuploader.h"
+#include "upload/credentials.h"
 
 #include <QUrl>
 #include <QWidget>
@@ -69,7 +69,7 @@ public:
     QListWidget *testKeyList() const { return m_keyList; }
 
     // What an image upload signs with right now, or why there is nothing.
-    deso::Result<UploadCredentials> credentials() const;
+    deso::Result<deso::upload::Credentials> credentials() const;
 
 signals:
     void nodeUrlChanged(const QUrl &url);

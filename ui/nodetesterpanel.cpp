@@ -81,9 +81,9 @@ void NodeTesterPanel::setNodeUrl(const QUrl &url)
     m_node->setText(url.isEmpty() ? tr("No node is chosen (see Node & identity).") : tr("Node: %1").arg(url.toString()));
 }
 
-void NodeTesterPanel::setCredentialsProvider(std::function<deso::Result<UploadCredentials>()> provider)
+void NodeTesterPanel::setCredentialsSource(deso::upload::CredentialsSource source)
 {
-    m_credentials = std::move(provider);
+    m_credentials = std::move(source);
 }
 
 bool NodeTesterPanel::isRunning() const

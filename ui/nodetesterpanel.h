@@ -3,7 +3,7 @@
 // a table shows pass/fail, timings and a summary, and the selected row's requests and answers.
 
 #include "common/result.h"
-#include "queueuploader.h"
+#include "upload/credentials.h"
 
 #include <QUrl>
 #include <QWidget>
@@ -28,7 +28,7 @@ public:
     ~NodeTesterPanel() override;
 
     void setNodeUrl(const QUrl &url);
-    void setCredentialsProvider(std::function<deso::Result<UploadCredentials>()> provider);
+    void setCredentialsSource(deso::upload::CredentialsSource source);
     void setWorkDir(const QString &dir) { m_workDir = dir; }
     void setStatusTimeoutMs(int ms) { m_statusTimeoutMs = ms; }
 
@@ -47,7 +47,7 @@ private:
     void showRaw();
 
     QUrl m_nodeUrl;
-    std::function<deso::Result<UploadCredentials>()> m_credentials;
+    deso::upload::CredentialsSource m_credentials;
     QString m_workDir;
     int m_statusTimeoutMs = 120000;
     deso::nodetest::NodeTester *m_tester = nullptr;

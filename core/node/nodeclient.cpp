@@ -1,21 +1,19 @@
 #include "node/nodeclient.h"
 
-#include "image/acceptablefile.h"
 #include "node/httperror.h"
 #include "tiktok/tiktoklinks.h"
 
 #include <QBuffer>
 #include <QElapsedTimer>
-#include <QFutureWatcher>
 #include <QFile>
-#include <QFileInfo>
 #include <QHttpMultiPart>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QMimeDatabase>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QPointer>
+
+#include <memory>
 
 namespace deso::node {
 
@@ -129,60 +127,24 @@ void NodeClient::finishJson(QNetworkReply *reply, const QByteArray &method, cons
     });
 }
 
-void NodeClient::uploadImage(const QString &filePath, const QString &publicKey, const QString &jwt, QObject *context,
-                             std::function<void(Result<ImageUpload>)> done, ImageUploadOptions options)
-{
-    if (!options.makeAcceptable) {
-        auto file = std::make_unique<QFile>(filePath);
-        if (!file->open(QIODevice::ReadOnly)) {
-            const Error error(QStringLiteral("image.unreadable"),
-                              QStringLiteral("Cannot read the image %1: %2").arg(filePath, file->errorString()));
-            QMetaObject::invokeMethod(context, [done, error] { done(error); }, Qt::QueuedConnection);
-            return;
-        }
-        // As is: the type named from the bytes (the node trusts the part's type), the
-        // size unchecked, so that testers see the node's own refusals.
-        ImageUpload sent;
-        sent.sentFile = filePath;
-        sent.sentFileName = QFileInfo(filePath).fileName();
-        sent.contentType = QMimeDatabase().mimeTypeForFile(filePath, QMimeDatabase::MatchContent).name();
-        sent.sentBytes = file->size();
-        sent.preparation = QStringLiteral("Sent as is (%1, %2 bytes).").arg(sent.contentType).arg(sent.sentBytes);
-        QFile *device = file.release();
-        sendImage(device, publicKey, jwt, context, std::move(done), sent);
-        return;
-    }
-    // Decoding and re-encoding a large photo takes a while: off the calling thread.
-    auto *watcher = new QFutureWatcher<Result<image::AcceptableFile>>(this);
-    connect(context, &QObject::destroyed, watcher, [watcher] { watcher->disconnect(); });
-    connect(watcher, &QFutureWatcher<Result<image::AcceptableFile>>::finished, context,
-            [this, watcher, filePath, publicKey, jwt, context, done = std::move(done)]() mutable {
-                watcher->deleteLater();
-                Result<image::AcceptableFile> prepared = watcher->result();
-                if (!prepared) {
-                    // Nothing crossed HTTP: a local refusal, whatever status the pipeline suggests.
-                    done(Error(prepared.error().code, prepared.error().message));
-                    return;
-                }
-                ImageUpload sent;
-                sent.sentFile = filePath;
-                sent.sentFileName = prepared->fileName;
-                sent.contentType = prepared->mimeType;
-                sent.sentBytes = prepared->bytes.size();
-                sent.changed = !prepared->unchanged;
-                sent.preparation = prepared->description;
-                auto *buffer = new QBuffer;
-                buffer->setData(std::move(prepared.value().bytes));
-                buffer->open(QIODevice::ReadOnly);
-                sendImage(buffer, publicKey, jwt, context, std::move(done), sent);
-            });
-    watcher->setFuture(image::makeAcceptableAsync(filePath));
-}
-
-void NodeClient::sendImage(QIODevice *body, const QString &publicKey, const QString &jwt, QObject *context,
-                           std::function<void(Result<ImageUpload>)> done, const ImageUpload &sent)
+void NodeClient::uploadImage(const ImagePart &part, const QString &publicKey, const QString &jwt, QObject *context,
+                             std::function<void(Result<ImageUpload>)> done, std::function<void(qint64, qint64)> progress)
 {
     const QString what = QStringLiteral("Uploading the image");
+    std::unique_ptr<QIODevice> body;
+    if (part.bytes.isEmpty()) {
+        body = std::make_unique<QFile>(part.sourcePath);
+    } else {
+        auto buffer = std::make_unique<QBuffer>();
+        buffer->setData(part.bytes);
+        body = std::move(buffer);
+    }
+    if (!body->open(QIODevice::ReadOnly)) {
+        const Error error(QStringLiteral("image.unreadable"),
+                          QStringLiteral("Cannot read the image %1: %2").arg(part.sourcePath, body->errorString()));
+        QMetaObject::invokeMethod(context, [done, error] { done(error); }, Qt::QueuedConnection);
+        return;
+    }
     auto *multipart = new QHttpMultiPart(QHttpMultiPart::FormDataType);
     // An empty value is left out, so the node says which one is missing.
     if (!publicKey.isEmpty())
@@ -190,30 +152,36 @@ void NodeClient::sendImage(QIODevice *body, const QString &publicKey, const QStr
     if (!jwt.isEmpty())
         multipart->append(textPart("JWT", jwt));
     QHttpPart filePart;
-    QString fileName = sent.sentFileName;
+    QString fileName = part.fileName;
     fileName.replace(QLatin1Char('"'), QLatin1Char('_'));
     filePart.setHeader(QNetworkRequest::ContentDispositionHeader,
                        QStringLiteral("form-data; name=\"file\"; filename=\"%1\"").arg(fileName).toUtf8());
-    filePart.setHeader(QNetworkRequest::ContentTypeHeader, sent.contentType.toLatin1());
-    filePart.setBodyDevice(body);
-    body->setParent(multipart);
+    filePart.setHeader(QNetworkRequest::ContentTypeHeader, part.contentType.toLatin1());
+    QIODevice *device = body.release();
+    filePart.setBodyDevice(device);
+    device->setParent(multipart);
     multipart->append(filePart);
 
     QNetworkRequest request(endpoint(QStringLiteral("upload-image")));
     QNetworkReply *reply = m_nam->post(request, multipart);
     multipart->setParent(reply);
-    const QString filePath = sent.sentFile;
-    connect(reply, &QNetworkReply::uploadProgress, this, [this, filePath](qint64 bytesSent, qint64 total) {
-        emit imageUploadProgress(filePath, bytesSent, total);
-    });
+    if (progress)
+        connect(reply, &QNetworkReply::uploadProgress, context, std::move(progress));
     QStringList parts;
     if (!publicKey.isEmpty())
         parts << QStringLiteral("UserPublicKeyBase58Check: %1").arg(publicKey);
     if (!jwt.isEmpty())
         parts << QStringLiteral("JWT: %1").arg(redactedToken(jwt));
-    parts << QStringLiteral("file: \"%1\", %2, %3 bytes").arg(fileName, sent.contentType).arg(sent.sentBytes);
+    parts << QStringLiteral("file: \"%1\", %2, %3 bytes").arg(fileName, part.contentType).arg(part.size);
     const QString description = QStringLiteral("multipart/form-data with %1 part(s)\n  ").arg(parts.size())
         + parts.join(QStringLiteral("\n  "));
+    ImageUpload sent;
+    sent.sentFile = part.sourcePath;
+    sent.sentFileName = part.fileName;
+    sent.contentType = part.contentType;
+    sent.sentBytes = part.size;
+    sent.changed = part.changed;
+    sent.preparation = part.preparation;
     finishJson<ImageUpload>(reply, "POST", description, context, what,
         [what, sent](const QJsonObject &object) -> Result<ImageUpload> {
             const QString url = object.value(QStringLiteral("ImageURL")).toString();

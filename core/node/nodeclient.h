@@ -22,21 +22,25 @@ class QNetworkReply;
 
 namespace deso::node {
 
-struct ImageUpload {
-    QString imageUrl;      // ImageURL from the node
-    QString sentFile;      // the file asked for
-    QString sentFileName;  // the part's filename (the extension follows a re-encode)
+// An image ready to send as upload-image's file part (core/upload prepares it).
+struct ImagePart {
+    QString sourcePath;    // the file asked for
+    QString fileName;      // the part's filename (the extension follows a re-encode)
     QString contentType;   // the part's Content-Type
-    qint64 sentBytes = 0;
+    QByteArray bytes;      // what to send; empty = the file at sourcePath, streamed as it is
+    qint64 size = 0;       // bytes sent as the file
     bool changed = false;  // resized / re-encoded to be acceptable
     QString preparation;   // one sentence: what was done before sending, and why
 };
 
-struct ImageUploadOptions {
-    // Make the file acceptable first (core/image: at most 10,000,000 bytes and 4000 px a
-    // side, EXIF-oriented), as the node would otherwise refuse it. Off = send the bytes as
-    // they are, so that a tester sees the node's own refusals.
-    bool makeAcceptable = true;
+struct ImageUpload {
+    QString imageUrl;      // ImageURL from the node
+    QString sentFile;      // the file asked for
+    QString sentFileName;  // the part's filename
+    QString contentType;   // the part's Content-Type
+    qint64 sentBytes = 0;
+    bool changed = false;
+    QString preparation;
 };
 
 struct VideoStatus {
@@ -73,8 +77,11 @@ public:
     // The tus creation endpoint for TusUploader.
     QUrl videoUploadEndpoint() const { return endpoint(QStringLiteral("upload-video")); }
 
-    void uploadImage(const QString &filePath, const QString &publicKey, const QString &jwt, QObject *context,
-                     std::function<void(Result<ImageUpload>)> done, ImageUploadOptions options = {});
+    // Sends the part with the uploader's public key and JWT (an empty one is left out, so
+    // that the node says which is missing). progress(bytesSent, bytesTotal) follows the request.
+    void uploadImage(const ImagePart &part, const QString &publicKey, const QString &jwt, QObject *context,
+                     std::function<void(Result<ImageUpload>)> done,
+                     std::function<void(qint64, qint64)> progress = {});
     void getVideoStatus(const QString &videoId, QObject *context, std::function<void(Result<VideoStatus>)> done);
     void getVideoDimensions(const QString &videoId, QObject *context,
                             std::function<void(Result<VideoDimensions>)> done);
@@ -82,13 +89,10 @@ public:
     void getFullTikTokUrl(const QString &shortIdOrLink, QObject *context, std::function<void(Result<QString>)> done);
 
 signals:
-    void imageUploadProgress(const QString &filePath, qint64 bytesSent, qint64 bytesTotal);
     // Every request this client made, once it has its answer (or failed), for testers.
     void exchanged(const deso::node::HttpExchange &exchange);
 
 private:
-    void sendImage(QIODevice *body, const QString &publicKey, const QString &jwt, QObject *context,
-                   std::function<void(Result<ImageUpload>)> done, const ImageUpload &sent);
     // Runs `parse` on the JSON object of a 2xx answer, or hands over the reply's error.
     // `method` and `requestBody` (a description, secrets redacted) go into exchanged().
     template <typename T>

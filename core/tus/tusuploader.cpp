@@ -135,6 +135,12 @@ void TusUploader::setState(State state)
     emit stateChanged(state);
 }
 
+void TusUploader::noteStored(const Status &stored)
+{
+    if (!stored)
+        emit storeFailed(stored.error());
+}
+
 void TusUploader::fail(const Error &error)
 {
     ++m_checksumGeneration;
@@ -215,7 +221,7 @@ void TusUploader::cancel()
         terminate();
         return;
     }
-    (void)m_store.forget(m_fingerprint, m_endpoint);
+    noteStored(m_store.forget(m_fingerprint, m_endpoint));
     setState(State::Cancelled);
     emit cancelled();
 }
@@ -412,7 +418,7 @@ void TusUploader::terminate()
 
 void TusUploader::complete()
 {
-    (void)m_store.forget(m_fingerprint, m_endpoint);
+    noteStored(m_store.forget(m_fingerprint, m_endpoint));
     reportProgress(m_size, true);
     setState(State::Finished);
     TusUploadResult result;
@@ -431,8 +437,8 @@ void TusUploader::captureMediaId(const QNetworkReply *reply)
     m_mediaId = QString::fromLatin1(id);
     emit mediaIdChanged(m_mediaId);
     if (!m_uploadUrl.isEmpty() && m_state != State::Cancelling)
-        (void)m_store.remember(m_fingerprint, m_endpoint,
-                               {m_uploadUrl, m_mediaId, m_size, QDateTime::currentDateTimeUtc()});
+        noteStored(m_store.remember(m_fingerprint, m_endpoint,
+                                    {m_uploadUrl, m_mediaId, m_size, QDateTime::currentDateTimeUtc()}));
 }
 
 void TusUploader::retryLater(const Error &cause)
@@ -462,7 +468,7 @@ void TusUploader::retryOrFail(const QNetworkReply *reply, const Error &error)
 
 void TusUploader::startOver()
 {
-    (void)m_store.forget(m_fingerprint, m_endpoint);
+    noteStored(m_store.forget(m_fingerprint, m_endpoint));
     m_resumed = false;
     create();
 }
@@ -514,7 +520,7 @@ void TusUploader::onReplyFinished(QNetworkReply *reply, Step step)
         }
         m_uploadUrl = m_endpoint.resolved(QUrl::fromEncoded(location));
         emit uploadUrlChanged(m_uploadUrl);
-        (void)m_store.remember(m_fingerprint, m_endpoint, {m_uploadUrl, m_mediaId, m_size, QDateTime::currentDateTimeUtc()});
+        noteStored(m_store.remember(m_fingerprint, m_endpoint, {m_uploadUrl, m_mediaId, m_size, QDateTime::currentDateTimeUtc()}));
         // creation-with-upload may already have taken bytes (m_offset is 0 here).
         const auto offset = headerOffset(reply, "Upload-Offset");
         continueFrom(offset && *offset <= m_size ? *offset : m_offset);
@@ -544,7 +550,7 @@ void TusUploader::onReplyFinished(QNetworkReply *reply, Step step)
     case Step::Patch: {
         if (!ok) {
             if (status == 404 || status == 410 || status == 403) {
-                (void)m_store.forget(m_fingerprint, m_endpoint);
+                noteStored(m_store.forget(m_fingerprint, m_endpoint));
                 fail(node::replyError(reply, body, QStringLiteral("Sending the video bytes")));
                 return;
             }
@@ -565,7 +571,7 @@ void TusUploader::onReplyFinished(QNetworkReply *reply, Step step)
     }
     case Step::Terminate: {
         // Whatever the server said, this upload is over for us.
-        (void)m_store.forget(m_fingerprint, m_endpoint);
+        noteStored(m_store.forget(m_fingerprint, m_endpoint));
         setState(State::Cancelled);
         emit cancelled();
         return;

@@ -111,6 +111,9 @@ signals:
     void finished(const deso::tus::TusUploadResult &result);
     void failed(const deso::Error &error);
     void cancelled();
+    // The upload goes on, but its URL could not be remembered (or forgotten) in the store,
+    // so a resume after a restart may not find it (or may try a finished one, then start over).
+    void storeFailed(const deso::Error &problem);
     // Every tus request with its answer (bodies described, not copied), for testers.
     void exchanged(const deso::node::HttpExchange &exchange);
 
@@ -118,6 +121,7 @@ private:
     enum class Step { Discover, Create, Sync, Patch, Terminate };
 
     void setState(State state);
+    void noteStored(const Status &stored);
     void fail(const Error &error);
     void discover();
     void createOrContinue();

@@ -10,6 +10,7 @@
 #include "node/nodeclient.h"
 #include "node/videostatuspoller.h"
 #include "tus/tusuploader.h"
+#include "upload/uploadfile.h"
 
 #include <QHttpServer>
 #include <QImage>
@@ -40,6 +41,13 @@ struct Answer {
         return [this](Result<T> r) { result.emplace(std::move(r)); };
     }
 };
+
+// The image part as the upload layer prepares it (made acceptable, or as is).
+deso::node::ImagePart preparedPart(const QString &path, bool makeAcceptable)
+{
+    auto part = deso::upload::prepareImage(path, makeAcceptable);
+    return part ? part.value() : deso::node::ImagePart{};
+}
 
 } // namespace
 
@@ -124,7 +132,11 @@ private slots:
     {
         NodeClient client(QUrl(QStringLiteral("http://127.0.0.1:%1").arg(testcommon::freeLoopbackPort())));
         Answer<deso::node::ImageUpload> upload;
-        client.uploadImage(m_dir.filePath(QStringLiteral("nope.png")), QStringLiteral("pk"), QStringLiteral("jwt"), this, upload.callback());
+        deso::node::ImagePart part;
+        part.sourcePath = m_dir.filePath(QStringLiteral("nope.png"));
+        part.fileName = QStringLiteral("nope.png");
+        part.contentType = QStringLiteral("image/png");
+        client.uploadImage(part, QStringLiteral("pk"), QStringLiteral("jwt"), this, upload.callback());
         DESO_WAIT_VERIFY(upload.result.has_value(), 5000);
         QCOMPARE(upload.result->error().code, QStringLiteral("image.unreadable"));
     }
@@ -149,11 +161,12 @@ private slots:
         img.fill(Qt::darkCyan);
         const QString path = m_dir.filePath(QStringLiteral("photo.png"));
         QVERIFY(img.save(path));
-        QSignalSpy progress(&client, &NodeClient::imageUploadProgress);
         QSignalSpy exchanges(&client, &NodeClient::exchanged);
         Answer<deso::node::ImageUpload> upload;
         const QString jwt = deso::identity::signJwt(key);
-        client.uploadImage(path, pk, jwt, this, upload.callback());
+        qint64 mostSent = -1;  // this request's own progress, not any other's
+        client.uploadImage(preparedPart(path, true), pk, jwt, this, upload.callback(),
+                           [&mostSent](qint64 sent, qint64) { mostSent = std::max(mostSent, sent); });
         DESO_WAIT_VERIFY(upload.result.has_value(), 20000);
         QVERIFY2(upload.result->ok(), qPrintable(upload.result->ok() ? QString() : upload.result->error().toString()));
         const deso::node::ImageUpload &done = upload.result->value();
@@ -163,7 +176,7 @@ private slots:
         QCOMPARE(done.contentType, QStringLiteral("image/png"));
         QCOMPARE(done.sentBytes, QFileInfo(path).size());
         QVERIFY(!done.preparation.isEmpty());
-        QVERIFY(!progress.isEmpty());
+        QVERIFY(mostSent > QFileInfo(path).size());  // the whole form went, image and fields
         // The tester's view of the request: the whole exchange, the token never in it.
         QCOMPARE(exchanges.size(), 1);
         const auto x = exchanges.first().first().value<deso::node::HttpExchange>();
@@ -199,7 +212,7 @@ private slots:
         const QString path = m_dir.filePath(QStringLiteral("wide.png"));
         QVERIFY(img.save(path));
         Answer<deso::node::ImageUpload> upload;
-        client.uploadImage(path, key.publicKey().toBase58Check(deso::identity::Network::Testnet),
+        client.uploadImage(preparedPart(path, true), key.publicKey().toBase58Check(deso::identity::Network::Testnet),
                            deso::identity::signJwt(key), this, upload.callback());
         DESO_WAIT_VERIFY(upload.result.has_value(), 30000);
         QVERIFY2(upload.result->ok(), qPrintable(upload.result->ok() ? QString() : upload.result->error().toString()));
@@ -255,10 +268,8 @@ private slots:
             f.write(QByteArray(10'000'100, 'z'));
         }
         f.close();
-        deso::node::ImageUploadOptions options;
-        options.makeAcceptable = file == QLatin1String("png");
         Answer<deso::node::ImageUpload> upload;
-        client.uploadImage(path, pk, token, this, upload.callback(), options);
+        client.uploadImage(preparedPart(path, file == QLatin1String("png")), pk, token, this, upload.callback());
         DESO_WAIT_VERIFY(upload.result.has_value(), 30000);
         QVERIFY(!upload.result->ok());
         QCOMPARE(upload.result->error().message, expected);
@@ -276,12 +287,10 @@ private slots:
         QVERIFY(f.open(QIODevice::WriteOnly));
         f.write("not an image");
         f.close();
-        Answer<deso::node::ImageUpload> upload;
-        client.uploadImage(path, QStringLiteral("pk"), QStringLiteral("jwt"), this, upload.callback());
-        DESO_WAIT_VERIFY(upload.result.has_value(), 10000);
-        QVERIFY(!upload.result->ok());
-        QCOMPARE(upload.result->error().httpStatus, 0); // nothing crossed HTTP
-        QVERIFY(upload.result->error().code.startsWith(QStringLiteral("image.")));
+        const auto part = deso::upload::prepareImage(path, true);
+        QVERIFY(!part.ok());
+        QCOMPARE(part.error().httpStatus, 0); // a local refusal, whatever the pipeline's status
+        QVERIFY(part.error().code.startsWith(QStringLiteral("image.")));
         QVERIFY(server.requests.isEmpty());
     }
 

@@ -74,7 +74,7 @@ private slots:
         QCOMPARE(item.mimeType, QStringLiteral("image/jpeg"));
         QCOMPARE(item.size, QFileInfo(path).size());
         QCOMPARE(item.kind, MediaQueueModel::Kind::Image);
-        QCOMPARE(item.state, MediaQueueModel::State::Waiting);
+        QCOMPARE(item.status.state, MediaQueueModel::State::Waiting);
         const QString shown = w.queueView()->model()->index(0, 0).data().toString();
         QVERIFY2(shown.contains(QStringLiteral("red.jpg")) && shown.contains(QStringLiteral("image/jpeg")),
                  qPrintable(shown));
@@ -109,8 +109,8 @@ private slots:
         dropUrls(w.dropZone(), {QUrl::fromLocalFile(path)});
         QCOMPARE(w.queue()->rowCount(), 1);
         const auto &item = w.queue()->item(0);
-        QCOMPARE(item.state, MediaQueueModel::State::Refused);
-        QVERIFY2(item.reason.contains(QStringLiteral("text/plain")), qPrintable(item.reason));
+        QCOMPARE(item.status.state, MediaQueueModel::State::Refused);
+        QVERIFY2(item.reason().contains(QStringLiteral("text/plain")), qPrintable(item.reason()));
     }
 
     void manyFilesAtOnceAllAppear()
@@ -144,8 +144,8 @@ private slots:
         f.close();
         MainWindow w;
         w.addFiles({path});
-        QCOMPARE(w.queue()->item(0).state, MediaQueueModel::State::Refused);
-        QVERIFY2(w.queue()->item(0).reason.contains(QStringLiteral("10 MB")), qPrintable(w.queue()->item(0).reason));
+        QCOMPARE(w.queue()->item(0).status.state, MediaQueueModel::State::Refused);
+        QVERIFY2(w.queue()->item(0).reason().contains(QStringLiteral("10 MB")), qPrintable(w.queue()->item(0).reason()));
         QVERIFY2(w.notice()->message().contains(QStringLiteral("huge.png")), qPrintable(w.notice()->message()));
     }
 
@@ -162,7 +162,7 @@ private slots:
         f.close();
         MediaQueueModel model;
         model.addFiles({path});
-        QCOMPARE(model.item(0).state, MediaQueueModel::State::Waiting);
+        QCOMPARE(model.item(0).status.state, MediaQueueModel::State::Waiting);
         QVERIFY2(model.index(0).data(MediaQueueModel::ProgressTextRole).toString().contains(QStringLiteral("smaller copy")),
                  qPrintable(model.index(0).data(MediaQueueModel::ProgressTextRole).toString()));
     }
@@ -199,9 +199,9 @@ private slots:
         MainWindow w;
         w.addFiles({path});
         QCOMPARE(w.queue()->item(0).mimeType, QStringLiteral("image/png"));
-        QTRY_COMPARE(w.queue()->item(0).state, MediaQueueModel::State::Refused);
-        QVERIFY2(w.queue()->item(0).reason.contains(QStringLiteral("cannot be decoded")),
-                 qPrintable(w.queue()->item(0).reason));
+        QTRY_COMPARE(w.queue()->item(0).status.state, MediaQueueModel::State::Refused);
+        QVERIFY2(w.queue()->item(0).reason().contains(QStringLiteral("cannot be decoded")),
+                 qPrintable(w.queue()->item(0).reason()));
     }
 
     void pastedImageIsSavedAndQueued()
@@ -271,12 +271,12 @@ private slots:
         MainWindow w2;
         w2.setSessionFile(session);
         QCOMPARE(w2.restoreSession(), 2);
-        QCOMPARE(w2.queue()->item(0).state, MediaQueueModel::State::Waiting);
+        QCOMPARE(w2.queue()->item(0).status.state, MediaQueueModel::State::Waiting);
         const auto &video = w2.queue()->item(1);
-        QCOMPARE(video.state, MediaQueueModel::State::Paused);
+        QCOMPARE(video.status.state, MediaQueueModel::State::Paused);
         QVERIFY(video.resumable);
-        QCOMPARE(video.uploadUrl, QStringLiteral("http://127.0.0.1:1/tus/abc"));
-        QCOMPARE(video.bytesSent, qint64(5000));
+        QCOMPARE(video.status.uploadUrl, QStringLiteral("http://127.0.0.1:1/tus/abc"));
+        QCOMPARE(video.status.bytesSent, qint64(5000));
         QVERIFY2(w2.notice()->message().contains(QStringLiteral("resume")), qPrintable(w2.notice()->message()));
     }
 

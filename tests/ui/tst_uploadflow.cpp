@@ -9,7 +9,6 @@
 #include "nodesettingspanel.h"
 #include "nodetesterpanel.h"
 #include "noticebar.h"
-#include "queueuploader.h"
 #include "tiktokpanel.h"
 #include "urlfield.h"
 #include "videopreview.h"
@@ -48,8 +47,8 @@ class TestUploadFlow : public QObject {
     {
         MainWindow &w = rig.window;
         w.setSessionFile(rig.data.filePath(QStringLiteral("queue.json")));
-        w.uploader()->setTusStoreFile(rig.data.filePath(QStringLiteral("tus.json")));
-        w.uploader()->setTusChunkSize(5 * 1024 * 1024);
+        w.queue()->setTusStoreFile(rig.data.filePath(QStringLiteral("tus.json")));
+        w.queue()->setTusChunkSize(5 * 1024 * 1024);
         w.testerPanel()->setWorkDir(rig.data.filePath(QStringLiteral("node-test")));
         w.hostPanel()->setPort(0);
         w.hostPanel()->setDataDir(rig.data.filePath(QStringLiteral("host")));
@@ -61,7 +60,7 @@ class TestUploadFlow : public QObject {
         if (!w.startLocalHost())
             return false;
         w.nodeSettings()->setUseLocalHost(true);
-        return w.uploader()->nodeUrl() == w.hostPanel()->baseUrl() && !w.hostPanel()->baseUrl().isEmpty();
+        return w.queue()->nodeUrl() == w.hostPanel()->baseUrl() && !w.hostPanel()->baseUrl().isEmpty();
     }
 
     // A valid MP4 of more than one 5 MiB tus chunk: the sample clip plus a 12 MiB
@@ -133,9 +132,9 @@ private slots:
         QAction *start = w.action(QStringLiteral("start"));
         QVERIFY(start->isEnabled());
         start->trigger();
-        QTRY_VERIFY_WITH_TIMEOUT(w.queue()->item(0).state == State::Done || w.queue()->item(0).state == State::Failed, 20000);
-        QVERIFY2(w.queue()->item(0).state == State::Done, qPrintable(w.queue()->item(0).reason));
-        const QString url = w.queue()->item(0).resultUrl;
+        QTRY_VERIFY_WITH_TIMEOUT(w.queue()->item(0).status.state == State::Done || w.queue()->item(0).status.state == State::Failed, 20000);
+        QVERIFY2(w.queue()->item(0).status.state == State::Done, qPrintable(w.queue()->item(0).reason()));
+        const QString url = w.queue()->item(0).status.resultUrl;
         QVERIFY2(url.startsWith(w.hostPanel()->baseUrl().toString()) && url.endsWith(QStringLiteral(".webp")), qPrintable(url));
         QCOMPARE(w.resultField()->url(), url);
         QVERIFY(w.resultField()->copyButton()->isEnabled());
@@ -175,12 +174,12 @@ private slots:
         QVERIFY(img.save(path, "JPEG", 100));
         QVERIFY(QFileInfo(path).size() > 10'000'000);
         w.addFiles({path});
-        QCOMPARE(w.queue()->item(0).state, State::Waiting);
-        w.uploader()->start(w.queue()->item(0).id);
-        QTRY_VERIFY_WITH_TIMEOUT(w.queue()->item(0).state == State::Done || w.queue()->item(0).state == State::Failed, 45000);
-        QVERIFY2(w.queue()->item(0).state == State::Done, qPrintable(w.queue()->item(0).reason));
-        QVERIFY(w.queue()->item(0).resultUrl.endsWith(QStringLiteral(".webp")));
-        QVERIFY(w.queue()->item(0).bytesTotal <= 10'000'000);  // what went over the wire
+        QCOMPARE(w.queue()->item(0).status.state, State::Waiting);
+        w.queue()->start(w.queue()->item(0).id);
+        QTRY_VERIFY_WITH_TIMEOUT(w.queue()->item(0).status.state == State::Done || w.queue()->item(0).status.state == State::Failed, 45000);
+        QVERIFY2(w.queue()->item(0).status.state == State::Done, qPrintable(w.queue()->item(0).reason()));
+        QVERIFY(w.queue()->item(0).status.resultUrl.endsWith(QStringLiteral(".webp")));
+        QVERIFY(w.queue()->item(0).status.bytesTotal <= 10'000'000);  // what went over the wire
     }
 
     void imageUploadWithoutAnIdentityFailsVisibly()
@@ -198,9 +197,9 @@ private slots:
         const QString path = rig.data.filePath(QStringLiteral("r.png"));
         QVERIFY(img.save(path));
         w.addFiles({path});
-        w.uploader()->start(w.queue()->item(0).id);
-        QTRY_COMPARE(w.queue()->item(0).state, State::Failed);
-        QVERIFY2(w.queue()->item(0).reason.contains(QStringLiteral("test key")), qPrintable(w.queue()->item(0).reason));
+        w.queue()->start(w.queue()->item(0).id);
+        QTRY_COMPARE(w.queue()->item(0).status.state, State::Failed);
+        QVERIFY2(w.queue()->item(0).reason().contains(QStringLiteral("test key")), qPrintable(w.queue()->item(0).reason()));
         QVERIFY(w.notice()->message().contains(QStringLiteral("r.png")));
         QVERIFY(w.action(QStringLiteral("retry"))->isEnabled());
     }
@@ -223,34 +222,34 @@ private slots:
         QObject guard;
         connect(w.queue(), &QAbstractItemModel::dataChanged, &guard, [&] {
             const auto &it = w.queue()->item(0);
-            if (!paused && it.state == State::Uploading && it.bytesSent > 5767168 && it.bytesSent < it.bytesTotal) {
+            if (!paused && it.status.state == State::Uploading && it.status.bytesSent > 5767168 && it.status.bytesSent < it.status.bytesTotal) {
                 paused = true;
                 w.action(QStringLiteral("pause"))->trigger();
             }
         });
         w.action(QStringLiteral("start"))->trigger();
         QTRY_VERIFY_WITH_TIMEOUT(paused, 20000);
-        QTRY_COMPARE(w.queue()->item(0).state, State::Paused);
+        QTRY_COMPARE(w.queue()->item(0).status.state, State::Paused);
         // What the server confirmed: whole chunks (the one in flight may have landed
         // just before the pause), and not everything.
         const qint64 chunk = 5 * 1024 * 1024;
-        const qint64 confirmed = w.queue()->item(0).bytesSent;
+        const qint64 confirmed = w.queue()->item(0).status.bytesSent;
         QVERIFY2(confirmed >= chunk && confirmed % chunk == 0, qPrintable(QString::number(confirmed)));
-        QVERIFY(confirmed < w.queue()->item(0).bytesTotal);
+        QVERIFY(confirmed < w.queue()->item(0).status.bytesTotal);
         QVERIFY(w.action(QStringLiteral("resume"))->isEnabled());
         QVERIFY(!w.action(QStringLiteral("pause"))->isEnabled());
         QVERIFY(w.queue()->index(0).data(MediaQueueModel::ProgressTextRole).toString().contains(QStringLiteral("paused")));
-        QVERIFY(!w.queue()->item(0).uploadUrl.isEmpty());  // kept for a resume after a restart
+        QVERIFY(!w.queue()->item(0).status.uploadUrl.isEmpty());  // kept for a resume after a restart
 
         w.action(QStringLiteral("resume"))->trigger();
-        QTRY_VERIFY_WITH_TIMEOUT(w.queue()->item(0).state == State::Done || w.queue()->item(0).state == State::Failed, 30000);
-        QVERIFY2(w.queue()->item(0).state == State::Done, qPrintable(w.queue()->item(0).reason));
-        QVERIFY(!w.queue()->item(0).videoId.isEmpty());
-        QVERIFY2(w.queue()->item(0).remoteStatus.contains(QStringLiteral("ready")), qPrintable(w.queue()->item(0).remoteStatus));
-        const QString url = w.queue()->item(0).resultUrl;
-        QVERIFY2(url.startsWith(w.hostPanel()->baseUrl().toString()) && url.contains(w.queue()->item(0).videoId), qPrintable(url));
+        QTRY_VERIFY_WITH_TIMEOUT(w.queue()->item(0).status.state == State::Done || w.queue()->item(0).status.state == State::Failed, 30000);
+        QVERIFY2(w.queue()->item(0).status.state == State::Done, qPrintable(w.queue()->item(0).reason()));
+        QVERIFY(!w.queue()->item(0).status.videoId.isEmpty());
+        QVERIFY2(w.queue()->item(0).remoteStatus().contains(QStringLiteral("ready")), qPrintable(w.queue()->item(0).remoteStatus()));
+        const QString url = w.queue()->item(0).status.resultUrl;
+        QVERIFY2(url.startsWith(w.hostPanel()->baseUrl().toString()) && url.contains(w.queue()->item(0).status.videoId), qPrintable(url));
         QCOMPARE(w.videoPreview()->streamUrlField()->url(), url);
-        QCOMPARE(w.queue()->item(0).bytesSent, QFileInfo(path).size());
+        QCOMPARE(w.queue()->item(0).status.bytesSent, QFileInfo(path).size());
     }
 
     void cancelledVideoUploadGoesBackToWaitingAndCanStartAgain()
@@ -265,7 +264,7 @@ private slots:
         QObject guard;
         connect(w.queue(), &QAbstractItemModel::dataChanged, &guard, [&] {
             const auto &it = w.queue()->item(0);
-            if (!cancelled && it.state == State::Uploading && it.bytesSent > 0 && it.bytesSent < it.bytesTotal) {
+            if (!cancelled && it.status.state == State::Uploading && it.status.bytesSent > 0 && it.status.bytesSent < it.status.bytesTotal) {
                 cancelled = true;
                 QVERIFY(w.action(QStringLiteral("cancel"))->isEnabled());
                 w.action(QStringLiteral("cancel"))->trigger();
@@ -273,13 +272,13 @@ private slots:
         });
         w.action(QStringLiteral("start"))->trigger();
         QTRY_VERIFY_WITH_TIMEOUT(cancelled, 20000);
-        QTRY_COMPARE(w.queue()->item(0).state, State::Waiting);
-        QCOMPARE(w.queue()->item(0).reason, QStringLiteral("Cancelled"));
-        QCOMPARE(w.queue()->item(0).bytesSent, qint64(0));
+        QTRY_COMPARE(w.queue()->item(0).status.state, State::Waiting);
+        QCOMPARE(w.queue()->item(0).reason(), QStringLiteral("Cancelled"));
+        QCOMPARE(w.queue()->item(0).status.bytesSent, qint64(0));
         QVERIFY(w.action(QStringLiteral("start"))->isEnabled());
         w.action(QStringLiteral("start"))->trigger();
-        QTRY_VERIFY_WITH_TIMEOUT(w.queue()->item(0).state == State::Done || w.queue()->item(0).state == State::Failed, 30000);
-        QVERIFY2(w.queue()->item(0).state == State::Done, qPrintable(w.queue()->item(0).reason));
+        QTRY_VERIFY_WITH_TIMEOUT(w.queue()->item(0).status.state == State::Done || w.queue()->item(0).status.state == State::Failed, 30000);
+        QVERIFY2(w.queue()->item(0).status.state == State::Done, qPrintable(w.queue()->item(0).reason()));
     }
 
     void videoUploadResumesAfterTheAppRestarts()
@@ -292,8 +291,8 @@ private slots:
         const QString hostDir = data.filePath(QStringLiteral("host"));
         auto setUp = [&](MainWindow &w, int port) {
             w.setSessionFile(session);
-            w.uploader()->setTusStoreFile(tusStore);
-            w.uploader()->setTusChunkSize(5 * 1024 * 1024);
+            w.queue()->setTusStoreFile(tusStore);
+            w.queue()->setTusChunkSize(5 * 1024 * 1024);
             w.hostPanel()->setPort(port);
             w.hostPanel()->setDataDir(hostDir);
             w.nodeSettings()->setUseLocalHost(true);
@@ -309,13 +308,13 @@ private slots:
             QObject guard;
             connect(first.queue(), &QAbstractItemModel::dataChanged, &guard, [&] {
                 const auto &it = first.queue()->item(0);
-                if (!paused && it.state == State::Uploading && it.bytesSent > 5767168 && it.bytesSent < it.bytesTotal) {
+                if (!paused && it.status.state == State::Uploading && it.status.bytesSent > 5767168 && it.status.bytesSent < it.status.bytesTotal) {
                     paused = true;
-                    first.uploader()->pause(it.id);
+                    first.queue()->pause(it.id);
                 }
             });
-            first.uploader()->start(first.queue()->item(0).id);
-            QTRY_COMPARE_WITH_TIMEOUT(first.queue()->item(0).state, State::Paused, 20000);
+            first.queue()->start(first.queue()->item(0).id);
+            QTRY_COMPARE_WITH_TIMEOUT(first.queue()->item(0).status.state, State::Paused, 20000);
             first.close();  // saves the queue, as quitting does; the host stops with the window
         }
         // The next start: same host data and port, the saved queue, the tus store.
@@ -323,17 +322,17 @@ private slots:
         QVERIFY(setUp(second, port));
         QCOMPARE(second.restoreSession(), 1);
         const auto &restored = second.queue()->item(0);
-        QCOMPARE(restored.state, State::Paused);
+        QCOMPARE(restored.status.state, State::Paused);
         QVERIFY(restored.resumable);
         const qint64 chunk = 5 * 1024 * 1024;
-        const qint64 kept = restored.bytesSent;
-        QVERIFY2(kept >= chunk && kept % chunk == 0 && kept < restored.bytesTotal, qPrintable(QString::number(kept)));
+        const qint64 kept = restored.status.bytesSent;
+        QVERIFY2(kept >= chunk && kept % chunk == 0 && kept < restored.status.bytesTotal, qPrintable(QString::number(kept)));
         QVERIFY(second.notice()->message().contains(QStringLiteral("resume")));
         second.selectRow(0);
         QVERIFY(second.action(QStringLiteral("resume"))->isEnabled());
         second.action(QStringLiteral("resume"))->trigger();
-        QTRY_VERIFY_WITH_TIMEOUT(second.queue()->item(0).state == State::Done || second.queue()->item(0).state == State::Failed, 30000);
-        QVERIFY2(second.queue()->item(0).state == State::Done, qPrintable(second.queue()->item(0).reason));
+        QTRY_VERIFY_WITH_TIMEOUT(second.queue()->item(0).status.state == State::Done || second.queue()->item(0).status.state == State::Failed, 30000);
+        QVERIFY2(second.queue()->item(0).status.state == State::Done, qPrintable(second.queue()->item(0).reason()));
         // It continued the stored upload: no new upload was created on this run, and the
         // server was asked for its offset first.
         QStandardItemModel *log = second.hostPanel()->requestLog();

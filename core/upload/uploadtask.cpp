@@ -1,0 +1,347 @@
+#include "upload/uploadtask.h"
+
+#include "image/imageformat.h"
+
+#include <QFileInfo>
+#include <QFutureWatcher>
+
+namespace deso::upload {
+
+UploadTask::UploadTask(node::NodeClient *client, QString filePath, MediaKind kind, UploadOptions options, QObject *parent)
+    : QObject(parent), m_client(client), m_path(std::move(filePath)), m_kind(kind), m_options(std::move(options))
+{
+    qRegisterMetaType<deso::upload::UploadStatus>();
+    qRegisterMetaType<deso::upload::UploadResult>();
+    m_status.bytesTotal = QFileInfo(m_path).size();
+    if (m_kind == MediaKind::Image && m_options.makeAcceptable && m_status.bytesTotal > image::kMaxUploadBytes)
+        m_status.note = StatusNote::SmallerCopyPlanned;
+}
+
+UploadTask::~UploadTask()
+{
+    delete m_work;  // aborts what is in flight; no callback runs after this
+}
+
+QString UploadTask::streamUrl(const node::VideoStatus &status)
+{
+    if (!status.playbackUrl.isEmpty())
+        return status.playbackUrl;
+    for (const char *key : {"PlaybackUrl", "StreamURL"}) {
+        const QString url = status.raw.value(QLatin1String(key)).toString();
+        if (!url.isEmpty())
+            return url;
+    }
+    // The production node's videos stream from the video service's player, keyed by the id.
+    return QStringLiteral("https://iframe.videodelivery.net/%1").arg(status.videoId);
+}
+
+bool UploadTask::isActive() const
+{
+    return m_work && (m_status.state == UploadState::Processing || m_status.state == UploadState::Uploading);
+}
+
+bool UploadTask::canPause() const
+{
+    return m_tus && m_status.state == UploadState::Uploading;
+}
+
+bool UploadTask::canResume() const
+{
+    return m_status.state == UploadState::Paused;
+}
+
+bool UploadTask::canCancel() const
+{
+    return m_work && (isActive() || m_status.state == UploadState::Paused);
+}
+
+void UploadTask::update()
+{
+    emit statusChanged(m_status);
+}
+
+void UploadTask::dropWork()
+{
+    // Later: this may run inside a signal of the tus client or poller that the work owns.
+    // Callbacks still queued compare their run against m_work and do nothing.
+    if (QObject *work = std::exchange(m_work, nullptr))
+        work->deleteLater();
+    m_tus = nullptr;
+    m_poller = nullptr;
+}
+
+void UploadTask::start()
+{
+    if (isActive() || m_status.state == UploadState::Done)
+        return;
+    if (!m_client) {
+        fail(Error(QStringLiteral("upload.no_node"), tr("No node is chosen to upload to.")));
+        return;
+    }
+    dropWork();
+    m_work = new QObject(this);
+    m_status.error = {};
+    m_status.bytesPerSecond = 0;
+    if (m_kind == MediaKind::Image)
+        startImage();
+    else
+        startVideo();
+}
+
+void UploadTask::startImage()
+{
+    m_status.state = UploadState::Processing;
+    m_status.note = m_status.note == StatusNote::SmallerCopyPlanned || m_status.note == StatusNote::MakingSmallerCopy
+                        ? StatusNote::MakingSmallerCopy : StatusNote::None;
+    m_status.bytesSent = 0;
+    update();
+    QObject *work = m_work;
+    auto *watcher = new QFutureWatcher<Result<node::ImagePart>>(work);
+    connect(watcher, &QFutureWatcher<Result<node::ImagePart>>::finished, work, [this, work, watcher] {
+        if (work != m_work)
+            return;
+        const Result<node::ImagePart> part = watcher->result();
+        if (!part) {
+            fail(part.error());
+            return;
+        }
+        sendImage(part.value());
+    });
+    watcher->setFuture(prepareImageAsync(m_path, m_options.makeAcceptable));
+}
+
+void UploadTask::sendImage(const node::ImagePart &part)
+{
+    if (!m_options.credentials) {
+        fail(Error(QStringLiteral("upload.no_identity"), tr("No identity to sign the upload with.")));
+        return;
+    }
+    const Result<Credentials> credentials = m_options.credentials();
+    if (!credentials) {
+        fail(credentials.error());
+        return;
+    }
+    m_status.state = UploadState::Uploading;
+    m_status.note = StatusNote::None;
+    m_status.bytesSent = 0;
+    m_status.bytesTotal = part.size;
+    update();
+    QObject *work = m_work;
+    m_client->uploadImage(
+        part, credentials->publicKey, credentials->jwt, work,
+        [this, work](Result<node::ImageUpload> sent) {
+            if (work != m_work)
+                return;
+            if (!sent) {
+                fail(sent.error());
+                return;
+            }
+            UploadResult result;
+            result.image = sent.value();
+            result.url = sent->imageUrl;
+            succeed(result);
+        },
+        [this, work, size = part.size](qint64 sent, qint64 total) {
+            if (work != m_work || total <= 0)
+                return;
+            // The request also carries the form around the image: count the image's bytes.
+            m_status.bytesSent = qMin(size, sent * size / total);
+            update();
+            emit progress(m_status.bytesSent, size, 0, -1);
+        });
+}
+
+void UploadTask::startVideo()
+{
+    m_status.state = UploadState::Uploading;
+    m_status.note = StatusNote::None;
+    m_status.video.reset();
+    update();
+    QObject *work = m_work;
+    auto *tus = new tus::TusUploader(m_client->videoUploadEndpoint(), m_path, m_options.tus, work);
+    m_tus = tus;
+    using tus::TusUploader;
+    connect(tus, &TusUploader::progress, work, [this, work](qint64 sent, qint64 total, double speed, double eta) {
+        if (work != m_work)
+            return;
+        m_status.bytesSent = sent;
+        m_status.bytesTotal = total;
+        m_status.bytesPerSecond = speed;
+        update();
+        emit progress(sent, total, speed, eta);
+    });
+    connect(tus, &TusUploader::stateChanged, work, [this, work](TusUploader::State state) {
+        if (work != m_work)
+            return;
+        if (state == TusUploader::State::Paused) {
+            m_status.state = UploadState::Paused;
+        } else if (state == TusUploader::State::Creating || state == TusUploader::State::Uploading) {
+            m_status.state = UploadState::Uploading;
+            m_status.error = {};
+        } else {
+            return;  // retries, the end and cancelling have their own signals
+        }
+        m_status.note = StatusNote::None;
+        m_status.bytesPerSecond = 0;
+        update();
+    });
+    connect(tus, &TusUploader::retrying, work, [this, work](int attempt, int delayMs, const Error &cause) {
+        if (work != m_work)
+            return;
+        m_status.state = UploadState::Uploading;
+        m_status.note = StatusNote::Retrying;
+        m_status.error = cause;
+        update();
+        emit retrying(attempt, delayMs, cause);
+    });
+    connect(tus, &TusUploader::uploadUrlChanged, work, [this, work](const QUrl &url) {
+        if (work != m_work)
+            return;
+        m_status.uploadUrl = url.toString();
+        update();
+    });
+    connect(tus, &TusUploader::mediaIdChanged, work, [this, work](const QString &mediaId) {
+        if (work != m_work)
+            return;
+        m_status.videoId = mediaId;
+        update();
+    });
+    connect(tus, &TusUploader::storeFailed, work, [this](const Error &problem) { emit warning(problem); });
+    connect(tus, &TusUploader::failed, work, [this, work](const Error &error) {
+        if (work == m_work)
+            fail(error);
+    });
+    connect(tus, &TusUploader::cancelled, work, [this, work] {
+        if (work != m_work)
+            return;
+        dropWork();
+        m_status.state = UploadState::Waiting;
+        m_status.note = StatusNote::Cancelled;
+        m_status.bytesSent = 0;
+        m_status.bytesPerSecond = 0;
+        update();
+        emit cancelled();
+    });
+    connect(tus, &TusUploader::finished, work, [this, work](const tus::TusUploadResult &uploaded) {
+        if (work != m_work)
+            return;
+        m_status.bytesSent = uploaded.size;
+        m_status.bytesTotal = uploaded.size;
+        m_status.uploadUrl = uploaded.uploadUrl.toString();
+        if (!uploaded.mediaId.isEmpty())
+            m_status.videoId = uploaded.mediaId;
+        if (!m_options.followProcessing) {
+            UploadResult result;
+            result.video = uploaded;
+            result.url = uploaded.uploadUrl.toString();
+            succeed(result);
+            return;
+        }
+        if (uploaded.mediaId.isEmpty()) {
+            fail(Error(QStringLiteral("upload.no_media_id"),
+                       tr("The upload finished but the node sent no Stream-Media-Id, so its status cannot be followed.")));
+            return;
+        }
+        emit videoUploaded(uploaded);
+        followVideo(uploaded);
+    });
+    tus->start();
+}
+
+void UploadTask::followVideo(const tus::TusUploadResult &uploaded)
+{
+    m_tus = nullptr;  // its work is done; it goes with m_work
+    m_status.state = UploadState::Processing;
+    m_status.note = StatusNote::NodeProcessing;
+    m_status.bytesPerSecond = 0;
+    update();
+    QObject *work = m_work;
+    auto *poller = new node::VideoStatusPoller(m_client, uploaded.mediaId, m_options.poll, work);
+    m_poller = poller;
+    connect(poller, &node::VideoStatusPoller::statusReceived, work, [this, work](const node::VideoStatus &video) {
+        if (work != m_work)
+            return;
+        m_status.video = video;
+        update();
+        emit nodeStatusReceived(video);
+    });
+    connect(poller, &node::VideoStatusPoller::ready, work, [this, uploaded, work](const node::VideoStatus &video) {
+        if (work != m_work)
+            return;
+        m_status.video = video;
+        UploadResult result;
+        result.video = uploaded;
+        result.videoStatus = video;
+        result.url = streamUrl(video);
+        succeed(result);
+    });
+    connect(poller, &node::VideoStatusPoller::failed, work, [this, work](const Error &error) {
+        if (work == m_work)
+            fail(error, StatusNote::NodeProcessing);
+    });
+    poller->start();
+}
+
+void UploadTask::pause()
+{
+    if (canPause())
+        m_tus->pause();
+}
+
+void UploadTask::resume()
+{
+    if (!canResume())
+        return;
+    if (m_tus) {
+        m_tus->resume();
+        return;
+    }
+    // Restored from an earlier run: a new tus client finds the stored upload URL for this
+    // file and continues at the server's offset.
+    start();
+}
+
+void UploadTask::cancel()
+{
+    if (!canCancel())
+        return;
+    if (m_tus) {
+        m_tus->cancel();  // answers with cancelled() once the server was told
+        return;
+    }
+    dropWork();
+    m_status.state = UploadState::Waiting;
+    m_status.note = StatusNote::Cancelled;
+    m_status.bytesSent = 0;
+    m_status.bytesPerSecond = 0;
+    m_status.video.reset();
+    update();
+    emit cancelled();
+}
+
+void UploadTask::fail(const Error &error, StatusNote note)
+{
+    dropWork();
+    m_status.state = UploadState::Failed;
+    m_status.note = note;
+    m_status.error = error;
+    m_status.bytesPerSecond = 0;
+    update();
+    emit failed(error);
+}
+
+void UploadTask::succeed(const UploadResult &result)
+{
+    dropWork();
+    m_status.state = UploadState::Done;
+    m_status.note = StatusNote::None;
+    m_status.error = {};
+    m_status.resultUrl = result.url;
+    m_status.bytesPerSecond = 0;
+    if (m_status.bytesTotal > 0)
+        m_status.bytesSent = m_status.bytesTotal;
+    update();
+    emit finished(result);
+}
+
+} // namespace deso::upload

@@ -1,0 +1,102 @@
+#pragma once
+// One upload of one file to one node: the object the window's queue and the command line
+// both drive. An image is prepared (made acceptable unless asked not to), signed with the
+// credentials asked for at that moment, and sent to upload-image; a video goes over tus
+// (pause / resume / cancel, resumable after a restart) and is then, when asked, followed
+// with get-video-status until it can stream. Its status is data (UploadStatus), sent
+// with every change; describe() words it.
+
+#include "common/result.h"
+#include "node/nodeclient.h"
+#include "node/videostatuspoller.h"
+#include "tus/tusuploader.h"
+#include "upload/credentials.h"
+#include "upload/uploadfile.h"
+#include "upload/uploadstatus.h"
+
+#include <QObject>
+#include <QPointer>
+
+namespace deso::upload {
+
+struct UploadOptions {
+    // Images.
+    bool makeAcceptable = true;      // off = the bytes as they are (see prepareImage)
+    CredentialsSource credentials;   // asked when the image is about to be sent
+    // Videos.
+    tus::TusOptions tus;
+    bool followProcessing = true;    // after the bytes: poll until the video can stream
+    node::PollOptions poll;
+};
+
+struct UploadResult {
+    QString url;                      // ImageURL, or where the video streams
+    node::ImageUpload image;          // images
+    tus::TusUploadResult video;       // videos
+    std::optional<node::VideoStatus> videoStatus; // when followed until ready
+};
+
+class UploadTask : public QObject {
+    Q_OBJECT
+public:
+    // client: the node (not owned; it must outlive the task). kind: Image or Video.
+    UploadTask(node::NodeClient *client, QString filePath, MediaKind kind, UploadOptions options = {},
+               QObject *parent = nullptr);
+    ~UploadTask() override;
+
+    QString filePath() const { return m_path; }
+    MediaKind kind() const { return m_kind; }
+    const UploadStatus &status() const { return m_status; }
+    bool isActive() const;  // preparing, sending or following the node
+    bool canPause() const;
+    bool canResume() const;
+    bool canCancel() const;
+    // The tus client of a video upload (requests, extensions), while there is one.
+    tus::TusUploader *tusUploader() const { return m_tus; }
+
+    // Where the stream of a ready video is: the host's PlaybackURL, else the video service's player.
+    static QString streamUrl(const node::VideoStatus &status);
+
+public slots:
+    void start();   // also after a failure or a cancel
+    void pause();   // videos, while bytes are being sent
+    void resume();
+    void cancel();
+
+signals:
+    void statusChanged(const deso::upload::UploadStatus &status);
+    // Bytes of this upload; speed and ETA as measured by the sender (0 / -1 when unknown).
+    void progress(qint64 bytesSent, qint64 bytesTotal, double bytesPerSecond, double etaSeconds);
+    void retrying(int attempt, int delayMs, const deso::Error &cause);
+    void videoUploaded(const deso::tus::TusUploadResult &result);       // bytes all there; following starts
+    void nodeStatusReceived(const deso::node::VideoStatus &status);    // every answer while following
+    // Something went wrong that does not stop the upload (e.g. it could not be remembered
+    // for a resume after a restart).
+    void warning(const deso::Error &problem);
+    void finished(const deso::upload::UploadResult &result);
+    void failed(const deso::Error &error);
+    void cancelled();
+
+private:
+    void startImage();
+    void sendImage(const node::ImagePart &part);
+    void startVideo();
+    void followVideo(const tus::TusUploadResult &uploaded);
+    void update();
+    void fail(const Error &error, StatusNote note = StatusNote::None);
+    void succeed(const UploadResult &result);
+    void dropWork();
+
+    QPointer<node::NodeClient> m_client;
+    QString m_path;
+    MediaKind m_kind;
+    UploadOptions m_options;
+    UploadStatus m_status;
+    QObject *m_work = nullptr;  // owns this run's requests, tus client and poller; deleting it stops them
+    QPointer<tus::TusUploader> m_tus;
+    QPointer<node::VideoStatusPoller> m_poller;
+};
+
+} // namespace deso::upload
+
+Q_DECLARE_METATYPE(deso::upload::UploadResult)
