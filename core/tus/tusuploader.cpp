@@ -1,5 +1,8 @@
 #include "tus/tusuploader.h"
 
+#include "common/decimal.h"
+#include "tus/tusprotocol.h"
+
 #include "node/httperror.h"
 #include "tus/filerangedevice.h"
 
@@ -17,7 +20,6 @@ namespace deso::tus {
 
 namespace {
 
-constexpr char kTusVersion[] = "1.0.0";
 constexpr qint64 kSpeedWindowMs = 5000;
 constexpr qint64 kProgressIntervalMs = 100;
 
@@ -30,21 +32,15 @@ std::optional<qint64> headerOffset(const QNetworkReply *reply, const char *name)
 {
     if (!reply->hasRawHeader(name))
         return std::nullopt;
-    bool ok = false;
-    const qint64 value = reply->rawHeader(name).trimmed().toLongLong(&ok);
-    if (!ok || value < 0)
-        return std::nullopt;
-    return value;
+    // Read as strictly as the host reads what we send (common/decimal.h).
+    return parseDecimal(reply->rawHeader(name).trimmed());
 }
 
 QStringList headerList(const QNetworkReply *reply, const char *name)
 {
     QStringList items;
-    for (const QByteArray &part : reply->rawHeader(name).split(',')) {
-        const QString item = QString::fromLatin1(part.trimmed()).toLower();
-        if (!item.isEmpty())
-            items << item;
-    }
+    for (const QByteArray &item : tus::parseList(reply->rawHeader(name)))
+        items << QString::fromLatin1(item);
     return items;
 }
 
@@ -61,13 +57,7 @@ bool retriable(const QNetworkReply *reply)
 // Reads the range in bounded pieces: the checksum never needs the chunk in memory.
 QByteArray checksumOfRange(const QString &path, qint64 offset, qint64 length, const QString &algorithm)
 {
-    QCryptographicHash::Algorithm algo = QCryptographicHash::Sha1;
-    if (algorithm == QLatin1String("sha256"))
-        algo = QCryptographicHash::Sha256;
-    else if (algorithm == QLatin1String("sha512"))
-        algo = QCryptographicHash::Sha512;
-    else if (algorithm == QLatin1String("md5"))
-        algo = QCryptographicHash::Md5;
+    const QCryptographicHash::Algorithm algo = checksumAlgorithm(algorithm.toLatin1()).value_or(QCryptographicHash::Sha1);
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly) || !file.seek(offset))
         return {};
@@ -237,8 +227,8 @@ QString TusUploader::checksumAlgorithm() const
 {
     if (!m_options.useChecksum || !m_extensions.contains(QStringLiteral("checksum")))
         return {};
-    for (const char *preferred : {"sha256", "sha1", "md5", "sha512"}) {
-        if (m_checksumAlgorithms.contains(QLatin1String(preferred)))
+    for (const QByteArray &preferred : kPreferredChecksumAlgorithms) {
+        if (m_checksumAlgorithms.contains(QString::fromLatin1(preferred)))
             return QString::fromLatin1(preferred);
     }
     return {};
@@ -247,7 +237,7 @@ QString TusUploader::checksumAlgorithm() const
 QNetworkRequest TusUploader::tusRequest(const QUrl &url) const
 {
     QNetworkRequest request(url);
-    request.setRawHeader("Tus-Resumable", kTusVersion);
+    request.setRawHeader("Tus-Resumable", kVersion);
     request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
     request.setAttribute(QNetworkRequest::CacheLoadControlAttribute, QNetworkRequest::AlwaysNetwork);
     request.setTransferTimeout(m_options.stallTimeoutMs);
@@ -309,21 +299,14 @@ void TusUploader::createOrContinue()
 
 QByteArray TusUploader::metadataHeader() const
 {
-    QMap<QString, QString> pairs;
+    QMap<QString, QByteArray> pairs;
     const QFileInfo info(m_filePath);
-    pairs.insert(QStringLiteral("filename"), info.fileName());
-    pairs.insert(QStringLiteral("name"), info.fileName());
-    pairs.insert(QStringLiteral("filetype"), QMimeDatabase().mimeTypeForFile(info).name());
+    pairs.insert(QStringLiteral("filename"), info.fileName().toUtf8());
+    pairs.insert(QStringLiteral("name"), info.fileName().toUtf8());
+    pairs.insert(QStringLiteral("filetype"), QMimeDatabase().mimeTypeForFile(info).name().toUtf8());
     for (auto it = m_options.metadata.cbegin(); it != m_options.metadata.cend(); ++it)
-        pairs.insert(it.key(), it.value());
-    QByteArrayList parts;
-    for (auto it = pairs.cbegin(); it != pairs.cend(); ++it) {
-        QByteArray part = it.key().toLatin1();
-        if (!it.value().isEmpty())
-            part += ' ' + it.value().toUtf8().toBase64();
-        parts << part;
-    }
-    return parts.join(',');
+        pairs.insert(it.key(), it.value().toUtf8());
+    return formatUploadMetadata(pairs);
 }
 
 void TusUploader::create()
