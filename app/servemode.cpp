@@ -9,6 +9,7 @@
 #include <QSocketNotifier>
 #include <QStandardPaths>
 #include <QTextStream>
+#include <QTimer>
 
 #include <csignal>
 #include <sys/socket.h>
@@ -88,11 +89,20 @@ int runServe(const ServeOptions &options)
     config.derivedKeyAuthorizationsPath = options.derivedKeyAuthorizations;
 
     deso::host::EndpointHost host;
+    // One write per burst of requests, not per line: entries come in batches,
+    // and the flush runs once the batch is written.
+    bool flushQueued = false;
     QObject::connect(&host, &deso::host::EndpointHost::requestLogged, &host,
-                     [&out](const deso::host::RequestLogEntry &e) {
+                     [&out, &host, &flushQueued](const deso::host::RequestLogEntry &e) {
                          out << e.at.toString(Qt::ISODateWithMs) << ' ' << e.method << ' ' << e.path << ' ' << e.status
                              << ' ' << e.bytes << "B " << e.durationMs << "ms\n";
-                         out.flush();
+                         if (!flushQueued) {
+                             flushQueued = true;
+                             QTimer::singleShot(0, &host, [&out, &flushQueued] {
+                                 out.flush();
+                                 flushQueued = false;
+                             });
+                         }
                      });
     if (auto s = host.start(config); !s.ok()) {
         err << "deso-media --serve: " << s.error().message << '\n';

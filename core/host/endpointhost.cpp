@@ -13,6 +13,7 @@
 #include "tiktok/tiktokresolver.h"
 
 #include <QDir>
+#include <QMutex>
 #include <QThread>
 #include <QTimer>
 
@@ -44,6 +45,28 @@ public:
     std::unique_ptr<TikTokController> tiktok;
     std::unique_ptr<EndpointRouter> router;
     HttpServer *server = nullptr;
+
+    // The request log crosses from the server thread to the host's owner in
+    // batches: one wake-up of the owner's thread per burst, not per request.
+    QMutex logMutex;
+    QList<RequestLogEntry> pendingLog;
+    void log(const RequestLogEntry &entry)
+    {
+        QMutexLocker lock(&logMutex);
+        pendingLog.append(entry);
+        if (pendingLog.size() == 1)
+            QMetaObject::invokeMethod(q, [this] { deliverLog(); }, Qt::QueuedConnection);
+    }
+    void deliverLog()
+    {
+        QList<RequestLogEntry> entries;
+        {
+            QMutexLocker lock(&logMutex);
+            entries.swap(pendingLog);
+        }
+        for (const auto &entry : entries)
+            emit q->requestLogged(entry);
+    }
 
     QString imagesDir() const { return QDir(site.config.dataDir).filePath(QStringLiteral("images")); }
     Status startInThread(const HostConfig &config);
@@ -123,7 +146,7 @@ Status EndpointHost::Impl::startInThread(const HostConfig &newConfig)
     videos = std::make_unique<VideoController>(site, store);
     tiktok = std::make_unique<TikTokController>(resolver);
     router = std::make_unique<EndpointRouter>(site, EndpointRouter::Controllers{images.get(), tus.get(), videos.get(), tiktok.get()},
-                                              [this](const RequestLogEntry &entry) { emit q->requestLogged(entry); });
+                                              [this](const RequestLogEntry &entry) { log(entry); });
     server = new HttpServer(router.get(), config.httpLimits, context);
     if (!server->listen(config.bindAddress, config.port)) {
         const QString why = server->errorString();

@@ -5,8 +5,8 @@
 // Every request passes one HTTP/1.1 front door (http/httpserver.h) and is
 // admitted by one endpoint table (endpointrouter.h) to a controller.
 // The server runs on a thread of its own; start() and stop() block until it
-// has started or stopped, and requestLogged is emitted from that thread (so
-// receivers in other threads get it queued).
+// has started or stopped. requestLogged is emitted on this object's thread,
+// soon after each answer is ready (entries cross threads in batches).
 
 #include "common/result.h"
 #include "host/http/httplimits.h"

@@ -121,9 +121,10 @@ void HttpConnection::checkDeadline(qint64 now)
     const HttpLimits &limits = m_server->limits();
     switch (m_state) {
     case State::Head:
-        if (m_headStarted >= 0 && now - m_headStarted > limits.headTimeoutMs)
+        if (m_headStarted >= 0 && now - m_headStarted > limits.headTimeoutMs) {
             refuse(408, QStringLiteral("The request head did not arrive within %1 s.").arg(limits.headTimeoutMs / 1000));
-        else if (m_headStarted < 0 && now - m_lastActivity > limits.keepAliveIdleMs)
+            pump();
+        } else if (m_headStarted < 0 && now - m_lastActivity > limits.keepAliveIdleMs)
             closeNow();
         break;
     case State::Body:
@@ -148,7 +149,7 @@ void HttpConnection::consume(qsizetype n)
 {
     m_inPos += n;
     if (m_inPos == m_in.size()) {
-        m_in.clear(); // keeps capacity? QByteArray::clear frees; cheap at these sizes
+        m_in.resize(0); // keeps the capacity for the next request
         m_inPos = 0;
     } else if (m_inPos > 64 * 1024) {
         m_in.remove(0, m_inPos);
@@ -166,10 +167,8 @@ bool HttpConnection::readInput()
         m_lastActivity = m_server->now();
         return true;
     }
-    if (n < 0 && wouldBlock()) {
-        wantRead(true);
+    if (n < 0 && wouldBlock())
         return false;
-    }
     // The peer closed (or the socket failed): between requests that is normal.
     closeNow();
     return false;
@@ -180,8 +179,7 @@ void HttpConnection::pump()
     if (m_inPump)
         return; // the running loop picks up the change
     m_inPump = true;
-    wantRead(false);
-    wantWrite(false);
+    m_blockedOnWrite = false;
     bool progress = true;
     while (progress) {
         switch (m_state) {
@@ -205,6 +203,13 @@ void HttpConnection::pump()
         }
     }
     m_inPump = false;
+    if (m_state == State::Closed)
+        return;
+    // Level-triggered notifiers: reading stays on while we want bytes (every path
+    // above returns only once the socket is drained or we yield on purpose), and
+    // is off while an answer is pending, so pipelined bytes wait in the kernel.
+    wantRead(m_state == State::Head || m_state == State::Body || m_state == State::Drain);
+    wantWrite(m_state == State::Write && m_blockedOnWrite);
 }
 
 bool HttpConnection::takeHead()
@@ -310,19 +315,15 @@ bool HttpConnection::feedLengthBody()
             }
             continue;
         }
-        if (taken >= kBodyBytesPerTurn) {
-            wantRead(true); // let others have a turn; the level-triggered notifier brings us back
-            return false;
-        }
+        if (taken >= kBodyBytesPerTurn)
+            return false; // let others have a turn; the level-triggered notifier brings us back
         // Large bodies go straight from the socket into one buffer, not through m_in.
         if (m_bodyBuffer.empty())
             m_bodyBuffer.resize(size_t(qMin<qint64>(kBodyBuffer, m_bodyRemaining)));
         const size_t want = size_t(qMin<qint64>(m_bodyRemaining, qint64(m_bodyBuffer.size())));
         const ssize_t n = ::recv(m_fd, m_bodyBuffer.data(), want, MSG_DONTWAIT);
-        if (n < 0 && wouldBlock()) {
-            wantRead(true);
+        if (n < 0 && wouldBlock())
             return false;
-        }
         if (n <= 0) {
             closeNow(); // peer gone mid-body: the handler keeps what it must
             return false;
@@ -514,7 +515,7 @@ bool HttpConnection::writeOut()
         const ssize_t n = ::send(m_fd, m_out.constData() + m_outPos, size_t(m_out.size() - m_outPos),
                                  MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0 && wouldBlock()) {
-            wantWrite(true);
+            m_blockedOnWrite = true;
             return false;
         }
         if (n <= 0) {
@@ -528,7 +529,7 @@ bool HttpConnection::writeOut()
         off_t offset = off_t(m_filePos);
         const ssize_t n = ::sendfile(m_fd, m_fileFd, &offset, size_t(qMin<qint64>(m_fileRemaining, 4 * 1024 * 1024)));
         if (n < 0 && wouldBlock()) {
-            wantWrite(true);
+            m_blockedOnWrite = true;
             return false;
         }
         if (n <= 0) {
@@ -578,14 +579,11 @@ void HttpConnection::drain()
         const ssize_t n = ::recv(m_fd, sink, sizeof sink, MSG_DONTWAIT);
         if (n > 0)
             continue;
-        if (n < 0 && wouldBlock()) {
-            wantRead(true);
+        if (n < 0 && wouldBlock())
             return;
-        }
         closeNow();
         return;
     }
-    wantRead(true);
 }
 
 void HttpConnection::log()

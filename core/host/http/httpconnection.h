@@ -69,6 +69,7 @@ private:
     bool m_reading = false;
     bool m_writing = false;
     bool m_inPump = false;
+    bool m_blockedOnWrite = false; // the last send found the socket full
 
     QByteArray m_in;             // received, not yet consumed (heads, chunked bodies)
     qsizetype m_inPos = 0;
