@@ -8,6 +8,8 @@
 #include <QLocale>
 #include <QRegularExpression>
 
+#include <cstring>
+
 namespace deso::host {
 
 QByteArray HttpRequest::path() const
@@ -88,53 +90,87 @@ static Status decideFraming(HttpRequest &request)
     return {};
 }
 
+static QByteArrayView trimmedView(QByteArrayView v)
+{
+    auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; };
+    qsizetype from = 0, to = v.size();
+    while (from < to && space(v[from]))
+        ++from;
+    while (to > from && space(v[to - 1]))
+        --to;
+    return v.sliced(from, to - from);
+}
+
+static bool contains(QByteArrayView v, char c)
+{
+    return v.size() > 0 && std::memchr(v.data(), c, size_t(v.size())) != nullptr;
+}
+
 Result<HttpRequest> parseRequestHead(const QByteArray &head)
 {
-    const Error bad(QStringLiteral("http.malformed_head"),
-                    QStringLiteral("The request head is not valid HTTP/1.1."), 400);
+    const auto bad = [] {
+        return Error(QStringLiteral("http.malformed_head"), QStringLiteral("The request head is not valid HTTP/1.1."), 400);
+    };
     if (!head.endsWith("\r\n\r\n"))
-        return bad;
-    // Drop the blank line; every remaining line ends in CRLF, so the split
-    // leaves one empty piece at the end.
-    QList<QByteArray> lines = head.left(head.size() - 2).split('\n');
-    lines.removeLast();
+        return bad();
+    // Lines are read as views into the head (one allocation per kept field, not
+    // per line): the blank line is dropped, and every remaining line ends in LF.
+    const QByteArrayView all(head.constData(), head.size() - 2);
     HttpRequest out;
-    QByteArray first = lines.value(0);
-    if (first.endsWith('\r'))
-        first.chop(1);
-    if (first.contains('\r') || first.contains('\0'))
-        return bad;
-    const QList<QByteArray> parts = first.split(' ');
-    if (parts.size() != 3 || parts[0].isEmpty() || parts[1].isEmpty() || !parts[2].startsWith("HTTP/1."))
-        return bad;
-    for (char c : parts[0])
-        if (!isTokenChar(c))
-            return bad;
-    out.method = parts[0];
-    out.target = parts[1];
-    out.version = parts[2];
-    if (out.version != "HTTP/1.1" && out.version != "HTTP/1.0")
-        return Error(QStringLiteral("http.version"), QStringLiteral("Only HTTP/1.0 and HTTP/1.1 are supported."), 505);
-    for (qsizetype i = 1; i < lines.size(); ++i) {
-        QByteArray line = lines[i];
+    qsizetype pos = 0;
+    bool first = true;
+    while (pos < all.size()) {
+        const char *nl = static_cast<const char *>(std::memchr(all.data() + pos, '\n', size_t(all.size() - pos)));
+        const qsizetype end = nl ? nl - all.data() : all.size();
+        QByteArrayView line = all.sliced(pos, end - pos);
+        pos = end + 1;
+        if (first) {
+            first = false;
+            if (line.endsWith('\r'))
+                line.chop(1);
+            if (contains(line, '\r') || contains(line, '\0'))
+                return bad();
+            const qsizetype sp1 = line.indexOf(' ');
+            const qsizetype sp2 = sp1 < 0 ? -1 : line.indexOf(' ', sp1 + 1);
+            if (sp1 <= 0 || sp2 <= sp1 + 1 || line.indexOf(' ', sp2 + 1) >= 0)
+                return bad();
+            const QByteArrayView method = line.first(sp1), target = line.sliced(sp1 + 1, sp2 - sp1 - 1),
+                                 version = line.sliced(sp2 + 1);
+            if (!version.startsWith("HTTP/1."))
+                return bad();
+            for (char c : method)
+                if (!isTokenChar(c))
+                    return bad();
+            out.method = method.toByteArray();
+            out.target = target.toByteArray();
+            out.version = version.toByteArray();
+            if (out.version != "HTTP/1.1" && out.version != "HTTP/1.0")
+                return Error(QStringLiteral("http.version"), QStringLiteral("Only HTTP/1.0 and HTTP/1.1 are supported."), 505);
+            continue;
+        }
         if (!line.endsWith('\r'))
-            return bad;
+            return bad();
         line.chop(1);
         // A bare CR or a NUL inside a field is refused (RFC 9112 §2.2, RFC 9110 §5.5):
         // values are echoed into responses, where either would split or cut a line.
-        if (line.isEmpty() || line.contains('\r') || line.contains('\0'))
-            return bad;
+        if (line.isEmpty() || contains(line, '\r') || contains(line, '\0'))
+            return bad();
         if (line.front() == ' ' || line.front() == '\t')
-            return bad; // obsolete line folding is refused (RFC 7230 §3.2.4)
+            return bad(); // obsolete line folding is refused (RFC 7230 §3.2.4)
         const qsizetype colon = line.indexOf(':');
         if (colon <= 0)
-            return bad;
-        const QByteArray name = line.left(colon);
-        for (char c : name)
+            return bad();
+        QByteArray name = line.first(colon).toByteArray();
+        for (char &c : name) {
             if (!isTokenChar(c))
-                return bad;
-        out.headers.emplaceBack(name.toLower(), line.mid(colon + 1).trimmed());
+                return bad();
+            if (c >= 'A' && c <= 'Z')
+                c = char(c - 'A' + 'a');
+        }
+        out.headers.emplaceBack(std::move(name), trimmedView(line.sliced(colon + 1)).toByteArray());
     }
+    if (first)
+        return bad();
     if (auto framing = decideFraming(out); !framing.ok())
         return framing.error();
     return out;
@@ -173,9 +209,42 @@ QByteArray reasonPhrase(int status)
     }
 }
 
+// A JSON string literal (RFC 8259 §7), written directly: errors are answered
+// often enough (404s under load) that a QJsonDocument per answer shows.
+static void appendJsonString(QByteArray &out, const QString &text)
+{
+    static const char hex[] = "0123456789abcdef";
+    const QByteArray utf8 = text.toUtf8();
+    out.reserve(out.size() + utf8.size() + 2);
+    out += '"';
+    for (char c : utf8) {
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+            if (static_cast<unsigned char>(c) < 0x20) {
+                out += "\\u00";
+                out += hex[(c >> 4) & 0xf];
+                out += hex[c & 0xf];
+            } else {
+                out += c;
+            }
+        }
+    }
+    out += '"';
+}
+
 QByteArray jsonErrorBody(const QString &message)
 {
-    return QJsonDocument(QJsonObject{{QStringLiteral("error"), message}}).toJson(QJsonDocument::Compact);
+    QByteArray body = "{\"error\":";
+    appendJsonString(body, message);
+    body += '}';
+    return body;
 }
 
 void HttpResponse::setHeader(const QByteArray &name, const QByteArray &value)
