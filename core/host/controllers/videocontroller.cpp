@@ -1,7 +1,6 @@
 #include "host/controllers/videocontroller.h"
 
 #include <QFileInfo>
-#include <QRegularExpression>
 
 namespace deso::host {
 
@@ -11,8 +10,13 @@ VideoController::VideoController(const HostSite &site, UploadStore &store) : m_s
 
 bool VideoController::isVideoId(const QString &id)
 {
-    static const QRegularExpression re(QStringLiteral("^[0-9a-z]{25,35}$"));
-    return re.match(id).hasMatch();
+    // ^[0-9a-z]{25,35}$, checked by hand: every status poll passes here.
+    if (id.size() < 25 || id.size() > 35)
+        return false;
+    for (QChar c : id)
+        if (!((c >= u'0' && c <= u'9') || (c >= u'a' && c <= u'z')))
+            return false;
+    return true;
 }
 
 HttpResponse VideoController::status(const HttpRequest &request, const QString &id) const

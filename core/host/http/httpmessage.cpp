@@ -3,11 +3,13 @@
 #include "common/decimal.h"
 
 #include <QDateTime>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLocale>
 #include <QRegularExpression>
 
+#include <cmath>
 #include <cstring>
 
 namespace deso::host {
@@ -239,6 +241,60 @@ static void appendJsonString(QByteArray &out, const QString &text)
     out += '"';
 }
 
+// Compact JSON as QJsonDocument::toJson(Compact) writes it (keys in QJsonObject's
+// sorted order, integral doubles without a fraction), without its detour
+// through QCborValue, which cost more than the rest of a status answer.
+static void appendJson(QByteArray &out, const QJsonValue &value)
+{
+    switch (value.type()) {
+    case QJsonValue::Null:
+    case QJsonValue::Undefined:
+        out += "null";
+        break;
+    case QJsonValue::Bool:
+        out += value.toBool() ? "true" : "false";
+        break;
+    case QJsonValue::Double: {
+        const double d = value.toDouble();
+        if (!std::isfinite(d))
+            out += "null";
+        else if (d == std::floor(d) && std::fabs(d) < 9007199254740992.0)
+            out += QByteArray::number(qint64(d));
+        else
+            out += QByteArray::number(d, 'g', QLocale::FloatingPointShortest);
+        break;
+    }
+    case QJsonValue::String:
+        appendJsonString(out, value.toString());
+        break;
+    case QJsonValue::Array: {
+        out += '[';
+        bool first = true;
+        for (const QJsonValue &item : value.toArray()) {
+            if (!first)
+                out += ',';
+            first = false;
+            appendJson(out, item);
+        }
+        out += ']';
+        break;
+    }
+    case QJsonValue::Object: {
+        const QJsonObject object = value.toObject();
+        out += '{';
+        for (auto it = object.begin(); it != object.end(); ++it) {
+            if (it != object.begin())
+                out += ',';
+            appendJsonString(out, it.key());
+            out += ':';
+            appendJson(out, it.value());
+        }
+        out += '}';
+        break;
+    }
+    }
+}
+
 QByteArray jsonErrorBody(const QString &message)
 {
     QByteArray body = "{\"error\":";
@@ -270,7 +326,8 @@ HttpResponse HttpResponse::json(int status, const QJsonObject &object)
 {
     HttpResponse r;
     r.status = status;
-    r.body = QJsonDocument(object).toJson(QJsonDocument::Compact);
+    r.body.reserve(256);
+    appendJson(r.body, object);
     r.headers.emplaceBack("Content-Type", "application/json");
     return r;
 }
