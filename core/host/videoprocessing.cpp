@@ -2,6 +2,7 @@
 
 #include "video/videojobpool.h"
 
+#include <QDebug>
 #include <QDir>
 #include <QFile>
 #include <QMetaObject>

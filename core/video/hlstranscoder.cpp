@@ -4,12 +4,14 @@
 #include <QFile>
 #include <QSaveFile>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <vector>
 
 extern "C" {
 #include <libavcodec/avcodec.h>
+#include <libavcodec/bsf.h>
 #include <libavformat/avformat.h>
 #include <libavutil/audio_fifo.h>
 #include <libavutil/channel_layout.h>
@@ -63,21 +65,34 @@ class Muxer {
 public:
     ~Muxer() { close(); }
 
-    Status open(const char *format, const QString &path, AVDictionary **options,
-                const AVCodecContext *video, const AVCodecContext *audio)
+    // What a stream carries: an encoder's output, or a source stream's packets as they are.
+    struct StreamSource {
+        const AVCodecContext *encoder = nullptr;
+        const AVCodecParameters *copied = nullptr; // with copiedTimeBase
+        AVRational copiedTimeBase{0, 1};
+        bool present() const { return encoder || copied; }
+    };
+
+    Status open(const char *format, const QString &path, AVDictionary **options, StreamSource video, StreamSource audio)
     {
         const QByteArray file = QFile::encodeName(path);
         int err = avformat_alloc_output_context2(&m_ctx, nullptr, format, file.constData());
         if (err < 0 || !m_ctx)
             return transcodeError(QStringLiteral("Cannot create the %1 output").arg(QString::fromLatin1(format)), err);
-        for (const AVCodecContext *enc : {video, audio}) {
-            if (!enc)
+        for (const StreamSource &source : {video, audio}) {
+            if (!source.present())
                 continue;
             AVStream *st = avformat_new_stream(m_ctx, nullptr);
-            if (!st || avcodec_parameters_from_context(st->codecpar, enc) < 0)
+            const int copied = !st ? -1
+                : source.encoder ? avcodec_parameters_from_context(st->codecpar, source.encoder)
+                                 : avcodec_parameters_copy(st->codecpar, source.copied);
+            if (copied < 0)
                 return transcodeError(QStringLiteral("Cannot add a stream to the %1 output").arg(QString::fromLatin1(format)));
-            st->time_base = enc->time_base;
-            m_timeBases.push_back(enc->time_base);
+            if (!source.encoder)
+                st->codecpar->codec_tag = 0; // the container picks its own tag
+            const AVRational tb = source.encoder ? source.encoder->time_base : source.copiedTimeBase;
+            st->time_base = tb;
+            m_timeBases.push_back(tb);
         }
         if (!(m_ctx->oformat->flags & AVFMT_NOFILE)) {
             if ((err = avio_open(&m_ctx->pb, file.constData(), AVIO_FLAG_WRITE)) < 0)
@@ -126,8 +141,13 @@ private:
     std::vector<AVRational> m_timeBases;
 };
 
+struct BsfFree { void operator()(AVBSFContext *b) const { av_bsf_free(&b); } };
+
 struct RungEncoder {
     HlsRung rung;
+    // The fast path: the source's H.264 packets are copied (remuxed), not encoded.
+    bool remux = false;
+    std::unique_ptr<AVBSFContext, BsfFree> toAnnexB; // MPEG-TS wants start codes, MP4 sources have lengths
     CodecPtr encoder;
     SwsPtr scaler;
     FramePtr scaled;
@@ -252,6 +272,10 @@ private:
     int64_t m_audioSamplesOut = 0;
     int64_t m_audioStartPts = AV_NOPTS_VALUE; // in the encoder's time base (1/sample rate)
 
+    bool remuxing() const { return std::any_of(m_rungs.begin(), m_rungs.end(), [](const auto &r) { return r->remux; }); }
+    bool sourceFitsARung(const HlsRung &rung) const;
+    Status copyVideoPacket(const AVPacket *packet);
+
     double m_nextKeyframeAt = 0;   // seconds, source clock
     double m_startSeconds = 0;
     double m_lastProgress = -1;
@@ -325,6 +349,21 @@ Status Transcode::openVideoEncoders()
     for (const HlsRung &rung : ladderFor(m_info.width, m_info.height)) {
         auto r = std::make_unique<RungEncoder>();
         r->rung = rung;
+        if (sourceFitsARung(rung)) {
+            r->remux = true;
+            const AVBitStreamFilter *filter = av_bsf_get_by_name("h264_mp4toannexb");
+            AVBSFContext *bsf = nullptr;
+            if (!filter || av_bsf_alloc(filter, &bsf) < 0)
+                return transcodeError(QStringLiteral("This FFmpeg cannot repackage H.264"));
+            r->toAnnexB.reset(bsf);
+            const AVStream *vs = m_in->streams[m_videoIndex];
+            avcodec_parameters_copy(bsf->par_in, vs->codecpar);
+            bsf->time_base_in = vs->time_base;
+            if (int err = av_bsf_init(bsf); err < 0)
+                return transcodeError(QStringLiteral("Cannot repackage the H.264 stream"), err);
+            m_rungs.push_back(std::move(r));
+            continue;
+        }
         r->encoder.reset(avcodec_alloc_context3(x264));
         AVCodecContext *enc = r->encoder.get();
         enc->width = rung.width;
@@ -354,6 +393,66 @@ Status Transcode::openVideoEncoders()
         if (av_frame_get_buffer(r->scaled.get(), 0) < 0)
             return transcodeError(QStringLiteral("Out of memory for a picture"));
         m_rungs.push_back(std::move(r));
+    }
+    return {};
+}
+
+bool Transcode::sourceFitsARung(const HlsRung &rung) const
+{
+    // H.264 4:2:0 8-bit at exactly the rung's size, square pixels, from a
+    // container with a keyframe index (MP4/MOV) whose keyframes are never more
+    // than two segments apart: its packets can be segmented as they are, and the
+    // encoded rungs put their IDR frames at the same instants.
+    const AVStream *vs = m_in->streams[m_videoIndex];
+    const AVCodecParameters *par = vs->codecpar;
+    if (par->codec_id != AV_CODEC_ID_H264 || par->format != AV_PIX_FMT_YUV420P || par->width != rung.width
+        || par->height != rung.height)
+        return false;
+    if (par->sample_aspect_ratio.num > 0 && par->sample_aspect_ratio.num != par->sample_aspect_ratio.den)
+        return false;
+    AVStream *indexed = m_in->streams[m_videoIndex];
+    const int entries = avformat_index_get_entries_count(indexed);
+    if (entries <= 0)
+        return false;
+    const double tb = av_q2d(vs->time_base);
+    double last = -1;
+    int keyframes = 0;
+    for (int i = 0; i < entries; ++i) {
+        const AVIndexEntry *e = avformat_index_get_entry(indexed, i);
+        if (!(e->flags & AVINDEX_KEYFRAME))
+            continue;
+        const double t = double(e->timestamp) * tb;
+        if (last >= 0 && t - last > 2 * m_options.segmentSeconds + 1e-3)
+            return false;
+        last = t;
+        ++keyframes;
+    }
+    const double end = m_startSeconds + m_info.durationSeconds;
+    return keyframes > 0 && end - last <= 2 * m_options.segmentSeconds + 1e-3;
+}
+
+Status Transcode::copyVideoPacket(const AVPacket *packet)
+{
+    for (size_t i = 0; i < m_rungs.size(); ++i) {
+        RungEncoder &r = *m_rungs[i];
+        if (!r.remux)
+            continue;
+        if (i + 1 == m_rungs.size()) {
+            if (Status s = m_mp4.write(packet, 0); !s.ok())
+                return s;
+        }
+        PacketPtr copy(av_packet_clone(packet));
+        if (!copy)
+            return transcodeError(QStringLiteral("Out of memory while muxing"));
+        int err = av_bsf_send_packet(r.toAnnexB.get(), copy.get());
+        if (err < 0)
+            return Error(kErrMalformedVideo, QStringLiteral("The video's H.264 stream is damaged."), 400);
+        while ((err = av_bsf_receive_packet(r.toAnnexB.get(), copy.get())) >= 0) {
+            Status s = r.hls.write(copy.get(), 0);
+            av_packet_unref(copy.get());
+            if (!s.ok())
+                return s;
+        }
     }
     return {};
 }
@@ -406,8 +505,12 @@ Status Transcode::openOutputs()
         av_dict_set(&opts, "hls_list_size", "0", 0);
         av_dict_set(&opts, "hls_flags", "independent_segments", 0);
         av_dict_set(&opts, "hls_segment_filename", QFile::encodeName(QDir(rungDir).filePath(QStringLiteral("seg_%03d.ts"))).constData(), 0);
-        Status s = r->hls.open("hls", QDir(rungDir).filePath(QStringLiteral("index.m3u8")), &opts, r->encoder.get(),
-                               m_audioEncoder.get());
+        // A copy's packets leave the filter in Annex B form, described by its par_out.
+        const Muxer::StreamSource video = r->remux
+            ? Muxer::StreamSource{nullptr, r->toAnnexB->par_out, r->toAnnexB->time_base_out}
+            : Muxer::StreamSource{r->encoder.get(), nullptr, {0, 1}};
+        Status s = r->hls.open("hls", QDir(rungDir).filePath(QStringLiteral("index.m3u8")), &opts, video,
+                               Muxer::StreamSource{m_audioEncoder.get(), nullptr, {0, 1}});
         av_dict_free(&opts);
         if (!s.ok())
             return s;
@@ -416,8 +519,12 @@ Status Transcode::openOutputs()
     // file on disk when it is finished), so players start before the whole file.
     AVDictionary *opts = nullptr;
     av_dict_set(&opts, "movflags", "+faststart", 0);
-    Status s = m_mp4.open("mp4", QDir(m_dir).filePath(HlsTranscoder::downloadName()), &opts,
-                          m_rungs.back()->encoder.get(), m_audioEncoder.get());
+    const RungEncoder &top = *m_rungs.back();
+    const AVStream *source = m_in->streams[m_videoIndex];
+    const Muxer::StreamSource video = top.remux ? Muxer::StreamSource{nullptr, source->codecpar, source->time_base}
+                                                : Muxer::StreamSource{top.encoder.get(), nullptr, {0, 1}};
+    Status s = m_mp4.open("mp4", QDir(m_dir).filePath(HlsTranscoder::downloadName()), &opts, video,
+                          Muxer::StreamSource{m_audioEncoder.get(), nullptr, {0, 1}});
     av_dict_free(&opts);
     return s;
 }
@@ -462,14 +569,17 @@ Status Transcode::onVideoFrame(AVFrame *frame)
         m_candidates[i].interest = lumaStdDev(m_candidates[i].frame.get(), &m_candidates[i].meanLuma);
     }
 
-    // One forced IDR per segment boundary, the same frame in every rung.
-    const bool keyframe = t + 1e-6 >= m_nextKeyframeAt;
+    // One forced IDR per segment boundary, the same frame in every rung; when a
+    // rung is a copy of the source, exactly where the source has its keyframes.
+    const bool keyframe = remuxing() ? frame->key_frame != 0 : t + 1e-6 >= m_nextKeyframeAt;
     if (keyframe) {
         while (m_nextKeyframeAt <= t + 1e-6)
             m_nextKeyframeAt += m_options.segmentSeconds;
     }
     for (size_t i = 0; i < m_rungs.size(); ++i) {
         RungEncoder &r = *m_rungs[i];
+        if (r.remux)
+            continue;
         if (av_frame_make_writable(r.scaled.get()) < 0)
             return transcodeError(QStringLiteral("Out of memory for a picture"));
         r.scaler.reset(sws_getCachedContext(r.scaler.release(), frame->width, frame->height, AVPixelFormat(frame->format),
@@ -648,8 +758,12 @@ Result<HlsOutput> Transcode::run()
         if (cancelled())
             return Error(kErrCancelled, QStringLiteral("Processing was cancelled."));
         Status s;
-        if (pkt->stream_index == m_videoIndex)
-            s = decodeVideo(pkt.get());
+        if (pkt->stream_index == m_videoIndex) {
+            s = remuxing() ? copyVideoPacket(pkt.get()) : Status{};
+            // Decoded even when every rung is a copy: the poster needs pictures.
+            if (s.ok())
+                s = decodeVideo(pkt.get());
+        }
         else if (pkt->stream_index == m_audioIndex)
             s = decodeAudio(pkt.get());
         av_packet_unref(pkt.get());
@@ -663,6 +777,8 @@ Result<HlsOutput> Transcode::run()
     if (Status s = decodeVideo(nullptr); !s.ok())
         return s.error();
     for (size_t i = 0; i < m_rungs.size(); ++i) {
+        if (m_rungs[i]->remux)
+            continue;
         if (Status s = encodeVideo(*m_rungs[i], nullptr, i); !s.ok())
             return s.error();
     }
@@ -702,8 +818,11 @@ Result<HlsOutput> Transcode::run()
         if (QFile::exists(p))
             out.thumbnailPaths.append(p);
     }
-    for (auto &r : m_rungs)
+    for (auto &r : m_rungs) {
         out.rungs.append(r->rung);
+        if (r->remux)
+            out.remuxedRungs.append(r->rung.name);
+    }
     out.source = m_info;
     if (m_progress)
         m_progress(1.0);

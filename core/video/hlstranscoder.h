@@ -45,6 +45,7 @@ struct HlsOutput {
     QStringList thumbnailPaths;// <dir>/thumb_<n>.jpg
     QString downloadPath;      // <dir>/download.mp4 (faststart)
     QList<HlsRung> rungs;
+    QStringList remuxedRungs;  // rungs copied from the source (the fast path), by name
     VideoInfo source;
 };
 

@@ -2,6 +2,7 @@
 
 #include <QFile>
 
+#include <algorithm>
 #include <cmath>
 
 extern "C" {
@@ -64,7 +65,7 @@ deso::Status writeSyntheticClip(const QString &path, const SyntheticClip &clip)
         o.video->pix_fmt = AV_PIX_FMT_YUV420P;
         o.video->time_base = AVRational{1, clip.fps};
         o.video->framerate = AVRational{clip.fps, 1};
-        o.video->gop_size = clip.fps * 5; // keyframes not at the HLS boundaries: the engine must place its own
+        o.video->gop_size = std::max(1, int(clip.fps * clip.keyframeSeconds));
         o.video->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
         AVDictionary *opts = nullptr;
         av_dict_set(&opts, "preset", "ultrafast", 0);

@@ -13,6 +13,7 @@ struct SyntheticClip {
     int fps = 25;
     bool video = true;
     bool audio = true;
+    double keyframeSeconds = 5.0; // the source's GOP: not at the engine's segment boundaries by default
     double fadeInSeconds = 0.5; // black first frames: the poster must not be one of them
 };
 

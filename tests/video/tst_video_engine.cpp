@@ -237,6 +237,50 @@ private slots:
         QVERIFY(qAbs(probed->durationSeconds - r->source.durationSeconds) <= 0.15);
     }
 
+    void h264SourceAtRungSizeIsRemuxed()
+    {
+        const QString src = m_dir.filePath(QStringLiteral("src720-gop2.mp4"));
+        SyntheticClip clip;
+        clip.width = 1280;
+        clip.height = 720;
+        clip.seconds = 3.0;
+        clip.keyframeSeconds = 1.0;
+        QVERIFY(writeSyntheticClip(src, clip).ok());
+        const QString out = m_dir.filePath(QStringLiteral("outremux"));
+        auto r = HlsTranscoder::transcode(src, out, HlsOptions{}, nullptr, {});
+        QVERIFY2(r.ok(), r.ok() ? "" : qPrintable(r.error().toString()));
+        QCOMPARE(r->remuxedRungs, QStringList{QStringLiteral("720p")});
+        QList<QList<double>> keyframesPerRung;
+        for (const HlsRung &rung : r->rungs) {
+            const QString dir = QDir(out).filePath(rung.name);
+            const MediaPlaylist m = parseMediaPlaylist(QDir(dir).filePath(QStringLiteral("index.m3u8")));
+            double total = 0;
+            for (double d : m.durations)
+                total += d;
+            QVERIFY2(qAbs(total - r->source.durationSeconds) <= 0.1, qPrintable(QStringLiteral("%1: %2 s").arg(rung.name).arg(total)));
+            QList<double> keys;
+            for (const QString &seg : m.segments) {
+                const SegmentFacts f = probeSegment(QDir(dir).filePath(seg));
+                QVERIFY(f.opened);
+                QCOMPARE(f.width, rung.width);
+                QVERIFY(f.firstVideoPacketIsKey);
+                keys += f.keyframeTimes;
+            }
+            keyframesPerRung.append(keys);
+        }
+        QCOMPARE(keyframesPerRung[0], keyframesPerRung[1]);
+        const QStringList boxes = topLevelBoxes(r->downloadPath);
+        QVERIFY2(boxes.indexOf(QLatin1String("moov")) >= 0 && boxes.indexOf(QLatin1String("moov")) < boxes.indexOf(QLatin1String("mdat")),
+                 qPrintable(boxes.join(',')));
+        QVERIFY(VideoProbe::probe(r->downloadPath).ok());
+
+        // The 5 s GOP source of the other tests is encoded, not copied: its
+        // keyframes are too far apart for 2-4 s segments.
+        auto encoded = HlsTranscoder::transcode(m_clip720, m_dir.filePath(QStringLiteral("outnoremux")), HlsOptions{}, nullptr, {});
+        QVERIFY(encoded.ok());
+        QVERIFY(encoded->remuxedRungs.isEmpty());
+    }
+
     void smallSourceIsNeverUpscaled()
     {
         const QString src = m_dir.filePath(QStringLiteral("sample.mp4"));
