@@ -73,7 +73,8 @@ public:
         bool present() const { return encoder || copied; }
     };
 
-    Status open(const char *format, const QString &path, AVDictionary **options, StreamSource video, StreamSource audio)
+    Status open(const char *format, const QString &path, AVDictionary **options, StreamSource video, StreamSource audio,
+                int64_t timestampOffsetMicros = 0)
     {
         const QByteArray file = QFile::encodeName(path);
         int err = avformat_alloc_output_context2(&m_ctx, nullptr, format, file.constData());
@@ -94,6 +95,7 @@ public:
             st->time_base = tb;
             m_timeBases.push_back(tb);
         }
+        m_ctx->output_ts_offset = timestampOffsetMicros;
         if (!(m_ctx->oformat->flags & AVFMT_NOFILE)) {
             if ((err = avio_open(&m_ctx->pb, file.constData(), AVIO_FLAG_WRITE)) < 0)
                 return transcodeError(QStringLiteral("Cannot create %1").arg(path), err);
@@ -279,6 +281,7 @@ private:
     double m_nextKeyframeAt = 0;   // seconds, source clock
     double m_startSeconds = 0;
     double m_lastProgress = -1;
+    qint64 m_framesDecoded = 0;
     std::vector<double> m_posterTimes;
     std::vector<PosterCandidate> m_candidates;
 };
@@ -400,9 +403,10 @@ Status Transcode::openVideoEncoders()
 bool Transcode::sourceFitsARung(const HlsRung &rung) const
 {
     // H.264 4:2:0 8-bit at exactly the rung's size, square pixels, from a
-    // container with a keyframe index (MP4/MOV) whose keyframes are never more
-    // than two segments apart: its packets can be segmented as they are, and the
-    // encoded rungs put their IDR frames at the same instants.
+    // container with a keyframe index (MP4/MOV) whose keyframes are at most one
+    // segment apart (segments then last 1-2 segment lengths, 2-4 s): its packets
+    // can be segmented as they are, and the encoded rungs put their IDR frames at
+    // the same instants.
     const AVStream *vs = m_in->streams[m_videoIndex];
     const AVCodecParameters *par = vs->codecpar;
     if (par->codec_id != AV_CODEC_ID_H264 || par->format != AV_PIX_FMT_YUV420P || par->width != rung.width
@@ -422,13 +426,13 @@ bool Transcode::sourceFitsARung(const HlsRung &rung) const
         if (!(e->flags & AVINDEX_KEYFRAME))
             continue;
         const double t = double(e->timestamp) * tb;
-        if (last >= 0 && t - last > 2 * m_options.segmentSeconds + 1e-3)
+        if (last >= 0 && t - last > m_options.segmentSeconds + 1e-3)
             return false;
         last = t;
         ++keyframes;
     }
     const double end = m_startSeconds + m_info.durationSeconds;
-    return keyframes > 0 && end - last <= 2 * m_options.segmentSeconds + 1e-3;
+    return keyframes > 0 && end - last <= m_options.segmentSeconds + 1e-3;
 }
 
 Status Transcode::copyVideoPacket(const AVPacket *packet)
@@ -492,6 +496,12 @@ Status Transcode::openAudio()
     return {};
 }
 
+// Every rung's timestamps are the source's plus this, so a player switching
+// rungs finds the same instant at the same PTS. Without it the muxer would shift
+// each file by its own earliest negative DTS (B-frames, AAC priming), differently
+// for a copied and an encoded rung.
+constexpr int64_t kHlsTimestampOffset = AV_TIME_BASE;
+
 Status Transcode::openOutputs()
 {
     const QByteArray segment = QByteArray::number(m_options.segmentSeconds, 'f', 3);
@@ -510,7 +520,7 @@ Status Transcode::openOutputs()
             ? Muxer::StreamSource{nullptr, r->toAnnexB->par_out, r->toAnnexB->time_base_out}
             : Muxer::StreamSource{r->encoder.get(), nullptr, {0, 1}};
         Status s = r->hls.open("hls", QDir(rungDir).filePath(QStringLiteral("index.m3u8")), &opts, video,
-                               Muxer::StreamSource{m_audioEncoder.get(), nullptr, {0, 1}});
+                               Muxer::StreamSource{m_audioEncoder.get(), nullptr, {0, 1}}, kHlsTimestampOffset);
         av_dict_free(&opts);
         if (!s.ok())
             return s;
@@ -536,6 +546,9 @@ Status Transcode::encodeVideo(RungEncoder &r, const AVFrame *frame, size_t rungI
         return transcodeError(QStringLiteral("Cannot encode the %1 rung").arg(r.rung.name), err);
     PacketPtr pkt(av_packet_alloc());
     while ((err = avcodec_receive_packet(r.encoder.get(), pkt.get())) >= 0) {
+        // The HLS muxer adds up packet durations for #EXTINF; x264 leaves them 0.
+        if (pkt->duration <= 0)
+            pkt->duration = av_rescale_q(1, av_inv_q(m_frameRate), r.encoder->time_base);
         Status s = r.hls.write(pkt.get(), 0);
         if (s.ok() && rungIndex + 1 == m_rungs.size())
             s = m_mp4.write(pkt.get(), 0);
@@ -557,6 +570,7 @@ Status Transcode::onVideoFrame(AVFrame *frame)
     if (pts == AV_NOPTS_VALUE)
         return {}; // a frame with no time cannot be placed in a segment
     const double t = double(pts) * av_q2d(tb);
+    ++m_framesDecoded;
 
     for (size_t i = 0; i < m_posterTimes.size(); ++i) {
         if (m_candidates[i].frame || t < m_posterTimes[i])
@@ -770,7 +784,7 @@ Result<HlsOutput> Transcode::run()
         if (!s.ok())
             return s.error();
     }
-    if (err != AVERROR_EOF && m_lastProgress < 0)
+    if (err != AVERROR_EOF && m_framesDecoded == 0)
         return Error(kErrMalformedVideo, QStringLiteral("The video's data cannot be read."), 400);
     // A read error after some frames is a truncated file: what was read is kept,
     // as players do with a cut-short download.
@@ -792,7 +806,7 @@ Result<HlsOutput> Transcode::run()
         if (Status s = encodeAudio(nullptr); !s.ok())
             return s.error();
     }
-    if (m_lastProgress < 0)
+    if (m_framesDecoded == 0)
         return Error(kErrMalformedVideo, QStringLiteral("The video has no decodable pictures."), 400);
     if (cancelled())
         return Error(kErrCancelled, QStringLiteral("Processing was cancelled."));

@@ -15,6 +15,10 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+extern "C" {
+#include <libavutil/log.h>
+}
+
 using namespace deso::host;
 
 class TestVideoHost : public QObject {
@@ -70,6 +74,7 @@ private slots:
     void initTestCase()
     {
         QVERIFY(m_dir.isValid());
+        av_log_set_level(AV_LOG_QUIET); // the encoders' statistics would drown the test log
         m_clip720 = m_dir.filePath(QStringLiteral("src720.mp4"));
         SyntheticClip clip;
         clip.width = 1280;
