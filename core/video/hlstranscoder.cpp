@@ -760,6 +760,9 @@ Status Transcode::writeMasterPlaylist()
 
 Result<HlsOutput> Transcode::run()
 {
+    // Cancelled before it began (e.g. its upload was deleted): create nothing.
+    if (cancelled())
+        return Error(kErrCancelled, QStringLiteral("Processing was cancelled."));
     if (!QDir().mkpath(m_dir))
         return transcodeError(QStringLiteral("Cannot create %1").arg(m_dir));
     for (auto step : {&Transcode::openInput, &Transcode::openVideoEncoders, &Transcode::openAudio, &Transcode::openOutputs}) {
