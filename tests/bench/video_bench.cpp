@@ -42,7 +42,7 @@ int main(int argc, char **argv)
     std::printf("clip: %.1f s 1920x1080 H.264/AAC; ladder %lld rungs\n", seconds, qlonglong(ours->rungs.size()));
     std::printf("ours: %.2f s wall = %.2f x the clip's duration (target <= 0.5 on 2 cores)\n", oursSeconds,
                 oursSeconds / seconds);
-    std::printf("peak RSS: %.1f MiB\n", double(procStatusBytes(QCoreApplication::applicationPid(), "VmHWM")) / (1 << 20));
+    std::printf("peak RSS: %.1f MiB\n", double(testcommon::procStatusBytes(QCoreApplication::applicationPid(), "VmHWM")) / (1 << 20));
 
     const QString ffmpeg = QStandardPaths::findExecutable(QStringLiteral("ffmpeg"));
     if (ffmpeg.isEmpty()) {
