@@ -15,7 +15,7 @@ pkgs=(
   librsvg2-bin
   # native libraries used directly by core/
   libsecp256k1-dev qtkeychain-qt6-dev libwebp-dev libjpeg-dev libpng-dev
-  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
+  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev
   # tests: headless X, raw HTTP peer, packaging checks
   xvfb xauth curl desktop-file-utils appstream dpkg-dev file
   # tests: a real Secret Service for the OS-keychain test (tests/identity/run-with-keyring.sh)

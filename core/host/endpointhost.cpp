@@ -1,6 +1,7 @@
 #include "host/endpointhost.h"
 
 #include "host/controllers/imagecontroller.h"
+#include "host/controllers/playbackcontroller.h"
 #include "host/controllers/tiktokcontroller.h"
 #include "host/controllers/videocontroller.h"
 #include "host/endpointrouter.h"
@@ -43,6 +44,7 @@ public:
     std::unique_ptr<ImageController> images;
     std::unique_ptr<VideoController> videos;
     std::unique_ptr<TikTokController> tiktok;
+    std::unique_ptr<PlaybackController> playback;
     std::unique_ptr<EndpointRouter> router;
     HttpServer *server = nullptr;
 
@@ -145,7 +147,8 @@ Status EndpointHost::Impl::startInThread(const HostConfig &newConfig)
     images = std::make_unique<ImageController>(site, imagesDir(), authorizations, context);
     videos = std::make_unique<VideoController>(site, store);
     tiktok = std::make_unique<TikTokController>(resolver);
-    router = std::make_unique<EndpointRouter>(site, EndpointRouter::Controllers{images.get(), tus.get(), videos.get(), tiktok.get()},
+    playback = std::make_unique<PlaybackController>(store);
+    router = std::make_unique<EndpointRouter>(site, EndpointRouter::Controllers{images.get(), tus.get(), videos.get(), tiktok.get(), playback.get()},
                                               [this](const RequestLogEntry &entry) { log(entry); });
     server = new HttpServer(router.get(), config.httpLimits, context);
     if (!server->listen(config.bindAddress, config.port)) {
@@ -186,11 +189,12 @@ void EndpointHost::Impl::stopInThread()
     delete server;
     server = nullptr;
     router.reset();
+    playback.reset();
     tiktok.reset();
     videos.reset();
     images.reset();
     tus.reset();
-    processing.reset(); // probe results still on their way are dropped
+    processing.reset(); // running jobs are cancelled (resumed at the next start); their results dropped
     delete resolver;
     resolver = nullptr;
     boundPort = 0;

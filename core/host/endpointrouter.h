@@ -4,6 +4,7 @@
 // request log.
 
 #include "host/controllers/imagecontroller.h"
+#include "host/controllers/playbackcontroller.h"
 #include "host/controllers/tiktokcontroller.h"
 #include "host/controllers/videocontroller.h"
 #include "host/http/httphandler.h"
@@ -24,6 +25,7 @@ public:
         TusServer *tus;
         VideoController *videos;
         TikTokController *tiktok;
+        PlaybackController *playback;
     };
     using LogSink = std::function<void(const RequestLogEntry &)>;
 

@@ -21,6 +21,7 @@ QString videoStateName(VideoState state)
     case VideoState::InProgress: return QStringLiteral("inprogress");
     case VideoState::Ready: return QStringLiteral("ready");
     case VideoState::Error: return QStringLiteral("error");
+    case VideoState::Queued: return QStringLiteral("queued");
     }
     return {};
 }
@@ -30,6 +31,7 @@ static VideoState stateFromName(const QString &name)
     if (name == QLatin1String("inprogress")) return VideoState::InProgress;
     if (name == QLatin1String("ready")) return VideoState::Ready;
     if (name == QLatin1String("error")) return VideoState::Error;
+    if (name == QLatin1String("queued")) return VideoState::Queued;
     return VideoState::PendingUpload;
 }
 
@@ -84,6 +86,8 @@ Result<std::shared_ptr<UploadRecord>> UploadStore::load(const QString &id)
     r->errorCode = o.value(QStringLiteral("errorCode")).toString();
     r->errorMessage = o.value(QStringLiteral("errorMessage")).toString();
     r->mimeType = o.value(QStringLiteral("mimeType")).toString();
+    r->playbackId = o.value(QStringLiteral("playbackId")).toString();
+    r->processingProgress = r->state == VideoState::Ready ? 1.0 : 0.0;
     if (r->token.size() < 32 || r->length < 0 || r->offset < 0 || r->offset > r->length)
         return Error(QStringLiteral("host.upload_corrupt"), QStringLiteral("The record of upload %1 is damaged.").arg(id));
     // The data file may hold bytes past the recorded offset (written, not yet
@@ -143,6 +147,22 @@ QString UploadStore::dataPath(const QString &id) const
     return QDir(m_dir).filePath(id + QStringLiteral("/data"));
 }
 
+QString UploadStore::mediaDir(const QString &id) const
+{
+    return QDir(m_dir).filePath(id + QStringLiteral("/media"));
+}
+
+std::shared_ptr<UploadRecord> UploadStore::byPlaybackId(const QString &playbackId) const
+{
+    if (playbackId.isEmpty())
+        return nullptr;
+    for (const auto &r : m_byId) {
+        if (r->playbackId == playbackId)
+            return r;
+    }
+    return nullptr;
+}
+
 Status UploadStore::save(const UploadRecord &r)
 {
     QJsonObject o{
@@ -159,6 +179,7 @@ Status UploadStore::save(const UploadRecord &r)
         {QStringLiteral("errorCode"), r.errorCode},
         {QStringLiteral("errorMessage"), r.errorMessage},
         {QStringLiteral("mimeType"), r.mimeType},
+        {QStringLiteral("playbackId"), r.playbackId},
     };
     QSaveFile f(QDir(m_dir).filePath(r.id + QStringLiteral("/info.json")));
     if (!f.open(QIODevice::WriteOnly) || f.write(QJsonDocument(o).toJson()) < 0 || !f.commit())
@@ -168,6 +189,8 @@ Status UploadStore::save(const UploadRecord &r)
 
 Status UploadStore::remove(const QString &id)
 {
+    if (m_removalObserver)
+        m_removalObserver(id);
     auto r = m_byId.take(id);
     if (r)
         m_idByToken.remove(r->token);

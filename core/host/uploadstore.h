@@ -13,12 +13,15 @@
 #include <QMap>
 #include <QString>
 
+#include <functional>
 #include <memory>
 
 namespace deso::host {
 
-// The video service's states that this host can honestly be in.
-enum class VideoState { PendingUpload, InProgress, Ready, Error };
+// The video service's states that this host can honestly be in. Queued: the
+// upload is complete and its processing job waits for a slot; InProgress: the
+// job runs (HLS ladder, poster, download MP4: see host/videoprocessing.h).
+enum class VideoState { PendingUpload, InProgress, Ready, Error, Queued };
 QString videoStateName(VideoState state);
 
 struct UploadRecord {
@@ -37,6 +40,9 @@ struct UploadRecord {
     QString errorCode;        // ERR_NON_VIDEO, ERR_MALFORMED_VIDEO, ...
     QString errorMessage;
     QString mimeType;         // of the finished video, from the probe
+    // Processing (host/videoprocessing.h). The outputs live in mediaDir(id).
+    double processingProgress = 0; // 0..1 while Queued/InProgress; 1 once Ready (not persisted)
+    QString playbackId;       // names /hls/<playbackId>/, /thumbnails/<playbackId>.jpg, /download/<playbackId>.mp4
 
     bool busy = false;        // a PATCH is streaming into it (not persisted)
     bool complete() const { return offset == length; }
@@ -56,6 +62,13 @@ public:
     QList<std::shared_ptr<UploadRecord>> all() const;
 
     QString dataPath(const QString &id) const;
+    // The processed outputs (HLS ladder, poster, download MP4) of upload `id`,
+    // inside its folder so that removing the upload removes them too.
+    QString mediaDir(const QString &id) const;
+    std::shared_ptr<UploadRecord> byPlaybackId(const QString &playbackId) const;
+    // Told the id of every upload about to be removed (deleted or expired), so
+    // its processing can stop first.
+    void setRemovalObserver(std::function<void(const QString &id)> observer) { m_removalObserver = std::move(observer); }
     // Atomically replaces info.json (synced to disk).
     Status save(const UploadRecord &record);
     Status remove(const QString &id);
@@ -68,6 +81,7 @@ private:
     QString m_dir;
     QHash<QString, std::shared_ptr<UploadRecord>> m_byId;
     QHash<QByteArray, QString> m_idByToken;
+    std::function<void(const QString &id)> m_removalObserver;
 };
 
 } // namespace deso::host

@@ -1,20 +1,67 @@
 #include "host/videoprocessing.h"
 
-#include "video/videoprobe.h"
+#include "video/videojobpool.h"
 
-#include <QtConcurrent>
-
-#include <optional>
+#include <QDebug>
+#include <QDir>
+#include <QFile>
+#include <QMetaObject>
+#include <QPointer>
+#include <QRandomGenerator>
 
 namespace deso::host {
 
-VideoProcessing::VideoProcessing(UploadStore &store, QObject *context) : m_store(store), m_context(context)
+namespace {
+
+QString newPlaybackId()
 {
+    // Unguessable like the video id, and distinct from it (Livepeer's shape).
+    quint32 words[4];
+    QRandomGenerator::system()->fillRange(words);
+    return QString::fromLatin1(QByteArray(reinterpret_cast<const char *>(words), sizeof words).toHex());
+}
+
+bool outputsComplete(const QString &mediaDir)
+{
+    // The staging folder is renamed to mediaDir only when everything is written.
+    return QFile::exists(QDir(mediaDir).filePath(video::HlsTranscoder::masterPlaylistName()));
+}
+
+// Runs on a pool thread: the outputs of one upload, staged then renamed.
+Result<video::VideoInfo> process(const QString &source, const QString &mediaDir, const video::HlsOptions &options,
+                                 const std::atomic<bool> &cancelled, const video::ProgressCallback &progress)
+{
+    if (outputsComplete(mediaDir))
+        return video::VideoProbe::probe(source); // finished before a restart: keep, do not redo
+    const QString staging = mediaDir + QStringLiteral(".partial");
+    QDir(staging).removeRecursively(); // an interrupted run's leftovers
+    QDir(mediaDir).removeRecursively();
+    auto out = video::HlsTranscoder::transcode(source, staging, options, &cancelled, progress);
+    if (!out.ok()) {
+        QDir(staging).removeRecursively();
+        return out.error();
+    }
+    if (!QDir().rename(staging, mediaDir)) {
+        QDir(staging).removeRecursively();
+        return Error(QStringLiteral("ERR_UNKNOWN"), QStringLiteral("Cannot store the processed video."), 500);
+    }
+    return out->source;
+}
+
+} // namespace
+
+VideoProcessing::VideoProcessing(UploadStore &store, QObject *context, int maxConcurrentJobs, video::HlsOptions options)
+    : m_store(store), m_context(context), m_options(std::move(options)),
+      m_pool(std::make_unique<video::VideoJobPool>(maxConcurrentJobs))
+{
+    m_store.setRemovalObserver([this](const QString &id) { cancel(id); });
 }
 
 VideoProcessing::~VideoProcessing()
 {
     *m_alive = false;
+    m_store.setRemovalObserver({});
+    m_pool.reset(); // cancels and waits: no job outlives the store it reads
 }
 
 void VideoProcessing::save(const UploadRecord &record)
@@ -27,46 +74,90 @@ void VideoProcessing::save(const UploadRecord &record)
 
 void VideoProcessing::uploadComplete(const std::shared_ptr<UploadRecord> &record)
 {
-    record->state = VideoState::InProgress;
+    record->state = VideoState::Queued;
+    record->processingProgress = 0;
+    if (record->playbackId.isEmpty())
+        record->playbackId = newPlaybackId();
     save(*record);
-    probe(record->id);
+    start(record);
 }
 
 void VideoProcessing::resumeUnfinished()
 {
     for (const auto &r : m_store.all()) {
-        if (r->complete() && (r->state == VideoState::PendingUpload || r->state == VideoState::InProgress))
+        const bool unfinished = r->state == VideoState::PendingUpload || r->state == VideoState::Queued
+            || r->state == VideoState::InProgress;
+        const bool readyWithoutOutputs = r->state == VideoState::Ready && r->playbackId.isEmpty();
+        if (r->complete() && (unfinished || readyWithoutOutputs))
             uploadComplete(r);
     }
 }
 
-void VideoProcessing::probe(const QString &id)
+void VideoProcessing::cancel(const QString &id)
 {
-    using ProbeResult = std::optional<Result<video::VideoInfo>>;
-    const QString path = m_store.dataPath(id);
-    QtConcurrent::run([path]() -> ProbeResult { return video::VideoProbe::probe(path); })
-        .then(m_context, [this, alive = m_alive, id](ProbeResult result) {
-            if (!*alive || !result)
-                return; // the host stopped meanwhile
-            auto record = m_store.byId(id);
-            if (!record)
-                return; // the upload was deleted meanwhile
-            const auto &r = *result;
-            if (r.ok()) {
-                record->state = VideoState::Ready;
-                record->durationSeconds = r->durationSeconds;
-                record->width = r->width;
-                record->height = r->height;
-                record->mimeType = r->mimeType;
-                record->errorCode.clear();
-                record->errorMessage.clear();
-            } else {
-                record->state = VideoState::Error;
-                record->errorCode = r.error().code;
-                record->errorMessage = r.error().message;
+    m_pool->cancel(id);
+}
+
+void VideoProcessing::start(const std::shared_ptr<UploadRecord> &record)
+{
+    const QString id = record->id;
+    const QString playbackId = record->playbackId;
+    const QString source = m_store.dataPath(id);
+    const QString mediaDir = m_store.mediaDir(id);
+    QPointer<QObject> context = m_context;
+    auto alive = m_alive;
+    // Back on the host's thread: the record is only touched there.
+    auto onHostThread = [context, alive](std::function<void()> f) {
+        if (context)
+            QMetaObject::invokeMethod(context, [alive, f = std::move(f)] {
+                if (*alive)
+                    f();
+            });
+    };
+    m_pool->submit(id, [this, id, playbackId, source, mediaDir, options = m_options, onHostThread](const std::atomic<bool> &cancelled) {
+        onHostThread([this, id, playbackId] {
+            auto r = m_store.byId(id);
+            if (r && r->playbackId == playbackId && r->state == VideoState::Queued) {
+                r->state = VideoState::InProgress;
+                save(*r);
             }
-            save(*record);
         });
+        auto progress = [this, id, playbackId, onHostThread](double p) {
+            onHostThread([this, id, playbackId, p] {
+                auto r = m_store.byId(id);
+                if (r && r->playbackId == playbackId && r->state == VideoState::InProgress)
+                    r->processingProgress = p;
+            });
+        };
+        auto result = process(source, mediaDir, options, cancelled, progress);
+        if (!result.ok() && result.error().code == video::kErrCancelled)
+            return; // deleted, or the host is stopping: a restart resumes it
+        onHostThread([this, id, playbackId, result] { finished(id, playbackId, result); });
+    });
+}
+
+void VideoProcessing::finished(const QString &id, const QString &playbackId, const Result<video::VideoInfo> &result)
+{
+    auto record = m_store.byId(id);
+    if (!record || record->playbackId != playbackId)
+        return; // the upload was deleted meanwhile
+    if (result.ok()) {
+        record->state = VideoState::Ready;
+        record->processingProgress = 1.0;
+        record->durationSeconds = result->durationSeconds;
+        record->width = result->width;
+        record->height = result->height;
+        record->mimeType = result->mimeType;
+        record->errorCode.clear();
+        record->errorMessage.clear();
+    } else {
+        record->state = VideoState::Error;
+        const QString code = result.error().code;
+        // The node's reason codes; engine faults (disk, encoder) are ERR_UNKNOWN.
+        record->errorCode = (code == video::kErrNonVideo || code == video::kErrMalformedVideo) ? code : QStringLiteral("ERR_UNKNOWN");
+        record->errorMessage = result.error().message;
+    }
+    save(*record);
 }
 
 } // namespace deso::host

@@ -1,34 +1,51 @@
 #pragma once
-// What happens to a video once its last byte is stored: today a libavformat
-// probe (off the server thread) that makes it ready, with duration and size,
-// or an error with the node's reason code. Unfinished work is picked up again
-// when the host starts.
+// What happens to a video once its last byte is stored: a job on a bounded pool
+// (core/video's VideoJobPool, one encode per core by default) turns it into an
+// HLS ladder, a poster, thumbnails and a download MP4 in UploadStore::mediaDir.
+// The record goes queued -> inprogress (processingProgress 0..1) -> ready, or
+// error with the node's reason code (ERR_NON_VIDEO, ERR_MALFORMED_VIDEO) and a
+// sentence. Jobs survive a restart: unfinished ones run again from the start,
+// finished outputs (a complete mediaDir) are kept, not redone. Removing an
+// upload cancels its job (the store tells us) before its files go.
 
 #include "host/uploadstore.h"
+#include "video/hlstranscoder.h"
 
 #include <QObject>
 
 #include <memory>
 
+namespace deso::video {
+class VideoJobPool;
+}
+
 namespace deso::host {
 
 class VideoProcessing {
 public:
-    VideoProcessing(UploadStore &store, QObject *context);
-    ~VideoProcessing();
+    // maxConcurrentJobs 0 = one per core.
+    VideoProcessing(UploadStore &store, QObject *context, int maxConcurrentJobs = 0,
+                    video::HlsOptions options = {});
+    ~VideoProcessing(); // cancels running jobs and waits for them
 
     void uploadComplete(const std::shared_ptr<UploadRecord> &record);
-    // Probes cut short by a stop, and uploads whose last byte was recorded just before it.
+    // Jobs cut short by a stop, uploads whose last byte was recorded just before
+    // it, and videos made ready before processing existed (no playbackId).
     void resumeUnfinished();
+    // Stops the job of upload `id`, if any; its result is dropped.
+    void cancel(const QString &id);
 
 private:
-    void probe(const QString &id);
+    void start(const std::shared_ptr<UploadRecord> &record);
+    void finished(const QString &id, const QString &playbackId, const Result<video::VideoInfo> &result);
     void save(const UploadRecord &record);
 
     UploadStore &m_store;
     QObject *m_context;
-    // Results of probes still running when this object goes are dropped.
+    video::HlsOptions m_options;
+    // Results and progress of jobs still running when this object goes are dropped.
     std::shared_ptr<bool> m_alive = std::make_shared<bool>(true);
+    std::unique_ptr<video::VideoJobPool> m_pool;
 };
 
 } // namespace deso::host

@@ -167,7 +167,7 @@ private slots:
         QCOMPARE(r.exitCode, 0);
         QVERIFY2(r.out.contains(QStringLiteral("StreamMediaId: ")), qPrintable(r.out));
         QVERIFY2(r.out.contains(QStringLiteral("ReadyToStream: true")), qPrintable(r.out));
-        QVERIFY2(r.out.contains(QStringLiteral("PlaybackURL: ") + node(server.url()) + QStringLiteral("/videos/")), qPrintable(r.out));
+        QVERIFY2(r.out.contains(QStringLiteral("PlaybackURL: ") + node(server.url()) + QStringLiteral("/hls/")), qPrintable(r.out));
         QCOMPARE(r.err.count(QStringLiteral("(100.0%)")), 1);
     }
 

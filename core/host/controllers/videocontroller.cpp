@@ -1,11 +1,24 @@
 #include "host/controllers/videocontroller.h"
 
+#include "host/controllers/playbackcontroller.h"
+
 #include <QFileInfo>
 
 namespace deso::host {
 
 VideoController::VideoController(const HostSite &site, UploadStore &store) : m_site(site), m_store(store)
 {
+}
+
+double VideoController::completion(const UploadRecord &record)
+{
+    // While bytes arrive: the upload's share; once complete: processing progress,
+    // as the video service reports pctComplete for its inprogress state.
+    if (record.state == VideoState::PendingUpload)
+        return record.length > 0 ? double(record.offset) / double(record.length) : 1.0;
+    if (record.state == VideoState::Ready)
+        return 1.0;
+    return record.processingProgress;
 }
 
 bool VideoController::isVideoId(const QString &id)
@@ -33,16 +46,20 @@ HttpResponse VideoController::status(const HttpRequest &request, const QString &
         {QStringLiteral("Dimensions"), QJsonObject{{QStringLiteral("width"), ready ? record->width : 0},
                                                    {QStringLiteral("height"), ready ? record->height : 0}}},
         {QStringLiteral("state"), videoStateName(record->state)},
-        {QStringLiteral("pctComplete"),
-         record->length > 0 ? QString::number(100.0 * double(record->offset) / double(record->length), 'f', 1)
-                            : QStringLiteral("100.0")},
+        {QStringLiteral("pctComplete"), QString::number(100.0 * completion(*record), 'f', 1)},
     };
     if (record->state == VideoState::Error) {
         o.insert(QStringLiteral("errorReasonCode"), record->errorCode);
         o.insert(QStringLiteral("errorReasonText"), record->errorMessage);
     }
-    if (ready)
-        o.insert(QStringLiteral("PlaybackURL"), QString::fromLatin1(m_site.baseUrlFor(request) + videosPrefix() + id.toLatin1()));
+    if (ready) {
+        const QByteArray base = m_site.baseUrlFor(request);
+        o.insert(QStringLiteral("PlaybackURL"), QString::fromLatin1(base + PlaybackController::masterPlaylistPath(record->playbackId)));
+        o.insert(QStringLiteral("ThumbnailURL"), QString::fromLatin1(base + PlaybackController::thumbnailPath(record->playbackId)));
+        o.insert(QStringLiteral("DownloadURL"), QString::fromLatin1(base + PlaybackController::downloadPath(record->playbackId)));
+    }
+    if (!record->playbackId.isEmpty())
+        o.insert(QStringLiteral("playbackId"), record->playbackId);
     return HttpResponse::json(200, o);
 }
 

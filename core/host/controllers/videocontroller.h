@@ -20,6 +20,8 @@ public:
     static QByteArray videosPrefix() { return "/videos/"; }
     // The node's video id rule.
     static bool isVideoId(const QString &id);
+    // pctComplete as 0..1.
+    static double completion(const UploadRecord &record);
 
 private:
     const HostSite &m_site;

@@ -1,0 +1,886 @@
+#include "video/hlstranscoder.h"
+
+#include <QDir>
+#include <QFile>
+#include <QSaveFile>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <vector>
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavcodec/bsf.h>
+#include <libavformat/avformat.h>
+#include <libavutil/audio_fifo.h>
+#include <libavutil/channel_layout.h>
+#include <libavutil/imgutils.h>
+#include <libavutil/opt.h>
+#include <libswresample/swresample.h>
+#include <libswscale/swscale.h>
+}
+
+namespace deso::video {
+
+namespace {
+
+int even(double v)
+{
+    const int i = int(std::lround(v));
+    return std::max(2, i - (i % 2));
+}
+
+QString avErrorText(int err)
+{
+    char buf[AV_ERROR_MAX_STRING_SIZE] = {};
+    av_strerror(err, buf, sizeof buf);
+    return QString::fromLatin1(buf);
+}
+
+Error transcodeError(const QString &what, int err = 0)
+{
+    return Error(kErrTranscode, err ? QStringLiteral("%1 (%2).").arg(what, avErrorText(err)) : what + QLatin1Char('.'), 500);
+}
+
+// RAII for the libav objects this file owns.
+struct FormatInputCloser { void operator()(AVFormatContext *c) const { avformat_close_input(&c); } };
+struct CodecCloser { void operator()(AVCodecContext *c) const { avcodec_free_context(&c); } };
+struct FrameFree { void operator()(AVFrame *f) const { av_frame_free(&f); } };
+struct PacketFree { void operator()(AVPacket *p) const { av_packet_free(&p); } };
+struct SwsFree { void operator()(SwsContext *s) const { sws_freeContext(s); } };
+struct SwrFree { void operator()(SwrContext *s) const { swr_free(&s); } };
+struct FifoFree { void operator()(AVAudioFifo *f) const { av_audio_fifo_free(f); } };
+using InputPtr = std::unique_ptr<AVFormatContext, FormatInputCloser>;
+using CodecPtr = std::unique_ptr<AVCodecContext, CodecCloser>;
+using FramePtr = std::unique_ptr<AVFrame, FrameFree>;
+using PacketPtr = std::unique_ptr<AVPacket, PacketFree>;
+using SwsPtr = std::unique_ptr<SwsContext, SwsFree>;
+using SwrPtr = std::unique_ptr<SwrContext, SwrFree>;
+using FifoPtr = std::unique_ptr<AVAudioFifo, FifoFree>;
+
+// An output file being muxed (one HLS rung, or the MP4). The trailer is written
+// only on success; close() always frees.
+class Muxer {
+public:
+    ~Muxer() { close(); }
+
+    // What a stream carries: an encoder's output, or a source stream's packets as they are.
+    struct StreamSource {
+        const AVCodecContext *encoder = nullptr;
+        const AVCodecParameters *copied = nullptr; // with copiedTimeBase
+        AVRational copiedTimeBase{0, 1};
+        bool present() const { return encoder || copied; }
+    };
+
+    Status open(const char *format, const QString &path, AVDictionary **options, StreamSource video, StreamSource audio,
+                int64_t timestampOffsetMicros = 0)
+    {
+        const QByteArray file = QFile::encodeName(path);
+        int err = avformat_alloc_output_context2(&m_ctx, nullptr, format, file.constData());
+        if (err < 0 || !m_ctx)
+            return transcodeError(QStringLiteral("Cannot create the %1 output").arg(QString::fromLatin1(format)), err);
+        for (const StreamSource &source : {video, audio}) {
+            if (!source.present())
+                continue;
+            AVStream *st = avformat_new_stream(m_ctx, nullptr);
+            const int copied = !st ? -1
+                : source.encoder ? avcodec_parameters_from_context(st->codecpar, source.encoder)
+                                 : avcodec_parameters_copy(st->codecpar, source.copied);
+            if (copied < 0)
+                return transcodeError(QStringLiteral("Cannot add a stream to the %1 output").arg(QString::fromLatin1(format)));
+            if (!source.encoder)
+                st->codecpar->codec_tag = 0; // the container picks its own tag
+            const AVRational tb = source.encoder ? source.encoder->time_base : source.copiedTimeBase;
+            st->time_base = tb;
+            m_timeBases.push_back(tb);
+        }
+        m_ctx->output_ts_offset = timestampOffsetMicros;
+        if (!(m_ctx->oformat->flags & AVFMT_NOFILE)) {
+            if ((err = avio_open(&m_ctx->pb, file.constData(), AVIO_FLAG_WRITE)) < 0)
+                return transcodeError(QStringLiteral("Cannot create %1").arg(path), err);
+        }
+        if ((err = avformat_write_header(m_ctx, options)) < 0)
+            return transcodeError(QStringLiteral("Cannot start %1").arg(path), err);
+        return {};
+    }
+
+    // Writes a copy of `packet` (in its encoder's time base) to stream `index`.
+    Status write(const AVPacket *packet, int index)
+    {
+        AVPacket *copy = av_packet_clone(packet);
+        if (!copy)
+            return transcodeError(QStringLiteral("Out of memory while muxing"));
+        copy->stream_index = index;
+        av_packet_rescale_ts(copy, m_timeBases[size_t(index)], m_ctx->streams[index]->time_base);
+        const int err = av_interleaved_write_frame(m_ctx, copy);
+        av_packet_free(&copy);
+        if (err < 0)
+            return transcodeError(QStringLiteral("Cannot write the output"), err);
+        return {};
+    }
+
+    Status finish()
+    {
+        const int err = av_write_trailer(m_ctx);
+        if (err < 0)
+            return transcodeError(QStringLiteral("Cannot finish the output"), err);
+        return {};
+    }
+
+    void close()
+    {
+        if (!m_ctx)
+            return;
+        if (m_ctx->pb && !(m_ctx->oformat->flags & AVFMT_NOFILE))
+            avio_closep(&m_ctx->pb);
+        avformat_free_context(m_ctx);
+        m_ctx = nullptr;
+    }
+
+private:
+    AVFormatContext *m_ctx = nullptr;
+    std::vector<AVRational> m_timeBases;
+};
+
+struct BsfFree { void operator()(AVBSFContext *b) const { av_bsf_free(&b); } };
+
+struct RungEncoder {
+    HlsRung rung;
+    // The fast path: the source's H.264 packets are copied (remuxed), not encoded.
+    bool remux = false;
+    std::unique_ptr<AVBSFContext, BsfFree> toAnnexB; // MPEG-TS wants start codes, MP4 sources have lengths
+    CodecPtr encoder;
+    SwsPtr scaler;
+    FramePtr scaled;
+    Muxer hls;
+};
+
+// A candidate frame for the poster, kept small and already in JPEG's pixel format.
+struct PosterCandidate {
+    FramePtr frame;
+    double interest = -1; // luma standard deviation: flat (black, white) frames score low
+    double meanLuma = 0;
+};
+
+double lumaStdDev(const AVFrame *f, double *mean)
+{
+    double sum = 0, sumSq = 0;
+    const int w = f->width, h = f->height;
+    for (int y = 0; y < h; y += 2) {
+        const uint8_t *row = f->data[0] + ptrdiff_t(y) * f->linesize[0];
+        for (int x = 0; x < w; x += 2) {
+            sum += row[x];
+            sumSq += double(row[x]) * row[x];
+        }
+    }
+    const double n = double(((w + 1) / 2) * ((h + 1) / 2));
+    *mean = sum / n;
+    return std::sqrt(std::max(0.0, sumSq / n - *mean * *mean));
+}
+
+Result<FramePtr> scaledCopy(const AVFrame *src, int width, int height, AVPixelFormat format)
+{
+    FramePtr out(av_frame_alloc());
+    out->width = width;
+    out->height = height;
+    out->format = format;
+    if (av_frame_get_buffer(out.get(), 0) < 0)
+        return transcodeError(QStringLiteral("Out of memory for a picture"));
+    SwsPtr sws(sws_getContext(src->width, src->height, AVPixelFormat(src->format), width, height, format,
+                              SWS_BICUBIC, nullptr, nullptr, nullptr));
+    if (!sws)
+        return transcodeError(QStringLiteral("Cannot scale a picture"));
+    sws_scale(sws.get(), src->data, src->linesize, 0, src->height, out->data, out->linesize);
+    return out;
+}
+
+Status writeJpeg(const AVFrame *frame, const QString &path)
+{
+    const AVCodec *codec = avcodec_find_encoder(AV_CODEC_ID_MJPEG);
+    if (!codec)
+        return transcodeError(QStringLiteral("This FFmpeg has no JPEG encoder"));
+    CodecPtr enc(avcodec_alloc_context3(codec));
+    enc->width = frame->width;
+    enc->height = frame->height;
+    enc->pix_fmt = AV_PIX_FMT_YUVJ420P;
+    enc->time_base = AVRational{1, 25};
+    enc->flags |= AV_CODEC_FLAG_QSCALE;
+    enc->global_quality = FF_QP2LAMBDA * 3;
+    if (int err = avcodec_open2(enc.get(), codec, nullptr); err < 0)
+        return transcodeError(QStringLiteral("Cannot open the JPEG encoder"), err);
+    PacketPtr pkt(av_packet_alloc());
+    if (int err = avcodec_send_frame(enc.get(), frame); err < 0)
+        return transcodeError(QStringLiteral("Cannot encode the poster"), err);
+    if (int err = avcodec_receive_packet(enc.get(), pkt.get()); err < 0)
+        return transcodeError(QStringLiteral("Cannot encode the poster"), err);
+    QSaveFile out(path);
+    if (!out.open(QIODevice::WriteOnly) || out.write(reinterpret_cast<const char *>(pkt->data), pkt->size) != pkt->size
+        || !out.commit())
+        return transcodeError(QStringLiteral("Cannot write %1").arg(path));
+    return {};
+}
+
+Status writeTextFile(const QString &path, const QByteArray &text)
+{
+    QSaveFile f(path);
+    if (!f.open(QIODevice::WriteOnly) || f.write(text) != text.size() || !f.commit())
+        return transcodeError(QStringLiteral("Cannot write %1").arg(path));
+    return {};
+}
+
+class Transcode {
+public:
+    Transcode(const QString &input, const QString &outDir, const HlsOptions &options, const std::atomic<bool> *cancel,
+              const ProgressCallback &progress)
+        : m_input(input), m_dir(outDir), m_options(options), m_cancel(cancel), m_progress(progress)
+    {
+    }
+
+    Result<HlsOutput> run();
+
+private:
+    bool cancelled() const { return m_cancel && m_cancel->load(std::memory_order_relaxed); }
+    Status openInput();
+    Status openVideoEncoders();
+    Status openAudio();
+    Status openOutputs();
+    Status onVideoFrame(AVFrame *frame);
+    Status encodeVideo(RungEncoder &r, const AVFrame *frame, size_t rungIndex);
+    Status onAudioFrame(const AVFrame *frame);
+    Status drainAudioFifo(bool flush);
+    Status encodeAudio(const AVFrame *frame);
+    Status decodeVideo(const AVPacket *packet);
+    Status decodeAudio(const AVPacket *packet);
+    Status writePosters();
+    Status writeMasterPlaylist();
+
+    QString m_input, m_dir;
+    HlsOptions m_options;
+    const std::atomic<bool> *m_cancel;
+    const ProgressCallback &m_progress;
+
+    VideoInfo m_info;
+    InputPtr m_in;
+    int m_videoIndex = -1, m_audioIndex = -1;
+    CodecPtr m_videoDecoder, m_audioDecoder;
+    AVRational m_frameRate{25, 1};
+    std::vector<std::unique_ptr<RungEncoder>> m_rungs;
+    Muxer m_mp4;
+
+    CodecPtr m_audioEncoder;
+    SwrPtr m_resampler;
+    FifoPtr m_fifo;
+    int64_t m_audioSamplesOut = 0;
+    int64_t m_audioStartPts = AV_NOPTS_VALUE; // in the encoder's time base (1/sample rate)
+
+    bool remuxing() const { return std::any_of(m_rungs.begin(), m_rungs.end(), [](const auto &r) { return r->remux; }); }
+    bool sourceFitsARung(const HlsRung &rung) const;
+    Status copyVideoPacket(const AVPacket *packet);
+
+    double m_nextKeyframeAt = 0;   // seconds, source clock
+    double m_startSeconds = 0;
+    double m_lastProgress = -1;
+    qint64 m_framesDecoded = 0;
+    std::vector<double> m_posterTimes;
+    std::vector<PosterCandidate> m_candidates;
+};
+
+Status Transcode::openInput()
+{
+    auto probed = VideoProbe::probe(m_input);
+    if (!probed.ok())
+        return probed.error();
+    m_info = probed.value();
+    const QByteArray file = QFile::encodeName(m_input);
+    AVFormatContext *ctx = nullptr;
+    if (avformat_open_input(&ctx, file.constData(), nullptr, nullptr) < 0)
+        return Error(kErrMalformedVideo, QStringLiteral("The video's container cannot be read."), 400);
+    m_in.reset(ctx);
+    if (avformat_find_stream_info(ctx, nullptr) < 0)
+        return Error(kErrMalformedVideo, QStringLiteral("The video's streams cannot be read."), 400);
+    m_videoIndex = av_find_best_stream(ctx, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
+    if (m_videoIndex < 0)
+        return Error(kErrNonVideo, QStringLiteral("The file is not a video."), 400);
+    m_audioIndex = av_find_best_stream(ctx, AVMEDIA_TYPE_AUDIO, -1, m_videoIndex, nullptr, 0);
+
+    AVStream *vs = ctx->streams[m_videoIndex];
+    const AVCodec *vdec = avcodec_find_decoder(vs->codecpar->codec_id);
+    if (!vdec)
+        return Error(kErrMalformedVideo, QStringLiteral("The video's codec (%1) is not supported.")
+                                             .arg(QString::fromLatin1(avcodec_get_name(vs->codecpar->codec_id))), 400);
+    m_videoDecoder.reset(avcodec_alloc_context3(vdec));
+    avcodec_parameters_to_context(m_videoDecoder.get(), vs->codecpar);
+    m_videoDecoder->pkt_timebase = vs->time_base;
+    m_videoDecoder->thread_count = 0; // the decoder's own choice: one decode feeds every rung
+    if (avcodec_open2(m_videoDecoder.get(), vdec, nullptr) < 0)
+        return Error(kErrMalformedVideo, QStringLiteral("The video's codec cannot be decoded."), 400);
+    const AVRational guessed = av_guess_frame_rate(ctx, vs, nullptr);
+    if (guessed.num > 0 && guessed.den > 0 && av_q2d(guessed) <= 240)
+        m_frameRate = guessed;
+    if (vs->start_time != AV_NOPTS_VALUE)
+        m_startSeconds = double(vs->start_time) * av_q2d(vs->time_base);
+    m_nextKeyframeAt = m_startSeconds;
+
+    if (m_audioIndex >= 0) {
+        AVStream *as = ctx->streams[m_audioIndex];
+        const AVCodec *adec = avcodec_find_decoder(as->codecpar->codec_id);
+        if (adec) {
+            m_audioDecoder.reset(avcodec_alloc_context3(adec));
+            avcodec_parameters_to_context(m_audioDecoder.get(), as->codecpar);
+            m_audioDecoder->pkt_timebase = as->time_base;
+            if (avcodec_open2(m_audioDecoder.get(), adec, nullptr) < 0)
+                m_audioDecoder.reset();
+        }
+        if (!m_audioDecoder)
+            m_audioIndex = -1; // an undecodable audio track: the video still plays, silent
+    }
+    // Poster candidates at 10 %, 25 %, 50 %, 75 % of the running time; the most
+    // detailed wins, so a fade-in from black never becomes the poster.
+    for (double f : {0.10, 0.25, 0.50, 0.75})
+        m_posterTimes.push_back(m_startSeconds + f * m_info.durationSeconds);
+    m_candidates.resize(m_posterTimes.size());
+    return {};
+}
+
+Status Transcode::openVideoEncoders()
+{
+    const AVCodec *x264 = avcodec_find_encoder_by_name("libx264");
+    if (!x264)
+        return transcodeError(QStringLiteral("This FFmpeg has no libx264 encoder"));
+    const double fps = av_q2d(m_frameRate);
+    for (const HlsRung &rung : ladderFor(m_info.width, m_info.height)) {
+        auto r = std::make_unique<RungEncoder>();
+        r->rung = rung;
+        if (sourceFitsARung(rung)) {
+            r->remux = true;
+            const AVBitStreamFilter *filter = av_bsf_get_by_name("h264_mp4toannexb");
+            AVBSFContext *bsf = nullptr;
+            if (!filter || av_bsf_alloc(filter, &bsf) < 0)
+                return transcodeError(QStringLiteral("This FFmpeg cannot repackage H.264"));
+            r->toAnnexB.reset(bsf);
+            const AVStream *vs = m_in->streams[m_videoIndex];
+            avcodec_parameters_copy(bsf->par_in, vs->codecpar);
+            bsf->time_base_in = vs->time_base;
+            if (int err = av_bsf_init(bsf); err < 0)
+                return transcodeError(QStringLiteral("Cannot repackage the H.264 stream"), err);
+            m_rungs.push_back(std::move(r));
+            continue;
+        }
+        r->encoder.reset(avcodec_alloc_context3(x264));
+        AVCodecContext *enc = r->encoder.get();
+        enc->width = rung.width;
+        enc->height = rung.height;
+        enc->pix_fmt = AV_PIX_FMT_YUV420P;
+        enc->sample_aspect_ratio = AVRational{1, 1};
+        enc->time_base = m_in->streams[m_videoIndex]->time_base;
+        enc->framerate = m_frameRate;
+        // Keyframes come where we force them (segment boundaries); x264's own
+        // interval is a backstop that counts frames, identically for every rung.
+        enc->gop_size = std::max(1, int(std::ceil(fps * m_options.segmentSeconds * 2)));
+        enc->rc_max_rate = rung.videoBitrate;
+        enc->rc_buffer_size = rung.videoBitrate * 2;
+        AVDictionary *opts = nullptr;
+        av_dict_set(&opts, "preset", m_options.x264Preset.toLatin1().constData(), 0);
+        av_dict_set(&opts, "crf", "23", 0);
+        av_dict_set(&opts, "forced-idr", "1", 0);
+        av_dict_set(&opts, "x264-params", "scenecut=0:open-gop=0", 0);
+        const int err = avcodec_open2(enc, x264, &opts);
+        av_dict_free(&opts);
+        if (err < 0)
+            return transcodeError(QStringLiteral("Cannot open the H.264 encoder for %1").arg(rung.name), err);
+        r->scaled.reset(av_frame_alloc());
+        r->scaled->width = rung.width;
+        r->scaled->height = rung.height;
+        r->scaled->format = AV_PIX_FMT_YUV420P;
+        if (av_frame_get_buffer(r->scaled.get(), 0) < 0)
+            return transcodeError(QStringLiteral("Out of memory for a picture"));
+        m_rungs.push_back(std::move(r));
+    }
+    return {};
+}
+
+bool Transcode::sourceFitsARung(const HlsRung &rung) const
+{
+    // H.264 4:2:0 8-bit at exactly the rung's size, square pixels, from a
+    // container with a keyframe index (MP4/MOV) whose keyframes are at most one
+    // segment apart (segments then last 1-2 segment lengths, 2-4 s): its packets
+    // can be segmented as they are, and the encoded rungs put their IDR frames at
+    // the same instants.
+    const AVStream *vs = m_in->streams[m_videoIndex];
+    const AVCodecParameters *par = vs->codecpar;
+    if (par->codec_id != AV_CODEC_ID_H264 || par->format != AV_PIX_FMT_YUV420P || par->width != rung.width
+        || par->height != rung.height)
+        return false;
+    if (par->sample_aspect_ratio.num > 0 && par->sample_aspect_ratio.num != par->sample_aspect_ratio.den)
+        return false;
+    AVStream *indexed = m_in->streams[m_videoIndex];
+    const int entries = avformat_index_get_entries_count(indexed);
+    if (entries <= 0)
+        return false;
+    const double tb = av_q2d(vs->time_base);
+    double last = -1;
+    int keyframes = 0;
+    for (int i = 0; i < entries; ++i) {
+        const AVIndexEntry *e = avformat_index_get_entry(indexed, i);
+        if (!(e->flags & AVINDEX_KEYFRAME))
+            continue;
+        const double t = double(e->timestamp) * tb;
+        if (last >= 0 && t - last > m_options.segmentSeconds + 1e-3)
+            return false;
+        last = t;
+        ++keyframes;
+    }
+    const double end = m_startSeconds + m_info.durationSeconds;
+    return keyframes > 0 && end - last <= m_options.segmentSeconds + 1e-3;
+}
+
+Status Transcode::copyVideoPacket(const AVPacket *packet)
+{
+    for (size_t i = 0; i < m_rungs.size(); ++i) {
+        RungEncoder &r = *m_rungs[i];
+        if (!r.remux)
+            continue;
+        if (i + 1 == m_rungs.size()) {
+            if (Status s = m_mp4.write(packet, 0); !s.ok())
+                return s;
+        }
+        PacketPtr copy(av_packet_clone(packet));
+        if (!copy)
+            return transcodeError(QStringLiteral("Out of memory while muxing"));
+        int err = av_bsf_send_packet(r.toAnnexB.get(), copy.get());
+        if (err < 0)
+            return Error(kErrMalformedVideo, QStringLiteral("The video's H.264 stream is damaged."), 400);
+        while ((err = av_bsf_receive_packet(r.toAnnexB.get(), copy.get())) >= 0) {
+            Status s = r.hls.write(copy.get(), 0);
+            av_packet_unref(copy.get());
+            if (!s.ok())
+                return s;
+        }
+    }
+    return {};
+}
+
+Status Transcode::openAudio()
+{
+    if (m_audioIndex < 0)
+        return {};
+    const AVCodec *aac = avcodec_find_encoder(AV_CODEC_ID_AAC);
+    if (!aac)
+        return transcodeError(QStringLiteral("This FFmpeg has no AAC encoder"));
+    m_audioEncoder.reset(avcodec_alloc_context3(aac));
+    AVCodecContext *enc = m_audioEncoder.get();
+    const int inRate = m_audioDecoder->sample_rate > 0 ? m_audioDecoder->sample_rate : 48000;
+    enc->sample_rate = (inRate == 44100 || inRate == 48000) ? inRate : 48000;
+    av_channel_layout_default(&enc->ch_layout, std::min(2, std::max(1, m_audioDecoder->ch_layout.nb_channels)));
+    enc->sample_fmt = AV_SAMPLE_FMT_FLTP;
+    enc->bit_rate = 128000;
+    enc->time_base = AVRational{1, enc->sample_rate};
+    if (int err = avcodec_open2(enc, aac, nullptr); err < 0)
+        return transcodeError(QStringLiteral("Cannot open the AAC encoder"), err);
+    AVChannelLayout inLayout{};
+    if (av_channel_layout_check(&m_audioDecoder->ch_layout) && m_audioDecoder->ch_layout.order != AV_CHANNEL_ORDER_UNSPEC)
+        av_channel_layout_copy(&inLayout, &m_audioDecoder->ch_layout);
+    else
+        av_channel_layout_default(&inLayout, std::max(1, m_audioDecoder->ch_layout.nb_channels));
+    SwrContext *swr = nullptr;
+    int err = swr_alloc_set_opts2(&swr, &enc->ch_layout, enc->sample_fmt, enc->sample_rate, &inLayout,
+                                  m_audioDecoder->sample_fmt, inRate, 0, nullptr);
+    av_channel_layout_uninit(&inLayout);
+    m_resampler.reset(swr);
+    if (err < 0 || (err = swr_init(swr)) < 0)
+        return transcodeError(QStringLiteral("Cannot convert the audio"), err);
+    m_fifo.reset(av_audio_fifo_alloc(enc->sample_fmt, enc->ch_layout.nb_channels, enc->frame_size * 4));
+    if (!m_fifo)
+        return transcodeError(QStringLiteral("Out of memory for audio"));
+    return {};
+}
+
+// Every rung's timestamps are the source's plus this, so a player switching
+// rungs finds the same instant at the same PTS. Without it the muxer would shift
+// each file by its own earliest negative DTS (B-frames, AAC priming), differently
+// for a copied and an encoded rung.
+constexpr int64_t kHlsTimestampOffset = AV_TIME_BASE;
+
+Status Transcode::openOutputs()
+{
+    const QByteArray segment = QByteArray::number(m_options.segmentSeconds, 'f', 3);
+    for (auto &r : m_rungs) {
+        const QString rungDir = QDir(m_dir).filePath(r->rung.name);
+        if (!QDir().mkpath(rungDir))
+            return transcodeError(QStringLiteral("Cannot create %1").arg(rungDir));
+        AVDictionary *opts = nullptr;
+        av_dict_set(&opts, "hls_time", segment.constData(), 0);
+        av_dict_set(&opts, "hls_playlist_type", "vod", 0);
+        av_dict_set(&opts, "hls_list_size", "0", 0);
+        av_dict_set(&opts, "hls_flags", "independent_segments", 0);
+        av_dict_set(&opts, "hls_segment_filename", QFile::encodeName(QDir(rungDir).filePath(QStringLiteral("seg_%03d.ts"))).constData(), 0);
+        // A copy's packets leave the filter in Annex B form, described by its par_out.
+        const Muxer::StreamSource video = r->remux
+            ? Muxer::StreamSource{nullptr, r->toAnnexB->par_out, r->toAnnexB->time_base_out}
+            : Muxer::StreamSource{r->encoder.get(), nullptr, {0, 1}};
+        Status s = r->hls.open("hls", QDir(rungDir).filePath(QStringLiteral("index.m3u8")), &opts, video,
+                               Muxer::StreamSource{m_audioEncoder.get(), nullptr, {0, 1}}, kHlsTimestampOffset);
+        av_dict_free(&opts);
+        if (!s.ok())
+            return s;
+    }
+    // The download copy is the top rung; moov goes first (a second pass over the
+    // file on disk when it is finished), so players start before the whole file.
+    AVDictionary *opts = nullptr;
+    av_dict_set(&opts, "movflags", "+faststart", 0);
+    const RungEncoder &top = *m_rungs.back();
+    const AVStream *source = m_in->streams[m_videoIndex];
+    const Muxer::StreamSource video = top.remux ? Muxer::StreamSource{nullptr, source->codecpar, source->time_base}
+                                                : Muxer::StreamSource{top.encoder.get(), nullptr, {0, 1}};
+    Status s = m_mp4.open("mp4", QDir(m_dir).filePath(HlsTranscoder::downloadName()), &opts, video,
+                          Muxer::StreamSource{m_audioEncoder.get(), nullptr, {0, 1}});
+    av_dict_free(&opts);
+    return s;
+}
+
+Status Transcode::encodeVideo(RungEncoder &r, const AVFrame *frame, size_t rungIndex)
+{
+    int err = avcodec_send_frame(r.encoder.get(), frame);
+    if (err < 0)
+        return transcodeError(QStringLiteral("Cannot encode the %1 rung").arg(r.rung.name), err);
+    PacketPtr pkt(av_packet_alloc());
+    while ((err = avcodec_receive_packet(r.encoder.get(), pkt.get())) >= 0) {
+        // The HLS muxer adds up packet durations for #EXTINF; x264 leaves them 0.
+        if (pkt->duration <= 0)
+            pkt->duration = av_rescale_q(1, av_inv_q(m_frameRate), r.encoder->time_base);
+        Status s = r.hls.write(pkt.get(), 0);
+        if (s.ok() && rungIndex + 1 == m_rungs.size())
+            s = m_mp4.write(pkt.get(), 0);
+        av_packet_unref(pkt.get());
+        if (!s.ok())
+            return s;
+    }
+    if (err != AVERROR(EAGAIN) && err != AVERROR_EOF)
+        return transcodeError(QStringLiteral("Cannot encode the %1 rung").arg(r.rung.name), err);
+    return {};
+}
+
+Status Transcode::onVideoFrame(AVFrame *frame)
+{
+    const AVRational tb = m_in->streams[m_videoIndex]->time_base;
+    int64_t pts = frame->best_effort_timestamp;
+    if (pts == AV_NOPTS_VALUE)
+        pts = frame->pts;
+    if (pts == AV_NOPTS_VALUE)
+        return {}; // a frame with no time cannot be placed in a segment
+    const double t = double(pts) * av_q2d(tb);
+    ++m_framesDecoded;
+
+    for (size_t i = 0; i < m_posterTimes.size(); ++i) {
+        if (m_candidates[i].frame || t < m_posterTimes[i])
+            continue;
+        const HlsRung &top = m_rungs.back()->rung;
+        auto copy = scaledCopy(frame, top.width, top.height, AV_PIX_FMT_YUVJ420P);
+        if (!copy.ok())
+            return copy.error();
+        m_candidates[i].frame = std::move(copy).value();
+        m_candidates[i].interest = lumaStdDev(m_candidates[i].frame.get(), &m_candidates[i].meanLuma);
+    }
+
+    // One forced IDR per segment boundary, the same frame in every rung; when a
+    // rung is a copy of the source, exactly where the source has its keyframes.
+    const bool keyframe = remuxing() ? frame->key_frame != 0 : t + 1e-6 >= m_nextKeyframeAt;
+    if (keyframe) {
+        while (m_nextKeyframeAt <= t + 1e-6)
+            m_nextKeyframeAt += m_options.segmentSeconds;
+    }
+    for (size_t i = 0; i < m_rungs.size(); ++i) {
+        RungEncoder &r = *m_rungs[i];
+        if (r.remux)
+            continue;
+        if (av_frame_make_writable(r.scaled.get()) < 0)
+            return transcodeError(QStringLiteral("Out of memory for a picture"));
+        r.scaler.reset(sws_getCachedContext(r.scaler.release(), frame->width, frame->height, AVPixelFormat(frame->format),
+                                            r.rung.width, r.rung.height, AV_PIX_FMT_YUV420P, SWS_BICUBIC, nullptr,
+                                            nullptr, nullptr));
+        if (!r.scaler)
+            return transcodeError(QStringLiteral("Cannot scale the video to %1").arg(r.rung.name));
+        sws_scale(r.scaler.get(), frame->data, frame->linesize, 0, frame->height, r.scaled->data, r.scaled->linesize);
+        r.scaled->pts = pts;
+        r.scaled->pict_type = keyframe ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
+        if (Status s = encodeVideo(r, r.scaled.get(), i); !s.ok())
+            return s;
+    }
+
+    if (m_progress && m_info.durationSeconds > 0) {
+        const double p = std::clamp((t - m_startSeconds) / m_info.durationSeconds, 0.0, 0.99);
+        if (p - m_lastProgress >= 0.01) {
+            m_lastProgress = p;
+            m_progress(p);
+        }
+    }
+    return {};
+}
+
+Status Transcode::encodeAudio(const AVFrame *frame)
+{
+    int err = avcodec_send_frame(m_audioEncoder.get(), frame);
+    if (err < 0)
+        return transcodeError(QStringLiteral("Cannot encode the audio"), err);
+    PacketPtr pkt(av_packet_alloc());
+    while ((err = avcodec_receive_packet(m_audioEncoder.get(), pkt.get())) >= 0) {
+        for (auto &r : m_rungs) {
+            if (Status s = r->hls.write(pkt.get(), 1); !s.ok())
+                return s;
+        }
+        if (Status s = m_mp4.write(pkt.get(), 1); !s.ok())
+            return s;
+        av_packet_unref(pkt.get());
+    }
+    if (err != AVERROR(EAGAIN) && err != AVERROR_EOF)
+        return transcodeError(QStringLiteral("Cannot encode the audio"), err);
+    return {};
+}
+
+Status Transcode::drainAudioFifo(bool flush)
+{
+    AVCodecContext *enc = m_audioEncoder.get();
+    while (av_audio_fifo_size(m_fifo.get()) >= enc->frame_size
+           || (flush && av_audio_fifo_size(m_fifo.get()) > 0)) {
+        const int n = std::min(av_audio_fifo_size(m_fifo.get()), enc->frame_size);
+        FramePtr f(av_frame_alloc());
+        f->nb_samples = n;
+        f->format = enc->sample_fmt;
+        f->sample_rate = enc->sample_rate;
+        av_channel_layout_copy(&f->ch_layout, &enc->ch_layout);
+        if (av_frame_get_buffer(f.get(), 0) < 0)
+            return transcodeError(QStringLiteral("Out of memory for audio"));
+        av_audio_fifo_read(m_fifo.get(), reinterpret_cast<void **>(f->data), n);
+        f->pts = m_audioStartPts + m_audioSamplesOut;
+        m_audioSamplesOut += n;
+        if (Status s = encodeAudio(f.get()); !s.ok())
+            return s;
+    }
+    return {};
+}
+
+Status Transcode::onAudioFrame(const AVFrame *frame)
+{
+    AVCodecContext *enc = m_audioEncoder.get();
+    if (m_audioStartPts == AV_NOPTS_VALUE) {
+        const int64_t pts = frame->best_effort_timestamp != AV_NOPTS_VALUE ? frame->best_effort_timestamp : 0;
+        m_audioStartPts = av_rescale_q(pts, m_in->streams[m_audioIndex]->time_base, enc->time_base);
+    }
+    const int maxOut = swr_get_out_samples(m_resampler.get(), frame ? frame->nb_samples : 0);
+    if (maxOut <= 0)
+        return {};
+    uint8_t **buffer = nullptr;
+    if (av_samples_alloc_array_and_samples(&buffer, nullptr, enc->ch_layout.nb_channels, maxOut, enc->sample_fmt, 0) < 0)
+        return transcodeError(QStringLiteral("Out of memory for audio"));
+    const int got = swr_convert(m_resampler.get(), buffer, maxOut, frame ? const_cast<const uint8_t **>(frame->extended_data) : nullptr,
+                                frame ? frame->nb_samples : 0);
+    int err = got;
+    if (got > 0)
+        err = av_audio_fifo_write(m_fifo.get(), reinterpret_cast<void **>(buffer), got);
+    av_freep(&buffer[0]);
+    av_freep(&buffer);
+    if (err < 0)
+        return transcodeError(QStringLiteral("Cannot convert the audio"), err);
+    return drainAudioFifo(false);
+}
+
+Status Transcode::decodeVideo(const AVPacket *packet)
+{
+    int err = avcodec_send_packet(m_videoDecoder.get(), packet);
+    if (err < 0 && err != AVERROR_EOF && err != AVERROR_INVALIDDATA)
+        return Error(kErrMalformedVideo, QStringLiteral("The video stream cannot be decoded."), 400);
+    FramePtr frame(av_frame_alloc());
+    while ((err = avcodec_receive_frame(m_videoDecoder.get(), frame.get())) >= 0) {
+        Status s = onVideoFrame(frame.get());
+        av_frame_unref(frame.get());
+        if (!s.ok())
+            return s;
+    }
+    return {};
+}
+
+Status Transcode::decodeAudio(const AVPacket *packet)
+{
+    if (avcodec_send_packet(m_audioDecoder.get(), packet) < 0)
+        return {}; // a damaged audio packet costs a moment of silence, not the video
+    FramePtr frame(av_frame_alloc());
+    while (avcodec_receive_frame(m_audioDecoder.get(), frame.get()) >= 0) {
+        Status s = onAudioFrame(frame.get());
+        av_frame_unref(frame.get());
+        if (!s.ok())
+            return s;
+    }
+    return {};
+}
+
+Status Transcode::writePosters()
+{
+    // Most detailed candidate; if none was reached (a very short clip), nothing
+    // to choose from is an error the caller sees rather than a missing file.
+    int best = -1;
+    for (size_t i = 0; i < m_candidates.size(); ++i) {
+        if (m_candidates[i].frame && (best < 0 || m_candidates[i].interest > m_candidates[size_t(best)].interest))
+            best = int(i);
+    }
+    if (best < 0)
+        return Error(kErrMalformedVideo, QStringLiteral("The video has no picture to make a poster from."), 400);
+    if (Status s = writeJpeg(m_candidates[size_t(best)].frame.get(), QDir(m_dir).filePath(HlsTranscoder::posterName())); !s.ok())
+        return s;
+    int written = 0;
+    for (size_t i = 1; i < m_candidates.size() && written < m_options.thumbnailCount; ++i) {
+        const AVFrame *f = m_candidates[i].frame.get();
+        if (!f)
+            continue;
+        const int h = std::min(180, f->height);
+        auto small = scaledCopy(f, even(double(f->width) * h / f->height), even(h), AV_PIX_FMT_YUVJ420P);
+        if (!small.ok())
+            return small.error();
+        ++written;
+        if (Status s = writeJpeg(small->get(), QDir(m_dir).filePath(QStringLiteral("thumb_%1.jpg").arg(written))); !s.ok())
+            return s;
+    }
+    return {};
+}
+
+Status Transcode::writeMasterPlaylist()
+{
+    QByteArray text = "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-INDEPENDENT-SEGMENTS\n";
+    const QByteArray codecs = m_audioEncoder ? "avc1.640028,mp4a.40.2" : "avc1.640028";
+    for (auto it = m_rungs.rbegin(); it != m_rungs.rend(); ++it) {
+        const HlsRung &r = (*it)->rung;
+        const int bandwidth = r.videoBitrate + (m_audioEncoder ? 128000 : 0);
+        text += "#EXT-X-STREAM-INF:BANDWIDTH=" + QByteArray::number(bandwidth) + ",RESOLUTION="
+                + QByteArray::number(r.width) + 'x' + QByteArray::number(r.height) + ",FRAME-RATE="
+                + QByteArray::number(av_q2d(m_frameRate), 'f', 3) + ",CODECS=\"" + codecs + "\"\n";
+        text += r.name.toLatin1() + "/index.m3u8\n";
+    }
+    return writeTextFile(QDir(m_dir).filePath(HlsTranscoder::masterPlaylistName()), text);
+}
+
+Result<HlsOutput> Transcode::run()
+{
+    // Cancelled before it began (e.g. its upload was deleted): create nothing.
+    if (cancelled())
+        return Error(kErrCancelled, QStringLiteral("Processing was cancelled."));
+    if (!QDir().mkpath(m_dir))
+        return transcodeError(QStringLiteral("Cannot create %1").arg(m_dir));
+    for (auto step : {&Transcode::openInput, &Transcode::openVideoEncoders, &Transcode::openAudio, &Transcode::openOutputs}) {
+        if (Status s = (this->*step)(); !s.ok())
+            return s.error();
+    }
+    PacketPtr pkt(av_packet_alloc());
+    int err = 0;
+    while ((err = av_read_frame(m_in.get(), pkt.get())) >= 0) {
+        if (cancelled())
+            return Error(kErrCancelled, QStringLiteral("Processing was cancelled."));
+        Status s;
+        if (pkt->stream_index == m_videoIndex) {
+            s = remuxing() ? copyVideoPacket(pkt.get()) : Status{};
+            // Decoded even when every rung is a copy: the poster needs pictures.
+            if (s.ok())
+                s = decodeVideo(pkt.get());
+        }
+        else if (pkt->stream_index == m_audioIndex)
+            s = decodeAudio(pkt.get());
+        av_packet_unref(pkt.get());
+        if (!s.ok())
+            return s.error();
+    }
+    if (err != AVERROR_EOF && m_framesDecoded == 0)
+        return Error(kErrMalformedVideo, QStringLiteral("The video's data cannot be read."), 400);
+    // A read error after some frames is a truncated file: what was read is kept,
+    // as players do with a cut-short download.
+    if (Status s = decodeVideo(nullptr); !s.ok())
+        return s.error();
+    for (size_t i = 0; i < m_rungs.size(); ++i) {
+        if (m_rungs[i]->remux)
+            continue;
+        if (Status s = encodeVideo(*m_rungs[i], nullptr, i); !s.ok())
+            return s.error();
+    }
+    if (m_audioEncoder) {
+        if (Status s = decodeAudio(nullptr); !s.ok())
+            return s.error();
+        if (Status s = onAudioFrame(nullptr); !s.ok())
+            return s.error();
+        if (Status s = drainAudioFifo(true); !s.ok())
+            return s.error();
+        if (Status s = encodeAudio(nullptr); !s.ok())
+            return s.error();
+    }
+    if (m_framesDecoded == 0)
+        return Error(kErrMalformedVideo, QStringLiteral("The video has no decodable pictures."), 400);
+    if (cancelled())
+        return Error(kErrCancelled, QStringLiteral("Processing was cancelled."));
+    for (auto &r : m_rungs) {
+        if (Status s = r->hls.finish(); !s.ok())
+            return s.error();
+    }
+    if (Status s = m_mp4.finish(); !s.ok())
+        return s.error();
+    m_mp4.close();
+    if (Status s = writePosters(); !s.ok())
+        return s.error();
+    if (Status s = writeMasterPlaylist(); !s.ok())
+        return s.error();
+
+    HlsOutput out;
+    out.directory = m_dir;
+    out.masterPlaylist = QDir(m_dir).filePath(HlsTranscoder::masterPlaylistName());
+    out.posterPath = QDir(m_dir).filePath(HlsTranscoder::posterName());
+    out.downloadPath = QDir(m_dir).filePath(HlsTranscoder::downloadName());
+    for (int i = 1; i <= m_options.thumbnailCount; ++i) {
+        const QString p = QDir(m_dir).filePath(QStringLiteral("thumb_%1.jpg").arg(i));
+        if (QFile::exists(p))
+            out.thumbnailPaths.append(p);
+    }
+    for (auto &r : m_rungs) {
+        out.rungs.append(r->rung);
+        if (r->remux)
+            out.remuxedRungs.append(r->rung.name);
+    }
+    out.source = m_info;
+    if (m_progress)
+        m_progress(1.0);
+    return out;
+}
+
+} // namespace
+
+QList<HlsRung> ladderFor(int sourceWidth, int sourceHeight)
+{
+    QList<HlsRung> ladder;
+    if (sourceWidth <= 0 || sourceHeight <= 0)
+        return ladder;
+    // Rungs are named by the short side, so a portrait 720x1280 clip is "720p".
+    const bool portrait = sourceHeight > sourceWidth;
+    const int shortSide = std::min(sourceWidth, sourceHeight);
+    const double longPerShort = double(std::max(sourceWidth, sourceHeight)) / shortSide;
+    auto rung = [&](int lines) {
+        HlsRung r;
+        const int s = even(lines), l = even(lines * longPerShort);
+        r.width = portrait ? s : l;
+        r.height = portrait ? l : s;
+        // About 0.1 bit per pixel per frame at 30 fps, within sane bounds.
+        r.videoBitrate = int(std::clamp(double(r.width) * r.height * 2.9, 200000.0, 6000000.0));
+        r.name = QStringLiteral("%1p").arg(s);
+        return r;
+    };
+    const int top = std::min(shortSide, 1080);
+    for (int lines : {360, 720}) {
+        if (lines < top - 8) // a rung within a few lines of the top one adds nothing
+            ladder.append(rung(lines));
+    }
+    ladder.append(rung(top));
+    return ladder;
+}
+
+Result<HlsOutput> HlsTranscoder::transcode(const QString &inputPath, const QString &outputDir, const HlsOptions &options,
+                                           const std::atomic<bool> *cancel, const ProgressCallback &progress)
+{
+    Transcode t(inputPath, outputDir, options, cancel, progress);
+    return t.run();
+}
+
+} // namespace deso::video

@@ -1,0 +1,72 @@
+#pragma once
+// Turns an uploaded video into what viewers get: an adaptive HLS ladder
+// (H.264 + AAC in MPEG-TS segments, keyframes aligned across rungs, a master
+// playlist and one media playlist per rung), a poster JPEG and thumbnails, and
+// an MP4 with its moov box first for download. FFmpeg's libraries do the work;
+// the source is decoded once and every rung is scaled from the same frames.
+// Blocking and CPU-heavy: run it on a VideoJobPool thread, never the UI/server
+// thread. Memory stays bounded: packets stream from the source to the outputs.
+
+#include "common/result.h"
+#include "video/videoprobe.h"
+
+#include <QList>
+#include <QString>
+#include <QStringList>
+
+#include <atomic>
+#include <functional>
+
+namespace deso::video {
+
+struct HlsRung {
+    int width = 0;
+    int height = 0;
+    int videoBitrate = 0;  // the encoder's cap (maxrate), bits per second
+    QString name;          // folder and playlist name, e.g. "720p"
+};
+
+// The rungs for a source of that size, smallest first: 360p and 720p below the
+// source, never above it; a source up to 1080p is kept as the top rung at its own
+// size, a larger one tops out at 1080p ("p" = the short side, so portrait clips
+// get the same ladder turned). Sizes keep the aspect, even numbers.
+QList<HlsRung> ladderFor(int sourceWidth, int sourceHeight);
+
+struct HlsOptions {
+    double segmentSeconds = 2.0;
+    QString x264Preset = QStringLiteral("veryfast");
+    int thumbnailCount = 3;
+};
+
+struct HlsOutput {
+    QString directory;
+    QString masterPlaylist;    // <dir>/master.m3u8
+    QString posterPath;        // <dir>/poster.jpg
+    QStringList thumbnailPaths;// <dir>/thumb_<n>.jpg
+    QString downloadPath;      // <dir>/download.mp4 (faststart)
+    QList<HlsRung> rungs;
+    QStringList remuxedRungs;  // rungs copied from the source (the fast path), by name
+    VideoInfo source;
+};
+
+// Called from the transcoding thread with 0..1.
+using ProgressCallback = std::function<void(double)>;
+
+// Error codes besides the probe's ERR_NON_VIDEO / ERR_MALFORMED_VIDEO.
+inline const QString kErrCancelled = QStringLiteral("video.cancelled");
+inline const QString kErrTranscode = QStringLiteral("video.transcode");
+
+class HlsTranscoder {
+public:
+    // Writes everything into `outputDir` (created; must not hold an earlier run's
+    // files). On an error or cancellation the partial files stay for the caller
+    // to remove (it owns the directory).
+    static Result<HlsOutput> transcode(const QString &inputPath, const QString &outputDir, const HlsOptions &options,
+                                       const std::atomic<bool> *cancel, const ProgressCallback &progress);
+
+    static QString masterPlaylistName() { return QStringLiteral("master.m3u8"); }
+    static QString posterName() { return QStringLiteral("poster.jpg"); }
+    static QString downloadName() { return QStringLiteral("download.mp4"); }
+};
+
+} // namespace deso::video
