@@ -258,7 +258,7 @@ private slots:
         const UploadStatus &s = task.status();
         QVERIFY(s.video && s.video->readyToStream);
         QCOMPARE(s.bytesSent, QFileInfo(path).size());
-        QVERIFY2(s.resultUrl.startsWith(server.url().toString()) && s.resultUrl.contains(s.videoId), qPrintable(s.resultUrl));
+        QVERIFY2(s.resultUrl.startsWith(server.url().toString()) && s.resultUrl.endsWith(QLatin1String("/master.m3u8")), qPrintable(s.resultUrl));
         QVERIFY2(describe(s).startsWith(QStringLiteral("ready to stream (")), qPrintable(describe(s)));
         QCOMPARE(sha256Of(server.storedFile(s.videoId)), sha256Of(path));
         QCOMPARE(server.count("POST"), 1);  // one upload, continued after the pause
