@@ -1,6 +1,7 @@
 #include "host/endpointhost.h"
 
 #include "host/controllers/imagecontroller.h"
+#include "host/controllers/mediaservercontroller.h"
 #include "host/controllers/tiktokcontroller.h"
 #include "host/controllers/videocontroller.h"
 #include "host/endpointrouter.h"
@@ -42,6 +43,7 @@ public:
     std::unique_ptr<ImageController> images;
     std::unique_ptr<VideoController> videos;
     std::unique_ptr<TikTokController> tiktok;
+    std::unique_ptr<MediaServerController> media;
     std::unique_ptr<EndpointRouter> router;
     HttpServer *server = nullptr;
 
@@ -122,7 +124,9 @@ Status EndpointHost::Impl::startInThread(const HostConfig &newConfig)
     images = std::make_unique<ImageController>(site, imagesDir(), authorizations, context);
     videos = std::make_unique<VideoController>(site, store);
     tiktok = std::make_unique<TikTokController>(resolver);
-    router = std::make_unique<EndpointRouter>(site, EndpointRouter::Controllers{images.get(), tus.get(), videos.get(), tiktok.get()},
+    media = std::make_unique<MediaServerController>(site, store, authorizations, config.mediaUploadMaxBytes,
+                                                    [this](const std::shared_ptr<UploadRecord> &r) { processing->uploadComplete(r); });
+    router = std::make_unique<EndpointRouter>(site, EndpointRouter::Controllers{images.get(), tus.get(), videos.get(), tiktok.get(), media.get()},
                                               [this](const RequestLogEntry &entry) { emit q->requestLogged(entry); });
     server = new HttpServer(router.get(), config.httpLimits, context);
     if (!server->listen(config.bindAddress, config.port)) {
@@ -163,6 +167,7 @@ void EndpointHost::Impl::stopInThread()
     delete server;
     server = nullptr;
     router.reset();
+    media.reset();
     tiktok.reset();
     videos.reset();
     images.reset();

@@ -4,6 +4,7 @@
 // request log.
 
 #include "host/controllers/imagecontroller.h"
+#include "host/controllers/mediaservercontroller.h"
 #include "host/controllers/tiktokcontroller.h"
 #include "host/controllers/videocontroller.h"
 #include "host/http/httphandler.h"
@@ -24,6 +25,7 @@ public:
         TusServer *tus;
         VideoController *videos;
         TikTokController *tiktok;
+        MediaServerController *media;
     };
     using LogSink = std::function<void(const RequestLogEntry &)>;
 

@@ -1,5 +1,7 @@
 #include "host/controllers/videocontroller.h"
 
+#include "host/controllers/videoasset.h"
+
 #include <QFileInfo>
 #include <QRegularExpression>
 
@@ -39,6 +41,10 @@ HttpResponse VideoController::status(const HttpRequest &request, const QString &
     }
     if (ready)
         o.insert(QStringLiteral("PlaybackURL"), QString::fromLatin1(m_site.baseUrlFor(request) + videosPrefix() + id.toLatin1()));
+    // One body for both contracts: the media server's Livepeer-style asset beside the node's keys.
+    const QJsonObject asset = videoAssetJson(*record, m_site.baseUrlFor(request));
+    for (auto it = asset.begin(); it != asset.end(); ++it)
+        o.insert(it.key(), it.value());
     return HttpResponse::json(200, o);
 }
 
