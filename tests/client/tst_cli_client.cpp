@@ -307,6 +307,47 @@ private slots:
         QCOMPARE(r.json().value(QStringLiteral("httpStatus")).toInt(), 400);
     }
 
+    void uploadVideoToAMediaServer()
+    {
+        TestHost server;
+        QVERIFY(server.start().ok());
+        const QString store = QStringLiteral("file:") + m_dir.filePath(QStringLiteral("media-keys.json"));
+        Run r = run({QStringLiteral("--key-store"), store, QStringLiteral("--create-test-key"), QStringLiteral("bob")});
+        QCOMPARE(r.exitCode, 0);
+        const QString tiny = QStringLiteral(DESO_SOURCE_DIR "/tests/host/data/tiny.mp4");
+        // --media-server alone: the media-server contract, no --node needed; --json prints the server's answer.
+        r = run({QStringLiteral("upload-video"), tiny, QStringLiteral("--media-server"), node(server.url()), QStringLiteral("--key"),
+                 QStringLiteral("bob"), QStringLiteral("--key-store"), store, QStringLiteral("--json")});
+        QCOMPARE(r.exitCode, 0);
+        const QString assetId = r.json().value(QStringLiteral("asset")).toObject().value(QStringLiteral("id")).toString();
+        QVERIFY2(assetId.size() == 32, qPrintable(r.out));
+        QVERIFY(r.json().value(QStringLiteral("tusEndpoint")).toString().endsWith(QStringLiteral("/api/v0/upload-video")));
+        QVERIFY2(r.err.contains(QStringLiteral("(100.0%)")), qPrintable(r.err));
+
+        // video-status takes the asset id with --media (the spelling), at the SDK's cadence.
+        r = run({QStringLiteral("video-status"), assetId, QStringLiteral("--media"), node(server.url()), QStringLiteral("--wait")});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.contains(QStringLiteral("Phase: ready")), qPrintable(r.out));
+        QVERIFY2(r.out.contains(QStringLiteral("DownloadURL: ") + node(server.url()) + QStringLiteral("/videos/")), qPrintable(r.out));
+
+        // Upload and wait in one run, in words.
+        r = run({QStringLiteral("upload-video"), tiny, QStringLiteral("--media-server"), node(server.url()), QStringLiteral("--key"),
+                 QStringLiteral("bob"), QStringLiteral("--key-store"), store, QStringLiteral("--wait")});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.contains(QStringLiteral("AssetId: ")), qPrintable(r.out));
+        QVERIFY2(r.out.contains(QStringLiteral("Phase: ready")), qPrintable(r.out));
+
+        // Without credentials the media server cannot be asked: a usage error, nothing sent.
+        r = run({QStringLiteral("upload-video"), tiny, QStringLiteral("--media-server"), node(server.url())});
+        QCOMPARE(r.exitCode, 2);
+        // A refused JWT: the server's sentence, exit 4.
+        r = run({QStringLiteral("upload-video"), tiny, QStringLiteral("--media-server"), node(server.url()), QStringLiteral("--jwt"),
+                 QStringLiteral("a.b.c"), QStringLiteral("--public-key"), QStringLiteral("BC1YLgk8yq6L5g5ZxaPhqUNbGyLZBhuRHzWx2RKJmzwfNg2J2CdTvMS"),
+                 QStringLiteral("--json")});
+        QCOMPARE(r.exitCode, 4);
+        QVERIFY2(r.json().value(QStringLiteral("error")).toString().startsWith(QStringLiteral("UploadVideo: Invalid token: ")), qPrintable(r.out));
+    }
+
     void tiktokResolvesALink()
     {
         QHttpServer redirector;
