@@ -46,12 +46,18 @@ class TestCliClient : public QObject {
     // Runs an upload and returns the peak RSS (KiB) the kernel recorded for the process.
     qint64 uploadPeakKiB(const QString &file, const QUrl &url, const QString &chunk)
     {
+        return peakKiB({QStringLiteral("upload-video"), file, QStringLiteral("--node"), url.toString(),
+                        QStringLiteral("--chunk-size"), chunk, QStringLiteral("--no-resume")});
+    }
+
+    // Runs deso-media with `args` and returns its peak RSS (KiB), or -1 if it failed.
+    qint64 peakKiB(const QStringList &args)
+    {
         QProcess p;
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert(QStringLiteral("XDG_DATA_HOME"), m_dir.filePath(QStringLiteral("xdg-data")));
         p.setProcessEnvironment(env);
-        p.start(QStringLiteral(DESO_MEDIA_BIN), {QStringLiteral("upload-video"), file, QStringLiteral("--node"), url.toString(),
-                                                QStringLiteral("--chunk-size"), chunk, QStringLiteral("--no-resume")});
+        p.start(QStringLiteral(DESO_MEDIA_BIN), args);
         if (!p.waitForStarted())
             return -1;
         const qint64 pid = p.processId();
@@ -193,6 +199,34 @@ private slots:
         bool stored = false;
         for (const QString &id : QDir(server.dataDir() + QStringLiteral("/uploads")).entryList(QDir::Dirs | QDir::NoDotAndDotDot))
             stored |= QFileInfo(server.storedFile(id)).size() == 120 * MiB;
+        QVERIFY(stored);
+    }
+
+    void aLargeMediaServerUploadDoesNotSitInMemory()
+    {
+        TestHost server;
+        QVERIFY(server.start().ok());
+        const QString store = QStringLiteral("file:") + m_dir.filePath(QStringLiteral("memory-keys.json"));
+        QCOMPARE(run({QStringLiteral("--key-store"), store, QStringLiteral("--create-test-key"), QStringLiteral("carol")}).exitCode, 0);
+        const QString small = writeFile(QStringLiteral("media-small.bin"), MiB, 8);
+        const QString large = m_dir.filePath(QStringLiteral("media-large.bin")); // sparse, like above
+        {
+            QFile f(large);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            QVERIFY(f.resize(200 * MiB));
+        }
+        const auto upload = [&](const QString &file) {
+            return peakKiB({QStringLiteral("upload-video"), file, QStringLiteral("--media-server"), server.url().toString(),
+                            QStringLiteral("--key"), QStringLiteral("carol"), QStringLiteral("--key-store"), store});
+        };
+        const qint64 reference = upload(small);
+        const qint64 peak = upload(large);
+        QVERIFY(reference > 0 && peak > 0);
+        qInfo("client peak RSS: %lld KiB for 1 MiB, %lld KiB for a 200 MiB multipart upload", reference, peak);
+        QVERIFY2(peak < reference + 10 * 1024, qPrintable(QStringLiteral("%1 KiB vs %2 KiB").arg(peak).arg(reference)));
+        bool stored = false;
+        for (const QString &id : QDir(server.dataDir() + QStringLiteral("/uploads")).entryList(QDir::Dirs | QDir::NoDotAndDotDot))
+            stored |= QFileInfo(server.storedFile(id)).size() == 200 * MiB;
         QVERIFY(stored);
     }
 
