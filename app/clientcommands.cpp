@@ -101,8 +101,14 @@ std::pair<QString, QJsonObject> describe(const deso::node::VideoStatus &status)
         text += QStringLiteral("\nState: ") + status.state;
     if (!status.errorCode.isEmpty())
         text += QStringLiteral("\nErrorCode: ") + status.errorCode;
+    if (!status.phase.isEmpty())
+        text += QStringLiteral("\nPhase: ") + status.phase;
+    if (!status.errorMessage.isEmpty())
+        text += QStringLiteral("\nErrorMessage: ") + status.errorMessage;
     if (!status.playbackUrl.isEmpty())
         text += QStringLiteral("\nPlaybackURL: ") + status.playbackUrl;
+    if (!status.downloadUrl.isEmpty())
+        text += QStringLiteral("\nDownloadURL: ") + status.downloadUrl;
     return {text, status.raw};
 }
 
@@ -135,9 +141,10 @@ private:
     QString m_name;
     QCommandLineParser m_parser;
     QString m_argument; // FILE, ID or ID_OR_LINK
-    deso::upload::Credentials m_credentials; // upload-image
+    deso::upload::Credentials m_credentials; // upload-image, upload-video to a media server
     bool m_json = false;
     deso::node::NodeClient *m_client = nullptr;
+    deso::node::NodeClient *m_mediaServer = nullptr; // --media-server: the media-server contract
 };
 
 std::optional<int> ClientCommand::parse(const QStringList &arguments)
@@ -146,15 +153,22 @@ std::optional<int> ClientCommand::parse(const QStringList &arguments)
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print machine-readable JSON on stdout."));
     m_parser.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
     m_parser.addHelpOption();
-    m_parser.addOption(node);
-    m_parser.addOption(json);
-    QString positional;
-    if (m_name == QLatin1String("upload-image")) {
-        m_parser.setApplicationDescription(QStringLiteral("Upload an image to a node's /api/v0/upload-image and print its ImageURL."));
+    const QCommandLineOption media({QStringLiteral("media-server"), QStringLiteral("media")},
+                                   QStringLiteral("Base URL of a media server, e.g. https://media.deso.org: videos go there the way current DeSo apps send them (one multipart POST, then get-video-status by asset id)."),
+                                   QStringLiteral("url"));
+    const auto addCredentialOptions = [this] {
         m_parser.addOption({QStringLiteral("public-key"), QStringLiteral("The uploader's public key (Base58Check)."), QStringLiteral("pk")});
         m_parser.addOption({QStringLiteral("jwt"), QStringLiteral("A JWT signed by that key."), QStringLiteral("jwt")});
         m_parser.addOption({QStringLiteral("key"), QStringLiteral("Sign a fresh JWT with this test key (see --create-test-key); its public key is used unless --public-key is given."), QStringLiteral("name")});
         m_parser.addOption({QStringLiteral("key-store"), QStringLiteral("Where the test key lives: keychain (default), memory or file:PATH."), QStringLiteral("store"), QStringLiteral("keychain")});
+    };
+    m_parser.addOption(node);
+    m_parser.addOption(json);
+    QString positional;
+    bool takesMediaServer = false; // upload-video and video-status declare --media-server
+    if (m_name == QLatin1String("upload-image")) {
+        m_parser.setApplicationDescription(QStringLiteral("Upload an image to a node's /api/v0/upload-image and print its ImageURL."));
+        addCredentialOptions();
         m_parser.addOption({QStringLiteral("as-is"), QStringLiteral("Send the file untouched (no resize / re-encode to the node's 10 MB, 4000 px limits).")});
         m_parser.addPositionalArgument(QStringLiteral("file"), QStringLiteral("The image (JPEG, PNG, WebP or GIF)."));
         positional = QStringLiteral("FILE");
@@ -167,13 +181,18 @@ std::optional<int> ClientCommand::parse(const QStringList &arguments)
         m_parser.addOption({QStringLiteral("timeout"), QStringLiteral("With --wait: give up after this many seconds (default 600)."), QStringLiteral("seconds")});
         m_parser.addOption({QStringLiteral("retries"), QStringLiteral("Retries in a row after network errors or 5xx answers before giving up (default 8)."), QStringLiteral("n")});
         m_parser.addOption({QStringLiteral("no-resume"), QStringLiteral("Start a new upload even if an earlier one of this file was interrupted.")});
+        m_parser.addOption(media);
+        takesMediaServer = true;
+        addCredentialOptions();
         m_parser.addPositionalArgument(QStringLiteral("file"), QStringLiteral("The video file."));
         positional = QStringLiteral("FILE");
     } else if (m_name == QLatin1String("video-status")) {
         m_parser.setApplicationDescription(QStringLiteral("Print a video's status from /api/v0/get-video-status."));
         m_parser.addOption({QStringLiteral("wait"), QStringLiteral("Poll until the video is ready to stream, fails, or the timeout passes.")});
         m_parser.addOption({QStringLiteral("timeout"), QStringLiteral("With --wait: give up after this many seconds (default 600)."), QStringLiteral("seconds")});
-        m_parser.addPositionalArgument(QStringLiteral("id"), QStringLiteral("The video id (Stream-Media-Id)."));
+        m_parser.addOption(media);
+        takesMediaServer = true;
+        m_parser.addPositionalArgument(QStringLiteral("id"), QStringLiteral("The video id (Stream-Media-Id) or, with --media-server, the asset id."));
         positional = QStringLiteral("ID");
     } else if (m_name == QLatin1String("video-dimensions")) {
         m_parser.setApplicationDescription(QStringLiteral("Print a video's dimensions from /api/v0/get-video-dimensions."));
@@ -205,20 +224,29 @@ std::optional<int> ClientCommand::parse(const QStringList &arguments)
         return int(ExitUsage);
     }
     m_argument = rest.first();
-    const QUrl base = QUrl::fromUserInput(m_parser.value(node));
-    if (!m_parser.isSet(node) || !base.isValid() || (base.scheme() != QLatin1String("http") && base.scheme() != QLatin1String("https"))) {
+    const auto httpUrl = [](const QUrl &url) {
+        return url.isValid() && (url.scheme() == QLatin1String("http") || url.scheme() == QLatin1String("https"));
+    };
+    const bool viaMedia = takesMediaServer && m_parser.isSet(media);
+    const QUrl mediaBase = viaMedia ? QUrl::fromUserInput(m_parser.value(media)) : QUrl();
+    if (viaMedia && !httpUrl(mediaBase)) {
+        err() << "deso-media " << m_name << ": --media-server wants an http or https URL, e.g. --media-server https://media.deso.org.\n";
+        return int(ExitUsage);
+    }
+    const QUrl base = m_parser.isSet(node) ? QUrl::fromUserInput(m_parser.value(node)) : mediaBase;
+    if ((!viaMedia && !m_parser.isSet(node)) || !httpUrl(base)) {
         err() << "deso-media " << m_name << ": --node URL is required (http or https), e.g. --node https://node.deso.org.\n";
         return int(ExitUsage);
     }
-    if (m_name == QLatin1String("upload-image")) {
+    if (m_name == QLatin1String("upload-image") || (m_name == QLatin1String("upload-video") && viaMedia)) {
         const bool jwt = m_parser.isSet(QStringLiteral("jwt"));
         const bool key = m_parser.isSet(QStringLiteral("key"));
         if (jwt == key) {
-            err() << "deso-media upload-image: give either --jwt JWT (with --public-key) or --key NAME.\n";
+            err() << "deso-media " << m_name << ": give either --jwt JWT (with --public-key) or --key NAME.\n";
             return int(ExitUsage);
         }
         if (jwt && !m_parser.isSet(QStringLiteral("public-key"))) {
-            err() << "deso-media upload-image: --jwt needs --public-key.\n";
+            err() << "deso-media " << m_name << ": --jwt needs --public-key.\n";
             return int(ExitUsage);
         }
         if (key) {
@@ -257,6 +285,8 @@ std::optional<int> ClientCommand::parse(const QStringList &arguments)
         }
     }
     m_client = new deso::node::NodeClient(base, this);
+    if (viaMedia)
+        m_mediaServer = mediaBase == base ? m_client : new deso::node::NodeClient(mediaBase, this);
     return std::nullopt;
 }
 
@@ -299,13 +329,13 @@ std::optional<int> ClientCommand::signWithTestKey()
 {
     auto store = deso::identity::TestKeyStore::fromSpec(m_parser.value(QStringLiteral("key-store")));
     if (!store) {
-        err() << "deso-media upload-image: " << store.error().message << "\n";
+        err() << "deso-media " << m_name << ": " << store.error().message << "\n";
         return int(ExitUsage);
     }
     auto credentials = deso::upload::signWithTestKey(*store.value(), m_parser.value(QStringLiteral("key")),
                                                      m_parser.value(QStringLiteral("public-key")));
     if (!credentials) {
-        err() << "deso-media upload-image: " << credentials.error().message << "\n";
+        err() << "deso-media " << m_name << ": " << credentials.error().message << "\n";
         return int(ExitLocalError);
     }
     m_credentials = credentials.value();
@@ -343,6 +373,12 @@ void ClientCommand::uploadVideo()
     const bool wait = m_parser.isSet(QStringLiteral("wait"));
     options.followProcessing = wait;
     options.poll = pollOptions();
+    if (m_mediaServer) {
+        options.mediaServer = m_mediaServer;
+        options.credentials = [credentials = m_credentials]() -> deso::Result<deso::upload::Credentials> { return credentials; };
+        if (m_parser.isSet(QStringLiteral("timeout")))
+            options.mediaServerPoll.timeoutMs = options.poll.timeoutMs;
+    }
     auto *task = new deso::upload::UploadTask(m_client, m_argument, deso::upload::MediaKind::Video, options, this);
     const bool tty = isatty(fileno(stderr));
     auto *clock = new QElapsedTimer;
@@ -387,11 +423,20 @@ void ClientCommand::uploadVideo()
         if (!m_json)
             out() << uploadedText(result) << "\n" << Qt::flush; // the id is worth having even if waiting fails
     });
+    auto assetText = [](const deso::node::MediaServerUpload &asset) {
+        return QStringLiteral("AssetId: %1\nPlaybackId: %2\nTusEndpoint: %3\nURL: %4")
+            .arg(asset.assetId, asset.playbackId, asset.tusEndpoint.toString(), asset.directUploadUrl.toString());
+    };
+    connect(task, &deso::upload::UploadTask::assetCreated, this, [this, assetText](const deso::node::MediaServerUpload &asset) {
+        if (!m_json)
+            out() << assetText(asset) << "\n" << Qt::flush; // the id is worth having even if waiting fails
+    });
     connect(task, &deso::upload::UploadTask::nodeStatusReceived, this, &ClientCommand::printStatusLine);
     connect(task, &deso::upload::UploadTask::finished, this,
-            [this, uploadedText, uploadedJson](const deso::upload::UploadResult &result) {
-                QString text = uploadedText(result.video);
-                QJsonObject json = uploadedJson(result.video);
+            [this, uploadedText, uploadedJson, assetText](const deso::upload::UploadResult &result) {
+                // --json prints the server's own answer: the media server's, or the tus result.
+                QString text = result.asset ? assetText(*result.asset) : uploadedText(result.video);
+                QJsonObject json = result.asset ? result.asset->raw : uploadedJson(result.video);
                 if (result.videoStatus) {
                     auto [statusText, statusJson] = describe(*result.videoStatus);
                     text = m_json ? text + QLatin1Char('\n') + statusText : statusText;
@@ -430,7 +475,8 @@ void ClientCommand::videoStatus()
         waitUntilStreamable(m_argument);
         return;
     }
-    m_client->getVideoStatus(m_argument, this, [this](deso::Result<deso::node::VideoStatus> result) {
+    deso::node::NodeClient *client = m_mediaServer ? m_mediaServer : m_client;
+    client->getVideoStatus(m_argument, this, [this](deso::Result<deso::node::VideoStatus> result) {
         if (!result) {
             fail(result.error());
             return;
@@ -442,7 +488,14 @@ void ClientCommand::videoStatus()
 
 void ClientCommand::waitUntilStreamable(const QString &videoId)
 {
-    auto *poller = new deso::node::VideoStatusPoller(m_client, videoId, pollOptions(), this);
+    deso::node::PollOptions options = pollOptions();
+    if (m_mediaServer) { // the SDK's cadence, unless a timeout was given
+        const int timeoutMs = options.timeoutMs;
+        options = deso::node::PollOptions::mediaServerCadence();
+        if (m_parser.isSet(QStringLiteral("timeout")))
+            options.timeoutMs = timeoutMs;
+    }
+    auto *poller = new deso::node::VideoStatusPoller(m_mediaServer ? m_mediaServer : m_client, videoId, options, this);
     connect(poller, &deso::node::VideoStatusPoller::statusReceived, this, &ClientCommand::printStatusLine);
     connect(poller, &deso::node::VideoStatusPoller::ready, this, [this](const deso::node::VideoStatus &status) {
         const auto [text, json] = describe(status);

@@ -43,6 +43,9 @@ void addServeOptions(QCommandLineParser &parser)
         {QStringLiteral("production-chunk-rules"),
          QStringLiteral("--serve: enforce the production tus chunk rules (5 MiB..200 MiB, 256 KiB multiples).")},
         {QStringLiteral("trust-forwarded"), QStringLiteral("--serve: build handed-out URLs from X-Forwarded-Host/-Proto.")},
+        {QStringLiteral("media-max-bytes"),
+         QStringLiteral("--serve: the largest video a media-server upload-video (multipart or direct PUT) accepts, in bytes (default 262144000)."),
+         QStringLiteral("N")},
     });
 }
 
@@ -61,6 +64,14 @@ int runServeCommand(const QCommandLineParser &parser)
     serve.allowRemote = parser.isSet(QStringLiteral("allow-remote"));
     serve.productionChunkRules = parser.isSet(QStringLiteral("production-chunk-rules"));
     serve.trustForwarded = parser.isSet(QStringLiteral("trust-forwarded"));
+    if (parser.isSet(QStringLiteral("media-max-bytes"))) {
+        bool ok = false;
+        serve.mediaMaxBytes = parser.value(QStringLiteral("media-max-bytes")).toLongLong(&ok);
+        if (!ok || serve.mediaMaxBytes <= 0) {
+            QTextStream(stderr) << "deso-media --serve: --media-max-bytes needs a positive number of bytes.\n";
+            return 2;
+        }
+    }
     // The same option --verify-jwt uses (app/testkeys.cpp): one list of accepted derived keys.
     serve.derivedKeyAuthorizations = parser.value(QStringLiteral("derived-key-authorizations"));
     return runServe(serve);
@@ -103,6 +114,8 @@ int runServe(const ServeOptions &options)
     config.enforceProductionChunkRules = options.productionChunkRules;
     config.trustForwardedHeaders = options.trustForwarded;
     config.derivedKeyAuthorizationsPath = options.derivedKeyAuthorizations;
+    if (options.mediaMaxBytes > 0)
+        config.mediaUploadMaxBytes = options.mediaMaxBytes;
 
     deso::host::EndpointHost host;
     // One write per burst of requests, not per line: entries come in batches,

@@ -15,10 +15,11 @@ struct ServeOptions {
     bool productionChunkRules = false;
     bool trustForwarded = false;
     QString derivedKeyAuthorizations; // JSON file of accepted derived keys
+    qint64 mediaMaxBytes = 0;         // largest media-server video upload; 0: the host's default (250 MiB)
 };
 
 // Adds --port, --bind, --data-dir, --allow-remote, --production-chunk-rules and
-// --trust-forwarded (the --serve switch itself is main's; --derived-key-authorizations
+// --trust-forwarded, --media-max-bytes (the --serve switch itself is main's; --derived-key-authorizations
 // is app/testkeys.cpp's and is honoured here too).
 void addServeOptions(QCommandLineParser &parser);
 // Reads those options and runs the host; returns the process exit code.

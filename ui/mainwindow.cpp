@@ -170,6 +170,10 @@ MainWindow::MainWindow(QWidget *parent)
     m_queue->setCredentialsSource(credentials);
     m_tester->setCredentialsSource(credentials);
     connect(m_settings, &NodeSettingsPanel::nodeUrlChanged, this, &MainWindow::applyNodeUrl);
+    connect(m_settings, &NodeSettingsPanel::mediaServerUrlChanged, this, [this](const QUrl &url) {
+        m_queue->setMediaServerUrl(url);
+        m_tester->setMediaServerUrl(url);
+    });
     connect(m_hostPanel, &HostPanel::runningChanged, this, [this](bool, const QUrl &url) {
         m_settings->setLocalHostUrl(url);
     });
@@ -525,6 +529,8 @@ void MainWindow::applyNodeUrl()
 {
     const QUrl url = m_settings->nodeUrl();
     m_queue->setNodeUrl(url);
+    m_queue->setMediaServerUrl(m_settings->mediaServerUrl()); // "automatic" follows the node
+    m_tester->setMediaServerUrl(m_settings->mediaServerUrl());
     m_tiktok->setNodeUrl(url);
     m_tester->setNodeUrl(url);
     m_resultUrl->setToolTip(url.toString());

@@ -26,13 +26,14 @@ QString MediaQueueModel::Item::remoteStatus() const
 {
     if (status.video)
         return deso::upload::describe(*status.video);
-    if (status.note == StatusNote::NodeProcessing)
+    if (deso::upload::isFollowingServer(status.note))
         return deso::upload::describe(status);
     return {};
 }
 
 MediaQueueModel::MediaQueueModel(QObject *parent)
-    : QAbstractListModel(parent), m_client(new deso::node::NodeClient(QUrl(), this))
+    : QAbstractListModel(parent), m_client(new deso::node::NodeClient(QUrl(), this)),
+      m_mediaServer(new deso::node::NodeClient(QUrl(), this))
 {
 }
 
@@ -290,11 +291,21 @@ QUrl MediaQueueModel::nodeUrl() const
     return m_client->baseUrl();
 }
 
+void MediaQueueModel::setMediaServerUrl(const QUrl &baseUrl)
+{
+    m_mediaServer->setBaseUrl(baseUrl);
+}
+
+QUrl MediaQueueModel::mediaServerUrl() const
+{
+    return m_mediaServer->baseUrl();
+}
+
 int MediaQueueModel::activeCount() const
 {
     int n = 0;
     for (const UploadTask *task : m_tasks)  // following the node's processing takes no slot
-        n += task->isActive() && task->status().note != StatusNote::NodeProcessing ? 1 : 0;
+        n += task->isActive() && !deso::upload::isFollowingServer(task->status().note) ? 1 : 0;
     return n;
 }
 
@@ -392,12 +403,14 @@ void MediaQueueModel::launch(const QString &id)
         options.tus.storeFile = m_tusStoreFile;
     if (m_chunkSize > 0)
         options.tus.chunkSize = m_chunkSize;
+    if (!m_mediaServer->baseUrl().isEmpty())
+        options.mediaServer = m_mediaServer;
     auto *task = new UploadTask(m_client, it->path, it->kind, options, this);
     m_tasks.insert(id, task);
     // One way only: the task's status lands in the row; nothing comes back.
     connect(task, &UploadTask::statusChanged, this, [this, id](const UploadStatus &status) {
         setStatus(id, status);
-        if (!isActive(status.state) || status.note == StatusNote::NodeProcessing)
+        if (!isActive(status.state) || deso::upload::isFollowingServer(status.note))
             pump();  // a paused, finished or processing upload frees its slot
     });
     connect(task, &UploadTask::finished, this, [this, id](const deso::upload::UploadResult &result) {

@@ -101,6 +101,10 @@ public:
     // Uploads. The node every upload goes to; an invalid URL = none chosen.
     void setNodeUrl(const QUrl &baseUrl);
     QUrl nodeUrl() const;
+    // Videos started from now on go to this media server (the media-server contract);
+    // an empty URL sends them to the node with tus (legacy).
+    void setMediaServerUrl(const QUrl &baseUrl);
+    QUrl mediaServerUrl() const;
     // Asked each time an image upload is about to be sent (a test key signs a fresh JWT each time).
     void setCredentialsSource(deso::upload::CredentialsSource source) { m_credentials = std::move(source); }
     // Where tus upload URLs are remembered between runs; empty = its default.
@@ -167,6 +171,7 @@ private:
     QHash<QString, RateSample> m_rate;
 
     deso::node::NodeClient *m_client;
+    deso::node::NodeClient *m_mediaServer;
     deso::upload::CredentialsSource m_credentials;
     QString m_tusStoreFile;
     // 8 MiB: within the production rules (5 MiB..200 MiB, 256 KiB multiples) and small

@@ -25,6 +25,9 @@ using deso::Status;
 
 namespace {
 const QString kLocalPreset = QStringLiteral("local");
+const QString kMediaAuto = QStringLiteral("auto");
+const QString kMediaLegacy = QStringLiteral("legacy");
+const QString kDeSoMediaServer = QStringLiteral("https://media.deso.org");
 constexpr qint64 kJwtWarnSeconds = 120;     // warn this long before a pasted JWT expires
 
 QString countdown(qint64 seconds)
@@ -67,6 +70,18 @@ void NodeSettingsPanel::buildUi()
     m_node->setMinimumWidth(420);
     m_nodeEffective = new QLabel;
     m_nodeEffective->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_media = new QComboBox;
+    m_media->setObjectName(QStringLiteral("mediaServerUrl"));
+    m_media->setEditable(true);
+    m_media->setInsertPolicy(QComboBox::NoInsert);
+    m_media->addItem(tr("Automatic (media.deso.org for DeSo's nodes)"), kMediaAuto);
+    m_media->addItem(tr("None: the node's tus upload (legacy)"), kMediaLegacy);
+    m_media->addItem(tr("This app's local host"), kLocalPreset);
+    m_media->addItem(kDeSoMediaServer, kDeSoMediaServer);
+    m_media->setMinimumWidth(420);
+    m_mediaEffective = new QLabel;
+    m_mediaEffective->setObjectName(QStringLiteral("mediaServerEffective"));
+    m_mediaEffective->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_mainnet = new QRadioButton(tr("Mainnet"));
     m_testnet = new QRadioButton(tr("Testnet"));
     auto *net = new QHBoxLayout;
@@ -77,6 +92,8 @@ void NodeSettingsPanel::buildUi()
     nodeForm->setFieldGrowthPolicy(QFormLayout::FieldsStayAtSizeHint);
     nodeForm->addRow(tr("Node URL"), m_node);
     nodeForm->addRow(QString(), m_nodeEffective);
+    nodeForm->addRow(tr("Media server (videos)"), m_media);
+    nodeForm->addRow(QString(), m_mediaEffective);
     nodeForm->addRow(tr("Network"), net);
 
     auto *idBox = new QGroupBox(tr("Identity (who signs image uploads)"));
@@ -146,7 +163,7 @@ void NodeSettingsPanel::buildUi()
     m_identityStack->addWidget(keysPage);
     m_identityStack->addWidget(jwtPage);
     // Sentences under the fields wrap at the fields' width, not at their own short hint.
-    for (QLabel *l : {m_nodeEffective, m_storageInfo, m_keyStatus, m_publicKeyStatus, m_jwtStatus})
+    for (QLabel *l : {m_nodeEffective, m_mediaEffective, m_storageInfo, m_keyStatus, m_publicKeyStatus, m_jwtStatus})
         l->setMinimumWidth(640);
     m_newKeyName->setMinimumWidth(220);
     auto *idLayout = new QVBoxLayout(idBox);
@@ -167,6 +184,18 @@ void NodeSettingsPanel::buildUi()
         saveSettings();
         emit useLocalHostChanged(usesLocalHost());
         emit nodeUrlChanged(nodeUrl());
+        updateMediaLabel(); // "automatic" follows the node
+        emit mediaServerUrlChanged(mediaServerUrl());
+    });
+    connect(m_media, &QComboBox::currentIndexChanged, this, [this] {
+        updateMediaLabel();
+        saveSettings();
+        emit mediaServerUrlChanged(mediaServerUrl());
+    });
+    connect(m_media->lineEdit(), &QLineEdit::editingFinished, this, [this] {
+        const QString text = m_media->currentText().trimmed();
+        if (m_media->findText(text) < 0 && !text.isEmpty())
+            setMediaServerChoice(text);
     });
     connect(m_node->lineEdit(), &QLineEdit::editingFinished, this, [this] {
         const QString text = m_node->currentText().trimmed();
@@ -228,6 +257,16 @@ void NodeSettingsPanel::loadSettings()
         }
         m_node->setCurrentIndex(i);
     }
+    {
+        const QSignalBlocker blockMedia(m_media);
+        const QString media = s.value(QStringLiteral("node/mediaServer"), kMediaAuto).toString();
+        int i = m_media->findData(media);
+        if (i < 0) {
+            m_media->addItem(media, media);
+            i = m_media->count() - 1;
+        }
+        m_media->setCurrentIndex(i);
+    }
     (s.value(QStringLiteral("node/network"), QStringLiteral("mainnet")).toString() == QLatin1String("testnet")
          ? m_testnet : m_mainnet)->setChecked(true);
     const bool jwtMode = s.value(QStringLiteral("identity/mode")).toString() == QLatin1String("jwt");
@@ -239,6 +278,7 @@ void NodeSettingsPanel::loadSettings()
         m_storage->setCurrentIndex(s.value(QStringLiteral("identity/keyStorage")).toString() == QLatin1String("memory") ? 1 : 0);
     }
     updateNodeLabel();
+    updateMediaLabel();
     updateJwtStatus();
     openKeyStore();
 }
@@ -247,6 +287,7 @@ void NodeSettingsPanel::saveSettings() const
 {
     QSettings s;
     s.setValue(QStringLiteral("node/url"), m_node->currentData().toString());
+    s.setValue(QStringLiteral("node/mediaServer"), m_media->currentData().toString());
     s.setValue(QStringLiteral("node/network"), m_testnet->isChecked() ? QStringLiteral("testnet") : QStringLiteral("mainnet"));
     s.setValue(QStringLiteral("identity/mode"), m_modeJwt->isChecked() ? QStringLiteral("jwt") : QStringLiteral("testkey"));
     s.setValue(QStringLiteral("identity/publicKey"), m_publicKey->text().trimmed());
@@ -261,6 +302,51 @@ QUrl NodeSettingsPanel::nodeUrl() const
     if (usesLocalHost())
         return m_localHostUrl;
     return QUrl(m_node->currentData().toString());
+}
+
+QUrl NodeSettingsPanel::mediaServerUrl() const
+{
+    const QString choice = m_media->currentData().toString();
+    if (choice == kMediaLegacy)
+        return {};
+    if (choice == kLocalPreset)
+        return m_localHostUrl;
+    if (choice == kMediaAuto) {
+        // As current DeSo apps do: DeSo's own nodes send videos to DeSo's media server.
+        const QString host = usesLocalHost() ? QString() : nodeUrl().host();
+        return host == QLatin1String("deso.org") || host.endsWith(QLatin1String(".deso.org")) ? QUrl(kDeSoMediaServer) : QUrl();
+    }
+    return QUrl(choice);
+}
+
+void NodeSettingsPanel::setMediaServerChoice(const QString &choice)
+{
+    int i = m_media->findData(choice);
+    if (i < 0) {
+        const QUrl url = QUrl::fromUserInput(choice);
+        if (!url.isValid() || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https"))) {
+            emit message(tr("\"%1\" is not an http(s) URL.").arg(choice), true);
+            return;
+        }
+        const QString clean = url.toString(QUrl::StripTrailingSlash);
+        i = m_media->findData(clean);
+        if (i < 0) {
+            m_media->addItem(clean, clean);
+            i = m_media->count() - 1;
+        }
+    }
+    m_media->setCurrentIndex(i);
+}
+
+void NodeSettingsPanel::updateMediaLabel()
+{
+    const QUrl url = mediaServerUrl();
+    if (url.isEmpty() && m_media->currentData().toString() == kLocalPreset)
+        m_mediaEffective->setText(tr("The local host is stopped: start it in Local host."));
+    else
+        m_mediaEffective->setText(url.isEmpty() ? tr("Videos go to the node with tus (legacy).")
+                                                : tr("Videos go to the media server %1").arg(url.toString()));
+    setTone(m_mediaEffective, url.isEmpty() && m_media->currentData().toString() == kLocalPreset ? "warn" : "");
 }
 
 bool NodeSettingsPanel::usesLocalHost() const
@@ -303,8 +389,11 @@ void NodeSettingsPanel::setLocalHostUrl(const QUrl &url)
 {
     m_localHostUrl = url;
     updateNodeLabel();
+    updateMediaLabel();
     if (usesLocalHost())
         emit nodeUrlChanged(nodeUrl());
+    if (m_media->currentData().toString() == kLocalPreset)
+        emit mediaServerUrlChanged(mediaServerUrl());
 }
 
 void NodeSettingsPanel::updateNodeLabel()

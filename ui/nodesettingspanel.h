@@ -45,6 +45,11 @@ public:
     void setUseLocalHost(bool on);
     void setCustomNodeUrl(const QString &url);
     void setLocalHostUrl(const QUrl &url);  // from the host panel; empty when stopped
+    // Where videos go with the media-server contract of current DeSo apps, or an empty
+    // URL for the node's tus flow (legacy). Automatic: https://media.deso.org for DeSo's
+    // nodes, the node's tus flow otherwise; or this app's host, or any URL.
+    QUrl mediaServerUrl() const;
+    void setMediaServerChoice(const QString &choice); // "auto", "legacy", "local" or a URL
     deso::identity::Network network() const;
     void setNetwork(deso::identity::Network network);
 
@@ -73,6 +78,7 @@ public:
 
 signals:
     void nodeUrlChanged(const QUrl &url);
+    void mediaServerUrlChanged(const QUrl &url);
     void useLocalHostChanged(bool on);
     void identityChanged();
     void message(const QString &text, bool isError);
@@ -84,10 +90,13 @@ private:
     void refreshKeys();
     void updateJwtStatus();
     void updateNodeLabel();
+    void updateMediaLabel();
     void openKeyStore();
 
     QComboBox *m_node;
     QLabel *m_nodeEffective;
+    QComboBox *m_media;
+    QLabel *m_mediaEffective;
     QRadioButton *m_mainnet;
     QRadioButton *m_testnet;
     QRadioButton *m_modeTestKey;

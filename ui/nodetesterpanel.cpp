@@ -102,6 +102,7 @@ void NodeTesterPanel::runAll()
         return;
     deso::nodetest::NodeTestOptions options;
     options.nodeUrl = m_nodeUrl;
+    options.mediaServerUrl = m_mediaServerUrl;
     options.workDir = m_workDir;
     options.statusTimeoutMs = m_statusTimeoutMs;
     if (m_credentials) {

@@ -28,6 +28,8 @@ public:
     ~NodeTesterPanel() override;
 
     void setNodeUrl(const QUrl &url);
+    // The media server the media-server steps run against; empty skips them.
+    void setMediaServerUrl(const QUrl &url) { m_mediaServerUrl = url; }
     void setCredentialsSource(deso::upload::CredentialsSource source);
     void setWorkDir(const QString &dir) { m_workDir = dir; }
     void setStatusTimeoutMs(int ms) { m_statusTimeoutMs = ms; }
@@ -47,6 +49,7 @@ private:
     void showRaw();
 
     QUrl m_nodeUrl;
+    QUrl m_mediaServerUrl;
     deso::upload::CredentialsSource m_credentials;
     QString m_workDir;
     int m_statusTimeoutMs = 120000;

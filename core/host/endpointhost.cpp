@@ -2,6 +2,7 @@
 
 #include "host/controllers/imagecontroller.h"
 #include "host/controllers/playbackcontroller.h"
+#include "host/controllers/mediaservercontroller.h"
 #include "host/controllers/tiktokcontroller.h"
 #include "host/controllers/videocontroller.h"
 #include "host/endpointrouter.h"
@@ -45,6 +46,7 @@ public:
     std::unique_ptr<VideoController> videos;
     std::unique_ptr<TikTokController> tiktok;
     std::unique_ptr<PlaybackController> playback;
+    std::unique_ptr<MediaServerController> media;
     std::unique_ptr<EndpointRouter> router;
     HttpServer *server = nullptr;
 
@@ -148,7 +150,10 @@ Status EndpointHost::Impl::startInThread(const HostConfig &newConfig)
     videos = std::make_unique<VideoController>(site, store);
     tiktok = std::make_unique<TikTokController>(resolver);
     playback = std::make_unique<PlaybackController>(store);
-    router = std::make_unique<EndpointRouter>(site, EndpointRouter::Controllers{images.get(), tus.get(), videos.get(), tiktok.get(), playback.get()},
+    media = std::make_unique<MediaServerController>(site, store, authorizations, config.mediaUploadMaxBytes,
+                                                    [this](const std::shared_ptr<UploadRecord> &r) { processing->uploadComplete(r); });
+    router = std::make_unique<EndpointRouter>(site, EndpointRouter::Controllers{images.get(), tus.get(), videos.get(), tiktok.get(),
+                                                                               playback.get(), media.get()},
                                               [this](const RequestLogEntry &entry) { log(entry); });
     server = new HttpServer(router.get(), config.httpLimits, context);
     if (!server->listen(config.bindAddress, config.port)) {
@@ -190,6 +195,7 @@ void EndpointHost::Impl::stopInThread()
     server = nullptr;
     router.reset();
     playback.reset();
+    media.reset();
     tiktok.reset();
     videos.reset();
     images.reset();

@@ -40,6 +40,9 @@ struct HostConfig {
     // The host has no chain to check authorizations on, so without an entry here a
     // JWT signed by a derived key is refused. Empty = none.
     QString derivedKeyAuthorizationsPath;
+    // The largest video file the media-server upload (multipart POST or direct PUT)
+    // accepts; default 250 MiB, the node's tus limit.
+    qint64 mediaUploadMaxBytes = 262144000;
     // Head size and time, body stalls, keep-alive, connections.
     HttpLimits httpLimits;
 };

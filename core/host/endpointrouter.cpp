@@ -28,6 +28,9 @@ QByteArray shortenedPath(const QByteArray &path)
     // Never log a tus token in full: the URL is the credential.
     if (path.startsWith(TusServer::tusPathPrefix()) && path.size() > 5 + 8)
         return path.left(5 + 8) + "...";
+    const QByteArray direct = MediaServerController::directUploadPrefix();
+    if (path.startsWith(direct) && path.size() > direct.size() + 8)
+        return path.left(direct.size() + 8) + "...";
     return path;
 }
 
@@ -50,16 +53,23 @@ Admission EndpointRouter::admit(const HttpRequest &request)
     if (path == uploadVideoPath()) {
         if (method == "OPTIONS")
             return Admission::answer(m_c.tus->options());
+        // Current apps post the whole file as a form; tus clients create an upload.
+        if (method == "POST" && MediaServerController::isMultipart(request))
+            return m_c.media->upload(request);
         if (method == "POST")
             return m_c.tus->create(request, m_site.baseUrlFor(request));
         return Admission::answer(methodNotAllowed("POST, OPTIONS"));
     }
+    if (segmentAfter(path, MediaServerController::directUploadPrefix().constData(), &arg) && method != "OPTIONS")
+        return m_c.media->directUpload(request, arg);
     if (method == "OPTIONS") // CORS preflight anywhere else
         return Admission::answer(HttpResponse::noContent());
     if (segmentAfter(path, "/api/v0/get-video-status/", &arg))
         return Admission::answer(read ? m_c.videos->status(request, arg) : methodNotAllowed("GET, HEAD, OPTIONS"));
     if (segmentAfter(path, "/api/v0/get-video-dimensions/", &arg))
         return Admission::answer(read ? m_c.videos->dimensions(arg) : methodNotAllowed("GET, HEAD, OPTIONS"));
+    if (segmentAfter(path, MediaServerController::enableDownloadPrefix().constData(), &arg))
+        return Admission::answer(method == "POST" ? m_c.media->enableDownload(request, arg) : methodNotAllowed("POST, OPTIONS"));
     if (path == "/api/v0/upload-image")
         return method == "POST" ? m_c.images->upload(request) : Admission::answer(methodNotAllowed("POST, OPTIONS"));
     if (path == "/api/v0/get-full-tiktok-url")

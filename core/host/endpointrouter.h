@@ -5,6 +5,7 @@
 
 #include "host/controllers/imagecontroller.h"
 #include "host/controllers/playbackcontroller.h"
+#include "host/controllers/mediaservercontroller.h"
 #include "host/controllers/tiktokcontroller.h"
 #include "host/controllers/videocontroller.h"
 #include "host/http/httphandler.h"
@@ -26,6 +27,7 @@ public:
         VideoController *videos;
         TikTokController *tiktok;
         PlaybackController *playback;
+        MediaServerController *media;
     };
     using LogSink = std::function<void(const RequestLogEntry &)>;
 

@@ -32,8 +32,10 @@ bool startsWithNoCase(View s, View prefix)
     return s.size() >= prefix.size() && s.first(prefix.size()).compare(prefix, Qt::CaseInsensitive) == 0;
 }
 
+} // namespace
+
 // Value of a `key=value` or `key="value"` parameter in a header value; `key` is lower case.
-QByteArray parameter(View header, View key)
+QByteArray headerParameter(QByteArrayView header, QByteArrayView key)
 {
     for (qsizetype start = 0; start <= header.size();) {
         qsizetype end = header.indexOf(';', start);
@@ -52,13 +54,11 @@ QByteArray parameter(View header, View key)
     return {};
 }
 
-} // namespace
-
 Result<MultipartForm> parseMultipartForm(const QByteArray &contentType, const QByteArray &bodyBytes)
 {
     if (!startsWithNoCase(View(contentType).trimmed(), "multipart/form-data"))
         return formError(QStringLiteral("request Content-Type isn't multipart/form-data"));
-    const QByteArray boundary = parameter(contentType, "boundary");
+    const QByteArray boundary = headerParameter(contentType, "boundary");
     if (boundary.isEmpty() || boundary.size() > 70)
         return formError(QStringLiteral("no multipart boundary param in Content-Type"));
 
@@ -116,13 +116,13 @@ Result<MultipartForm> parseMultipartForm(const QByteArray &contentType, const QB
         }
         if (!startsWithNoCase(disposition, "form-data"))
             return formError(QStringLiteral("multipart: a part has no form-data Content-Disposition"));
-        const QString field = QString::fromUtf8(parameter(disposition, "name"));
+        const QString field = QString::fromUtf8(headerParameter(disposition, "name"));
         // Headers ending right at the next delimiter ("...\r\n\r\n--b") leave an empty body.
         const View data = body.sliced(qMin(dataStart, partEnd), qMax<qsizetype>(0, partEnd - dataStart));
         // Like Go's mime/multipart: a part with a filename parameter is a file.
         const bool isFile = disposition.contains("filename=") || disposition.contains("filename*=");
         if (isFile)
-            form.files.append({field, QString::fromUtf8(parameter(disposition, "filename")), partType.toByteArray(),
+            form.files.append({field, QString::fromUtf8(headerParameter(disposition, "filename")), partType.toByteArray(),
                                data.toByteArray()});
         else if (!field.isEmpty())
             form.values.insert(field, QString::fromUtf8(data));

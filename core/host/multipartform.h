@@ -29,6 +29,10 @@ struct MultipartForm {
     const FormFile *file(const QString &name) const;
 };
 
+// Value of a `key=value` or `key="value"` parameter of a header value (Content-Type
+// boundary, Content-Disposition name/filename); `key` in lower case. Null when absent.
+QByteArray headerParameter(QByteArrayView header, QByteArrayView key);
+
 // `contentType` is the request's Content-Type header. Errors carry 400 and a
 // sentence describing what is wrong with the form.
 Result<MultipartForm> parseMultipartForm(const QByteArray &contentType, const QByteArray &body);

@@ -6,6 +6,7 @@
 #include <QBuffer>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QFileInfo>
 #include <QHttpMultiPart>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -70,7 +71,24 @@ VideoStatus VideoStatus::fromJson(const QString &videoId, const QJsonObject &obj
     status.errorMessage = jsonString(object, {"ErrorMessage", "errorReasonText", "ErrorReasonText"});
     if (status.errorMessage.isEmpty())
         status.errorMessage = jsonString(nested, {"errorReasonText"});
-    status.playbackUrl = jsonString(object, {"PlaybackURL"});
+    status.playbackUrl = jsonString(object, {"PlaybackURL", "playbackURL", "playbackUrl"});
+    // The media server's Livepeer-style asset.
+    status.phase = jsonString(nested, {"phase"}).toLower();
+    status.downloadUrl = jsonString(object, {"downloadURL", "downloadUrl"});
+    if (status.phase == QLatin1String("ready"))
+        status.readyToStream = true;
+    if (status.errorMessage.isEmpty())
+        status.errorMessage = jsonString(nested, {"errorMessage"});
+    const QJsonObject spec = object.value(QStringLiteral("videoSpec")).toObject();
+    if (status.duration <= 0)
+        status.duration = spec.value(QStringLiteral("duration")).toDouble();
+    for (const QJsonValue track : spec.value(QStringLiteral("tracks")).toArray()) {
+        const QJsonObject t = track.toObject();
+        if (t.value(QStringLiteral("type")).toString() == QLatin1String("video") && status.width <= 0) {
+            status.width = t.value(QStringLiteral("width")).toInt();
+            status.height = t.value(QStringLiteral("height")).toInt();
+        }
+    }
     return status;
 }
 
@@ -145,36 +163,13 @@ void NodeClient::uploadImage(const ImagePart &part, const QString &publicKey, co
         QMetaObject::invokeMethod(context, [done, error] { done(error); }, Qt::QueuedConnection);
         return;
     }
-    auto *multipart = new QHttpMultiPart(QHttpMultiPart::FormDataType);
-    // An empty value is left out, so the node says which one is missing.
-    if (!publicKey.isEmpty())
-        multipart->append(textPart("UserPublicKeyBase58Check", publicKey));
-    if (!jwt.isEmpty())
-        multipart->append(textPart("JWT", jwt));
-    QHttpPart filePart;
-    QString fileName = part.fileName;
-    fileName.replace(QLatin1Char('"'), QLatin1Char('_'));
-    filePart.setHeader(QNetworkRequest::ContentDispositionHeader,
-                       QStringLiteral("form-data; name=\"file\"; filename=\"%1\"").arg(fileName).toUtf8());
-    filePart.setHeader(QNetworkRequest::ContentTypeHeader, part.contentType.toLatin1());
-    QIODevice *device = body.release();
-    filePart.setBodyDevice(device);
-    device->setParent(multipart);
-    multipart->append(filePart);
-
+    QString description;
+    QHttpMultiPart *multipart = fileForm(body.release(), part.fileName, part.contentType, publicKey, jwt, &description, part.size);
     QNetworkRequest request(endpoint(QStringLiteral("upload-image")));
     QNetworkReply *reply = m_nam->post(request, multipart);
     multipart->setParent(reply);
     if (progress)
         connect(reply, &QNetworkReply::uploadProgress, context, std::move(progress));
-    QStringList parts;
-    if (!publicKey.isEmpty())
-        parts << QStringLiteral("UserPublicKeyBase58Check: %1").arg(publicKey);
-    if (!jwt.isEmpty())
-        parts << QStringLiteral("JWT: %1").arg(redactedToken(jwt));
-    parts << QStringLiteral("file: \"%1\", %2, %3 bytes").arg(fileName, part.contentType).arg(part.size);
-    const QString description = QStringLiteral("multipart/form-data with %1 part(s)\n  ").arg(parts.size())
-        + parts.join(QStringLiteral("\n  "));
     ImageUpload sent;
     sent.sentFile = part.sourcePath;
     sent.sentFileName = part.fileName;
@@ -192,6 +187,99 @@ void NodeClient::uploadImage(const ImagePart &part, const QString &publicKey, co
             return result;
         },
         std::move(done));
+}
+
+QHttpMultiPart *NodeClient::fileForm(QIODevice *file, QString fileName, const QString &contentType, const QString &publicKey,
+                                     const QString &jwt, QString *description, qint64 size)
+{
+    auto *multipart = new QHttpMultiPart(QHttpMultiPart::FormDataType);
+    // Credentials first, as the SDK sends them: a server can refuse before the file.
+    if (!publicKey.isEmpty())
+        multipart->append(textPart("UserPublicKeyBase58Check", publicKey));
+    if (!jwt.isEmpty())
+        multipart->append(textPart("JWT", jwt));
+    QHttpPart filePart;
+    fileName.replace(QLatin1Char('"'), QLatin1Char('_'));
+    filePart.setHeader(QNetworkRequest::ContentDispositionHeader,
+                       QStringLiteral("form-data; name=\"file\"; filename=\"%1\"").arg(fileName).toUtf8());
+    filePart.setHeader(QNetworkRequest::ContentTypeHeader, contentType.toLatin1());
+    filePart.setBodyDevice(file); // read as the request goes: never whole in memory
+    file->setParent(multipart);
+    multipart->append(filePart);
+    QStringList parts;
+    if (!publicKey.isEmpty())
+        parts << QStringLiteral("UserPublicKeyBase58Check: %1").arg(publicKey);
+    if (!jwt.isEmpty())
+        parts << QStringLiteral("JWT: %1").arg(redactedToken(jwt));
+    parts << QStringLiteral("file: \"%1\", %2, %3 bytes").arg(fileName, contentType).arg(size);
+    *description = QStringLiteral("multipart/form-data with %1 part(s)\n  ").arg(parts.size()) + parts.join(QStringLiteral("\n  "));
+    return multipart;
+}
+
+void NodeClient::uploadVideoForm(const QString &filePath, const QString &contentType, const QString &publicKey,
+                                 const QString &jwt, QObject *context, std::function<void(Result<MediaServerUpload>)> done,
+                                 std::function<void(qint64, qint64)> progress)
+{
+    const QString what = QStringLiteral("Uploading the video to the media server");
+    auto file = std::make_unique<QFile>(filePath);
+    if (!file->open(QIODevice::ReadOnly)) {
+        const Error error(QStringLiteral("video.unreadable"),
+                          QStringLiteral("Cannot read the video %1: %2").arg(filePath, file->errorString()));
+        QMetaObject::invokeMethod(context, [done, error] { done(error); }, Qt::QueuedConnection);
+        return;
+    }
+    const qint64 size = file->size();
+    QString description;
+    QHttpMultiPart *multipart = fileForm(file.release(), QFileInfo(filePath).fileName(), contentType, publicKey, jwt,
+                                         &description, size);
+    QNetworkRequest request(videoUploadEndpoint());
+    QNetworkReply *reply = m_nam->post(request, multipart);
+    multipart->setParent(reply);
+    if (progress)
+        connect(reply, &QNetworkReply::uploadProgress, context, std::move(progress));
+    finishJson<MediaServerUpload>(reply, "POST", description, context, what,
+        [what, size](const QJsonObject &object) -> Result<MediaServerUpload> {
+            const QJsonObject asset = object.value(QStringLiteral("asset")).toObject();
+            MediaServerUpload result;
+            result.assetId = asset.value(QStringLiteral("id")).toString();
+            if (result.assetId.isEmpty())
+                return badAnswer(what, QStringLiteral("has no asset.id"), 200);
+            result.playbackId = asset.value(QStringLiteral("playbackId")).toString();
+            result.tusEndpoint = QUrl(object.value(QStringLiteral("tusEndpoint")).toString());
+            result.directUploadUrl = QUrl(object.value(QStringLiteral("url")).toString());
+            result.sentBytes = size;
+            result.raw = object;
+            return result;
+        },
+        std::move(done));
+}
+
+void NodeClient::fetchUrl(const QUrl &url, QObject *context, std::function<void(Result<FetchedUrl>)> done)
+{
+    QElapsedTimer clock;
+    clock.start();
+    QNetworkReply *reply = m_nam->get(QNetworkRequest(url));
+    auto counted = std::make_shared<qint64>(0);
+    // A video may be large: read it as it comes and keep only the count.
+    connect(reply, &QNetworkReply::readyRead, context, [reply, counted] { *counted += reply->readAll().size(); });
+    connect(reply, &QNetworkReply::finished, context, [self = QPointer<NodeClient>(this), reply, url, counted, clock, done] {
+        reply->deleteLater();
+        const QByteArray rest = reply->readAll();
+        *counted += rest.size();
+        const QByteArray shown = replySucceeded(reply) ? QByteArray("(%1 bytes, not shown)").replace("%1", QByteArray::number(*counted)) : rest;
+        if (self)
+            emit self->exchanged(recordExchange(reply, "GET", shown, clock.elapsed(), QString()));
+        if (!replySucceeded(reply)) {
+            done(replyError(reply, rest, QStringLiteral("Fetching %1").arg(url.toString())));
+            return;
+        }
+        done(FetchedUrl{url, reply->header(QNetworkRequest::ContentTypeHeader).toString(), *counted});
+    });
+    connect(context, &QObject::destroyed, reply, [reply] {
+        reply->disconnect();
+        reply->abort();
+        reply->deleteLater();
+    });
 }
 
 void NodeClient::getVideoStatus(const QString &videoId, QObject *context, std::function<void(Result<VideoStatus>)> done)

@@ -18,6 +18,7 @@
 
 class QNetworkAccessManager;
 class QIODevice;
+class QHttpMultiPart;
 class QNetworkReply;
 
 namespace deso::node {
@@ -54,10 +55,34 @@ struct VideoStatus {
     QString errorCode;        // e.g. ERR_NON_VIDEO
     QString errorMessage;
     QString playbackUrl;      // where a host serves the ready video, when it says
+    // The media server's Livepeer-style asset: status.phase (waiting, processing, ready,
+    // failed; uploading while bytes are missing), downloadURL. Empty from a plain node.
+    QString phase;
+    QString downloadUrl;
     QJsonObject raw;          // the whole answer
 
-    bool isError() const { return state == QLatin1String("error") || !errorCode.isEmpty(); }
+    bool isError() const
+    {
+        return state == QLatin1String("error") || !errorCode.isEmpty() || phase == QLatin1String("failed");
+    }
     static VideoStatus fromJson(const QString &videoId, const QJsonObject &object);
+};
+
+// The media server's answer to a multipart upload-video (the SDK's UploadVideoV2Response).
+struct MediaServerUpload {
+    QString assetId;      // asset.id: what get-video-status takes
+    QString playbackId;   // asset.playbackId: what players (lvpr.tv) take
+    QUrl tusEndpoint;     // where a resumable client could send the same kind of asset
+    QUrl directUploadUrl; // "url": a one-time PUT URL
+    qint64 sentBytes = 0;
+    QJsonObject raw;      // the whole answer
+};
+
+// What a GET of a URL handed out by a server (playbackURL, downloadURL) gave.
+struct FetchedUrl {
+    QUrl url;
+    QString contentType;
+    qint64 bytes = 0;     // counted as they arrived, not kept
 };
 
 struct VideoDimensions {
@@ -82,6 +107,14 @@ public:
     void uploadImage(const ImagePart &part, const QString &publicKey, const QString &jwt, QObject *context,
                      std::function<void(Result<ImageUpload>)> done,
                      std::function<void(qint64, qint64)> progress = {});
+    // The media-server contract: the whole file as multipart/form-data (JWT,
+    // UserPublicKeyBase58Check, file) to upload-video, streamed from disk.
+    // progress(bytesSent, bytesTotal) follows the request (the form around the file included).
+    void uploadVideoForm(const QString &filePath, const QString &contentType, const QString &publicKey,
+                         const QString &jwt, QObject *context, std::function<void(Result<MediaServerUpload>)> done,
+                         std::function<void(qint64, qint64)> progress = {});
+    // GETs `url` (any URL, e.g. a playbackURL) and counts its bytes without keeping them.
+    void fetchUrl(const QUrl &url, QObject *context, std::function<void(Result<FetchedUrl>)> done);
     void getVideoStatus(const QString &videoId, QObject *context, std::function<void(Result<VideoStatus>)> done);
     void getVideoDimensions(const QString &videoId, QObject *context,
                             std::function<void(Result<VideoDimensions>)> done);
@@ -93,6 +126,9 @@ signals:
     void exchanged(const deso::node::HttpExchange &exchange);
 
 private:
+    // The form both uploads send; an empty credential is left out, so the server says which is missing.
+    static QHttpMultiPart *fileForm(QIODevice *file, QString fileName, const QString &contentType,
+                                    const QString &publicKey, const QString &jwt, QString *description, qint64 size);
     // Runs `parse` on the JSON object of a 2xx answer, or hands over the reply's error.
     // `method` and `requestBody` (a description, secrets redacted) go into exchanged().
     template <typename T>

@@ -20,6 +20,17 @@ struct PollOptions {
     int timeoutMs = 10 * 60 * 1000;
     // Network errors in a row tolerated before giving up (a node restarting, a blip).
     int maxConsecutiveNetworkErrors = 5;
+
+    // The deso-protocol SDK's pollForVideoReady against a media server: every 300 ms for 5 minutes.
+    static PollOptions mediaServerCadence()
+    {
+        PollOptions o;
+        o.initialIntervalMs = 300;
+        o.backoffFactor = 1.0;
+        o.maxIntervalMs = 300;
+        o.timeoutMs = 5 * 60 * 1000;
+        return o;
+    }
 };
 
 class VideoStatusPoller : public QObject {

@@ -18,7 +18,10 @@
 namespace deso::nodetest {
 
 namespace {
-enum Step { ImageStep, VideoStep, StatusStep, DimensionsStep, TikTokStep, StepCount };
+enum Step {
+    ImageStep, VideoStep, StatusStep, DimensionsStep, TikTokStep,
+    MediaUploadStep, MediaStatusStep, MediaPlaybackStep, MediaDownloadStep, StepCount
+};
 
 QString rawError(const Error &e)
 {
@@ -33,12 +36,14 @@ QString json(const QJsonObject &o)
 } // namespace
 
 NodeTester::NodeTester(NodeTestOptions options, QObject *parent)
-    : QObject(parent), m_options(std::move(options)), m_client(new node::NodeClient(m_options.nodeUrl, this))
+    : QObject(parent), m_options(std::move(options)), m_client(new node::NodeClient(m_options.nodeUrl, this)),
+      m_media(new node::NodeClient(m_options.mediaServerUrl, this))
 {
     for (const QString &name : stepNames())
         m_results.append(StepResult{name, StepResult::Outcome::Pending, 0, {}, {}});
     m_started.resize(m_results.size());
     connect(m_client, &node::NodeClient::exchanged, this, &NodeTester::record);
+    connect(m_media, &node::NodeClient::exchanged, this, &NodeTester::record);
 }
 
 void NodeTester::record(const node::HttpExchange &exchange)
@@ -65,7 +70,9 @@ NodeTester::~NodeTester() = default;
 QStringList NodeTester::stepNames()
 {
     return {QStringLiteral("upload-image"), QStringLiteral("upload-video (tus)"), QStringLiteral("get-video-status"),
-            QStringLiteral("get-video-dimensions"), QStringLiteral("get-full-tiktok-url")};
+            QStringLiteral("get-video-dimensions"), QStringLiteral("get-full-tiktok-url"),
+            QStringLiteral("upload-video (media server)"), QStringLiteral("get-video-status (asset)"),
+            QStringLiteral("playbackURL"), QStringLiteral("downloadURL")};
 }
 
 QString NodeTester::outcomeName(StepResult::Outcome outcome)
@@ -87,6 +94,8 @@ void NodeTester::run()
     delete m_context;
     m_context = new QObject(this);
     m_videoId.clear();
+    m_assetId.clear();
+    m_asset = {};
     for (int i = 0; i < m_results.size(); ++i) {
         m_results[i] = StepResult{m_results[i].name, StepResult::Outcome::Pending, 0, {}, {}};
         emit stepChanged(i, m_results[i]);
@@ -279,7 +288,90 @@ void NodeTester::stepTikTok()
             pass(TikTokStep, r.value(), json(QJsonObject{{QStringLiteral("FullTikTokURL"), r.value()}}));
         else
             failStep(TikTokStep, r.error());
+        stepMediaUpload();
+    });
+}
+
+void NodeTester::stepMediaUpload()
+{
+    const auto skipRest = [this](const QString &why) {
+        for (int i = MediaStatusStep; i <= MediaDownloadStep; ++i)
+            skip(i, why);
         done();
+    };
+    if (m_options.mediaServerUrl.isEmpty() || !m_options.mediaServerUrl.isValid()) {
+        skip(MediaUploadStep, QStringLiteral("No media server is chosen (videos go to the node with tus)."));
+        return skipRest(QStringLiteral("No media server is chosen."));
+    }
+    begin(MediaUploadStep);
+    const auto creds = m_options.credentials ? m_options.credentials()
+                                             : Result<std::pair<QString, QString>>(Error(QStringLiteral("nodetest.no_identity"),
+                                                                                         QStringLiteral("No identity to sign the upload with.")));
+    if (!creds) {
+        failStep(MediaUploadStep, creds.error());
+        return skipRest(QStringLiteral("Needs an asset id from upload-video."));
+    }
+    const QString path = QDir(m_options.workDir).filePath(QStringLiteral("node-test-media.mp4"));
+    QDir().mkpath(m_options.workDir);
+    if (const Status written = writeSampleClip(path); !written.ok()) {
+        failStep(MediaUploadStep, written.error());
+        return skipRest(QStringLiteral("Needs an asset id from upload-video."));
+    }
+    m_media->uploadVideoForm(path, QStringLiteral("video/mp4"), creds->first, creds->second, m_context,
+                             [this, skipRest](Result<node::MediaServerUpload> r) {
+        if (!r) {
+            failStep(MediaUploadStep, r.error());
+            return skipRest(QStringLiteral("Needs an asset id from upload-video."));
+        }
+        m_assetId = r->assetId;
+        pass(MediaUploadStep, QStringLiteral("asset %1, playbackId %2").arg(r->assetId, r->playbackId), json(r->raw));
+        stepMediaStatus();
+    });
+}
+
+void NodeTester::stepMediaStatus()
+{
+    begin(MediaStatusStep);
+    node::PollOptions options = node::PollOptions::mediaServerCadence();
+    options.timeoutMs = qMin(options.timeoutMs, m_options.statusTimeoutMs);
+    auto *poller = new node::VideoStatusPoller(m_media, m_assetId, options, m_context);
+    connect(poller, &node::VideoStatusPoller::ready, this, [this, poller](const node::VideoStatus &s) {
+        m_asset = s.raw;
+        pass(MediaStatusStep, QStringLiteral("phase ready after %1 poll(s): %2 s").arg(poller->pollCount()).arg(s.duration, 0, 'f', 2),
+             json(s.raw));
+        stepMediaFetch(MediaPlaybackStep, QStringLiteral("playbackURL"));
+    });
+    connect(poller, &node::VideoStatusPoller::failed, this, [this](const Error &e) {
+        failStep(MediaStatusStep, e);
+        skip(MediaPlaybackStep, QStringLiteral("Needs a ready asset."));
+        skip(MediaDownloadStep, QStringLiteral("Needs a ready asset."));
+        done();
+    });
+    poller->start();
+}
+
+void NodeTester::stepMediaFetch(int index, const QString &key)
+{
+    begin(index);
+    const auto next = [this, index] {
+        if (index == MediaPlaybackStep)
+            stepMediaFetch(MediaDownloadStep, QStringLiteral("downloadURL"));
+        else
+            done();
+    };
+    const QUrl url(m_asset.value(key).toString());
+    if (url.isEmpty() || !url.isValid()) {
+        failStep(index, Error(QStringLiteral("nodetest.no_url"), QStringLiteral("The ready asset has no %1.").arg(key)));
+        return next();
+    }
+    m_media->fetchUrl(url, m_context, [this, index, next](Result<node::FetchedUrl> r) {
+        if (!r)
+            failStep(index, r.error());
+        else if (r->bytes == 0)
+            failStep(index, Error(QStringLiteral("nodetest.empty"), QStringLiteral("%1 answered with no bytes.").arg(r->url.toString())));
+        else
+            pass(index, QStringLiteral("%1 bytes of %2").arg(r->bytes).arg(r->contentType), QString());
+        next();
     });
 }
 

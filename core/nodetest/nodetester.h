@@ -2,12 +2,15 @@
 // Runs every media endpoint of one node, in order, with small real inputs: a generated
 // PNG (upload-image), a short bundled H.264 clip uploaded with tus (upload-video), its
 // status polled until it can stream (get-video-status), its dimensions
-// (get-video-dimensions), and a TikTok short id (get-full-tiktok-url). Each step
-// reports pass/fail, how long it took and what the node answered.
+// (get-video-dimensions), and a TikTok short id (get-full-tiktok-url); then, against the
+// chosen media server, the clip as current DeSo apps send it (multipart upload-video),
+// its asset's status until ready, and its playbackURL and downloadURL fetched. Each step
+// reports pass/fail, how long it took and what the server answered.
 
 #include "common/result.h"
 #include "node/httpexchange.h"
 
+#include <QJsonObject>
 #include <QList>
 #include <QObject>
 #include <QPointer>
@@ -42,6 +45,7 @@ struct NodeTestOptions {
     QString workDir;                 // where the generated image and tus state go; required
     QString tiktokShortId = QStringLiteral("TTPd2Eobq3");
     int statusTimeoutMs = 120000;    // how long to wait for ReadyToStream
+    QUrl mediaServerUrl;             // empty: the media-server steps are skipped
 };
 
 class NodeTester : public QObject {
@@ -74,12 +78,18 @@ private:
     void stepStatus();
     void stepDimensions();
     void stepTikTok();
+    void stepMediaUpload();
+    void stepMediaStatus();
+    void stepMediaFetch(int index, const QString &key);
     void done();
     void record(const node::HttpExchange &exchange);
     QString transcript() const;
 
     NodeTestOptions m_options;
     node::NodeClient *m_client;
+    node::NodeClient *m_media;   // bound to mediaServerUrl
+    QString m_assetId;
+    QJsonObject m_asset;         // the last get-video-status answer about it
     QObject *m_context = nullptr;  // parent of everything a run creates; deleting it cancels the run
     QList<StepResult> m_results;
     QList<qint64> m_started;

@@ -29,8 +29,19 @@ QString describe(const node::VideoStatus &video)
 {
     if (video.readyToStream)
         return QObject::tr("ready to stream (%1 s, %2×%3)").arg(video.duration, 0, 'f', 1).arg(video.width).arg(video.height);
-    if (video.isError())
-        return QObject::tr("error: %1").arg(video.errorMessage.isEmpty() ? video.errorCode : video.errorMessage);
+    if (video.isError()) {
+        const QString why = !video.errorMessage.isEmpty() ? video.errorMessage
+                            : !video.errorCode.isEmpty()  ? video.errorCode
+                                                          : QObject::tr("failed");
+        return QObject::tr("error: %1").arg(why);
+    }
+    // The media server's phases (a Livepeer-style asset).
+    if (video.phase == QLatin1String("waiting"))
+        return QObject::tr("waiting to be processed");
+    if (video.phase == QLatin1String("uploading"))
+        return QObject::tr("receiving the upload");
+    if (video.phase == QLatin1String("processing"))
+        return QObject::tr("processing");
     if (video.state.isEmpty())
         return QObject::tr("processing");
     const QJsonValue pct = video.raw.value(QStringLiteral("pctComplete"));
@@ -57,6 +68,8 @@ QString describe(const UploadStatus &s)
     case UploadState::Failed:
         if (s.note == StatusNote::NodeProcessing)
             return QObject::tr("The node could not process the video: %1").arg(s.error.message);
+        if (s.note == StatusNote::MediaServerProcessing)
+            return QObject::tr("The media server could not process the video: %1").arg(s.error.message);
         return s.error.message;
     case UploadState::Waiting:
         switch (s.note) {
@@ -75,6 +88,9 @@ QString describe(const UploadStatus &s)
         if (s.note == StatusNote::NodeProcessing)
             return s.video ? QObject::tr("Uploaded; the node says: %1").arg(describe(*s.video))
                            : QObject::tr("Uploaded; the node is processing it");
+        if (s.note == StatusNote::MediaServerProcessing)
+            return s.video ? QObject::tr("Uploaded; the media server says: %1").arg(describe(*s.video))
+                           : QObject::tr("Uploaded; the media server is processing it");
         return QObject::tr("Preparing…");
     case UploadState::Uploading:
         if (s.note == StatusNote::Retrying)

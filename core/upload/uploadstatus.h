@@ -33,8 +33,16 @@ enum class StatusNote {
     Retrying,           // connection trouble; `error` holds the cause
     NodeProcessing,     // uploaded; the node processes the video (`video` holds its view)
     NoPreviewFrame,     // no frame could be decoded for a preview (`error` says why)
+    MediaServerProcessing, // sent to a media server; it processes the asset (`video` holds its view)
 };
 Q_ENUM_NS(StatusNote)
+
+// The bytes are all sent and a server (node or media server) is processing the video:
+// such an upload is followed, and takes no upload slot.
+inline bool isFollowingServer(StatusNote note)
+{
+    return note == StatusNote::NodeProcessing || note == StatusNote::MediaServerProcessing;
+}
 
 struct UploadStatus {
     UploadState state = UploadState::Waiting;

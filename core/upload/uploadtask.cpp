@@ -2,10 +2,25 @@
 
 #include "image/imageformat.h"
 
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QFutureWatcher>
 
+#include <memory>
+
 namespace deso::upload {
+
+namespace {
+
+// Asked at the moment of sending (a pasted JWT may have expired since the upload was queued).
+Result<Credentials> askCredentials(const CredentialsSource &source)
+{
+    if (!source)
+        return Error(QStringLiteral("upload.no_identity"), UploadTask::tr("No identity to sign the upload with."));
+    return source();
+}
+
+} // namespace
 
 UploadTask::UploadTask(node::NodeClient *client, QString filePath, MediaKind kind, UploadOptions options, QObject *parent)
     : QObject(parent), m_client(client), m_path(std::move(filePath)), m_kind(kind), m_options(std::move(options))
@@ -84,6 +99,8 @@ void UploadTask::start()
     m_status.bytesPerSecond = 0;
     if (m_kind == MediaKind::Image)
         startImage();
+    else if (m_options.mediaServer)
+        startMediaServerVideo();
     else
         startVideo();
 }
@@ -112,11 +129,7 @@ void UploadTask::startImage()
 
 void UploadTask::sendImage(const node::ImagePart &part)
 {
-    if (!m_options.credentials) {
-        fail(Error(QStringLiteral("upload.no_identity"), tr("No identity to sign the upload with.")));
-        return;
-    }
-    const Result<Credentials> credentials = m_options.credentials();
+    const Result<Credentials> credentials = askCredentials(m_options.credentials);
     if (!credentials) {
         fail(credentials.error());
         return;
@@ -243,20 +256,77 @@ void UploadTask::startVideo()
             return;
         }
         emit videoUploaded(uploaded);
-        followVideo(uploaded);
+        m_tus = nullptr;  // its work is done; it goes with m_work
+        UploadResult result;
+        result.video = uploaded;
+        followVideo(m_client, uploaded.mediaId, m_options.poll, StatusNote::NodeProcessing, result);
     });
     tus->start();
 }
 
-void UploadTask::followVideo(const tus::TusUploadResult &uploaded)
+void UploadTask::startMediaServerVideo()
 {
-    m_tus = nullptr;  // its work is done; it goes with m_work
+    const Result<Credentials> credentials = askCredentials(m_options.credentials);
+    if (!credentials) {
+        fail(credentials.error());
+        return;
+    }
+    const UploadFile file = inspectFile(m_path);
+    const QString type = file.mimeType.startsWith(QLatin1String("video/")) ? file.mimeType
+                                                                            : QStringLiteral("application/octet-stream");
+    m_status.state = UploadState::Uploading;
+    m_status.note = StatusNote::None;
+    m_status.video.reset();
+    m_status.bytesSent = 0;
+    m_status.bytesTotal = file.size;
+    update();
+    QObject *work = m_work;
+    auto clock = std::make_shared<QElapsedTimer>();
+    clock->start();
+    node::NodeClient *media = m_options.mediaServer;
+    media->uploadVideoForm(
+        m_path, type, credentials->publicKey, credentials->jwt, work,
+        [this, work, media](Result<node::MediaServerUpload> sent) {
+            if (work != m_work)
+                return;
+            if (!sent) {
+                fail(sent.error());
+                return;
+            }
+            m_status.bytesSent = m_status.bytesTotal;
+            m_status.videoId = sent->assetId;
+            UploadResult result;
+            result.asset = sent.value();
+            if (!m_options.followProcessing) {
+                result.url = sent->assetId;
+                succeed(result);
+                return;
+            }
+            emit assetCreated(sent.value());
+            followVideo(media, sent->assetId, m_options.mediaServerPoll, StatusNote::MediaServerProcessing, result);
+        },
+        [this, work, clock, size = file.size](qint64 sent, qint64 total) {
+            if (work != m_work || total <= 0)
+                return;
+            // The request also carries the form around the file: count the file's bytes.
+            m_status.bytesSent = qMin(size, sent * size / total);
+            const double seconds = double(clock->elapsed()) / 1000.0;
+            m_status.bytesPerSecond = seconds > 0.5 ? double(m_status.bytesSent) / seconds : 0;
+            const double eta = m_status.bytesPerSecond > 0 ? double(size - m_status.bytesSent) / m_status.bytesPerSecond : -1;
+            update();
+            emit progress(m_status.bytesSent, size, m_status.bytesPerSecond, eta);
+        });
+}
+
+void UploadTask::followVideo(node::NodeClient *client, const QString &videoId, const node::PollOptions &poll,
+                             StatusNote note, UploadResult result)
+{
     m_status.state = UploadState::Processing;
-    m_status.note = StatusNote::NodeProcessing;
+    m_status.note = note;
     m_status.bytesPerSecond = 0;
     update();
     QObject *work = m_work;
-    auto *poller = new node::VideoStatusPoller(m_client, uploaded.mediaId, m_options.poll, work);
+    auto *poller = new node::VideoStatusPoller(client, videoId, poll, work);
     m_poller = poller;
     connect(poller, &node::VideoStatusPoller::statusReceived, work, [this, work](const node::VideoStatus &video) {
         if (work != m_work)
@@ -265,19 +335,17 @@ void UploadTask::followVideo(const tus::TusUploadResult &uploaded)
         update();
         emit nodeStatusReceived(video);
     });
-    connect(poller, &node::VideoStatusPoller::ready, work, [this, uploaded, work](const node::VideoStatus &video) {
+    connect(poller, &node::VideoStatusPoller::ready, work, [this, result, work](const node::VideoStatus &video) mutable {
         if (work != m_work)
             return;
         m_status.video = video;
-        UploadResult result;
-        result.video = uploaded;
         result.videoStatus = video;
         result.url = streamUrl(video);
         succeed(result);
     });
-    connect(poller, &node::VideoStatusPoller::failed, work, [this, work](const Error &error) {
+    connect(poller, &node::VideoStatusPoller::failed, work, [this, work, note](const Error &error) {
         if (work == m_work)
-            fail(error, StatusNote::NodeProcessing);
+            fail(error, note);
     });
     poller->start();
 }

@@ -27,12 +27,19 @@ struct UploadOptions {
     tus::TusOptions tus;
     bool followProcessing = true;    // after the bytes: poll until the video can stream
     node::PollOptions poll;
+    // Set: videos use the media-server contract of current DeSo apps (one multipart POST
+    // streamed from disk, signed with `credentials`, then get-video-status by asset id at
+    // mediaServerPoll's cadence) with this client, bound to the media server (not owned;
+    // it must outlive the task). Null: the node's tus flow (legacy).
+    node::NodeClient *mediaServer = nullptr;
+    node::PollOptions mediaServerPoll = node::PollOptions::mediaServerCadence();
 };
 
 struct UploadResult {
     QString url;                      // ImageURL, or where the video streams
     node::ImageUpload image;          // images
-    tus::TusUploadResult video;       // videos
+    tus::TusUploadResult video;       // videos sent with tus
+    std::optional<node::MediaServerUpload> asset; // videos sent to a media server
     std::optional<node::VideoStatus> videoStatus; // when followed until ready
 };
 
@@ -69,6 +76,7 @@ signals:
     void progress(qint64 bytesSent, qint64 bytesTotal, double bytesPerSecond, double etaSeconds);
     void retrying(int attempt, int delayMs, const deso::Error &cause);
     void videoUploaded(const deso::tus::TusUploadResult &result);       // bytes all there; following starts
+    void assetCreated(const deso::node::MediaServerUpload &asset);      // the same, from a media server
     void nodeStatusReceived(const deso::node::VideoStatus &status);    // every answer while following
     // Something went wrong that does not stop the upload (e.g. it could not be remembered
     // for a resume after a restart).
@@ -81,7 +89,10 @@ private:
     void startImage();
     void sendImage(const node::ImagePart &part);
     void startVideo();
-    void followVideo(const tus::TusUploadResult &uploaded);
+    void startMediaServerVideo();
+    // Polls `client` about `videoId` until it streams; `result` carries what the upload gave.
+    void followVideo(node::NodeClient *client, const QString &videoId, const node::PollOptions &poll,
+                     StatusNote note, UploadResult result);
     void update();
     void fail(const Error &error, StatusNote note = StatusNote::None);
     void succeed(const UploadResult &result);

@@ -46,12 +46,18 @@ class TestCliClient : public QObject {
     // Runs an upload and returns the peak RSS (KiB) the kernel recorded for the process.
     qint64 uploadPeakKiB(const QString &file, const QUrl &url, const QString &chunk)
     {
+        return peakKiB({QStringLiteral("upload-video"), file, QStringLiteral("--node"), url.toString(),
+                        QStringLiteral("--chunk-size"), chunk, QStringLiteral("--no-resume")});
+    }
+
+    // Runs deso-media with `args` and returns its peak RSS (KiB), or -1 if it failed.
+    qint64 peakKiB(const QStringList &args)
+    {
         QProcess p;
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert(QStringLiteral("XDG_DATA_HOME"), m_dir.filePath(QStringLiteral("xdg-data")));
         p.setProcessEnvironment(env);
-        p.start(QStringLiteral(DESO_MEDIA_BIN), {QStringLiteral("upload-video"), file, QStringLiteral("--node"), url.toString(),
-                                                QStringLiteral("--chunk-size"), chunk, QStringLiteral("--no-resume")});
+        p.start(QStringLiteral(DESO_MEDIA_BIN), args);
         if (!p.waitForStarted())
             return -1;
         const qint64 pid = p.processId();
@@ -196,6 +202,34 @@ private slots:
         QVERIFY(stored);
     }
 
+    void aLargeMediaServerUploadDoesNotSitInMemory()
+    {
+        TestHost server;
+        QVERIFY(server.start().ok());
+        const QString store = QStringLiteral("file:") + m_dir.filePath(QStringLiteral("memory-keys.json"));
+        QCOMPARE(run({QStringLiteral("--key-store"), store, QStringLiteral("--create-test-key"), QStringLiteral("carol")}).exitCode, 0);
+        const QString small = writeFile(QStringLiteral("media-small.bin"), MiB, 8);
+        const QString large = m_dir.filePath(QStringLiteral("media-large.bin")); // sparse, like above
+        {
+            QFile f(large);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            QVERIFY(f.resize(200 * MiB));
+        }
+        const auto upload = [&](const QString &file) {
+            return peakKiB({QStringLiteral("upload-video"), file, QStringLiteral("--media-server"), server.url().toString(),
+                            QStringLiteral("--key"), QStringLiteral("carol"), QStringLiteral("--key-store"), store});
+        };
+        const qint64 reference = upload(small);
+        const qint64 peak = upload(large);
+        QVERIFY(reference > 0 && peak > 0);
+        qInfo("client peak RSS: %lld KiB for 1 MiB, %lld KiB for a 200 MiB multipart upload", reference, peak);
+        QVERIFY2(peak < reference + 10 * 1024, qPrintable(QStringLiteral("%1 KiB vs %2 KiB").arg(peak).arg(reference)));
+        bool stored = false;
+        for (const QString &id : QDir(server.dataDir() + QStringLiteral("/uploads")).entryList(QDir::Dirs | QDir::NoDotAndDotDot))
+            stored |= QFileInfo(server.storedFile(id)).size() == 200 * MiB;
+        QVERIFY(stored);
+    }
+
     void anInterruptedUploadResumesOnTheNextRun()
     {
         TestHost server;
@@ -305,6 +339,47 @@ private slots:
         QCOMPARE(r.exitCode, 4);
         QVERIFY2(r.json().value(QStringLiteral("error")).toString().startsWith(QStringLiteral("UploadImage: Invalid token: ")), qPrintable(r.out));
         QCOMPARE(r.json().value(QStringLiteral("httpStatus")).toInt(), 400);
+    }
+
+    void uploadVideoToAMediaServer()
+    {
+        TestHost server;
+        QVERIFY(server.start().ok());
+        const QString store = QStringLiteral("file:") + m_dir.filePath(QStringLiteral("media-keys.json"));
+        Run r = run({QStringLiteral("--key-store"), store, QStringLiteral("--create-test-key"), QStringLiteral("bob")});
+        QCOMPARE(r.exitCode, 0);
+        const QString tiny = QStringLiteral(DESO_SOURCE_DIR "/tests/host/data/tiny.mp4");
+        // --media-server alone: the media-server contract, no --node needed; --json prints the server's answer.
+        r = run({QStringLiteral("upload-video"), tiny, QStringLiteral("--media-server"), node(server.url()), QStringLiteral("--key"),
+                 QStringLiteral("bob"), QStringLiteral("--key-store"), store, QStringLiteral("--json")});
+        QCOMPARE(r.exitCode, 0);
+        const QString assetId = r.json().value(QStringLiteral("asset")).toObject().value(QStringLiteral("id")).toString();
+        QVERIFY2(assetId.size() == 32, qPrintable(r.out));
+        QVERIFY(r.json().value(QStringLiteral("tusEndpoint")).toString().endsWith(QStringLiteral("/api/v0/upload-video")));
+        QVERIFY2(r.err.contains(QStringLiteral("(100.0%)")), qPrintable(r.err));
+
+        // video-status takes the asset id with --media (the spelling), at the SDK's cadence.
+        r = run({QStringLiteral("video-status"), assetId, QStringLiteral("--media"), node(server.url()), QStringLiteral("--wait")});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.contains(QStringLiteral("Phase: ready")), qPrintable(r.out));
+        QVERIFY2(r.out.contains(QStringLiteral("DownloadURL: ") + node(server.url()) + QStringLiteral("/videos/")), qPrintable(r.out));
+
+        // Upload and wait in one run, in words.
+        r = run({QStringLiteral("upload-video"), tiny, QStringLiteral("--media-server"), node(server.url()), QStringLiteral("--key"),
+                 QStringLiteral("bob"), QStringLiteral("--key-store"), store, QStringLiteral("--wait")});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.contains(QStringLiteral("AssetId: ")), qPrintable(r.out));
+        QVERIFY2(r.out.contains(QStringLiteral("Phase: ready")), qPrintable(r.out));
+
+        // Without credentials the media server cannot be asked: a usage error, nothing sent.
+        r = run({QStringLiteral("upload-video"), tiny, QStringLiteral("--media-server"), node(server.url())});
+        QCOMPARE(r.exitCode, 2);
+        // A refused JWT: the server's sentence, exit 4.
+        r = run({QStringLiteral("upload-video"), tiny, QStringLiteral("--media-server"), node(server.url()), QStringLiteral("--jwt"),
+                 QStringLiteral("a.b.c"), QStringLiteral("--public-key"), QStringLiteral("BC1YLgk8yq6L5g5ZxaPhqUNbGyLZBhuRHzWx2RKJmzwfNg2J2CdTvMS"),
+                 QStringLiteral("--json")});
+        QCOMPARE(r.exitCode, 4);
+        QVERIFY2(r.json().value(QStringLiteral("error")).toString().startsWith(QStringLiteral("UploadVideo: Invalid token: ")), qPrintable(r.out));
     }
 
     void tiktokResolvesALink()

@@ -354,6 +354,39 @@ private slots:
         QVERIFY2(qint64(patches) <= (total - kept + chunk - 1) / chunk, qPrintable(QString::number(patches)));
     }
 
+    void videoGoesToTheChosenMediaServerAndStreams()
+    {
+        Rig rig;
+        QVERIFY(prepare(rig));
+        MainWindow &w = rig.window;
+        // This app's host as the media server: the media-server contract end to end.
+        w.nodeSettings()->setMediaServerChoice(QStringLiteral("local"));
+        QCOMPARE(w.queue()->mediaServerUrl(), w.hostPanel()->baseUrl());
+        const QString path = QDir(rig.data.path()).filePath(QStringLiteral("clip.mp4"));
+        QVERIFY(deso::nodetest::writeSampleClip(path, 1024 * 1024).ok());
+        w.addFiles({path});
+        QCOMPARE(w.queue()->item(0).kind, MediaQueueModel::Kind::Video);
+        w.selectRow(0);
+        QStringList words;
+        QObject guard;
+        connect(w.queue(), &QAbstractItemModel::dataChanged, &guard, [&] {
+            const QString text = w.queue()->index(0).data(MediaQueueModel::ProgressTextRole).toString()
+                                 + QStringLiteral(" / ") + w.queue()->item(0).remoteStatus();
+            if (words.isEmpty() || words.last() != text)
+                words << text;
+        });
+        w.action(QStringLiteral("start"))->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(w.queue()->item(0).status.state == State::Done || w.queue()->item(0).status.state == State::Failed, 30000);
+        QVERIFY2(w.queue()->item(0).status.state == State::Done, qPrintable(w.queue()->item(0).reason()));
+        QVERIFY2(words.join(QLatin1Char('|')).contains(QStringLiteral("media server")), qPrintable(words.join(QLatin1Char('|'))));
+        QVERIFY2(w.queue()->item(0).remoteStatus().contains(QStringLiteral("ready")), qPrintable(w.queue()->item(0).remoteStatus()));
+        const QString url = w.queue()->item(0).status.resultUrl;
+        QVERIFY2(url.startsWith(w.hostPanel()->baseUrl().toString() + QStringLiteral("/videos/")), qPrintable(url));
+        QCOMPARE(w.videoPreview()->streamUrlField()->url(), url);
+        w.nodeSettings()->setMediaServerChoice(QStringLiteral("auto")); // the settings outlive this test
+        QVERIFY(w.queue()->mediaServerUrl().isEmpty()); // automatic: the local host keeps the node's tus flow
+    }
+
     void nodeTesterFillsItsTable()
     {
         Rig rig;
@@ -365,7 +398,7 @@ private slots:
         tester.runAll();
         QVERIFY(done.wait(60000));
         QStandardItemModel *t = tester.table();
-        QCOMPARE(t->rowCount(), 5);
+        QCOMPARE(t->rowCount(), 9);
         for (int r = 0; r < 4; ++r)
             QVERIFY2(t->item(r, 1)->text() == QStringLiteral("pass"),
                      qPrintable(t->item(r, 0)->text() + QStringLiteral(": ") + t->item(r, 3)->text()));
@@ -376,6 +409,9 @@ private slots:
         // TikTok needs the internet, which the test machine does not have: the row says
         // so instead of passing.
         QVERIFY(t->item(4, 1)->text() == QStringLiteral("pass") || t->item(4, 1)->text() == QStringLiteral("FAIL"));
+        // No media server is chosen for the local host by default: its steps say so.
+        for (int r = 5; r < 9; ++r)
+            QCOMPARE(t->item(r, 1)->text(), QStringLiteral("skipped"));
         tester.tableView()->selectRow(2);
         QVERIFY2(tester.rawView()->toPlainText().contains(QStringLiteral("ReadyToStream")), qPrintable(tester.rawView()->toPlainText()));
         // Each row shows what went over the wire: requests, answers, times; no token.

@@ -1,6 +1,7 @@
 #include "host/controllers/videocontroller.h"
 
 #include "host/controllers/playbackcontroller.h"
+#include "host/controllers/videoasset.h"
 
 #include <QFileInfo>
 
@@ -60,6 +61,10 @@ HttpResponse VideoController::status(const HttpRequest &request, const QString &
     }
     if (!record->playbackId.isEmpty())
         o.insert(QStringLiteral("playbackId"), record->playbackId);
+    // One body for both contracts: the media server's Livepeer-style asset beside the node's keys.
+    const QJsonObject asset = videoAssetJson(*record, m_site.baseUrlFor(request));
+    for (auto it = asset.begin(); it != asset.end(); ++it)
+        o.insert(it.key(), it.value());
     return HttpResponse::json(200, o);
 }
 

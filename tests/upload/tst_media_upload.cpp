@@ -1,0 +1,153 @@
+// The upload layer and the node tester speaking the media-server contract (issue 13)
+// against the real host on loopback: a clip streamed as one multipart POST with
+// progress, followed by asset id at the SDK's cadence through its phases to ready, the
+// words describe() gives each phase; a refused JWT as a sentence; the tester's
+// media-server steps with their raw exchanges.
+#include "eventwait.h"
+#include "host/endpointhost.h"
+#include "identity/keys.h"
+#include "node/nodeclient.h"
+#include "nodetest/nodetester.h"
+#include "nodetest/sampleclip.h"
+#include "testfiles.h"
+#include "upload/credentials.h"
+#include "upload/uploadstatus.h"
+#include "upload/uploadtask.h"
+
+#include <QDir>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace deso;
+using testcommon::sha256Of;
+using namespace deso::upload;
+
+class TestMediaUpload : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    host::EndpointHost m_host;
+    identity::PrivateKey m_key = identity::PrivateKey::generate();
+    QString m_clip;
+
+    Credentials credentials() const
+    {
+        return signWithKey(m_key, m_key.publicKey().toBase58Check(identity::Network::Mainnet));
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        host::HostConfig c;
+        c.dataDir = m_dir.filePath(QStringLiteral("host"));
+        const Status started = m_host.start(c);
+        QVERIFY2(started.ok(), qPrintable(started.ok() ? QString() : started.error().message));
+        m_clip = m_dir.filePath(QStringLiteral("clip.mp4"));
+        QVERIFY(nodetest::writeSampleClip(m_clip, 2 * 1024 * 1024).ok());
+    }
+
+    void videoGoesToTheMediaServerAndStreams()
+    {
+        node::NodeClient node(m_host.baseUrl());
+        node::NodeClient media(m_host.baseUrl());
+        UploadOptions options;
+        options.mediaServer = &media;
+        options.credentials = [this]() -> Result<Credentials> { return credentials(); };
+        UploadTask task(&node, m_clip, MediaKind::Video, options);
+        QSignalSpy progress(&task, &UploadTask::progress);
+        QSignalSpy created(&task, &UploadTask::assetCreated);
+        QStringList words;
+        connect(&task, &UploadTask::statusChanged, this, [&](const UploadStatus &s) {
+            const QString w = describe(s);
+            if (words.isEmpty() || words.last() != w)
+                words << w;
+        });
+        task.start();
+        DESO_WAIT_VERIFY(task.status().state == UploadState::Done || task.status().state == UploadState::Failed, 60000);
+        QVERIFY2(task.status().state == UploadState::Done, qPrintable(describe(task.status())));
+        QCOMPARE(created.size(), 1);
+        QVERIFY(!progress.isEmpty());
+        QCOMPARE(progress.last().at(0).toLongLong(), QFileInfo(m_clip).size());
+        const QString assetId = task.status().videoId;
+        QCOMPARE(assetId.size(), 32);
+        // The asset's bytes are the file's; the result points at where it streams.
+        QCOMPARE(sha256Of(m_dir.filePath(QStringLiteral("host/uploads/%1/data").arg(assetId))), sha256Of(m_clip));
+        QVERIFY2(task.status().resultUrl.startsWith(m_host.baseUrl().toString() + QStringLiteral("/videos/")),
+                 qPrintable(task.status().resultUrl));
+        QVERIFY(task.status().video && task.status().video->phase == QLatin1String("ready"));
+        QVERIFY2(words.join(QLatin1Char('|')).contains(QStringLiteral("Uploaded; the media server")), qPrintable(words.join(QLatin1Char('|'))));
+        QVERIFY2(describe(task.status()).startsWith(QStringLiteral("ready to stream")), qPrintable(describe(task.status())));
+    }
+
+    void phasesInWords()
+    {
+        node::VideoStatus v;
+        v.phase = QStringLiteral("waiting");
+        QCOMPARE(describe(v), QStringLiteral("waiting to be processed"));
+        v.phase = QStringLiteral("processing");
+        QCOMPARE(describe(v), QStringLiteral("processing"));
+        v.phase = QStringLiteral("failed");
+        v.errorMessage = QStringLiteral("not a video");
+        QCOMPARE(describe(v), QStringLiteral("error: not a video"));
+        UploadStatus s;
+        s.state = UploadState::Processing;
+        s.note = StatusNote::MediaServerProcessing;
+        s.video = v;
+        s.video->phase = QStringLiteral("processing");
+        s.video->errorMessage.clear();
+        QCOMPARE(describe(s), QStringLiteral("Uploaded; the media server says: processing"));
+        // Saved and read back as data, not words.
+        QCOMPARE(UploadStatus::fromJson(s.toJson()).note, StatusNote::MediaServerProcessing);
+    }
+
+    void refusedJwtIsASentence()
+    {
+        node::NodeClient node(m_host.baseUrl());
+        node::NodeClient media(m_host.baseUrl());
+        UploadOptions options;
+        options.mediaServer = &media;
+        const identity::PrivateKey other = identity::PrivateKey::generate();
+        options.credentials = [this, other]() -> Result<Credentials> {
+            return signWithKey(other, m_key.publicKey().toBase58Check(identity::Network::Mainnet));
+        };
+        UploadTask task(&node, m_clip, MediaKind::Video, options);
+        task.start();
+        DESO_WAIT_VERIFY(task.status().state == UploadState::Failed || task.status().state == UploadState::Done, 30000);
+        QCOMPARE(task.status().state, UploadState::Failed);
+        QCOMPARE(task.status().error.httpStatus, 400);
+        QVERIFY2(describe(task.status()).contains(QStringLiteral("Invalid token")), qPrintable(describe(task.status())));
+    }
+
+    void testerRunsTheMediaServerSteps()
+    {
+        nodetest::NodeTestOptions options;
+        options.nodeUrl = m_host.baseUrl();
+        options.mediaServerUrl = m_host.baseUrl();
+        options.workDir = m_dir.filePath(QStringLiteral("tester"));
+        options.statusTimeoutMs = 30000;
+        options.tiktokShortId = QStringLiteral("?"); // refused locally: no network needed
+        options.credentials = [this]() -> Result<std::pair<QString, QString>> {
+            const Credentials c = credentials();
+            return std::pair{c.publicKey, c.jwt};
+        };
+        nodetest::NodeTester tester(options);
+        QSignalSpy finished(&tester, &nodetest::NodeTester::finished);
+        tester.run();
+        DESO_WAIT_VERIFY(!finished.isEmpty(), 90000);
+        const QStringList names = nodetest::NodeTester::stepNames();
+        for (int i = 5; i < 9; ++i) {
+            const nodetest::StepResult &r = tester.results().at(i);
+            QVERIFY2(r.outcome == nodetest::StepResult::Outcome::Passed, qPrintable(names[i] + QStringLiteral(": ") + r.summary + QLatin1Char('\n') + r.raw));
+        }
+        QVERIFY2(tester.results().at(5).raw.contains(QStringLiteral("POST ") + m_host.baseUrl().toString() + QStringLiteral("/api/v0/upload-video")),
+                 qPrintable(tester.results().at(5).raw));
+        static const QRegularExpression readyPhase(QStringLiteral("\"phase\"\\s*:\\s*\"ready\""));
+        QVERIFY2(tester.results().at(6).raw.contains(readyPhase), qPrintable(tester.results().at(6).raw));
+        QVERIFY(tester.results().at(7).summary.contains(QStringLiteral("bytes")));
+    }
+};
+
+QTEST_MAIN(TestMediaUpload)
+#include "tst_media_upload.moc"
