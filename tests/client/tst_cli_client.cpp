@@ -362,7 +362,7 @@ private slots:
         r = run({QStringLiteral("video-status"), assetId, QStringLiteral("--media"), node(server.url()), QStringLiteral("--wait")});
         QCOMPARE(r.exitCode, 0);
         QVERIFY2(r.out.contains(QStringLiteral("Phase: ready")), qPrintable(r.out));
-        QVERIFY2(r.out.contains(QStringLiteral("DownloadURL: ") + node(server.url()) + QStringLiteral("/videos/")), qPrintable(r.out));
+        QVERIFY2(r.out.contains(QStringLiteral("DownloadURL: ") + node(server.url()) + QStringLiteral("/download/")), qPrintable(r.out));
 
         // Upload and wait in one run, in words.
         r = run({QStringLiteral("upload-video"), tiny, QStringLiteral("--media-server"), node(server.url()), QStringLiteral("--key"),

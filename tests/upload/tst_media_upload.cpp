@@ -74,7 +74,7 @@ private slots:
         QCOMPARE(assetId.size(), 32);
         // The asset's bytes are the file's; the result points at where it streams.
         QCOMPARE(sha256Of(m_dir.filePath(QStringLiteral("host/uploads/%1/data").arg(assetId))), sha256Of(m_clip));
-        QVERIFY2(task.status().resultUrl.startsWith(m_host.baseUrl().toString() + QStringLiteral("/videos/")),
+        QVERIFY2(task.status().resultUrl.startsWith(m_host.baseUrl().toString() + QStringLiteral("/hls/")),
                  qPrintable(task.status().resultUrl));
         QVERIFY(task.status().video && task.status().video->phase == QLatin1String("ready"));
         QVERIFY2(words.join(QLatin1Char('|')).contains(QStringLiteral("Uploaded; the media server")), qPrintable(words.join(QLatin1Char('|'))));
