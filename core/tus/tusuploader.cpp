@@ -314,6 +314,7 @@ QNetworkReply *TusUploader::send(const QNetworkRequest &request, const QByteArra
 
 void TusUploader::abortCurrent()
 {
+    m_refusedPatch.reset();
     if (m_socketSend) {
         SocketPatchSender *sender = m_socketSend;
         m_socketSend = nullptr;
@@ -389,6 +390,10 @@ void TusUploader::create()
         body = range;
     } else {
         request.setHeader(QNetworkRequest::ContentLengthHeader, 0);
+        // The first chunk's digest is computed while the server creates the upload
+        // (which a host that syncs its records to disk takes a while to do).
+        if (const QString algorithm = checksumAlgorithm(); !algorithm.isEmpty())
+            prefetchChecksum(0, algorithm);
     }
     QNetworkReply *reply = send(request, "POST", body, Step::Create);
     if (body)
@@ -654,6 +659,17 @@ void TusUploader::handleAnswer(const HttpAnswer &answer, Step step)
         return;
     }
     case Step::Sync: {
+        if (std::optional<Error> refusal = std::exchange(m_refusedPatch, std::nullopt)) {
+            // Asked after a 403 to a PATCH: only a server that holds every byte lets us finish.
+            const auto offset = headerOffset(answer, "Upload-Offset");
+            if (ok && offset && *offset == m_size) {
+                continueFrom(*offset);
+                return;
+            }
+            noteStored(m_store.forget(m_fingerprint, m_endpoint));
+            fail(*refusal);
+            return;
+        }
         if (status == 404 || status == 410 || status == 403) {
             startOver(); // the stored or current upload is gone on the server
             return;
@@ -676,6 +692,14 @@ void TusUploader::handleAnswer(const HttpAnswer &answer, Step step)
     }
     case Step::Patch: {
         if (!ok) {
+            if (status == 403 && m_offset + m_options.chunkSize >= m_size) {
+                // The last chunk refused as "complete": a PATCH aborted by pause() (or a
+                // lost answer) may still have delivered every byte from the kernel's buffers.
+                // Ask the server before calling the upload failed.
+                m_refusedPatch = answerError(answer, QStringLiteral("Sending the video bytes"));
+                sync();
+                return;
+            }
             if (status == 404 || status == 410 || status == 403) {
                 noteStored(m_store.forget(m_fingerprint, m_endpoint));
                 fail(answerError(answer, QStringLiteral("Sending the video bytes")));

@@ -200,6 +200,8 @@ private:
     int m_failedAttempts = 0;
     quint64 m_checksumGeneration = 0;
     std::optional<PendingChecksum> m_nextChecksum;
+    // Set while a HEAD checks whether a PATCH refused with 403 had in fact completed the upload.
+    std::optional<Error> m_refusedPatch;
     QMap<QByteArray, int> m_requestCounts;
 
     QElapsedTimer m_clock;
