@@ -1,9 +1,9 @@
 #include "host/tusserver.h"
 
 #include "common/decimal.h"
+#include "tus/incrementaldigest.h"
 #include "tus/tusprotocol.h"
 
-#include <QCryptographicHash>
 #include <QDateTime>
 #include <QFile>
 
@@ -48,14 +48,13 @@ Admission answerFromHead(HttpResponse response)
 // truncates the file back, so "nothing written" holds.
 class TusPatchSink final : public RequestHandler {
 public:
+    // `digest` (libcrypto: the hash runs at memory speed) is set when the request
+    // carried an Upload-Checksum.
     TusPatchSink(TusServer &server, std::shared_ptr<UploadRecord> record, int fd,
-                 std::optional<QCryptographicHash::Algorithm> algorithm, QByteArray expectedDigest,
-                 HeaderList extraHeaders)
+                 std::optional<tus::IncrementalDigest> digest, QByteArray expectedDigest, HeaderList extraHeaders)
         : m_server(server), m_record(std::move(record)), m_fd(fd), m_start(m_record->offset),
-          m_expected(std::move(expectedDigest)), m_extra(std::move(extraHeaders))
+          m_hash(std::move(digest)), m_expected(std::move(expectedDigest)), m_extra(std::move(extraHeaders))
     {
-        if (algorithm)
-            m_hash.emplace(*algorithm);
         m_record->busy = true;
     }
 
@@ -78,8 +77,12 @@ public:
             }
             done += n;
         }
-        if (m_hash)
-            m_hash->addData(QByteArrayView(data, size));
+        if (m_hash) {
+            if (Status hashed = m_hash->addData(QByteArrayView(data, size)); !hashed.ok()) {
+                m_failed = true;
+                return Error(hashed.error().code, hashed.error().message, 500);
+            }
+        }
         m_written += size;
         // Start writeback as the body streams in, so the fdatasync that must
         // precede the answer finds little left to flush (Linux-specific hint).
@@ -115,7 +118,8 @@ private:
             return tusError(500, QStringLiteral("The host could not write the upload to disk."));
         }
         if (m_hash) {
-            if (!bodyComplete || m_hash->result() != m_expected) {
+            const Result<QByteArray> received = m_hash->result();
+            if (!bodyComplete || !received.ok() || received.value() != m_expected) {
                 truncateBack(m_start);
                 ::close(m_fd);
                 HttpResponse r = tusError(460, QStringLiteral("The Upload-Checksum does not match the received bytes; nothing was written."));
@@ -160,7 +164,7 @@ private:
     qint64 m_written = 0;
     qint64 m_lastCheckpoint = 0;
     qint64 m_kicked = 0;
-    std::optional<QCryptographicHash> m_hash;
+    std::optional<tus::IncrementalDigest> m_hash;
     QByteArray m_expected;
     HeaderList m_extra;
     bool m_finished = false;
@@ -333,19 +337,22 @@ Admission TusServer::patch(const HttpRequest &request, const std::shared_ptr<Upl
         if (!last && bodyLength % kChunkGranule != 0)
             return fail(400, QStringLiteral("Chunks must be a multiple of 262144 bytes (256 KiB) except the last one."));
     }
-    std::optional<QCryptographicHash::Algorithm> algorithm;
+    std::optional<tus::IncrementalDigest> digest;
     QByteArray expected;
     if (const QByteArray checksum = request.header("upload-checksum"); !checksum.isNull()) {
         auto parsed = tus::parseUploadChecksum(checksum);
         if (!parsed.ok())
             return fail(400, parsed.error().message);
-        algorithm = parsed->algorithm;
+        auto created = tus::IncrementalDigest::create(parsed->algorithm);
+        if (!created.ok())
+            return fail(500, created.error().message);
+        digest.emplace(std::move(created).value());
         expected = parsed->digest;
     }
     const int fd = ::open(QFile::encodeName(m_store.dataPath(record->id)).constData(), O_WRONLY | O_CLOEXEC);
     if (fd < 0)
         return fail(500, QStringLiteral("The host could not open the upload's storage."));
-    return Admission::stream(std::make_unique<TusPatchSink>(*this, record, fd, algorithm, expected, extraHeaders),
+    return Admission::stream(std::make_unique<TusPatchSink>(*this, record, fd, std::move(digest), expected, extraHeaders),
                              remaining);
 }
 

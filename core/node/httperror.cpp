@@ -19,18 +19,23 @@ bool replySucceeded(const QNetworkReply *reply)
 
 Error replyError(const QNetworkReply *reply, const QByteArray &body, const QString &what)
 {
-    const int status = httpStatus(reply);
+    return answerError(httpStatus(reply), reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString(), body,
+                       reply->errorString(), reply->url(), what);
+}
+
+Error answerError(int status, const QString &reason, const QByteArray &body, const QString &networkError,
+                  const QUrl &url, const QString &what)
+{
     if (status == 0) {
         return Error(QString::fromLatin1(kNetworkErrorCode),
                      QStringLiteral("%1 failed: %2 (%3).")
-                         .arg(what, reply->errorString(), reply->url().toString(QUrl::RemoveUserInfo | QUrl::RemoveQuery)));
+                         .arg(what, networkError, url.toString(QUrl::RemoveUserInfo | QUrl::RemoveQuery)));
     }
     // The node answers {"error": "<sentence>"}; pass that sentence on untouched.
     const QJsonDocument doc = QJsonDocument::fromJson(body);
     const QString sentence = doc.object().value(QStringLiteral("error")).toString();
     if (!sentence.isEmpty())
         return Error(QString::fromLatin1(kServerRefusedCode), sentence, status);
-    const QString reason = reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString();
     QString detail = QString::fromUtf8(body.left(200)).simplified();
     if (!detail.isEmpty())
         detail = QStringLiteral(": ") + detail;

@@ -8,6 +8,7 @@
 #include <QByteArray>
 
 class QNetworkReply;
+class QUrl;
 
 namespace deso::node {
 
@@ -24,6 +25,11 @@ bool replySucceeded(const QNetworkReply *reply);
 // The error of a failed reply. `body` is what was read from it; `what` names the
 // request for the fallback sentences ("Uploading the image").
 Error replyError(const QNetworkReply *reply, const QByteArray &body, const QString &what);
+
+// The same for an answer read without QNetworkReply (tus::SocketPatchSender): `status`
+// 0 means no answer arrived and `networkError` says why.
+Error answerError(int status, const QString &reason, const QByteArray &body, const QString &networkError,
+                  const QUrl &url, const QString &what);
 
 // True for errors where no HTTP answer arrived (connection refused, reset, timeout...).
 bool isNetworkError(const Error &error);

@@ -5,8 +5,9 @@
 
 #include "node/httperror.h"
 #include "tus/filerangedevice.h"
+#include "tus/incrementaldigest.h"
+#include "tus/socketpatchsender.h"
 
-#include <QCryptographicHash>
 #include <QFile>
 #include <QFileInfo>
 #include <QFutureWatcher>
@@ -22,56 +23,102 @@ namespace {
 
 constexpr qint64 kSpeedWindowMs = 5000;
 constexpr qint64 kProgressIntervalMs = 100;
+// Large reads keep the digest loop in libcrypto rather than in syscalls.
+constexpr qsizetype kChecksumReadPiece = 4 * 1024 * 1024;
 
 Error tusError(const char *code, const QString &message, int httpStatus = 0)
 {
     return Error(QString::fromLatin1(code), message, httpStatus);
 }
 
-std::optional<qint64> headerOffset(const QNetworkReply *reply, const char *name)
+std::optional<qint64> headerOffset(const HttpAnswer &answer, const char *name)
 {
-    if (!reply->hasRawHeader(name))
+    if (!answer.hasHeader(name))
         return std::nullopt;
     // Read as strictly as the host reads what we send (common/decimal.h).
-    return parseDecimal(reply->rawHeader(name).trimmed());
+    return parseDecimal(answer.header(name).trimmed());
 }
 
-QStringList headerList(const QNetworkReply *reply, const char *name)
+QStringList headerList(const HttpAnswer &answer, const char *name)
 {
     QStringList items;
-    for (const QByteArray &item : tus::parseList(reply->rawHeader(name)))
+    for (const QByteArray &item : tus::parseList(answer.header(name)))
         items << QString::fromLatin1(item);
     return items;
 }
 
 // Network errors and the statuses tus-js-client retries on: the server is busy (423),
 // disagrees about the offset (409), rejected a checksum (460) or failed internally (5xx).
-bool retriable(const QNetworkReply *reply)
+bool retriable(const HttpAnswer &answer)
 {
-    const int status = node::httpStatus(reply);
+    const int status = answer.status;
     if (status == 0)
         return true;
     return status == 409 || status == 423 || status == 460 || status >= 500;
 }
 
-// Reads the range in bounded pieces: the checksum never needs the chunk in memory.
-QByteArray checksumOfRange(const QString &path, qint64 offset, qint64 length, const QString &algorithm)
+bool succeeded(const HttpAnswer &answer)
 {
-    const QCryptographicHash::Algorithm algo = checksumAlgorithm(algorithm.toLatin1()).value_or(QCryptographicHash::Sha1);
+    return answer.status >= 200 && answer.status < 300 && answer.networkError.isEmpty();
+}
+
+// A QNAM reply in the shape of the socket sender's answers: one handler reads both.
+HttpAnswer answerOf(const QNetworkReply *reply, const QByteArray &body)
+{
+    HttpAnswer answer;
+    answer.status = node::httpStatus(reply);
+    answer.reason = reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toByteArray();
+    for (const auto &pair : reply->rawHeaderPairs())
+        answer.headers.append({pair.first, pair.second});
+    answer.body = body;
+    // QNAM also flags 4xx/5xx answers as errors; only a broken exchange counts here.
+    if (!node::replySucceeded(reply) && (answer.status == 0 || (answer.status >= 200 && answer.status < 300)))
+        answer.networkError = reply->errorString();
+    return answer;
+}
+
+// Reads the range in bounded pieces: the checksum never needs the chunk in memory.
+// Runs on a pool thread, usually while the previous chunk is on the wire.
+TusUploader::ChunkChecksum checksumOfRange(const QString &path, qint64 offset, qint64 length, const QString &algorithm)
+{
+    TusUploader::ChunkChecksum out;
+    const auto algo = checksumAlgorithm(algorithm.toLatin1());
+    if (!algo) {
+        out.error = tusError("tus.checksum", QStringLiteral("The checksum algorithm %1 is not supported.").arg(algorithm));
+        return out;
+    }
+    auto digest = IncrementalDigest::create(*algo);
+    if (!digest.ok()) {
+        out.error = digest.error();
+        return out;
+    }
     QFile file(path);
-    if (!file.open(QIODevice::ReadOnly) || !file.seek(offset))
-        return {};
-    QCryptographicHash hash(algo);
-    QByteArray buffer(1 << 20, Qt::Uninitialized);
+    if (!file.open(QIODevice::ReadOnly) || !file.seek(offset)) {
+        out.error = tusError("tus.file_unreadable", QStringLiteral("Cannot read the file %1.").arg(path));
+        return out;
+    }
+    QByteArray buffer(kChecksumReadPiece, Qt::Uninitialized);
     qint64 left = length;
     while (left > 0) {
         const qint64 n = file.read(buffer.data(), qMin<qint64>(buffer.size(), left));
-        if (n <= 0)
-            return {};
-        hash.addData(QByteArrayView(buffer.constData(), n));
+        if (n <= 0) {
+            out.error = tusError("tus.file_unreadable",
+                                 QStringLiteral("Cannot read the file %1 (did it change during the upload?).").arg(path));
+            return out;
+        }
+        if (Status added = digest->addData(QByteArrayView(buffer.constData(), n)); !added) {
+            out.error = added.error();
+            return out;
+        }
         left -= n;
     }
-    return hash.result().toBase64();
+    auto raw = digest->result();
+    if (!raw.ok()) {
+        out.error = raw.error();
+        return out;
+    }
+    out.header = formatUploadChecksum(algorithm.toLatin1(), raw.value());
+    return out;
 }
 
 } // namespace
@@ -100,6 +147,7 @@ TusUploader::TusUploader(QUrl creationEndpoint, QString filePath, TusOptions opt
 TusUploader::~TusUploader()
 {
     ++m_checksumGeneration;
+    m_nextChecksum.reset(); // the file may change while nothing is sent
     abortCurrent();
 }
 
@@ -134,6 +182,7 @@ void TusUploader::noteStored(const Status &stored)
 void TusUploader::fail(const Error &error)
 {
     ++m_checksumGeneration;
+    m_nextChecksum.reset(); // the file may change while nothing is sent
     abortCurrent();
     m_retryTimer.stop();
     setState(State::Failed);
@@ -173,6 +222,7 @@ void TusUploader::pause()
     if (m_state != State::Creating && m_state != State::Uploading && m_state != State::Retrying)
         return;
     ++m_checksumGeneration;
+    m_nextChecksum.reset(); // the file may change while nothing is sent
     abortCurrent();
     m_retryTimer.stop();
     setState(State::Paused);
@@ -204,6 +254,7 @@ void TusUploader::cancel()
         || m_state == State::Failed)
         return;
     ++m_checksumGeneration;
+    m_nextChecksum.reset(); // the file may change while nothing is sent
     abortCurrent();
     m_retryTimer.stop();
     if (!m_uploadUrl.isEmpty() && terminationAllowed()) {
@@ -263,6 +314,13 @@ QNetworkReply *TusUploader::send(const QNetworkRequest &request, const QByteArra
 
 void TusUploader::abortCurrent()
 {
+    m_refusedPatch.reset();
+    if (m_socketSend) {
+        SocketPatchSender *sender = m_socketSend;
+        m_socketSend = nullptr;
+        sender->abort();
+        sender->deleteLater();
+    }
     if (!m_reply)
         return;
     QNetworkReply *reply = m_reply;
@@ -332,6 +390,10 @@ void TusUploader::create()
         body = range;
     } else {
         request.setHeader(QNetworkRequest::ContentLengthHeader, 0);
+        // The first chunk's digest is computed while the server creates the upload
+        // (which a host that syncs its records to disk takes a while to do).
+        if (const QString algorithm = checksumAlgorithm(); !algorithm.isEmpty())
+            prefetchChecksum(0, algorithm);
     }
     QNetworkReply *reply = send(request, "POST", body, Step::Create);
     if (body)
@@ -355,26 +417,57 @@ void TusUploader::sendNextChunk()
         sendPatch(length, {});
         return;
     }
-    // Hash off the calling thread: a 50 MiB chunk would stall a UI for a noticeable moment.
-    const quint64 generation = ++m_checksumGeneration;
+    // Hashed off the calling thread (a 50 MiB chunk would stall a UI), and usually
+    // already done: the digest of chunk N+1 is computed while chunk N is on the wire.
     const qint64 offset = m_offset;
-    auto *watcher = new QFutureWatcher<QByteArray>(this);
-    connect(watcher, &QFutureWatcher<QByteArray>::finished, this, [this, watcher, generation, length, algorithm] {
-        watcher->deleteLater();
-        if (generation != m_checksumGeneration || m_state != State::Uploading)
+    QFuture<ChunkChecksum> checksum = takeChecksum(offset, length, algorithm);
+    const quint64 generation = ++m_checksumGeneration;
+    auto sendWith = [this, generation, offset, length, algorithm](const ChunkChecksum &computed) {
+        if (generation != m_checksumGeneration || m_state != State::Uploading || offset != m_offset)
             return;
-        const QByteArray digest = watcher->result();
-        if (digest.isEmpty()) {
-            fail(tusError("tus.file_unreadable", QStringLiteral("Cannot read the file %1.").arg(m_filePath)));
+        if (!computed.error.code.isEmpty()) {
+            fail(computed.error);
             return;
         }
-        sendPatch(length, algorithm.toLatin1() + ' ' + digest);
+        sendPatch(length, computed.header);
+        if (m_reply || m_socketSend)
+            prefetchChecksum(offset + length, algorithm);
+    };
+    if (checksum.isFinished()) {
+        sendWith(checksum.result());
+        return;
+    }
+    auto *watcher = new QFutureWatcher<ChunkChecksum>(this);
+    connect(watcher, &QFutureWatcher<ChunkChecksum>::finished, this, [watcher, sendWith] {
+        watcher->deleteLater();
+        sendWith(watcher->result());
     });
-    watcher->setFuture(QtConcurrent::run(checksumOfRange, m_filePath, offset, length, algorithm));
+    watcher->setFuture(checksum);
+}
+
+QFuture<TusUploader::ChunkChecksum> TusUploader::takeChecksum(qint64 offset, qint64 length, const QString &algorithm)
+{
+    std::optional<PendingChecksum> pending = std::exchange(m_nextChecksum, std::nullopt);
+    if (pending && pending->offset == offset && pending->length == length && pending->algorithm == algorithm)
+        return pending->digest;
+    return QtConcurrent::run(checksumOfRange, m_filePath, offset, length, algorithm);
+}
+
+void TusUploader::prefetchChecksum(qint64 offset, const QString &algorithm)
+{
+    const qint64 length = qMin(m_options.chunkSize, m_size - offset);
+    if (length <= 0)
+        return;
+    m_nextChecksum = PendingChecksum{offset, length, algorithm,
+                                     QtConcurrent::run(checksumOfRange, m_filePath, offset, length, algorithm)};
 }
 
 void TusUploader::sendPatch(qint64 length, const QByteArray &checksumHeader)
 {
+    if (SocketPatchSender::canSend(m_uploadUrl)) {
+        sendPatchOverSocket(length, checksumHeader);
+        return;
+    }
     auto *range = new FileRangeDevice(m_filePath, m_offset, length);
     if (!range->open(QIODevice::ReadOnly)) {
         delete range;
@@ -392,6 +485,51 @@ void TusUploader::sendPatch(qint64 length, const QByteArray &checksumHeader)
     const qint64 base = m_offset;
     connect(reply, &QNetworkReply::uploadProgress, this,
             [this, base](qint64 sent, qint64) { reportProgress(base + sent, false); });
+}
+
+void TusUploader::sendPatchOverSocket(qint64 length, const QByteArray &checksumHeader)
+{
+    node::HeaderList headers{{"Tus-Resumable", kVersion},
+                             {"Upload-Offset", QByteArray::number(m_offset)},
+                             {"Content-Type", "application/offset+octet-stream"}};
+    if (!checksumHeader.isEmpty())
+        headers.append({"Upload-Checksum", checksumHeader});
+    auto *sender = new SocketPatchSender("PATCH", m_uploadUrl, headers, m_filePath, m_offset, length,
+                                         m_options.stallTimeoutMs, this);
+    ++m_requestCounts["PATCH"];
+    m_socketSend = sender;
+    m_replyVerb = "PATCH";
+    m_replyClock.start();
+    m_replyBodyDescription = QStringLiteral("%1 bytes of %2").arg(length).arg(QFileInfo(m_filePath).fileName());
+    headers.append({"Content-Length", QByteArray::number(length)});
+    const qint64 base = m_offset;
+    connect(sender, &SocketPatchSender::uploadProgress, this,
+            [this, base](qint64 sent, qint64) { reportProgress(base + sent, false); });
+    connect(sender, &SocketPatchSender::finished, this, [this, sender, headers](const HttpAnswer &answer) {
+        sender->deleteLater();
+        if (sender != m_socketSend)
+            return;
+        m_socketSend = nullptr;
+        if (answer.fileUnreadable) {
+            fail(tusError("tus.file_unreadable",
+                          QStringLiteral("Cannot read the file %1 (did it change during the upload?).").arg(m_filePath)));
+            return;
+        }
+        node::HttpExchange exchange;
+        exchange.method = m_replyVerb;
+        exchange.url = m_uploadUrl;
+        exchange.requestHeaders = headers;
+        exchange.requestBody = m_replyBodyDescription;
+        exchange.status = answer.status;
+        exchange.reason = answer.reason;
+        exchange.responseHeaders = answer.headers;
+        exchange.responseBody = answer.body;
+        exchange.networkError = answer.status == 0 ? answer.networkError : QString();
+        exchange.elapsedMs = m_replyClock.elapsed();
+        emit exchanged(exchange);
+        handleAnswer(answer, Step::Patch);
+    });
+    sender->start();
 }
 
 void TusUploader::terminate()
@@ -412,9 +550,9 @@ void TusUploader::complete()
     emit finished(result);
 }
 
-void TusUploader::captureMediaId(const QNetworkReply *reply)
+void TusUploader::captureMediaId(const HttpAnswer &answer)
 {
-    const QByteArray id = reply->rawHeader("Stream-Media-Id").trimmed();
+    const QByteArray id = answer.header("Stream-Media-Id").trimmed();
     if (id.isEmpty() || QString::fromLatin1(id) == m_mediaId)
         return;
     m_mediaId = QString::fromLatin1(id);
@@ -441,9 +579,9 @@ void TusUploader::retryLater(const Error &cause)
     m_retryTimer.start(delay);
 }
 
-void TusUploader::retryOrFail(const QNetworkReply *reply, const Error &error)
+void TusUploader::retryOrFail(const HttpAnswer &answer, const Error &error)
 {
-    if (retriable(reply))
+    if (retriable(answer))
         retryLater(error);
     else
         fail(error);
@@ -473,30 +611,41 @@ void TusUploader::onReplyFinished(QNetworkReply *reply, Step step)
     if (reply != m_reply)
         return;
     m_reply = nullptr;
-    captureMediaId(reply);
     const QByteArray body = reply->readAll();
     emit exchanged(node::recordExchange(reply, m_replyVerb, body, m_replyClock.elapsed(), m_replyBodyDescription));
-    const int status = node::httpStatus(reply);
-    const bool ok = node::replySucceeded(reply);
+    handleAnswer(answerOf(reply, body), step);
+}
+
+Error TusUploader::answerError(const HttpAnswer &answer, const QString &what) const
+{
+    const QUrl url = m_uploadUrl.isEmpty() ? m_endpoint : m_uploadUrl;
+    return node::answerError(answer.status, QString::fromLatin1(answer.reason), answer.body, answer.networkError, url, what);
+}
+
+void TusUploader::handleAnswer(const HttpAnswer &answer, Step step)
+{
+    captureMediaId(answer);
+    const int status = answer.status;
+    const bool ok = succeeded(answer);
 
     switch (step) {
     case Step::Discover: {
         // Any answer, or none, is fine: OPTIONS only tells us which extensions exist.
         m_discovered = true;
-        if (ok && reply->hasRawHeader("Tus-Version")) {
+        if (ok && answer.hasHeader("Tus-Version")) {
             m_serverAnsweredOptions = true;
-            m_extensions = headerList(reply, "Tus-Extension");
-            m_checksumAlgorithms = headerList(reply, "Tus-Checksum-Algorithm");
+            m_extensions = headerList(answer, "Tus-Extension");
+            m_checksumAlgorithms = headerList(answer, "Tus-Checksum-Algorithm");
         }
         createOrContinue();
         return;
     }
     case Step::Create: {
         if (!ok) {
-            retryOrFail(reply, node::replyError(reply, body, QStringLiteral("Creating the upload")));
+            retryOrFail(answer, answerError(answer, QStringLiteral("Creating the upload")));
             return;
         }
-        const QByteArray location = reply->rawHeader("Location").trimmed();
+        const QByteArray location = answer.header("Location").trimmed();
         if (location.isEmpty()) {
             fail(tusError("tus.protocol", QStringLiteral("The server created the upload but sent no Location header."), status));
             return;
@@ -505,25 +654,36 @@ void TusUploader::onReplyFinished(QNetworkReply *reply, Step step)
         emit uploadUrlChanged(m_uploadUrl);
         noteStored(m_store.remember(m_fingerprint, m_endpoint, {m_uploadUrl, m_mediaId, m_size, QDateTime::currentDateTimeUtc()}));
         // creation-with-upload may already have taken bytes (m_offset is 0 here).
-        const auto offset = headerOffset(reply, "Upload-Offset");
+        const auto offset = headerOffset(answer, "Upload-Offset");
         continueFrom(offset && *offset <= m_size ? *offset : m_offset);
         return;
     }
     case Step::Sync: {
+        if (std::optional<Error> refusal = std::exchange(m_refusedPatch, std::nullopt)) {
+            // Asked after a 403 to a PATCH: only a server that holds every byte lets us finish.
+            const auto offset = headerOffset(answer, "Upload-Offset");
+            if (ok && offset && *offset == m_size) {
+                continueFrom(*offset);
+                return;
+            }
+            noteStored(m_store.forget(m_fingerprint, m_endpoint));
+            fail(*refusal);
+            return;
+        }
         if (status == 404 || status == 410 || status == 403) {
             startOver(); // the stored or current upload is gone on the server
             return;
         }
         if (!ok) {
-            retryOrFail(reply, node::replyError(reply, body, QStringLiteral("Checking the upload offset")));
+            retryOrFail(answer, answerError(answer, QStringLiteral("Checking the upload offset")));
             return;
         }
-        const auto offset = headerOffset(reply, "Upload-Offset");
+        const auto offset = headerOffset(answer, "Upload-Offset");
         if (!offset || *offset > m_size) {
             retryLater(tusError("tus.protocol", QStringLiteral("The server answered HEAD without a usable Upload-Offset."), status));
             return;
         }
-        if (const auto length = headerOffset(reply, "Upload-Length"); length && *length != m_size) {
+        if (const auto length = headerOffset(answer, "Upload-Length"); length && *length != m_size) {
             startOver(); // not our file's upload (a stale store entry): never append to it
             return;
         }
@@ -532,15 +692,23 @@ void TusUploader::onReplyFinished(QNetworkReply *reply, Step step)
     }
     case Step::Patch: {
         if (!ok) {
-            if (status == 404 || status == 410 || status == 403) {
-                noteStored(m_store.forget(m_fingerprint, m_endpoint));
-                fail(node::replyError(reply, body, QStringLiteral("Sending the video bytes")));
+            if (status == 403 && m_offset + m_options.chunkSize >= m_size) {
+                // The last chunk refused as "complete": a PATCH aborted by pause() (or a
+                // lost answer) may still have delivered every byte from the kernel's buffers.
+                // Ask the server before calling the upload failed.
+                m_refusedPatch = answerError(answer, QStringLiteral("Sending the video bytes"));
+                sync();
                 return;
             }
-            retryOrFail(reply, node::replyError(reply, body, QStringLiteral("Sending the video bytes")));
+            if (status == 404 || status == 410 || status == 403) {
+                noteStored(m_store.forget(m_fingerprint, m_endpoint));
+                fail(answerError(answer, QStringLiteral("Sending the video bytes")));
+                return;
+            }
+            retryOrFail(answer, answerError(answer, QStringLiteral("Sending the video bytes")));
             return;
         }
-        const auto offset = headerOffset(reply, "Upload-Offset");
+        const auto offset = headerOffset(answer, "Upload-Offset");
         if (!offset || *offset <= m_offset || *offset > m_size) {
             retryLater(tusError("tus.protocol",
                                 QStringLiteral("The server accepted a chunk but answered an unusable Upload-Offset."), status));

@@ -14,9 +14,11 @@
 
 #include "common/result.h"
 #include "node/httpexchange.h"
+#include "tus/socketpatchsender.h"
 #include "tus/tusuploadstore.h"
 
 #include <QElapsedTimer>
+#include <QFuture>
 #include <QList>
 #include <QMap>
 #include <QObject>
@@ -117,7 +119,22 @@ signals:
     // Every tus request with its answer (bodies described, not copied), for testers.
     void exchanged(const deso::node::HttpExchange &exchange);
 
+public:
+    // A chunk's Upload-Checksum header value, or why it could not be computed
+    // (default-constructible because it travels through QFuture).
+    struct ChunkChecksum {
+        QByteArray header;
+        Error error;
+    };
+
 private:
+    struct PendingChecksum {
+        qint64 offset = 0;
+        qint64 length = 0;
+        QString algorithm;
+        QFuture<ChunkChecksum> digest;
+    };
+
     enum class Step { Discover, Create, Sync, Patch, Terminate };
 
     void setState(State state);
@@ -129,17 +146,27 @@ private:
     void sync();
     void sendNextChunk();
     void sendPatch(qint64 length, const QByteArray &checksumHeader);
+    // The digest of [offset, offset + length): the prefetched one when it is for that range.
+    QFuture<ChunkChecksum> takeChecksum(qint64 offset, qint64 length, const QString &algorithm);
+    // Starts hashing the chunk at offset while the current one is on the wire.
+    void prefetchChecksum(qint64 offset, const QString &algorithm);
     void terminate();
     void complete();
+    // PATCH bodies go straight from the file to a socket when the URL allows it (plain
+    // http, no proxy): QNAM's cross-thread body forwarding caps the speed (issue 15).
+    void sendPatchOverSocket(qint64 length, const QByteArray &checksumHeader);
     void onReplyFinished(QNetworkReply *reply, Step step);
+    // Every answer, from QNAM or the socket sender, goes through here.
+    void handleAnswer(const HttpAnswer &answer, Step step);
+    Error answerError(const HttpAnswer &answer, const QString &what) const;
     void retryLater(const Error &cause);
-    void retryOrFail(const QNetworkReply *reply, const Error &error);
+    void retryOrFail(const HttpAnswer &answer, const Error &error);
     // Forgets the stored URL and creates a new upload from byte 0.
     void startOver();
     // Adopts the server's offset and sends the next chunk from there.
     void continueFrom(qint64 offset);
     void abortCurrent();
-    void captureMediaId(const QNetworkReply *reply);
+    void captureMediaId(const HttpAnswer &answer);
     QNetworkRequest tusRequest(const QUrl &url) const;
     QNetworkReply *send(const QNetworkRequest &request, const QByteArray &verb, QIODevice *body, Step step);
     void reportProgress(qint64 bytesSent, bool force);
@@ -153,6 +180,7 @@ private:
     TusUploadStore m_store;
     QNetworkAccessManager *m_nam;
     QPointer<QNetworkReply> m_reply;
+    QPointer<SocketPatchSender> m_socketSend;
     QByteArray m_replyVerb;         // for exchanged(): QNAM keeps no verb for HEAD/GET
     QElapsedTimer m_replyClock;
     QString m_replyBodyDescription;
@@ -171,6 +199,9 @@ private:
     QStringList m_checksumAlgorithms;
     int m_failedAttempts = 0;
     quint64 m_checksumGeneration = 0;
+    std::optional<PendingChecksum> m_nextChecksum;
+    // Set while a HEAD checks whether a PATCH refused with 403 had in fact completed the upload.
+    std::optional<Error> m_refusedPatch;
     QMap<QByteArray, int> m_requestCounts;
 
     QElapsedTimer m_clock;

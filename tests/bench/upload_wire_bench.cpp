@@ -1,0 +1,416 @@
+// upload_wire_bench: how close the app's own tus client comes to wire speed (issue 15).
+// One run uploads the same 250 MiB random file over loopback along every path below,
+// each twice in interleaved rounds, and keeps each path's best time:
+//   curl, one PATCH           -> own host      (the reference: what the host can take)
+//   own client (deso-media upload-video --chunk-size 50M, checksums on) -> own host
+//   own client                -> @tus/server   (Node; an independent tus server)
+//   tus-js-client 4, 50 MiB   -> own host
+//   tus-js-client 4, 50 MiB   -> @tus/server
+//   curl, one PATCH           -> @tus/server
+// It prints MiB/s and ratios, the own client's peak RSS, the host's RSS growth and
+// whether every file the host stored has the source's SHA-256. It prints, never asserts
+// (exit status 1 only when an upload fails or a stored file differs).
+//
+// Node rows need node + npm: the packages are installed into DESO_BENCH_NODE_DIR on the
+// first run; without Node they are skipped with a message.
+//
+// Usage: upload_wire_bench [--mib N] [--rounds N] [--no-node]
+
+#include "testfiles.h"
+#include "tus/incrementaldigest.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QEventLoop>
+#include <QFile>
+#include <QMap>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTextStream>
+#include <QTimer>
+
+#include <csignal>
+#include <functional>
+#include <optional>
+
+#include <unistd.h>
+
+namespace {
+
+QTextStream out(stdout);
+
+constexpr qint64 kChunkMiB = 50;
+
+struct RunResult {
+    double seconds = -1;       // < 0: failed
+    qint64 peakRssKiB = 0;     // the client process's VmHWM (own client only)
+    QString problem;
+};
+
+// Runs a child to its end while the event loop keeps turning (the host's log pipe drains),
+// sampling its peak RSS from /proc as it goes.
+RunResult runTimed(const QString &program, const QStringList &arguments, const QProcessEnvironment &env,
+                   const std::function<bool(const QByteArray &stdoutText, QString *problem)> &succeeded)
+{
+    RunResult result;
+    QProcess child;
+    child.setProcessEnvironment(env);
+    QTimer sampler;
+    QObject::connect(&sampler, &QTimer::timeout, [&] {
+        const qint64 kib = testcommon::procStatusBytes(child.processId(), "VmHWM") / 1024;
+        result.peakRssKiB = qMax(result.peakRssKiB, kib);
+    });
+    QElapsedTimer clock;
+    clock.start();
+    child.start(program, arguments);
+    sampler.start(20);
+    QEventLoop loop;
+    QObject::connect(&child, &QProcess::finished, &loop, &QEventLoop::quit);
+    QObject::connect(&child, &QProcess::errorOccurred, &loop, &QEventLoop::quit);
+    if (child.state() != QProcess::NotRunning)
+        loop.exec();
+    const double seconds = clock.elapsed() / 1000.0;
+    sampler.stop();
+    const QByteArray stdoutText = child.readAllStandardOutput();
+    if (child.exitStatus() != QProcess::NormalExit || child.exitCode() != 0) {
+        result.problem = QStringLiteral("%1 exited with %2: %3 %4")
+                             .arg(program).arg(child.exitCode())
+                             .arg(QString::fromUtf8(stdoutText.left(300)), QString::fromUtf8(child.readAllStandardError().left(300)));
+        return result;
+    }
+    if (!succeeded(stdoutText, &result.problem))
+        return result;
+    result.seconds = seconds;
+    return result;
+}
+
+// A tus creation POST; returns the Location (absolute) or an empty URL.
+QUrl createUpload(const QUrl &endpoint, qint64 length)
+{
+    QNetworkAccessManager nam;
+    QNetworkRequest request(endpoint);
+    request.setRawHeader("Tus-Resumable", "1.0.0");
+    request.setRawHeader("Upload-Length", QByteArray::number(length));
+    request.setHeader(QNetworkRequest::ContentLengthHeader, 0);
+    QNetworkReply *reply = nam.post(request, QByteArray());
+    QEventLoop loop;
+    QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
+    loop.exec();
+    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    const QByteArray location = reply->rawHeader("Location");
+    reply->deleteLater();
+    if ((status != 200 && status != 201) || location.isEmpty())
+        return {};
+    return endpoint.resolved(QUrl::fromEncoded(location));
+}
+
+deso::Result<QByteArray> sha256OfFile(const QString &path)
+{
+    auto digest = deso::tus::IncrementalDigest::create(QCryptographicHash::Sha256);
+    if (!digest.ok())
+        return digest.error();
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return deso::Error(QStringLiteral("bench.read"), QStringLiteral("Cannot read %1.").arg(path));
+    QByteArray buffer(4 << 20, Qt::Uninitialized);
+    for (qint64 n; (n = file.read(buffer.data(), buffer.size())) > 0;) {
+        if (auto added = digest->addData(QByteArrayView(buffer.constData(), n)); !added.ok())
+            return added.error();
+    }
+    return digest->result();
+}
+
+// A server child that prints "listening on http://..." (deso-media) or "port N" (node).
+struct ServerChild {
+    QProcess process;
+    QUrl endpoint; // the tus creation URL
+    bool start(const QString &program, const QStringList &arguments, const QRegularExpression &ready,
+               const QString &endpointPath)
+    {
+        process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        process.start(program, arguments);
+        if (!process.waitForStarted())
+            return false;
+        QByteArray text;
+        for (int i = 0; i < 200 && !endpoint.isValid(); ++i) {
+            process.waitForReadyRead(100);
+            text += process.readAllStandardOutput();
+            const auto m = ready.match(QString::fromUtf8(text));
+            if (m.hasMatch())
+                endpoint = QUrl(m.captured(1)).resolved(QUrl(endpointPath));
+        }
+        if (!endpoint.isValid())
+            return false;
+        // Request logs must never fill the pipe.
+        QObject::connect(&process, &QProcess::readyReadStandardOutput, &process, [this] { process.readAllStandardOutput(); });
+        return true;
+    }
+    void stop()
+    {
+        if (process.state() == QProcess::NotRunning)
+            return;
+        ::kill(pid_t(process.processId()), SIGTERM);
+        if (!process.waitForFinished(10000))
+            process.kill();
+    }
+};
+
+// Installs @tus/server, @tus/file-store and tus-js-client 4 once into the node folder
+// and writes the two scripts the bench runs. Returns why not, or an empty string.
+QString prepareNode(const QString &nodeDir)
+{
+    if (QStandardPaths::findExecutable(QStringLiteral("node")).isEmpty()
+        || QStandardPaths::findExecutable(QStringLiteral("npm")).isEmpty())
+        return QStringLiteral("node/npm not found");
+    QDir().mkpath(nodeDir);
+    const bool installed = QFile::exists(nodeDir + QStringLiteral("/node_modules/@tus/server/package.json"))
+        && QFile::exists(nodeDir + QStringLiteral("/node_modules/@tus/file-store/package.json"))
+        && QFile::exists(nodeDir + QStringLiteral("/node_modules/tus-js-client/package.json"));
+    if (!installed) {
+        out << "upload_wire_bench: installing @tus/server 2, @tus/file-store 2, tus-js-client 4 into " << nodeDir << Qt::endl;
+        if (!QFile::exists(nodeDir + QStringLiteral("/package.json"))) {
+            QFile package(nodeDir + QStringLiteral("/package.json"));
+            if (!package.open(QIODevice::WriteOnly) || package.write("{\"private\": true}\n") < 0)
+                return QStringLiteral("cannot write package.json");
+        }
+        QProcess npm;
+        npm.setWorkingDirectory(nodeDir);
+        npm.start(QStringLiteral("npm"), {QStringLiteral("install"), QStringLiteral("--no-audit"), QStringLiteral("--no-fund"),
+                                          QStringLiteral("--loglevel=error"), QStringLiteral("@tus/server@2"),
+                                          QStringLiteral("@tus/file-store@2"), QStringLiteral("tus-js-client@4")});
+        if (!npm.waitForFinished(600000) || npm.exitCode() != 0)
+            return QStringLiteral("npm install failed: ") + QString::fromUtf8(npm.readAllStandardError().left(300));
+    }
+    // @tus/server mounted where the node serves tus creation, storing into argv[2].
+    const QByteArray serverScript = R"(import http from 'node:http';
+import {Server} from '@tus/server';
+import {FileStore} from '@tus/file-store';
+const tus = new Server({path: '/api/v0/upload-video', datastore: new FileStore({directory: process.argv[2]})});
+const server = http.createServer((req, res) => tus.handle(req, res));
+server.listen(0, '127.0.0.1', () => console.log(`listening on http://127.0.0.1:${server.address().port}/ `));
+process.on('SIGTERM', () => process.exit(0));
+)";
+    // tus-js-client 4 in Node: a file stream in 50 MiB chunks, as the DeSo web client did.
+    const QByteArray clientScript = R"(import fs from 'node:fs';
+import * as tus from 'tus-js-client';
+const [endpoint, file, chunkSize] = process.argv.slice(2);
+const size = fs.statSync(file).size;
+const upload = new tus.Upload(fs.createReadStream(file), {
+  endpoint, uploadSize: size, chunkSize: Number(chunkSize), retryDelays: [0],
+  metadata: {filename: 'source.bin', filetype: 'video/mp4'},
+  onError: (e) => { console.error(String(e)); process.exit(1); },
+  onSuccess: () => { console.log(upload.url); process.exit(0); },
+});
+upload.start();
+)";
+    for (const auto &[name, text] : {std::pair{QStringLiteral("tus-server.mjs"), serverScript},
+                                     std::pair{QStringLiteral("tus-js-upload.mjs"), clientScript}}) {
+        QFile f(nodeDir + QLatin1Char('/') + name);
+        if (!f.open(QIODevice::WriteOnly) || f.write(text) != text.size())
+            return QStringLiteral("cannot write ") + name;
+    }
+    return {};
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    qint64 mib = 250;
+    int rounds = 2;
+    const QStringList args = app.arguments();
+    for (int i = 1; i + 1 < args.size(); ++i) {
+        if (args[i] == QLatin1String("--mib")) mib = args[i + 1].toLongLong();
+        if (args[i] == QLatin1String("--rounds")) rounds = args[i + 1].toInt();
+    }
+    const qint64 total = mib * 1024 * 1024;
+
+    QTemporaryDir dir;
+    const QString source = dir.filePath(QStringLiteral("source.bin"));
+    if (!testcommon::writeRandomFile(source, total, 15)) {
+        out << "upload_wire_bench: cannot write " << source << Qt::endl;
+        return 1;
+    }
+    if (QFile f(source); f.open(QIODevice::ReadOnly))
+        ::fsync(f.handle()); // the source is on disk before timing starts
+    const auto sourceSha = sha256OfFile(source);
+    if (!sourceSha.ok()) {
+        out << "upload_wire_bench: " << sourceSha.error().message << Qt::endl;
+        return 1;
+    }
+
+    // The CLI keeps its resume store under XDG_DATA_HOME: a private one per run.
+    QProcessEnvironment clientEnv = QProcessEnvironment::systemEnvironment();
+    clientEnv.insert(QStringLiteral("XDG_DATA_HOME"), dir.filePath(QStringLiteral("xdg")));
+    clientEnv.insert(QStringLiteral("XDG_CONFIG_HOME"), dir.filePath(QStringLiteral("xdg-config")));
+
+    ServerChild host;
+    const QString hostDir = dir.filePath(QStringLiteral("host"));
+    if (!host.start(QStringLiteral(DESO_MEDIA_BIN),
+                    {QStringLiteral("--serve"), QStringLiteral("--port"), QStringLiteral("0"), QStringLiteral("--data-dir"), hostDir},
+                    QRegularExpression(QStringLiteral("listening on (http://[^ ]+) ")), QStringLiteral("/api/v0/upload-video"))) {
+        out << "upload_wire_bench: the host did not start" << Qt::endl;
+        return 1;
+    }
+    const qint64 hostPid = host.process.processId();
+    const qint64 hostBaselineKiB = testcommon::procStatusBytes(hostPid, "VmRSS") / 1024;
+
+    ServerChild tusServer;
+    QString nodeProblem = args.contains(QStringLiteral("--no-node")) ? QStringLiteral("--no-node given")
+                                                                     : prepareNode(QStringLiteral(DESO_BENCH_NODE_DIR));
+    if (nodeProblem.isEmpty()) {
+        tusServer.process.setWorkingDirectory(QStringLiteral(DESO_BENCH_NODE_DIR));
+        if (!tusServer.start(QStringLiteral("node"), {QStringLiteral("tus-server.mjs"), dir.filePath(QStringLiteral("tus-server"))},
+                             QRegularExpression(QStringLiteral("listening on (http://[^ ]+) ")), QStringLiteral("/api/v0/upload-video")))
+            nodeProblem = QStringLiteral("@tus/server did not start");
+    }
+    const bool withNode = nodeProblem.isEmpty();
+    if (!withNode)
+        out << "upload_wire_bench: Node rows skipped (" << nodeProblem << ")" << Qt::endl;
+
+    const QUrl hostEndpoint = host.endpoint;
+    const QUrl tusServerEndpoint = tusServer.endpoint;
+    auto nodeBase = [](const QUrl &endpoint) { return endpoint.resolved(QUrl(QStringLiteral("/"))).toString(); };
+
+    auto curlPatch = [&](const QUrl &endpoint) {
+        const QUrl upload = createUpload(endpoint, total);
+        if (!upload.isValid())
+            return RunResult{-1, 0, QStringLiteral("creation at %1 failed").arg(endpoint.toString())};
+        return runTimed(QStringLiteral("curl"),
+                        {QStringLiteral("-sS"), QStringLiteral("-o"), QStringLiteral("/dev/null"), QStringLiteral("-w"),
+                         QStringLiteral("%{http_code}"), QStringLiteral("-X"), QStringLiteral("PATCH"), QStringLiteral("-T"), source,
+                         QStringLiteral("-H"), QStringLiteral("Tus-Resumable: 1.0.0"), QStringLiteral("-H"),
+                         QStringLiteral("Upload-Offset: 0"), QStringLiteral("-H"),
+                         QStringLiteral("Content-Type: application/offset+octet-stream"), upload.toString()},
+                        clientEnv, [](const QByteArray &status, QString *problem) {
+                            if (status == "204")
+                                return true;
+                            *problem = QStringLiteral("curl PATCH answered ") + QString::fromLatin1(status);
+                            return false;
+                        });
+    };
+    auto ownClient = [&](const QUrl &endpoint) {
+        return runTimed(QStringLiteral(DESO_MEDIA_BIN),
+                        {QStringLiteral("upload-video"), source, QStringLiteral("--node"), nodeBase(endpoint),
+                         QStringLiteral("--chunk-size"), QStringLiteral("%1M").arg(kChunkMiB), QStringLiteral("--no-resume"),
+                         QStringLiteral("--json")},
+                        clientEnv, [](const QByteArray &text, QString *problem) {
+                            if (text.contains("StreamMediaId") || text.contains("UploadURL"))
+                                return true;
+                            *problem = QStringLiteral("upload-video printed ") + QString::fromUtf8(text.left(300));
+                            return false;
+                        });
+    };
+    auto tusJs = [&](const QUrl &endpoint) {
+        QProcessEnvironment env = clientEnv;
+        env.insert(QStringLiteral("NODE_PATH"), QStringLiteral(DESO_BENCH_NODE_DIR "/node_modules"));
+        return runTimed(QStringLiteral("node"),
+                        {QStringLiteral(DESO_BENCH_NODE_DIR "/tus-js-upload.mjs"), endpoint.toString(), source,
+                         QString::number(kChunkMiB * 1024 * 1024)},
+                        env, [](const QByteArray &text, QString *problem) {
+                            if (text.startsWith("http"))
+                                return true;
+                            *problem = QStringLiteral("tus-js-client printed ") + QString::fromUtf8(text.left(300));
+                            return false;
+                        });
+    };
+
+    struct Row {
+        QString name;
+        std::function<RunResult()> run;
+        bool ownHost = false;
+        RunResult best;
+    };
+    QList<Row> rows{
+        {QStringLiteral("curl, one PATCH -> own host"), [&] { return curlPatch(hostEndpoint); }, true, {}},
+        {QStringLiteral("own client, 50 MiB chunks, checksums -> own host"), [&] { return ownClient(hostEndpoint); }, true, {}},
+    };
+    if (withNode) {
+        rows << Row{QStringLiteral("own client -> @tus/server"), [&] { return ownClient(tusServerEndpoint); }, false, {}}
+             << Row{QStringLiteral("tus-js-client 4, 50 MiB chunks -> own host"), [&] { return tusJs(hostEndpoint); }, true, {}}
+             << Row{QStringLiteral("tus-js-client 4 -> @tus/server"), [&] { return tusJs(tusServerEndpoint); }, false, {}}
+             << Row{QStringLiteral("curl, one PATCH -> @tus/server"), [&] { return curlPatch(tusServerEndpoint); }, false, {}};
+    }
+    // ---- MEDIA-SERVER MULTIPART ROWS (placeholder) ----------------------------------
+    // The media-server multipart endpoint ([media-server] issue) is being added in
+    // parallel. When it lands, add two rows here against the own host: `curl -F` to
+    // that endpoint (its reference) and the own client's multipart upload, and print
+    // their ratio next to the tus ratios below.
+    // -----------------------------------------------------------------------------------
+
+    bool allOk = true;
+    for (int round = 0; round < rounds; ++round) {
+        // Alternate the order so that no path always runs on a warmer (or dirtier) machine.
+        for (int k = 0; k < rows.size(); ++k) {
+            Row &row = rows[round % 2 == 0 ? k : rows.size() - 1 - k];
+            ::sync(); // no run pays for the previous run's writeback
+            const RunResult r = row.run();
+            if (r.seconds < 0) {
+                out << "upload_wire_bench: " << row.name << " failed: " << r.problem << Qt::endl;
+                allOk = false;
+                continue;
+            }
+            out << QStringLiteral("  round %1  %2: %3 s").arg(round + 1).arg(row.name).arg(r.seconds, 0, 'f', 2) << Qt::endl;
+            if (row.best.seconds < 0 || r.seconds < row.best.seconds)
+                row.best.seconds = r.seconds;
+            row.best.peakRssKiB = qMax(row.best.peakRssKiB, r.peakRssKiB);
+        }
+    }
+    const qint64 hostPeakKiB = testcommon::procStatusBytes(hostPid, "VmHWM") / 1024;
+
+    // Integrity: every complete file the host stored is the source, byte for byte.
+    int stored = 0, matching = 0;
+    const QDir uploads(hostDir + QStringLiteral("/uploads"));
+    for (const QString &sub : uploads.entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+        const QString data = uploads.filePath(sub + QStringLiteral("/data"));
+        if (QFileInfo(data).size() != total)
+            continue;
+        ++stored;
+        const auto sha = sha256OfFile(data);
+        if (sha.ok() && sha.value() == sourceSha.value())
+            ++matching;
+    }
+    host.stop();
+    tusServer.stop();
+
+    auto mibPerSecond = [&](const Row &row) { return row.best.seconds > 0 ? total / 1048576.0 / row.best.seconds : 0.0; };
+    auto find = [&](const QString &prefix) -> const Row * {
+        for (const Row &row : rows)
+            if (row.name == prefix)
+                return &row;
+        return nullptr;
+    };
+    const Row *curlOwn = find(QStringLiteral("curl, one PATCH -> own host"));
+    const Row *curlTus = find(QStringLiteral("curl, one PATCH -> @tus/server"));
+    const Row *jsTus = find(QStringLiteral("tus-js-client 4 -> @tus/server"));
+
+    out << "\nupload_wire_bench: " << mib << " MiB of random bytes over loopback, best of " << rounds << "\n";
+    out << QStringLiteral("  %1 %2  %3  %4\n").arg(QStringLiteral("path"), -50).arg(QStringLiteral("MiB/s"), 7)
+               .arg(QStringLiteral("vs curl->same server"), 20).arg(QStringLiteral("vs tus-js->@tus/server"), 22);
+    for (const Row &row : rows) {
+        const double speed = mibPerSecond(row);
+        const Row *reference = row.ownHost ? curlOwn : curlTus;
+        const QString vsCurl = reference && mibPerSecond(*reference) > 0
+            ? QString::number(speed / mibPerSecond(*reference), 'f', 2) + QStringLiteral("x") : QStringLiteral("-");
+        const QString vsJs = jsTus && mibPerSecond(*jsTus) > 0
+            ? QString::number(speed / mibPerSecond(*jsTus), 'f', 2) + QStringLiteral("x") : QStringLiteral("-");
+        out << QStringLiteral("  %1 %2  %3  %4\n").arg(row.name, -50).arg(speed, 7, 'f', 1).arg(vsCurl, 20).arg(vsJs, 22);
+    }
+    out << QStringLiteral("  %1 %2\n").arg(QStringLiteral("media-server multipart (curl -F vs own client)"), -50)
+               .arg(QStringLiteral("(not measured yet: endpoint being added in parallel)"));
+    out << "  goals: own client -> own host >= 0.90x curl -> own host; >= 1.5x tus-js -> @tus/server; "
+           "own client -> @tus/server >= 0.90x curl -> @tus/server\n";
+    const Row *own = find(QStringLiteral("own client, 50 MiB chunks, checksums -> own host"));
+    out << QStringLiteral("  own client peak RSS: %1 MiB\n").arg(own ? own->best.peakRssKiB / 1024.0 : 0.0, 0, 'f', 1);
+    out << QStringLiteral("  host RSS: baseline %1 MiB, peak %2 MiB, growth %3 MiB (bound 2 chunks = %4 MiB)\n")
+               .arg(hostBaselineKiB / 1024.0, 0, 'f', 1).arg(hostPeakKiB / 1024.0, 0, 'f', 1)
+               .arg((hostPeakKiB - hostBaselineKiB) / 1024.0, 0, 'f', 1).arg(2 * kChunkMiB);
+    out << QStringLiteral("  stored files on the own host with the source's SHA-256: %1 of %2\n").arg(matching).arg(stored);
+    return allOk && stored > 0 && matching == stored ? 0 : 1;
+}
