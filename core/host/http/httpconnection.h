@@ -29,6 +29,7 @@ public:
     bool betweenRequests() const; // waiting for a head
     bool idle() const;            // waiting for a head, no byte of it yet
     qint64 lastActivity() const { return m_lastActivity; }
+    qint64 headStarted() const { return m_headStarted; } // -1: no byte of a head yet
     void closeNow();
 
     std::list<HttpConnection *>::iterator position; // in the server's list
