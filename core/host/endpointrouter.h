@@ -6,6 +6,7 @@
 #include "host/controllers/imagecontroller.h"
 #include "host/controllers/tiktokcontroller.h"
 #include "host/controllers/videocontroller.h"
+#include "host/browserpolicy.h"
 #include "host/http/httphandler.h"
 #include "host/tusserver.h"
 
@@ -37,6 +38,7 @@ public:
 
 private:
     const HostSite &m_site;
+    BrowserPolicy m_browsers;
     Controllers m_c;
     LogSink m_log;
 };
