@@ -94,7 +94,7 @@ Status EndpointHost::start(const HostConfig &config)
 
 Status EndpointHost::Impl::startInThread(const HostConfig &newConfig)
 {
-    site = HostSite{newConfig, 0};
+    site = HostSite{newConfig, 0, {}};
     const HostConfig &config = site.config;
     authorizations = {};
     if (!config.derivedKeyAuthorizationsPath.isEmpty()) {
@@ -107,6 +107,9 @@ Status EndpointHost::Impl::startInThread(const HostConfig &newConfig)
         return s;
     if (!QDir().mkpath(imagesDir()))
         return Error(QStringLiteral("host.data_dir"), QStringLiteral("Cannot create %1.").arg(imagesDir()));
+    // A host killed mid-write leaves temporary files; they are never served, and not kept.
+    ImageController::removeUnfinished(imagesDir());
+    site.quota = StorageQuota::forDirectory(config.dataDir, config.maxStorageBytes);
 
     tiktok::TikTokResolverOptions tiktokOptions;
     tiktokOptions.shortLinkBase = config.tiktokShortLinkBase;
@@ -117,6 +120,7 @@ Status EndpointHost::Impl::startInThread(const HostConfig &newConfig)
     TusConfig tusConfig;
     tusConfig.enforceProductionChunkRules = config.enforceProductionChunkRules;
     tusConfig.expirySeconds = config.uploadExpirySeconds;
+    tusConfig.quota = site.quota;
     tus = std::make_unique<TusServer>(store, tusConfig,
                                       [this](const std::shared_ptr<UploadRecord> &r) { processing->uploadComplete(r); });
     images = std::make_unique<ImageController>(site, imagesDir(), authorizations, context);
