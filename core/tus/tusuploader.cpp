@@ -443,6 +443,15 @@ void TusUploader::retryLater(const Error &cause)
 
 void TusUploader::retryOrFail(const QNetworkReply *reply, const Error &error)
 {
+    if (node::httpStatus(reply) == 507) {
+        // The host's disk or quota is full: nothing is wrong with the upload, it
+        // waits (with the host's sentence) until space returns, then goes on.
+        setState(State::Retrying);
+        emit retrying(m_failedAttempts, m_options.storageFullRetryMs, error);
+        m_samples.clear();
+        m_retryTimer.start(m_options.storageFullRetryMs);
+        return;
+    }
     if (retriable(reply))
         retryLater(error);
     else
