@@ -121,7 +121,7 @@ private slots:
         QVERIFY2(!answer.contains("Access-Control-Allow-Origin"), answer.constData());
         answer = rawExchange(port, "GET /api/v0/get-video-status/0123456789abcdef0123456789abcdef HTTP/1.1\r\nHost: media.lan:8089\r\n"
                                    "Connection: close\r\n\r\n");
-        QVERIFY2(answer.startsWith("HTTP/1.1 200"), answer.constData());
+        QVERIFY2(answer.startsWith("HTTP/1.1 404"), answer.constData()); // served: there is no such video
         answer = rawExchange(port, "GET /api/v0/get-video-status/0123456789abcdef0123456789abcdef HTTP/1.1\r\nHost: evil.example\r\n"
                                    "Connection: close\r\n\r\n");
         QVERIFY2(answer.startsWith("HTTP/1.1 421"), answer.constData());
