@@ -328,6 +328,7 @@ private slots:
             const auto a = idle.back()->read("GET", &why);
             QVERIFY2(a && a->status == 404, qPrintable(a ? QString::fromLatin1(a->brief()) : why));
         }
+        QTest::qWait(1500); // idle for a while now, not just between two requests
         RawClient newcomer;
         QVERIFY(newcomer.connectTo(host->port()));
         QCOMPARE(newcomer.send(status), QString());

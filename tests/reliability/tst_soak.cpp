@@ -70,7 +70,7 @@ void runWellBehaved(quint16 port, int index, const QDeadlineTimer &until, Client
         return a;
     };
     const auto created = exchange("POST", request("POST", "/api/v0/upload-video",
-                                                  {{"Tus-Resumable", "1.0.0"}, {"Upload-Length", QByteArray::number(200 * MiB)}}),
+                                                  {{"Tus-Resumable", "1.0.0"}, {"Upload-Length", QByteArray::number(64 * MiB)}}),
                                   200);
     if (!created)
         return;

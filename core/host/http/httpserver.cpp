@@ -59,16 +59,21 @@ void HttpServer::forget(HttpConnection *connection)
 
 void HttpServer::makeRoom()
 {
-    // Who goes, so that a well-behaved new client gets in: first the connection
-    // idle longest (kept alive, no byte of a next request) if it has been idle a
-    // while; then the one that has been dribbling its head longest; only then a
-    // connection idle for a moment (an active keep-alive client between two
-    // requests, which would otherwise lose to a flood of slow heads).
+    // Who goes, so that a well-behaved new client gets in: a connection already
+    // answered and lingering to close; else the connection idle longest (kept
+    // alive, no byte of a next request) if it has been idle a while; else the
+    // one that has been dribbling its head longest. A connection idle only for a
+    // moment (an active keep-alive client between two requests, or one just
+    // accepted) is never closed for a newcomer: the newcomer is refused instead.
     constexpr qint64 kBrieflyIdleMs = 1000;
     const qint64 t = now();
     HttpConnection *longestIdle = nullptr;
     HttpConnection *slowestHead = nullptr;
     for (HttpConnection *c : m_connections) {
+        if (c->lingering()) {
+            c->closeNow();
+            return;
+        }
         if (c->idle()) {
             if (!longestIdle || c->lastActivity() < longestIdle->lastActivity())
                 longestIdle = c;
@@ -77,8 +82,7 @@ void HttpServer::makeRoom()
                 slowestHead = c;
         }
     }
-    HttpConnection *victim = longestIdle && t - longestIdle->lastActivity() >= kBrieflyIdleMs ? longestIdle
-                           : slowestHead ? slowestHead : longestIdle;
+    HttpConnection *victim = longestIdle && t - longestIdle->lastActivity() >= kBrieflyIdleMs ? longestIdle : slowestHead;
     if (victim)
         victim->closeNow();
 }
