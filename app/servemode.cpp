@@ -14,6 +14,7 @@
 #include <csignal>
 #include <cstdio>
 #include <ctime>
+#include <limits>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -29,6 +30,26 @@ void onSignal(int signal)
 }
 
 } // namespace
+
+std::optional<qint64> parseStorageSize(const QString &text)
+{
+    QString t = text.trimmed().toUpper();
+    if (t.endsWith(QLatin1Char('B')))
+        t.chop(1);
+    qint64 unit = 1;
+    if (!t.isEmpty()) {
+        const int shift = QStringLiteral("KMGT").indexOf(t.back()) + 1;
+        if (shift > 0) {
+            unit = qint64(1) << (10 * shift);
+            t.chop(1);
+        }
+    }
+    bool ok = false;
+    const qint64 n = t.toLongLong(&ok);
+    if (!ok || n < 0 || n > std::numeric_limits<qint64>::max() / unit)
+        return std::nullopt;
+    return n * unit;
+}
 
 void addServeOptions(QCommandLineParser &parser)
 {
@@ -46,6 +67,25 @@ void addServeOptions(QCommandLineParser &parser)
         {QStringLiteral("media-max-bytes"),
          QStringLiteral("--serve: the largest video a media-server upload-video (multipart or direct PUT) accepts, in bytes (default 262144000)."),
          QStringLiteral("N")},
+        {QStringLiteral("head-timeout"), QStringLiteral("--serve: seconds a request head may take to arrive (default 30; then 408)."),
+         QStringLiteral("S"), QStringLiteral("30")},
+        {QStringLiteral("body-timeout"), QStringLiteral("--serve: seconds a request body may stall (default 60; then closed)."),
+         QStringLiteral("S"), QStringLiteral("60")},
+        {QStringLiteral("send-timeout"), QStringLiteral("--serve: seconds a client may read nothing of an answer (default 60)."),
+         QStringLiteral("S"), QStringLiteral("60")},
+        {QStringLiteral("keepalive-timeout"), QStringLiteral("--serve: seconds an idle kept-alive connection stays open (default 75)."),
+         QStringLiteral("S"), QStringLiteral("75")},
+        {QStringLiteral("max-connections"), QStringLiteral("--serve: concurrent connections (default 1024; the oldest idle go first)."),
+         QStringLiteral("N"), QStringLiteral("1024")},
+        {QStringLiteral("allow-origin"), QStringLiteral("--serve: a web origin (scheme://host[:port]) allowed besides loopback ones; "
+                                                        "'*' allows every origin. Repeatable."),
+         QStringLiteral("ORIGIN")},
+        {QStringLiteral("allow-host"), QStringLiteral("--serve: a Host name served besides loopback names (DNS rebinding guard); "
+                                                      "'*' allows any. Repeatable."),
+         QStringLiteral("NAME")},
+        {QStringLiteral("max-storage"), QStringLiteral("--serve: bound on the data folder, bytes or with K/M/G/T (0: none; "
+                                                       "default half of the free space at start)."),
+         QStringLiteral("SIZE")},
     });
 }
 
@@ -74,6 +114,37 @@ int runServeCommand(const QCommandLineParser &parser)
     }
     // The same option --verify-jwt uses (app/testkeys.cpp): one list of accepted derived keys.
     serve.derivedKeyAuthorizations = parser.value(QStringLiteral("derived-key-authorizations"));
+
+    const auto seconds = [&](const char *name, int *ms) {
+        bool ok = false;
+        const int s = parser.value(QLatin1String(name)).toInt(&ok);
+        if (!ok || s < 1 || s > 24 * 3600) {
+            QTextStream(stderr) << "deso-media --serve: --" << name << " needs a number of seconds from 1 to 86400.\n";
+            return false;
+        }
+        *ms = s * 1000;
+        return true;
+    };
+    if (!seconds("head-timeout", &serve.limits.headTimeoutMs) || !seconds("body-timeout", &serve.limits.bodyStallTimeoutMs)
+        || !seconds("send-timeout", &serve.limits.sendStallTimeoutMs)
+        || !seconds("keepalive-timeout", &serve.limits.keepAliveIdleMs))
+        return 2;
+    bool connectionsOk = false;
+    serve.limits.maxConnections = parser.value(QStringLiteral("max-connections")).toInt(&connectionsOk);
+    if (!connectionsOk || serve.limits.maxConnections < 1 || serve.limits.maxConnections > 100000) {
+        QTextStream(stderr) << "deso-media --serve: --max-connections needs a number from 1 to 100000.\n";
+        return 2;
+    }
+    serve.allowedOrigins = parser.values(QStringLiteral("allow-origin"));
+    serve.allowedHosts = parser.values(QStringLiteral("allow-host"));
+    if (parser.isSet(QStringLiteral("max-storage"))) {
+        const auto bytes = parseStorageSize(parser.value(QStringLiteral("max-storage")));
+        if (!bytes) {
+            QTextStream(stderr) << "deso-media --serve: --max-storage needs a size such as 500M, 20G or 0 (no bound).\n";
+            return 2;
+        }
+        serve.maxStorageBytes = *bytes;
+    }
     return runServe(serve);
 }
 
@@ -116,6 +187,10 @@ int runServe(const ServeOptions &options)
     config.derivedKeyAuthorizationsPath = options.derivedKeyAuthorizations;
     if (options.mediaMaxBytes > 0)
         config.mediaUploadMaxBytes = options.mediaMaxBytes;
+    config.httpLimits = options.limits;
+    config.allowedOrigins = options.allowedOrigins;
+    config.allowedHosts = options.allowedHosts;
+    config.maxStorageBytes = options.maxStorageBytes;
 
     deso::host::EndpointHost host;
     // One write per burst of requests, not per line: entries come in batches,
@@ -159,6 +234,10 @@ int runServe(const ServeOptions &options)
 
     out << "deso-media --serve: listening on " << host.baseUrl().toString() << " (data in "
         << QDir::toNativeSeparators(config.dataDir) << ")\n";
+    const deso::host::HttpLimits &l = config.httpLimits;
+    out << "deso-media --serve: head timeout " << l.headTimeoutMs / 1000 << " s, body stall " << l.bodyStallTimeoutMs / 1000
+        << " s, send stall " << l.sendStallTimeoutMs / 1000 << " s, keep-alive " << l.keepAliveIdleMs / 1000
+        << " s, at most " << l.maxConnections << " connections\n";
     out.flush();
     const int code = QCoreApplication::exec();
     host.stop();

@@ -14,12 +14,15 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QSettings>
 #include <QSpinBox>
 #include <QStandardItemModel>
 #include <QStandardPaths>
 #include <QTableView>
 #include <QVBoxLayout>
+
+#include <limits>
 
 using deso::host::EndpointHost;
 using deso::host::HostConfig;
@@ -30,7 +33,10 @@ HostPanel::HostPanel(QWidget *parent)
       m_dataDir(new QLineEdit), m_browse(new QPushButton(tr("Browse…"))), m_startStop(new QPushButton),
       m_useForClient(new QCheckBox(tr("Use this host for uploads (the client talks to it)"))),
       m_autostart(new QCheckBox(tr("Start this host when the app starts"))), m_status(new QLabel),
-      m_bindWarning(new QLabel), m_log(new QStandardItemModel(0, 6, this)), m_logView(new QTableView)
+      m_bindWarning(new QLabel), m_headTimeout(new QSpinBox), m_bodyTimeout(new QSpinBox), m_sendTimeout(new QSpinBox),
+      m_keepAlive(new QSpinBox), m_maxConnections(new QSpinBox), m_allowedOrigins(new QLineEdit),
+      m_allowedHosts(new QLineEdit), m_maxStorage(new QSpinBox), m_log(new QStandardItemModel(0, 6, this)),
+      m_logView(new QTableView)
 {
     m_bind->setEditable(true);
     m_bind->addItems({QStringLiteral("127.0.0.1"), QStringLiteral("::1"), QStringLiteral("0.0.0.0")});
@@ -48,6 +54,39 @@ HostPanel::HostPanel(QWidget *parent)
     m_dataDir->setText(s.value(QStringLiteral("host/dataDir"), defaultDataDir()).toString());
     m_useForClient->setChecked(s.value(QStringLiteral("host/useForClient"), true).toBool());
     m_autostart->setChecked(s.value(QStringLiteral("host/autostart"), true).toBool());
+
+    const deso::host::HttpLimits defaults;
+    auto seconds = [&s](QSpinBox *box, const char *name, int defaultMs) {
+        box->setRange(1, 24 * 3600);
+        box->setSuffix(tr(" s"));
+        box->setValue(s.value(QLatin1String(name), defaultMs / 1000).toInt());
+        box->setMaximumWidth(160);
+    };
+    seconds(m_headTimeout, "host/headTimeout", defaults.headTimeoutMs);
+    seconds(m_bodyTimeout, "host/bodyTimeout", defaults.bodyStallTimeoutMs);
+    seconds(m_sendTimeout, "host/sendTimeout", defaults.sendStallTimeoutMs);
+    seconds(m_keepAlive, "host/keepAliveTimeout", defaults.keepAliveIdleMs);
+    m_headTimeout->setObjectName(QStringLiteral("hostHeadTimeout"));
+    m_maxConnections->setObjectName(QStringLiteral("hostMaxConnections"));
+    m_maxConnections->setRange(1, 100000);
+    m_maxConnections->setValue(s.value(QStringLiteral("host/maxConnections"), defaults.maxConnections).toInt());
+    m_maxConnections->setMaximumWidth(160);
+    m_allowedOrigins->setObjectName(QStringLiteral("hostAllowedOrigins"));
+    m_allowedOrigins->setPlaceholderText(tr("e.g. https://app.example, or * for every site"));
+    m_allowedOrigins->setText(s.value(QStringLiteral("host/allowedOrigins")).toStringList().join(QStringLiteral(", ")));
+    m_allowedOrigins->setToolTip(tr("Web pages from these sites may use the host (besides pages served from this "
+                                    "machine). Other pages get no CORS answer, and their uploads are refused."));
+    m_allowedHosts->setPlaceholderText(tr("e.g. media.lan"));
+    m_allowedHosts->setText(s.value(QStringLiteral("host/allowedHosts")).toStringList().join(QStringLiteral(", ")));
+    m_allowedHosts->setToolTip(tr("Names the host answers to besides localhost and loopback addresses "
+                                  "(requests for other names are refused: the DNS-rebinding guard)."));
+    m_maxStorage->setObjectName(QStringLiteral("hostMaxStorage"));
+    m_maxStorage->setRange(-1, std::numeric_limits<int>::max());
+    m_maxStorage->setSpecialValueText(tr("half of the free space"));
+    m_maxStorage->setSuffix(tr(" MiB"));
+    m_maxStorage->setValue(s.value(QStringLiteral("host/maxStorageMiB"), -1).toInt());
+    m_maxStorage->setToolTip(tr("Uploads that would take the data folder past this are refused (0: no bound)."));
+    m_maxStorage->setMaximumWidth(260);
 
     m_bind->setMaximumWidth(260);
     m_port->setMaximumWidth(160);
@@ -70,6 +109,21 @@ HostPanel::HostPanel(QWidget *parent)
     form->addRow(m_useForClient);
     form->addRow(m_autostart);
 
+    // The same bounds as deso-media --serve's flags (README "Hostile conditions").
+    auto *limitsBox = new QGroupBox(tr("Limits and web pages"));
+    auto *limits = new QFormLayout(limitsBox);
+    limits->setFieldGrowthPolicy(QFormLayout::FieldsStayAtSizeHint);
+    limits->addRow(tr("Request head within"), m_headTimeout);
+    limits->addRow(tr("Body may stall for"), m_bodyTimeout);
+    limits->addRow(tr("Client may stop reading for"), m_sendTimeout);
+    limits->addRow(tr("Idle connections close after"), m_keepAlive);
+    limits->addRow(tr("Connections at most"), m_maxConnections);
+    limits->addRow(tr("Storage at most"), m_maxStorage);
+    m_allowedOrigins->setMinimumWidth(420);
+    m_allowedHosts->setMinimumWidth(420);
+    limits->addRow(tr("Web pages allowed from"), m_allowedOrigins);
+    limits->addRow(tr("Also answer to names"), m_allowedHosts);
+
     m_log->setHorizontalHeaderLabels({tr("Time"), tr("Method"), tr("Path"), tr("Status"), tr("Size"), tr("Duration")});
     m_logView->setObjectName(QStringLiteral("requestLog"));
     m_logView->setModel(m_log);
@@ -89,6 +143,7 @@ HostPanel::HostPanel(QWidget *parent)
 
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(settingsBox);
+    layout->addWidget(limitsBox);
     layout->addWidget(logBox, 1);
 
     connect(m_startStop, &QPushButton::clicked, this, [this] {
@@ -123,10 +178,38 @@ QString HostPanel::defaultDataDir()
     return QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).filePath(QStringLiteral("host"));
 }
 
-deso::Status HostPanel::startHost()
+namespace {
+QStringList listOf(const QLineEdit *edit)
 {
-    if (isRunning())
-        return {};
+    QStringList out;
+    for (const QString &part : edit->text().split(QRegularExpression(QStringLiteral("[,\\s]+")), Qt::SkipEmptyParts))
+        out << part;
+    return out;
+}
+} // namespace
+
+void HostPanel::setHeadTimeoutSeconds(int s)
+{
+    m_headTimeout->setValue(s);
+}
+
+void HostPanel::setMaxConnections(int n)
+{
+    m_maxConnections->setValue(n);
+}
+
+void HostPanel::setAllowedOrigins(const QStringList &origins)
+{
+    m_allowedOrigins->setText(origins.join(QStringLiteral(", ")));
+}
+
+void HostPanel::setMaxStorageMiB(int mib)
+{
+    m_maxStorage->setValue(mib);
+}
+
+deso::Result<HostConfig> HostPanel::hostConfig() const
+{
     HostConfig config;
     const QString bindText = m_bind->currentText().trimmed();
     if (!config.bindAddress.setAddress(bindText))
@@ -135,6 +218,25 @@ deso::Status HostPanel::startHost()
     config.allowNonLoopback = !config.bindAddress.isLoopback();
     config.port = quint16(m_port->value());
     config.dataDir = dataDir();
+    config.httpLimits.headTimeoutMs = m_headTimeout->value() * 1000;
+    config.httpLimits.bodyStallTimeoutMs = m_bodyTimeout->value() * 1000;
+    config.httpLimits.sendStallTimeoutMs = m_sendTimeout->value() * 1000;
+    config.httpLimits.keepAliveIdleMs = m_keepAlive->value() * 1000;
+    config.httpLimits.maxConnections = m_maxConnections->value();
+    config.allowedOrigins = listOf(m_allowedOrigins);
+    config.allowedHosts = listOf(m_allowedHosts);
+    config.maxStorageBytes = m_maxStorage->value() < 0 ? -1 : qint64(m_maxStorage->value()) * 1024 * 1024;
+    return config;
+}
+
+deso::Status HostPanel::startHost()
+{
+    if (isRunning())
+        return {};
+    auto built = hostConfig();
+    if (!built.ok())
+        return built.error();
+    const HostConfig config = built.value();
     if (!QDir().mkpath(config.dataDir))
         return deso::Error(QStringLiteral("host.data_dir"), tr("Cannot create the data folder %1.").arg(config.dataDir));
     deso::Status st = m_host->start(config);
@@ -209,13 +311,23 @@ void HostPanel::saveSettings() const
     s.setValue(QStringLiteral("host/port"), m_port->value());
     s.setValue(QStringLiteral("host/dataDir"), m_dataDir->text().trimmed());
     s.setValue(QStringLiteral("host/useForClient"), m_useForClient->isChecked());
+    s.setValue(QStringLiteral("host/headTimeout"), m_headTimeout->value());
+    s.setValue(QStringLiteral("host/bodyTimeout"), m_bodyTimeout->value());
+    s.setValue(QStringLiteral("host/sendTimeout"), m_sendTimeout->value());
+    s.setValue(QStringLiteral("host/keepAliveTimeout"), m_keepAlive->value());
+    s.setValue(QStringLiteral("host/maxConnections"), m_maxConnections->value());
+    s.setValue(QStringLiteral("host/allowedOrigins"), listOf(m_allowedOrigins));
+    s.setValue(QStringLiteral("host/allowedHosts"), listOf(m_allowedHosts));
+    s.setValue(QStringLiteral("host/maxStorageMiB"), m_maxStorage->value());
 }
 
 void HostPanel::updateUi()
 {
     const bool running = isRunning();
     m_startStop->setText(running ? tr("Stop host") : tr("Start host"));
-    for (QWidget *w : std::initializer_list<QWidget *>{m_bind, m_port, m_dataDir, m_browse})
+    for (QWidget *w : std::initializer_list<QWidget *>{m_bind, m_port, m_dataDir, m_browse, m_headTimeout, m_bodyTimeout,
+                                                       m_sendTimeout, m_keepAlive, m_maxConnections, m_allowedOrigins,
+                                                       m_allowedHosts, m_maxStorage})
         w->setEnabled(!running);
     if (running) {
         m_status->setText(tr("Running at <a href=\"%1\">%1</a>").arg(m_host->baseUrl().toString()));

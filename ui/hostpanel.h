@@ -1,6 +1,7 @@
 #pragma once
-// The local endpoint host: start/stop, port, bind address, data folder, a live request
-// log, and the "use this host" switch for the client side.
+// The local endpoint host: start/stop, port, bind address, data folder, the front
+// door's limits, which web pages may use it and how much it may store, a live
+// request log, and the "use this host" switch for the client side.
 
 #include "common/result.h"
 
@@ -18,6 +19,7 @@ class QTableView;
 
 namespace deso::host {
 class EndpointHost;
+struct HostConfig;
 struct RequestLogEntry;
 }
 
@@ -44,6 +46,14 @@ public:
     QPushButton *startStopButton() const { return m_startStop; }
     QString statusText() const;
 
+    // The configuration "Start host" uses (what the fields say now).
+    deso::Result<deso::host::HostConfig> hostConfig() const;
+    // Seconds / counts, as on `deso-media --serve`.
+    void setHeadTimeoutSeconds(int s);
+    void setMaxConnections(int n);
+    void setAllowedOrigins(const QStringList &origins);
+    void setMaxStorageMiB(int mib); // -1: half the free space; 0: no bound
+
     static QString defaultDataDir();
     static constexpr int kDefaultPort = 8089;  // the same as deso-media --serve
     static constexpr int kMaxLogRows = 2000;
@@ -68,6 +78,14 @@ private:
     QCheckBox *m_autostart;
     QLabel *m_status;
     QLabel *m_bindWarning;
+    QSpinBox *m_headTimeout;
+    QSpinBox *m_bodyTimeout;
+    QSpinBox *m_sendTimeout;
+    QSpinBox *m_keepAlive;
+    QSpinBox *m_maxConnections;
+    QLineEdit *m_allowedOrigins;
+    QLineEdit *m_allowedHosts;
+    QSpinBox *m_maxStorage;
     QStandardItemModel *m_log;
     QTableView *m_logView;
 };

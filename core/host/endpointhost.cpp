@@ -121,7 +121,7 @@ Status EndpointHost::start(const HostConfig &config)
 
 Status EndpointHost::Impl::startInThread(const HostConfig &newConfig)
 {
-    site = HostSite{newConfig, 0};
+    site = HostSite{newConfig, 0, {}};
     const HostConfig &config = site.config;
     authorizations = {};
     if (!config.derivedKeyAuthorizationsPath.isEmpty()) {
@@ -134,6 +134,9 @@ Status EndpointHost::Impl::startInThread(const HostConfig &newConfig)
         return s;
     if (!QDir().mkpath(imagesDir()))
         return Error(QStringLiteral("host.data_dir"), QStringLiteral("Cannot create %1.").arg(imagesDir()));
+    // A host killed mid-write leaves temporary files; they are never served, and not kept.
+    ImageController::removeUnfinished(imagesDir());
+    site.quota = StorageQuota::forDirectory(config.dataDir, config.maxStorageBytes);
 
     tiktok::TikTokResolverOptions tiktokOptions;
     tiktokOptions.shortLinkBase = config.tiktokShortLinkBase;
@@ -144,6 +147,7 @@ Status EndpointHost::Impl::startInThread(const HostConfig &newConfig)
     TusConfig tusConfig;
     tusConfig.enforceProductionChunkRules = config.enforceProductionChunkRules;
     tusConfig.expirySeconds = config.uploadExpirySeconds;
+    tusConfig.quota = site.quota;
     tus = std::make_unique<TusServer>(store, tusConfig,
                                       [this](const std::shared_ptr<UploadRecord> &r) { processing->uploadComplete(r); });
     images = std::make_unique<ImageController>(site, imagesDir(), authorizations, context);

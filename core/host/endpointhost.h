@@ -14,6 +14,7 @@
 #include <QDateTime>
 #include <QHostAddress>
 #include <QObject>
+#include <QStringList>
 #include <QUrl>
 
 #include <memory>
@@ -45,6 +46,20 @@ struct HostConfig {
     qint64 mediaUploadMaxBytes = 262144000;
     // Head size and time, body stalls, keep-alive, connections.
     HttpLimits httpLimits;
+
+    // Web pages in the user's browser can reach a host on 127.0.0.1 (see
+    // README "Web pages in your browser"). CORS answers, and unsafe requests
+    // (POST, PATCH, DELETE) carrying an Origin are admitted, only for loopback
+    // origins and these (scheme://host[:port]); "*" allows every origin.
+    QStringList allowedOrigins;
+    // When bound to loopback, a request whose Host is not a loopback name or
+    // address is refused (DNS rebinding), unless its name is listed here
+    // ("*" allows any Host).
+    QStringList allowedHosts;
+    // The data dir's bound: an upload that would take it past this is refused
+    // with 507 instead of filling the disk. -1: half of the free space at start
+    // plus what is already stored; 0: no bound.
+    qint64 maxStorageBytes = -1;
 };
 
 struct RequestLogEntry {

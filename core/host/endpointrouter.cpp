@@ -1,5 +1,7 @@
 #include "host/endpointrouter.h"
 
+#include <limits>
+
 namespace deso::host {
 
 namespace {
@@ -37,7 +39,7 @@ QByteArray shortenedPath(const QByteArray &path)
 } // namespace
 
 EndpointRouter::EndpointRouter(const HostSite &site, Controllers controllers, LogSink log)
-    : m_site(site), m_c(controllers), m_log(std::move(log))
+    : m_site(site), m_browsers(site.config), m_c(controllers), m_log(std::move(log))
 {
 }
 
@@ -48,6 +50,12 @@ Admission EndpointRouter::admit(const HttpRequest &request)
     const bool read = method == "GET" || method == "HEAD";
     QString arg;
 
+    // Web pages in the user's browser: rebinding and foreign origins (browserpolicy.h).
+    if (auto refusal = m_browsers.refusal(request)) {
+        Admission a = Admission::answer(std::move(*refusal));
+        a.maxBodyBytes = std::numeric_limits<qint64>::max(); // refused from the head, body unread
+        return a;
+    }
     if (path.startsWith(TusServer::tusPathPrefix()))
         return m_c.tus->handle(request, path.mid(TusServer::tusPathPrefix().size()));
     if (path == uploadVideoPath()) {
@@ -93,7 +101,7 @@ void EndpointRouter::decorate(const HttpRequest *request, HttpResponse &response
     // The tus URL, videos and images are read by browser players and tus clients:
     // they get the extended CORS set (PATCH/HEAD, exposed tus and range headers).
     const bool extended = request && !path.startsWith("/api/");
-    for (const auto &h : corsHeaders(request ? request->header("origin") : QByteArray(), extended)) {
+    for (const auto &h : m_browsers.corsFor(request ? request->header("origin") : QByteArray(), extended)) {
         if (response.header(h.first).isNull())
             response.headers.append(h);
     }

@@ -8,6 +8,7 @@
 #include "host/controllers/mediaservercontroller.h"
 #include "host/controllers/tiktokcontroller.h"
 #include "host/controllers/videocontroller.h"
+#include "host/browserpolicy.h"
 #include "host/http/httphandler.h"
 #include "host/tusserver.h"
 
@@ -41,6 +42,7 @@ public:
 
 private:
     const HostSite &m_site;
+    BrowserPolicy m_browsers;
     Controllers m_c;
     LogSink m_log;
 };

@@ -5,12 +5,14 @@
 
 #include "host/endpointhost.h"
 #include "host/http/httpmessage.h"
+#include "host/storagequota.h"
 
 namespace deso::host {
 
 struct HostSite {
     HostConfig config;
     quint16 port = 0;
+    StorageQuota quota; // the data dir's bound, decided at start
 
     // http://<bind address>:<port>, 127.0.0.1 when bound to "any".
     QByteArray fallbackAuthority() const

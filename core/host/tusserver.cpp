@@ -72,8 +72,10 @@ public:
             if (n < 0) {
                 if (errno == EINTR)
                     continue;
+                // Undone in finish(): the offset stays at the last durable checkpoint.
                 m_failed = true;
-                return Error(QStringLiteral("tus.write"), QStringLiteral("The host could not write the upload to disk."), 500);
+                return storageWriteError(errno, QStringLiteral("tus.write"),
+                                         QStringLiteral("The host could not write the upload to disk."));
             }
             done += n;
         }
@@ -128,9 +130,11 @@ private:
             }
         }
         Status s = commit(m_start + m_written);
+        if (!s.ok() && m_failed)
+            truncateBack(m_record->offset);
         ::close(m_fd);
         if (!s.ok())
-            return tusError(500, s.error().message);
+            return tusError(s.error().httpStatus ? s.error().httpStatus : 500, s.error().message);
         HttpResponse r;
         r.status = m_extra.isEmpty() ? 204 : 200; // creation answers 200 like the node
         r.headers = m_extra;
@@ -143,8 +147,10 @@ private:
 
     Status commit(qint64 newOffset)
     {
-        if (::fdatasync(m_fd) != 0)
-            return Error(QStringLiteral("tus.sync"), QStringLiteral("The host could not flush the upload to disk."), 500);
+        if (::fdatasync(m_fd) != 0) {
+            m_failed = true; // not durable: finish() truncates back to the recorded offset
+            return storageWriteError(errno, QStringLiteral("tus.sync"), QStringLiteral("The host could not flush the upload to disk."));
+        }
         m_record->offset = newOffset;
         m_record->expiresAt = QDateTime::currentDateTimeUtc().addSecs(m_server.m_config.expirySeconds);
         return m_server.m_store.save(*m_record);
@@ -186,6 +192,17 @@ void TusServer::addCommon(HttpResponse &r, const UploadRecord *record) const
     }
 }
 
+Status TusServer::admitToQuota(qint64 length) const
+{
+    if (!m_config.quota.bounded())
+        return {};
+    // Unfinished uploads will take their whole length: reserve what they still need.
+    qint64 reserved = 0;
+    for (const auto &r : m_store.all())
+        reserved += r->length - r->offset;
+    return m_config.quota.admit(length, reserved);
+}
+
 HttpResponse TusServer::options() const
 {
     HttpResponse r;
@@ -221,6 +238,8 @@ Admission TusServer::create(const HttpRequest &request, const QByteArray &baseUr
         return answerFromHead(tusError(400, metadata.error().message));
     if (request.hasBody() && request.header("content-type") != "application/offset+octet-stream")
         return answerFromHead(tusError(415, QStringLiteral("An upload body must have Content-Type application/offset+octet-stream.")));
+    if (auto s = admitToQuota(*length); !s.ok())
+        return answerFromHead(tusError(s.error().httpStatus, s.error().message));
     auto created = m_store.create(*length, metadataHeader, metadata.value(),
                                   QDateTime::currentDateTimeUtc().addSecs(m_config.expirySeconds));
     if (!created.ok())

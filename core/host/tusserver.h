@@ -5,6 +5,7 @@
 // it parsed heads and streams bodies into the handlers it admits.
 
 #include "host/http/httphandler.h"
+#include "host/storagequota.h"
 #include "host/uploadstore.h"
 
 #include <functional>
@@ -20,6 +21,8 @@ struct TusConfig {
     qint64 expirySeconds = 24 * 3600;
     // Bytes between durable checkpoints of a long PATCH (so a crash loses little).
     qint64 checkpointBytes = 32 * 1024 * 1024;
+    // The data dir's bound: a creation past it is 507 (unbounded by default).
+    StorageQuota quota;
 };
 
 class TusServer {
@@ -42,6 +45,7 @@ private:
     Admission patch(const HttpRequest &request, const std::shared_ptr<UploadRecord> &record,
                     const HeaderList &extraHeaders);
     void addCommon(HttpResponse &r, const UploadRecord *record) const;
+    Status admitToQuota(qint64 length) const;
 
     UploadStore &m_store;
     TusConfig m_config;

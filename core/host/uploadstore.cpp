@@ -11,6 +11,7 @@
 #include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QSaveFile>
+#include <QStorageInfo>
 
 namespace deso::host {
 
@@ -182,8 +183,16 @@ Status UploadStore::save(const UploadRecord &r)
         {QStringLiteral("playbackId"), r.playbackId},
     };
     QSaveFile f(QDir(m_dir).filePath(r.id + QStringLiteral("/info.json")));
-    if (!f.open(QIODevice::WriteOnly) || f.write(QJsonDocument(o).toJson()) < 0 || !f.commit())
+    if (!f.open(QIODevice::WriteOnly) || f.write(QJsonDocument(o).toJson()) < 0 || !f.commit()) {
+        // The disk is full (Qt reports ENOSPC as ResourceError; the free space says it
+        // too); the old info.json stays as it was.
+        if (f.error() == QFileDevice::ResourceError || QStorageInfo(m_dir).bytesAvailable() < 64 * 1024)
+            return Error(QStringLiteral("host.disk_full"),
+                         QStringLiteral("The host's disk is full, so the upload's progress could not be recorded; "
+                                        "free some space and send the rest again."),
+                         507);
         return Error(QStringLiteral("host.storage"), QStringLiteral("Cannot record the upload's progress on disk."), 500);
+    }
     return {};
 }
 

@@ -581,6 +581,15 @@ void TusUploader::retryLater(const Error &cause)
 
 void TusUploader::retryOrFail(const HttpAnswer &answer, const Error &error)
 {
+    if (answer.status == 507) {
+        // The host's disk or quota is full: nothing is wrong with the upload, it
+        // waits (with the host's sentence) until space returns, then goes on.
+        setState(State::Retrying);
+        emit retrying(m_failedAttempts, m_options.storageFullRetryMs, error);
+        m_samples.clear();
+        m_retryTimer.start(m_options.storageFullRetryMs);
+        return;
+    }
     if (retriable(answer))
         retryLater(error);
     else

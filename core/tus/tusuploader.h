@@ -51,6 +51,10 @@ struct TusOptions {
     QList<int> retryDelaysMs = {0, 1000, 3000, 5000};
     // Retries in a row without any progress; the next failure ends the upload.
     int maxRetries = 8;
+    // The server's storage is full (507): wait this long and try again, for as
+    // long as it takes (not counted against maxRetries); retrying() carries the
+    // server's sentence meanwhile.
+    int storageFullRetryMs = 30000;
     // Send Upload-Checksum when the server announces the checksum extension. A server then
     // keeps nothing of a chunk whose digest does not match (e.g. one cut short).
     bool useChecksum = true;

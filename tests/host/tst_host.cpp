@@ -229,7 +229,12 @@ private slots:
 
     void corsOnEveryPath()
     {
+        // A web origin the host is told to allow (loopback origins are allowed anyway).
         const QByteArray origin = "https://creator.example";
+        HostConfig allowing;
+        allowing.allowedOrigins = {QString::fromLatin1(origin)};
+        m_host.reset();
+        startHost(allowing);
         HttpReply r = httpSend(m_nam, "OPTIONS", url(QStringLiteral("/api/v0/get-full-tiktok-url")),
                                {{"Origin", origin}, {"Access-Control-Request-Method", "POST"},
                                 {"Access-Control-Request-Headers", "content-type"}});
@@ -255,6 +260,11 @@ private slots:
 
     void handedOutUrlsFollowHostAndTrustedForwarding()
     {
+        // Names other than loopback ones are served only when listed (DNS rebinding guard).
+        HostConfig named;
+        named.allowedHosts = {QStringLiteral("media.example")};
+        m_host.reset();
+        startHost(named);
         HttpReply r = httpSend(m_nam, "POST", url(QStringLiteral("/api/v0/upload-video")),
                                {{"Upload-Length", "5"}, {"Host", "media.example:8443"},
                                 {"X-Forwarded-Host", "evil.example"}, {"X-Forwarded-Proto", "https"}});
@@ -262,6 +272,7 @@ private slots:
 
         HostConfig c;
         c.trustForwardedHeaders = true;
+        c.allowedHosts = {QStringLiteral("*")}; // behind a proxy: any name the proxy forwards
         m_host.reset();
         startHost(c);
         r = httpSend(m_nam, "POST", url(QStringLiteral("/api/v0/upload-video")),
@@ -278,12 +289,12 @@ private slots:
         // Content-Length far past the endpoint's bound: answered 413 from the
         // head alone, so QHttpServer never buffers it.
         const QByteArray raw = rawExchange(m_host->port(),
-                                           "POST /api/v0/get-full-tiktok-url HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                           "POST /api/v0/get-full-tiktok-url HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                                            "Content-Length: 500000000\r\nExpect: 100-continue\r\n\r\n");
         QVERIFY2(raw.startsWith("HTTP/1.1 413"), raw.left(300).constData());
         QVERIFY(raw.contains("\"error\""));
         const QByteArray img = rawExchange(m_host->port(),
-                                           "POST /api/v0/upload-image HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=x\r\n"
+                                           "POST /api/v0/upload-image HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=x\r\n"
                                            "Content-Length: 50000000\r\nExpect: 100-continue\r\n\r\n");
         QVERIFY2(img.startsWith("HTTP/1.1 413"), img.left(300).constData());
     }
@@ -296,7 +307,7 @@ private slots:
         s.connectToHost(QHostAddress::LocalHost, m_host->port());
         QVERIFY(s.waitForConnected(5000));
         const QByteArray body = R"({"TikTokShortVideoID":"ab"})";
-        s.write("POST /api/v0/get-full-tiktok-url HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        s.write("POST /api/v0/get-full-tiktok-url HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                 "Expect: 100-continue\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n\r\n");
         QByteArray got;
         QTRY_VERIFY_WITH_TIMEOUT((got += s.readAll()).contains("\r\n\r\n"), 5000);

@@ -40,6 +40,8 @@ class TestTusServer : public QObject {
     {
         HostConfig c;
         c.dataDir = m_dirHolder->path();
+        // The web app a browser tus client runs in (CORS answers only allowed origins).
+        c.allowedOrigins = {QStringLiteral("https://app.example")};
         return c;
     }
 
@@ -366,7 +368,7 @@ private slots:
             QTcpSocket s;
             s.connectToHost(QHostAddress::LocalHost, m_host->port());
             QVERIFY(s.waitForConnected(5000));
-            QByteArray request = "PATCH " + location.path().toLatin1() + " HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\n"
+            QByteArray request = "PATCH " + location.path().toLatin1() + " HTTP/1.1\r\nHost: 127.0.0.1\r\nTus-Resumable: 1.0.0\r\n"
                               "Upload-Offset: 0\r\nContent-Type: application/offset+octet-stream\r\nContent-Length: 100000\r\n";
             if (withChecksum)
                 request += "Upload-Checksum: sha1 " + QCryptographicHash::hash(bytes, QCryptographicHash::Sha1).toBase64() + "\r\n";
@@ -384,14 +386,14 @@ private slots:
     void oversizedHeadIs431()
     {
         const QByteArray big(20000, 'a');
-        const QByteArray reply = rawExchange(m_host->port(), "HEAD /tus/abc HTTP/1.1\r\nHost: x\r\nX-Big: " + big + "\r\n\r\n");
+        const QByteArray reply = rawExchange(m_host->port(), "HEAD /tus/abc HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + big + "\r\n\r\n");
         QVERIFY2(reply.startsWith("HTTP/1.1 431"), reply.left(200).constData());
     }
 
     void chunkedTransferEncodingIsRefused()
     {
         const auto [location, id] = create(10);
-        const QByteArray req = "PATCH " + location.path().toLatin1() + " HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\n"
+        const QByteArray req = "PATCH " + location.path().toLatin1() + " HTTP/1.1\r\nHost: 127.0.0.1\r\nTus-Resumable: 1.0.0\r\n"
                                "Upload-Offset: 0\r\nContent-Type: application/offset+octet-stream\r\n"
                                "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
         const QByteArray reply = rawExchange(m_host->port(), req);
@@ -403,7 +405,7 @@ private slots:
     {
         // One connection: creation (raw path), PATCH (raw), then a JSON endpoint
         // (QHttpServer), all answered in order.
-        const QByteArray req1 = "POST /api/v0/upload-video HTTP/1.1\r\nHost: h.test\r\nUpload-Length: 3\r\n\r\n";
+        const QByteArray req1 = "POST /api/v0/upload-video HTTP/1.1\r\nHost: app.localhost\r\nUpload-Length: 3\r\n\r\n";
         QTcpSocket s;
         s.connectToHost(QHostAddress::LocalHost, m_host->port());
         QVERIFY(s.waitForConnected(5000));
@@ -411,18 +413,18 @@ private slots:
         QByteArray got;
         QTRY_VERIFY_WITH_TIMEOUT((got += s.readAll()).contains("\r\n\r\n"), 5000);
         QVERIFY2(got.startsWith("HTTP/1.1 200"), got.constData());
-        const QByteArray location = QRegularExpression(QStringLiteral("Location: http://h\\.test(/tus/[0-9a-f]{64})"))
+        const QByteArray location = QRegularExpression(QStringLiteral("Location: http://app\\.localhost(/tus/[0-9a-f]{64})"))
                                         .match(QString::fromLatin1(got)).captured(1).toLatin1();
         const QByteArray id = QRegularExpression(QStringLiteral("Stream-Media-Id: ([0-9a-f]{32})"))
                                   .match(QString::fromLatin1(got)).captured(1).toLatin1();
         QVERIFY(!location.isEmpty());
         got.clear();
-        s.write("PATCH " + location + " HTTP/1.1\r\nHost: h.test\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\n"
+        s.write("PATCH " + location + " HTTP/1.1\r\nHost: app.localhost\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\n"
                 "Content-Type: application/offset+octet-stream\r\nContent-Length: 3\r\n\r\nabc");
         QTRY_VERIFY_WITH_TIMEOUT((got += s.readAll()).contains("\r\n\r\n"), 5000);
         QVERIFY2(got.startsWith("HTTP/1.1 204"), got.constData());
         got.clear();
-        s.write("GET /api/v0/get-video-status/" + id + " HTTP/1.1\r\nHost: h.test\r\n\r\n");
+        s.write("GET /api/v0/get-video-status/" + id + " HTTP/1.1\r\nHost: app.localhost\r\n\r\n");
         QTRY_VERIFY_WITH_TIMEOUT((got += s.readAll()).contains("\"state\""), 5000);
         QVERIFY2(got.startsWith("HTTP/1.1 200"), got.constData());
     }

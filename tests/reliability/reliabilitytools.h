@@ -44,14 +44,14 @@ public:
     ~ServeProcess() { kill(); }
 
     // Starts on `port` (0 = any) and waits until the host says where it listens.
-    bool start(quint16 port, QString *why)
+    bool start(quint16 port, QString *why, const QStringList &extraArgs = {})
     {
         m_out.clear();
         m_process = std::make_unique<QProcess>();
         m_process->setProcessChannelMode(QProcess::MergedChannels);
         m_process->start(QStringLiteral(DESO_MEDIA_BIN),
-                         {QStringLiteral("--serve"), QStringLiteral("--port"), QString::number(port),
-                          QStringLiteral("--data-dir"), m_dataDir});
+                         QStringList{QStringLiteral("--serve"), QStringLiteral("--port"), QString::number(port),
+                                     QStringLiteral("--data-dir"), m_dataDir} + extraArgs);
         if (!m_process->waitForStarted(10000)) {
             *why = QStringLiteral("deso-media did not start: ") + m_process->errorString();
             return false;
@@ -78,6 +78,11 @@ public:
     qint64 pid() const { return m_process ? m_process->processId() : 0; }
     qint64 rssBytes() const { return procStatusBytes(pid(), "VmRSS"); }
     qint64 peakRssBytes() const { return procStatusBytes(pid(), "VmHWM"); }
+    // Open file descriptors of the host (sockets included), from /proc/<pid>/fd.
+    int openFiles() const
+    {
+        return int(QDir(QStringLiteral("/proc/%1/fd").arg(pid())).entryList(QDir::NoDotAndDotDot | QDir::AllEntries | QDir::System).size());
+    }
     bool running() const { return m_process && m_process->state() == QProcess::Running; }
     // Drops the request log it printed so far (it can be long) and returns its tail.
     QByteArray drainOutput()

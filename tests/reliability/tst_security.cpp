@@ -405,21 +405,21 @@ private slots:
         QTest::addColumn<QList<int>>("statuses");
         const qint64 big = 64 * MiB;
         const QByteArray n = QByteArray::number(big);
-        QTest::newRow("tiktok 64 MiB") << QByteArray("POST /api/v0/get-full-tiktok-url HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " + n + "\r\n\r\n")
+        QTest::newRow("tiktok 64 MiB") << QByteArray("POST /api/v0/get-full-tiktok-url HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: " + n + "\r\n\r\n")
                                        << big << QList<int>{413};
-        QTest::newRow("upload-image 64 MiB") << QByteArray("POST /api/v0/upload-image HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: " + n + "\r\n\r\n")
+        QTest::newRow("upload-image 64 MiB") << QByteArray("POST /api/v0/upload-image HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: " + n + "\r\n\r\n")
                                              << big << QList<int>{413};
-        QTest::newRow("status 64 MiB body") << QByteArray("GET /api/v0/get-video-status/0123456789abcdef0123456789abcdef HTTP/1.1\r\nHost: x\r\nContent-Length: " + n + "\r\n\r\n")
+        QTest::newRow("status 64 MiB body") << QByteArray("GET /api/v0/get-video-status/0123456789abcdef0123456789abcdef HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " + n + "\r\n\r\n")
                                             << big << QList<int>{413};
-        QTest::newRow("chunked") << QByteArray("POST /api/v0/get-full-tiktok-url HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n4000000\r\n")
+        QTest::newRow("chunked") << QByteArray("POST /api/v0/get-full-tiktok-url HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n4000000\r\n")
                                  << big << QList<int>{411, 400, 413};
-        QTest::newRow("second content-length") << QByteArray("POST /api/v0/get-full-tiktok-url HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nContent-Length: " + n + "\r\n\r\n")
+        QTest::newRow("second content-length") << QByteArray("POST /api/v0/get-full-tiktok-url HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\nContent-Length: " + n + "\r\n\r\n")
                                                << big << QList<int>{400, 413};
-        QTest::newRow("listed content-length") << QByteArray("POST /api/v0/get-full-tiktok-url HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2, " + n + "\r\n\r\n")
+        QTest::newRow("listed content-length") << QByteArray("POST /api/v0/get-full-tiktok-url HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2, " + n + "\r\n\r\n")
                                                << big << QList<int>{400, 413};
-        QTest::newRow("signed content-length") << QByteArray("POST /api/v0/get-full-tiktok-url HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: +" + n + "\r\n\r\n")
+        QTest::newRow("signed content-length") << QByteArray("POST /api/v0/get-full-tiktok-url HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: +" + n + "\r\n\r\n")
                                                << big << QList<int>{400, 413};
-        QTest::newRow("tus creation > 250 MiB") << QByteArray("POST /api/v0/upload-video HTTP/1.1\r\nHost: x\r\nUpload-Length: 262144001\r\nContent-Type: application/offset+octet-stream\r\nContent-Length: " + n + "\r\n\r\n")
+        QTest::newRow("tus creation > 250 MiB") << QByteArray("POST /api/v0/upload-video HTTP/1.1\r\nHost: 127.0.0.1\r\nUpload-Length: 262144001\r\nContent-Type: application/offset+octet-stream\r\nContent-Length: " + n + "\r\n\r\n")
                                                 << big << QList<int>{400, 413};
     }
 
@@ -457,14 +457,14 @@ private slots:
         QTcpSocket socket;
         socket.connectToHost(QHostAddress::LocalHost, quint16(host.url().port()));
         QVERIFY(socket.waitForConnected(5000));
-        socket.write("GET /api/v0/get-video-status/0123456789abcdef0123456789abcdef HTTP/1.1\r\nHost: x\r\n\r\n");
+        socket.write("GET /api/v0/get-video-status/0123456789abcdef0123456789abcdef HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
         QByteArray first;
         QVERIFY(waitUntil([&] { first += socket.readAll(); return first.contains("\r\n\r\n") && first.endsWith('}'); }, 10000));
         QVERIFY2(first.startsWith("HTTP/1.1 404"), first.constData());
         QVERIFY2(first.contains("Connection: keep-alive"), first.constData());
         QCOMPARE(socket.state(), QAbstractSocket::ConnectedState);
         // 100 MiB announced, and sent as fast as the host takes it.
-        socket.write("POST /api/v0/get-full-tiktok-url HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        socket.write("POST /api/v0/get-full-tiktok-url HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                      "Content-Length: 104857600\r\n\r\n");
         const QByteArray piece(1024 * 1024, '{');
         QByteArray second;

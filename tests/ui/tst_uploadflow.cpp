@@ -1,6 +1,7 @@
 // The window end to end on loopback, with the app's own endpoint host and real core
 // clients: image upload to an ImageURL, video upload paused and resumed until it can
 // stream, the host panel, the node tester, TikTok errors and the JWT countdown.
+#include "host/endpointhost.h"
 #include "hostpanel.h"
 #include "identity/jwt.h"
 #include "nodetest/sampleclip.h"
@@ -115,6 +116,47 @@ private slots:
         QTRY_VERIFY(refused->isFinished());
         QCOMPARE(refused->error(), QNetworkReply::ConnectionRefusedError);
         refused->deleteLater();
+    }
+
+    // The panel's limits and web-page fields reach the host it starts.
+    void hostPanelSetsLimitsOriginsAndStorage()
+    {
+        Rig rig;
+        HostPanel &panel = *rig.window.hostPanel();
+        panel.setPort(0);
+        panel.setDataDir(rig.data.filePath(QStringLiteral("host")));
+        panel.setHeadTimeoutSeconds(7);
+        panel.setMaxConnections(33);
+        panel.setAllowedOrigins({QStringLiteral("https://app.example"), QStringLiteral("http://studio.example:8080")});
+        panel.setMaxStorageMiB(1);
+        const auto config = panel.hostConfig();
+        QVERIFY(config.ok());
+        QCOMPARE(config->httpLimits.headTimeoutMs, 7000);
+        QCOMPARE(config->httpLimits.maxConnections, 33);
+        QCOMPARE(config->allowedOrigins, QStringList({QStringLiteral("https://app.example"), QStringLiteral("http://studio.example:8080")}));
+        QCOMPARE(config->maxStorageBytes, qint64(1024 * 1024));
+        panel.startStopButton()->click();
+        QVERIFY2(panel.isRunning(), qPrintable(rig.window.notice()->message()));
+        QCOMPARE(panel.host()->config().httpLimits.maxConnections, 33);
+        QCOMPARE(panel.host()->config().maxStorageBytes, qint64(1024 * 1024));
+        // 1 MiB of storage: a 2 MiB upload is refused with 507.
+        QNetworkAccessManager nam;
+        QNetworkRequest create(QUrl(panel.baseUrl().toString() + QStringLiteral("/api/v0/upload-video")));
+        create.setRawHeader("Tus-Resumable", "1.0.0");
+        create.setRawHeader("Upload-Length", "2097152");
+        QNetworkReply *reply = nam.post(create, QByteArray());
+        QTRY_VERIFY(reply->isFinished());
+        QCOMPARE(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 507);
+        reply->deleteLater();
+        panel.startStopButton()->click();
+        QVERIFY(!panel.isRunning());
+        // Back to the defaults for the other tests (the panel keeps its settings).
+        panel.setHeadTimeoutSeconds(30);
+        panel.setMaxConnections(1024);
+        panel.setAllowedOrigins({});
+        panel.setMaxStorageMiB(-1);
+        panel.startStopButton()->click();
+        panel.startStopButton()->click();
     }
 
     void imageUploadToTheOwnHostShowsItsImageUrl()

@@ -7,6 +7,7 @@
 #include <QFileInfo>
 #include <QRegularExpression>
 #include <QSaveFile>
+#include <QStorageInfo>
 #include <QUrlQuery>
 #include <QtConcurrent>
 
@@ -60,16 +61,27 @@ void ImageController::process(const HttpRequest &request, const QByteArray &body
     const QString declared = QString::fromLatin1(file->contentType);
     const QString dir = m_imagesDir;
     const QByteArray base = m_site.baseUrlFor(request);
-    QtConcurrent::run([bytes, declared, dir]() -> Result<image::ProcessedImage> {
+    const StorageQuota quota = m_site.quota;
+    QtConcurrent::run([bytes, declared, dir, quota]() -> Result<image::ProcessedImage> {
         auto processed = image::ImagePipeline::process(bytes, declared);
         if (!processed.ok())
             return processed;
         // Content-addressed: an existing file with this name holds these bytes.
         const QString path = QDir(dir).filePath(processed->name);
         if (!QFileInfo::exists(path)) {
+            if (auto s = quota.admit(processed->bytes.size(), 0); !s.ok())
+                return s.error();
+            // QSaveFile writes a temporary file and renames it only when all of it
+            // is on disk; a failed write (a full disk) removes the temporary file,
+            // so no partial image is ever visible under its name.
             QSaveFile f(path);
-            if (!f.open(QIODevice::WriteOnly) || f.write(processed->bytes) != processed->bytes.size() || !f.commit())
+            if (!f.open(QIODevice::WriteOnly) || f.write(processed->bytes) != processed->bytes.size() || !f.commit()) {
+                // Qt reports ENOSPC as ResourceError; the free space says it too.
+                if (f.error() == QFileDevice::ResourceError || QStorageInfo(dir).bytesAvailable() < processed->bytes.size())
+                    return Error(QStringLiteral("host.disk_full"),
+                                 QStringLiteral("the host's disk is full; free some space and upload the image again"), 507);
                 return Error(QStringLiteral("host.storage"), QStringLiteral("could not store the image"), 500);
+            }
         }
         return processed;
     }).then(m_context, [responder, base](Result<image::ProcessedImage> result) {
@@ -83,10 +95,28 @@ void ImageController::process(const HttpRequest &request, const QByteArray &body
     });
 }
 
-HttpResponse ImageController::image(const HttpRequest &request, const QString &name) const
+namespace {
+const QRegularExpression &storedImageName()
 {
     static const QRegularExpression re(QStringLiteral("^[0-9a-f]{64}\\.(webp|gif)$"));
-    const auto m = re.match(name);
+    return re;
+}
+} // namespace
+
+QStringList ImageController::removeUnfinished(const QString &imagesDir)
+{
+    QStringList removed;
+    const QDir dir(imagesDir);
+    for (const QString &name : dir.entryList(QDir::Files | QDir::Hidden | QDir::System)) {
+        if (!storedImageName().match(name).hasMatch() && QFile::remove(dir.filePath(name)))
+            removed << name;
+    }
+    return removed;
+}
+
+HttpResponse ImageController::image(const HttpRequest &request, const QString &name) const
+{
+    const auto m = storedImageName().match(name);
     const QFileInfo info(QDir(m_imagesDir).filePath(name));
     if (!m.hasMatch() || !info.isFile())
         return HttpResponse::error(404, QStringLiteral("No image named %1.").arg(name.left(80)));

@@ -18,6 +18,11 @@ public:
     ImageController(const HostSite &site, QString imagesDir, const identity::DerivedKeyAuthorizations &authorizations,
                     QObject *context);
 
+    // Removes what a killed host left in `imagesDir`: QSaveFile's temporary files
+    // (a write cut short) and anything else not named like a stored image, so
+    // nothing partial is ever visible. Returns the names removed.
+    static QStringList removeUnfinished(const QString &imagesDir);
+
     Admission upload(const HttpRequest &request);
     HttpResponse image(const HttpRequest &request, const QString &name) const;
 

@@ -122,10 +122,13 @@ void HttpConnection::checkDeadline(qint64 now)
     switch (m_state) {
     case State::Head:
         if (m_headStarted >= 0 && now - m_headStarted > limits.headTimeoutMs) {
-            refuse(408, QStringLiteral("The request head did not arrive within %1 s.").arg(limits.headTimeoutMs / 1000));
-            pump();
-        } else if (m_headStarted < 0 && now - m_lastActivity > limits.keepAliveIdleMs)
+            refuse(408, QStringLiteral("The request head did not arrive within %1 s.").arg(qMax(1, limits.headTimeoutMs / 1000)));
+            pump(); // called from the sweep, not by a socket event: write the 408 now
+        } else if (m_headStarted < 0 && now - m_lastActivity > (m_sequence == 0 ? limits.headTimeoutMs : limits.keepAliveIdleMs)) {
+            // A new connection that sends nothing has the head's time (nginx's
+            // client_header_timeout); a kept-alive one the idle time. Nothing to answer.
             closeNow();
+        }
         break;
     case State::Body:
         if (now - m_lastActivity > limits.bodyStallTimeoutMs)

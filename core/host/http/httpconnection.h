@@ -29,6 +29,8 @@ public:
     bool betweenRequests() const; // waiting for a head
     bool idle() const;            // waiting for a head, no byte of it yet
     qint64 lastActivity() const { return m_lastActivity; }
+    qint64 headStarted() const { return m_headStarted; } // -1: no byte of a head yet
+    bool lingering() const { return m_state == State::Drain; } // answered, closing
     void closeNow();
 
     std::list<HttpConnection *>::iterator position; // in the server's list

@@ -2,6 +2,8 @@
 // The front door's limits, all in one place (nginx's defaults are the reference):
 // `deso-media --serve` flags and the GUI's host panel set them through HostConfig.
 
+#include <QtGlobal>
+
 namespace deso::host {
 
 struct HttpLimits {

@@ -59,16 +59,32 @@ void HttpServer::forget(HttpConnection *connection)
 
 void HttpServer::makeRoom()
 {
-    // The oldest idle kept-alive connection goes first, then the oldest one
-    // still dribbling a head: a well-behaved new client gets in.
-    for (bool idleOnly : {true, false}) {
-        for (HttpConnection *c : m_connections) {
-            if (idleOnly ? c->idle() : c->betweenRequests()) {
-                c->closeNow();
-                return;
-            }
+    // Who goes, so that a well-behaved new client gets in: a connection already
+    // answered and lingering to close; else the connection idle longest (kept
+    // alive, no byte of a next request) if it has been idle a while; else the
+    // one that has been dribbling its head longest. A connection idle only for a
+    // moment (an active keep-alive client between two requests, or one just
+    // accepted) is never closed for a newcomer: the newcomer is refused instead.
+    constexpr qint64 kBrieflyIdleMs = 1000;
+    const qint64 t = now();
+    HttpConnection *longestIdle = nullptr;
+    HttpConnection *slowestHead = nullptr;
+    for (HttpConnection *c : m_connections) {
+        if (c->lingering()) {
+            c->closeNow();
+            return;
+        }
+        if (c->idle()) {
+            if (!longestIdle || c->lastActivity() < longestIdle->lastActivity())
+                longestIdle = c;
+        } else if (c->betweenRequests()) {
+            if (!slowestHead || c->headStarted() < slowestHead->headStarted())
+                slowestHead = c;
         }
     }
+    HttpConnection *victim = longestIdle && t - longestIdle->lastActivity() >= kBrieflyIdleMs ? longestIdle : slowestHead;
+    if (victim)
+        victim->closeNow();
 }
 
 void HttpServer::sweep()
