@@ -286,7 +286,7 @@ private slots:
     void overLimitIsRefusedFromTheHead()
     {
         const QStringList before = records();
-        const QByteArray head = "POST /api/v0/upload-video HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        const QByteArray head = "POST /api/v0/upload-video HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
                                 "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 999999999\r\n\r\n";
         const QByteArray answer = rawExchange(m_host->port(), head);
         QVERIFY2(answer.startsWith("HTTP/1.1 413"), answer.constData());
@@ -301,7 +301,7 @@ private slots:
                           + m_publicKey.toLatin1()
                           + "\r\n--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.mp4\"\r\n"
                             "Content-Type: video/mp4\r\n\r\n";
-        QByteArray request = "POST /api/v0/upload-video HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        QByteArray request = "POST /api/v0/upload-video HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
                              "Content-Type: multipart/form-data; boundary=b\r\nTransfer-Encoding: chunked\r\n\r\n";
         request += QByteArray::number(body.size(), 16) + "\r\n" + body + "\r\n";
         const QByteArray megabyte(1024 * 1024, 'v');
@@ -325,7 +325,7 @@ private slots:
         QTcpSocket socket;
         socket.connectToHost(QHostAddress::LocalHost, m_host->port());
         QVERIFY(socket.waitForConnected(10000));
-        socket.write("POST /api/v0/upload-video HTTP/1.1\r\nHost: x\r\n"
+        socket.write("POST /api/v0/upload-video HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                      "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 4000000\r\n\r\n");
         socket.write(prefix);
         socket.write(QByteArray(512 * 1024, 'v'));

@@ -423,7 +423,7 @@ private slots:
         QVERIFY2(words.join(QLatin1Char('|')).contains(QStringLiteral("media server")), qPrintable(words.join(QLatin1Char('|'))));
         QVERIFY2(w.queue()->item(0).remoteStatus().contains(QStringLiteral("ready")), qPrintable(w.queue()->item(0).remoteStatus()));
         const QString url = w.queue()->item(0).status.resultUrl;
-        QVERIFY2(url.startsWith(w.hostPanel()->baseUrl().toString() + QStringLiteral("/videos/")), qPrintable(url));
+        QVERIFY2(url.startsWith(w.hostPanel()->baseUrl().toString() + QStringLiteral("/hls/")), qPrintable(url));
         QCOMPARE(w.videoPreview()->streamUrlField()->url(), url);
         w.nodeSettings()->setMediaServerChoice(QStringLiteral("auto")); // the settings outlive this test
         QVERIFY(w.queue()->mediaServerUrl().isEmpty()); // automatic: the local host keeps the node's tus flow
