@@ -54,6 +54,31 @@ QByteArray headerParameter(QByteArrayView header, QByteArrayView key)
     return {};
 }
 
+Result<PartHeaders> parsePartHeaders(QByteArrayView head)
+{
+    PartHeaders out;
+    for (qsizetype lineStart = 0; lineStart < head.size();) {
+        qsizetype lineEnd = head.indexOf('\n', lineStart);
+        if (lineEnd < 0)
+            lineEnd = head.size();
+        View l = head.sliced(lineStart, lineEnd - lineStart);
+        lineStart = lineEnd + 1;
+        if (l.endsWith('\r'))
+            l.chop(1);
+        const qsizetype colon = l.indexOf(':');
+        if (colon <= 0)
+            return formError(QStringLiteral("multipart: malformed part header"));
+        const View name = l.first(colon).trimmed();
+        if (name.compare("content-disposition", Qt::CaseInsensitive) == 0)
+            out.disposition = l.sliced(colon + 1).trimmed();
+        else if (name.compare("content-type", Qt::CaseInsensitive) == 0)
+            out.contentType = l.sliced(colon + 1).trimmed();
+    }
+    if (!startsWithNoCase(out.disposition, "form-data"))
+        return formError(QStringLiteral("multipart: a part has no form-data Content-Disposition"));
+    return out;
+}
+
 Result<MultipartForm> parseMultipartForm(const QByteArray &contentType, const QByteArray &bodyBytes)
 {
     if (!startsWithNoCase(View(contentType).trimmed(), "multipart/form-data"))
@@ -95,26 +120,14 @@ Result<MultipartForm> parseMultipartForm(const QByteArray &contentType, const QB
         } else {
             if (headEnd < 0 || headEnd > partEnd)
                 return formError(QStringLiteral("multipart: a part's headers are not terminated"));
-            for (qsizetype lineStart = pos; lineStart < headEnd;) {
-                qsizetype lineEnd = body.indexOf('\n', lineStart);
-                if (lineEnd < 0 || lineEnd > headEnd)
-                    lineEnd = headEnd;
-                View l = body.sliced(lineStart, lineEnd - lineStart);
-                lineStart = lineEnd + 1;
-                if (l.endsWith('\r'))
-                    l.chop(1);
-                const qsizetype colon = l.indexOf(':');
-                if (colon <= 0)
-                    return formError(QStringLiteral("multipart: malformed part header"));
-                const View name = l.first(colon).trimmed();
-                if (name.compare("content-disposition", Qt::CaseInsensitive) == 0)
-                    disposition = l.sliced(colon + 1).trimmed();
-                else if (name.compare("content-type", Qt::CaseInsensitive) == 0)
-                    partType = l.sliced(colon + 1).trimmed();
-            }
+            auto headers = parsePartHeaders(body.sliced(pos, headEnd - pos));
+            if (!headers.ok())
+                return headers.error();
+            disposition = headers->disposition;
+            partType = headers->contentType;
             dataStart = headEnd + 4;
         }
-        if (!startsWithNoCase(disposition, "form-data"))
+        if (!startsWithNoCase(disposition, "form-data")) // a part without headers
             return formError(QStringLiteral("multipart: a part has no form-data Content-Disposition"));
         const QString field = QString::fromUtf8(headerParameter(disposition, "name"));
         // Headers ending right at the next delimiter ("...\r\n\r\n--b") leave an empty body.

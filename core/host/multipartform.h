@@ -33,6 +33,15 @@ struct MultipartForm {
 // boundary, Content-Disposition name/filename); `key` in lower case. Null when absent.
 QByteArray headerParameter(QByteArrayView header, QByteArrayView key);
 
+// A form-data part's Content-Disposition and Content-Type, as views into `head`
+// (the part's header lines, without the blank line that ends them). Shared by the
+// in-memory parser and the streaming one (multipartstream.h). Errors carry 400.
+struct PartHeaders {
+    QByteArrayView disposition;
+    QByteArrayView contentType;
+};
+Result<PartHeaders> parsePartHeaders(QByteArrayView head);
+
 // `contentType` is the request's Content-Type header. Errors carry 400 and a
 // sentence describing what is wrong with the form.
 Result<MultipartForm> parseMultipartForm(const QByteArray &contentType, const QByteArray &body);

@@ -91,28 +91,11 @@ Status MultipartStream::step(MultipartPartSink &sink, bool *progressed)
                 return formError(QStringLiteral("multipart: a part's headers are longer than %1 bytes").arg(kMaxPartHeadBytes));
             return {};
         }
-        QByteArrayView disposition;
-        QByteArrayView partType;
-        const QByteArrayView head = QByteArrayView(m_buffer).first(headEnd);
-        for (qsizetype lineStart = 0; lineStart < head.size();) {
-            qsizetype lineEnd = head.indexOf('\n', lineStart);
-            if (lineEnd < 0)
-                lineEnd = head.size();
-            QByteArrayView l = head.sliced(lineStart, lineEnd - lineStart);
-            lineStart = lineEnd + 1;
-            if (l.endsWith('\r'))
-                l.chop(1);
-            const qsizetype colon = l.indexOf(':');
-            if (colon <= 0)
-                return formError(QStringLiteral("multipart: malformed part header"));
-            const QByteArrayView name = l.first(colon).trimmed();
-            if (name.compare("content-disposition", Qt::CaseInsensitive) == 0)
-                disposition = l.sliced(colon + 1).trimmed();
-            else if (name.compare("content-type", Qt::CaseInsensitive) == 0)
-                partType = l.sliced(colon + 1).trimmed();
-        }
-        if (!startsWithNoCase(disposition, "form-data"))
-            return formError(QStringLiteral("multipart: a part has no form-data Content-Disposition"));
+        auto headers = parsePartHeaders(QByteArrayView(m_buffer).first(headEnd));
+        if (!headers.ok())
+            return headers.error();
+        const QByteArrayView disposition = headers->disposition;
+        const QByteArrayView partType = headers->contentType;
         MultipartPart part;
         part.name = headerParameter(disposition, "name");
         // Like Go's mime/multipart: a part with a filename parameter is a file.
