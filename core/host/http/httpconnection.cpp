@@ -514,36 +514,35 @@ void HttpConnection::respond(HttpResponse response)
 
 bool HttpConnection::writeOut()
 {
+    // One send's outcome: bytes moved, or stop: the socket is full (wait for the
+    // write notifier) or gone, or the file failed or shrank under us (the peer sees
+    // a short body and the close).
+    const auto moved = [this](ssize_t n) {
+        if (n > 0) {
+            m_lastActivity = m_server->now();
+            return true;
+        }
+        if (n < 0 && wouldBlock())
+            m_blockedOnWrite = true;
+        else
+            closeNow();
+        return false;
+    };
     while (m_outPos < m_out.size()) {
         const ssize_t n = ::send(m_fd, m_out.constData() + m_outPos, size_t(m_out.size() - m_outPos),
                                  MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n < 0 && wouldBlock()) {
-            m_blockedOnWrite = true;
+        if (!moved(n))
             return false;
-        }
-        if (n <= 0) {
-            closeNow();
-            return false;
-        }
         m_outPos += n;
-        m_lastActivity = m_server->now();
     }
     while (m_fileRemaining > 0) {
         off_t offset = off_t(m_filePos);
         const ssize_t n = ::sendfile(m_fd, m_fileFd, &offset, size_t(qMin<qint64>(m_fileRemaining, 4 * 1024 * 1024)));
-        if (n < 0 && wouldBlock()) {
-            m_blockedOnWrite = true;
+        if (!moved(n))
             return false;
-        }
-        if (n <= 0) {
-            // A read error, or the file shrank under us: the peer sees a short body and the close.
-            closeNow();
-            return false;
-        }
         m_filePos += n;
         m_fileRemaining -= n;
         m_sentBodyBytes += n;
-        m_lastActivity = m_server->now();
     }
     finishResponse();
     return true;
