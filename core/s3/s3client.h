@@ -264,9 +264,14 @@ public:
     S3Reply *probeConditionalWrites(const QString &probeKey);
 
 private:
+    friend class S3Reply;
     struct Call;
     S3Reply *start(std::shared_ptr<Call> call);
+    // A reply that fails on the next event-loop turn (bad arguments found before sending).
+    S3Reply *failed(const QString &what, Error error);
     void send(S3Reply *reply);
+    void onNetworkFinished(S3Reply *reply, QNetworkReply *network);
+    Result<std::shared_ptr<Call>> objectCall(const char *method, const QString &key, const QString &what);
 
     S3Config m_config;
     QNetworkAccessManager *m_network;
