@@ -88,13 +88,9 @@ private:
 QString xmlText(const QByteArray &xml, QStringView name)
 {
     QXmlStreamReader reader(xml);
-    while (reader.readNextStartElement() || !reader.atEnd()) {
-        if (reader.isStartElement() && reader.name() == name)
+    while (!reader.atEnd()) {
+        if (reader.readNext() == QXmlStreamReader::StartElement && reader.name() == name)
             return reader.readElementText(QXmlStreamReader::IncludeChildElements);
-        if (reader.hasError())
-            break;
-        if (!reader.isStartElement())
-            reader.readNext();
     }
     return {};
 }

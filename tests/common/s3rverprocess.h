@@ -13,7 +13,9 @@
 // - no conditional writes: If-None-Match / If-Match on PUT are ignored (it honours them
 //   on GET only, answering 304); S3Client::probeConditionalWrites says so at run time;
 // - no minimum part size (S3's 5 MiB EntityTooSmall is not enforced);
-// - SigV4: only the key id is checked, hence the launcher.
+// - SigV4: only the key id is checked, hence the launcher;
+// - ListObjectsV2 continuation tokens are DES-encrypted: Node 17+ needs
+//   --openssl-legacy-provider for them (start() passes it).
 // The key pair is S3RVER / S3RVER.
 //
 // npm packages: installed into the build tree (DESO_S3RVER_DIR) by
