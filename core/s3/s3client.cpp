@@ -122,6 +122,8 @@ QString errorCodeFor(const QString &s3Code, int status)
         return *it;
     if (status == 412)
         return QString::fromLatin1(kPreconditionFailedCode);
+    if (status == 403)  // HEAD answers carry no <Error> body
+        return QString::fromLatin1(kAccessDeniedCode);
     if (status == 416)
         return QString::fromLatin1(kRangeNotSatisfiableCode);
     return QString::fromLatin1(kServerRefusedCode);
@@ -588,44 +590,7 @@ void S3Client::send(S3Reply *reply)
     if (c.sinkKind == SinkKind::File || c.sinkKind == SinkKind::Device)
         network->setReadBufferSize(kReadBufferBytes);
 
-    connect(network, &QNetworkReply::readyRead, reply, [reply, network] {
-        S3Reply::Operation &o = *reply->m_operation;
-        const Call &call = *o.call;
-        const int status = network->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-        const bool success = status >= 200 && status < 300;
-        while (network->bytesAvailable() > 0) {
-            const QByteArray chunk = network->read(kReadChunkBytes);
-            if (chunk.isEmpty())
-                break;
-            if (success && call.sinkKind == SinkKind::File) {
-                if (o.sinkFile->write(chunk) != chunk.size()) {
-                    o.localError = Error(kLocalFileCode, QStringLiteral("Could not %1: writing %2 failed (%3).")
-                                                             .arg(call.what, call.sinkPath, o.sinkFile->errorString()));
-                    network->abort();
-                    return;
-                }
-                o.sinkBytes += chunk.size();
-            } else if (success && call.sinkKind == SinkKind::Device) {
-                o.sinkTouched = true;
-                if (!call.sinkDevice || call.sinkDevice->write(chunk) != chunk.size()) {
-                    o.localError = Error(kLocalFileCode, QStringLiteral("Could not %1: the destination refused the bytes.")
-                                                             .arg(call.what));
-                    network->abort();
-                    return;
-                }
-                o.sinkBytes += chunk.size();
-            } else {
-                const qint64 bound = success && call.sinkKind == SinkKind::Bytes ? call.maxBytes : kMaxXmlAnswerBytes;
-                if (o.received.size() + chunk.size() > bound) {
-                    o.overBound = true;
-                    network->abort();
-                    return;
-                }
-                o.received.append(chunk);
-                o.sinkBytes += chunk.size();
-            }
-        }
-    });
+    connect(network, &QNetworkReply::readyRead, reply, [this, reply, network] { drain(reply, network); });
     connect(network, &QNetworkReply::uploadProgress, reply, [reply](qint64 sent, qint64 total) {
         if (sent > 0)
             emit reply->progress(sent, total);
@@ -637,15 +602,57 @@ void S3Client::send(S3Reply *reply)
     connect(network, &QNetworkReply::finished, reply, [this, reply, network] { onNetworkFinished(reply, network); });
 }
 
+// Moves what arrived to where it goes: the sink when the answer is a success, else the
+// bounded buffer kept for the XML answer or the error.
+void S3Client::drain(S3Reply *reply, QNetworkReply *network)
+{
+    S3Reply::Operation &o = *reply->m_operation;
+    const Call &call = *o.call;
+    if (o.overBound || o.localError)
+        return;
+    const int status = network->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    const bool success = status >= 200 && status < 300;
+    while (network->bytesAvailable() > 0) {
+        const QByteArray chunk = network->read(kReadChunkBytes);
+        if (chunk.isEmpty())
+            break;
+        if (success && call.sinkKind == SinkKind::File) {
+            if (o.sinkFile->write(chunk) != chunk.size()) {
+                o.localError = Error(kLocalFileCode, QStringLiteral("Could not %1: writing %2 failed (%3).")
+                                                         .arg(call.what, call.sinkPath, o.sinkFile->errorString()));
+                network->abort();
+                return;
+            }
+            o.sinkBytes += chunk.size();
+        } else if (success && call.sinkKind == SinkKind::Device) {
+            o.sinkTouched = true;
+            if (!call.sinkDevice || call.sinkDevice->write(chunk) != chunk.size()) {
+                o.localError = Error(kLocalFileCode, QStringLiteral("Could not %1: the destination refused the bytes.")
+                                                         .arg(call.what));
+                network->abort();
+                return;
+            }
+            o.sinkBytes += chunk.size();
+        } else {
+            const qint64 bound = success && call.sinkKind == SinkKind::Bytes ? call.maxBytes : kMaxXmlAnswerBytes;
+            if (o.received.size() + chunk.size() > bound) {
+                o.overBound = true;
+                network->abort();
+                return;
+            }
+            o.received.append(chunk);
+            o.sinkBytes += chunk.size();
+        }
+    }
+}
+
 void S3Client::onNetworkFinished(S3Reply *reply, QNetworkReply *network)
 {
     S3Reply::Operation &op = *reply->m_operation;
     const Call &c = *op.call;
     op.network = nullptr;
     network->deleteLater();
-    // Drain what is left (readyRead may not have run for the last bytes).
-    if (network->bytesAvailable() > 0 && !op.overBound && !op.localError)
-        emit network->readyRead();
+    drain(reply, network);  // what readyRead has not delivered yet
 
     const int status = network->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     const QNetworkReply::NetworkError netError = network->error();

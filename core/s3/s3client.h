@@ -270,6 +270,7 @@ private:
     // A reply that fails on the next event-loop turn (bad arguments found before sending).
     S3Reply *failed(const QString &what, Error error);
     void send(S3Reply *reply);
+    void drain(S3Reply *reply, QNetworkReply *network);
     void onNetworkFinished(S3Reply *reply, QNetworkReply *network);
     Result<std::shared_ptr<Call>> objectCall(const char *method, const QString &key, const QString &what);
 
