@@ -525,7 +525,7 @@ void S3Client::send(S3Reply *reply)
         if (op.attempt > 1 && !c.device->seek(c.offset))
             return reply->finish(Error(kLocalFileCode, QStringLiteral("Could not %1: the source cannot be rewound.").arg(c.what)));
         auto slice = std::make_unique<DeviceSlice>(c.device.data(), c.offset, c.length, nullptr);
-        slice->open(QIODevice::ReadOnly);
+        slice->open(QIODevice::ReadOnly | QIODevice::Unbuffered);  // atEnd() and pos() exact
         bodyLength = c.length;
         body = std::move(slice);
         break;
@@ -708,6 +708,7 @@ void S3Client::onNetworkFinished(S3Reply *reply, QNetworkReply *network)
 
     S3Answer answer;
     answer.httpStatus = status;
+    answer.attempts = op.attempt;
     answer.object = objectInfoFrom(network, stripPrefix(c.key, m_config.keyPrefix));
     if (c.sinkKind == SinkKind::Bytes) {
         answer.body = std::move(op.received);
@@ -1211,6 +1212,19 @@ Result<S3Answer> BlockingS3Client::completeMultipartUpload(const QString &key, c
 Result<S3Answer> BlockingS3Client::abortMultipartUpload(const QString &key, const QString &uploadId)
 {
     return wait(m_client->abortMultipartUpload(key, uploadId));
+}
+Result<S3Answer> BlockingS3Client::getObjectToDevice(const QString &key, QIODevice *sink, const GetOptions &options)
+{
+    return wait(m_client->getObjectToDevice(key, sink, options));
+}
+Result<S3Answer> BlockingS3Client::uploadPartFromDevice(const QString &key, const QString &uploadId, int partNumber,
+                                                        QIODevice *source, qint64 length)
+{
+    return wait(m_client->uploadPartFromDevice(key, uploadId, partNumber, source, length));
+}
+Result<S3Answer> BlockingS3Client::probeConditionalWrites(const QString &probeKey)
+{
+    return wait(m_client->probeConditionalWrites(probeKey));
 }
 
 } // namespace deso::s3

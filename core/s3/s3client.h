@@ -144,6 +144,7 @@ struct S3Answer {
     ListPage list;                // listObjects
     QString uploadId;             // createMultipartUpload (and echoed by uploadPart/complete)
     bool conditionalWritesHonoured = false;  // probeConditionalWrites
+    int attempts = 1;             // requests sent (more than 1 after a retry)
 };
 
 struct PutOptions {
@@ -304,6 +305,10 @@ public:
     Result<S3Answer> completeMultipartUpload(const QString &key, const QString &uploadId,
                                              const QList<CompletedPart> &parts);
     Result<S3Answer> abortMultipartUpload(const QString &key, const QString &uploadId);
+    Result<S3Answer> getObjectToDevice(const QString &key, QIODevice *sink, const GetOptions &options = {});
+    Result<S3Answer> uploadPartFromDevice(const QString &key, const QString &uploadId, int partNumber, QIODevice *source,
+                                          qint64 length);
+    Result<S3Answer> probeConditionalWrites(const QString &probeKey);
 
 private:
     Result<S3Answer> wait(S3Reply *reply);

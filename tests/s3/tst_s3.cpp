@@ -6,6 +6,7 @@
 #include "s3/s3credentials.h"
 #include "s3/sigv4signer.h"
 
+#include "cuttingproxy.h"
 #include "eventwait.h"
 #include "s3rverprocess.h"
 #include "testfiles.h"
@@ -20,6 +21,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QThread>
+#include <QBuffer>
+#include <QProcess>
 #include <QtConcurrent>
 
 using namespace deso;
@@ -96,6 +99,8 @@ private slots:
     void listingPagesWithContinuation();
     void streamed64MiBPutAndGetStayBounded();
     void multipartUploadOfThreeParts();
+    void devicesAsSourcesAndSinks();
+    void cutConnectionIsRetried();
     void abortAndConditionalWritesOnS3rver();
     void blockingClientOnAWorkerThread();
     void wrongSecretIsSignatureDoesNotMatch();
@@ -693,6 +698,83 @@ void TestS3::multipartUploadOfThreeParts()
                                                                "'videos/upload.mp4' to bucket 'media': ")),
              qPrintable(unknown.error().toString()));
     QVERIFY(unknown.error().code == QLatin1String(kNoSuchUploadCode) || unknown.error().httpStatus == 500);
+}
+
+void TestS3::devicesAsSourcesAndSinks()
+{
+    NEED_S3RVER();
+    const QString source = m_tmp.filePath(QStringLiteral("devices.bin"));
+    const qint64 first = kMinPartSize + 12345;
+    const qint64 second = 777777;
+    QVERIFY(testcommon::writeRandomFile(source, first, 21));
+    S3Client client(config());
+    const QString key = QStringLiteral("devices/joined.bin");
+    Result<S3Answer> created = await(client.createMultipartUpload(key));
+    QVERIFY(created);
+
+    // Part 1 from a sequential device: a child process's stdout (bytes arrive as it writes).
+    QProcess cat;
+    cat.start(QStringLiteral("cat"), {source});
+    QVERIFY(cat.waitForStarted());
+    QVERIFY(cat.isSequential());
+    Result<S3Answer> part1 = await(client.uploadPartFromDevice(key, created->uploadId, 1, &cat, first));
+    QVERIFY2(part1, qPrintable(part1 ? QString() : part1.error().toString()));
+    QCOMPARE(part1->bytesTransferred, first);
+    cat.waitForFinished();
+    // Part 2 from memory (a QBuffer), the last part.
+    const QByteArray tail = seededBytes(second, 22);
+    QBuffer buffer;
+    buffer.setData(tail);
+    QVERIFY(buffer.open(QIODevice::ReadOnly));
+    Result<S3Answer> part2 = await(client.uploadPartFromDevice(key, created->uploadId, 2, &buffer, second));
+    QVERIFY2(part2, qPrintable(part2 ? QString() : part2.error().toString()));
+    QVERIFY(await(client.completeMultipartUpload(key, created->uploadId,
+                                                 {{1, part1->object.etag}, {2, part2->object.etag}})));
+
+    // Read back into a device, and a range of it into another.
+    QBuffer whole;
+    QVERIFY(whole.open(QIODevice::WriteOnly));
+    Result<S3Answer> got = await(client.getObjectToDevice(key, &whole));
+    QVERIFY2(got, qPrintable(got ? QString() : got.error().toString()));
+    QCOMPARE(got->bytesTransferred, first + second);
+    QFile original(source);
+    QVERIFY(original.open(QIODevice::ReadOnly));
+    QCOMPARE(whole.data(), original.readAll() + tail);
+    QBuffer slice;
+    QVERIFY(slice.open(QIODevice::WriteOnly));
+    GetOptions range;
+    range.range = ByteRange{first - 10, first + 9};
+    QVERIFY(await(client.getObjectToDevice(key, &slice, range)));
+    QCOMPARE(slice.data(), whole.data().mid(first - 10, 20));
+    // A sink that cannot be written is refused before sending.
+    QBuffer closed;
+    Result<S3Answer> refused = await(client.getObjectToDevice(key, &closed));
+    QVERIFY(!refused);
+    QCOMPARE(refused.error().code, QString::fromLatin1(kBadRequestCode));
+}
+
+void TestS3::cutConnectionIsRetried()
+{
+    NEED_S3RVER();
+    // The link drops 1 MiB into a 4 MiB put and stays down for two connections (longer than
+    // Qt's own silent resend): the client's retry sends the object again from the file.
+    CuttingProxy proxy;
+    QVERIFY(proxy.start(m_server.port()));
+    S3Config c = config();
+    c.endpoint = proxy.url();
+    c.maxAttempts = 5;
+    c.retryDelayMs = 50;
+    S3Client client(c);
+    const QString source = m_tmp.filePath(QStringLiteral("cut.bin"));
+    QVERIFY(testcommon::writeRandomFile(source, 4 * MiB, 31));
+    proxy.cutAfter({MiB}, 2);
+    Result<S3Answer> put = await(client.putObjectFromFile(QStringLiteral("cut.bin"), source));
+    QVERIFY2(put, qPrintable(put ? QString() : put.error().toString()));
+    QCOMPARE(proxy.cutsDone(), 1);
+    QVERIFY2(put->attempts >= 2, qPrintable(QStringLiteral("attempts: %1").arg(put->attempts)));
+    const QString back = m_tmp.filePath(QStringLiteral("cut-back.bin"));
+    QVERIFY(await(S3Client(config()).getObjectToFile(QStringLiteral("cut.bin"), back)));
+    QCOMPARE(testcommon::sha256Of(back), testcommon::sha256Of(source));
 }
 
 void TestS3::abortAndConditionalWritesOnS3rver()
