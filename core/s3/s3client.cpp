@@ -439,6 +439,8 @@ Target targetFor(const S3Config &config, const QString &fullKey, const QList<Que
         base.chop(1);
     Target t;
     QString host = endpoint.host();
+    if (host.contains(QLatin1Char(':')))
+        host = QLatin1Char('[') + host + QLatin1Char(']');  // an IPv6 literal
     if (config.addressing == AddressingStyle::VirtualHost) {
         host = config.bucket + QLatin1Char('.') + host;
         t.decodedPath = base + QLatin1Char('/') + fullKey;

@@ -330,6 +330,24 @@ void TestS3::parsesS3Locations()
     QVERIFY(b);
     QCOMPARE(b->bucket, QStringLiteral("media-01.x"));
     QCOMPARE(b->prefix, QStringLiteral("team/videos/"));
+    // A config made from a location, and what validate() refuses.
+    S3Config c;
+    c.credentials = {QStringLiteral("AK"), QStringLiteral("validate-secret"), {}};
+    c = c.withLocation(b.value());
+    QCOMPARE(c.bucket, QStringLiteral("media-01.x"));
+    QCOMPARE(c.keyPrefix, QStringLiteral("team/videos/"));
+    QVERIFY(c.validate());
+    S3Config badEndpoint = c;
+    badEndpoint.endpoint = QUrl(QStringLiteral("ftp://example.com"));
+    QCOMPARE(badEndpoint.validate().error().code, QString::fromLatin1(kBadUrlCode));
+    S3Config noSecret = c;
+    noSecret.credentials.secretAccessKey.clear();
+    QCOMPARE(noSecret.validate().error().code, QString::fromLatin1(kCredentialsMissingCode));
+    S3Config ipv6 = c;
+    ipv6.endpoint = QUrl(QStringLiteral("http://[::1]:9000"));
+    QCOMPARE(S3Client(ipv6).objectUrl(QStringLiteral("k")).toString(),
+             QStringLiteral("http://[::1]:9000/media-01.x/team/videos/k"));
+
     for (const char *bad : {"http://media", "s3://", "s3://Media", "s3://a", "s3:///prefix", "media"}) {
         Result<S3Location> r = parseS3Url(QString::fromLatin1(bad));
         QVERIFY2(!r, bad);
