@@ -421,7 +421,13 @@ S3Client::S3Client(S3Config config, QNetworkAccessManager *network, QObject *par
     m_config.maxAttempts = std::max(1, m_config.maxAttempts);
 }
 
-S3Client::~S3Client() = default;
+S3Client::~S3Client()
+{
+    // Replies go first, while the config and the network they use still exist: each
+    // cancels its request without calling back.
+    const QList<S3Reply *> replies = findChildren<S3Reply *>(Qt::FindDirectChildrenOnly);
+    qDeleteAll(replies);
+}
 
 namespace {
 

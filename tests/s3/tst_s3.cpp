@@ -1040,6 +1040,26 @@ void TestS3::abortCancels()
     QCOMPARE(r.error().code, QString::fromLatin1(kCanceledCode));
     QVERIFY(finishedOnce);
     QCOMPARE(finishedCount, 1);
+
+    // A client destroyed with requests in flight (one streaming, one retrying against a
+    // dead endpoint) cancels them without calling back.
+    auto *doomed = new S3Client(config());
+    S3Reply *streaming = doomed->putObjectFromFile(QStringLiteral("doomed.bin"), source);
+    bool called = false;
+    connect(streaming, &S3Reply::finished, this, [&] { called = true; });
+    bool started = false;
+    connect(streaming, &S3Reply::progress, this, [&] { started = true; });
+    DESO_WAIT_VERIFY(started, 20000);
+    S3Config dead = config();
+    dead.endpoint = QUrl(QStringLiteral("http://127.0.0.1:%1").arg(testcommon::freeLoopbackPort()));
+    auto *deadClient = new S3Client(dead);
+    S3Reply *retrying = deadClient->getObject(QStringLiteral("x"));
+    connect(retrying, &S3Reply::finished, this, [&] { called = true; });
+    QTest::qWait(50);
+    delete doomed;
+    delete deadClient;
+    QTest::qWait(300);
+    QVERIFY(!called);
 }
 
 QTEST_MAIN(TestS3)
