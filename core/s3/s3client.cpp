@@ -88,13 +88,9 @@ private:
 QString xmlText(const QByteArray &xml, QStringView name)
 {
     QXmlStreamReader reader(xml);
-    while (reader.readNextStartElement() || !reader.atEnd()) {
-        if (reader.isStartElement() && reader.name() == name)
+    while (!reader.atEnd()) {
+        if (reader.readNext() == QXmlStreamReader::StartElement && reader.name() == name)
             return reader.readElementText(QXmlStreamReader::IncludeChildElements);
-        if (reader.hasError())
-            break;
-        if (!reader.isStartElement())
-            reader.readNext();
     }
     return {};
 }
@@ -126,6 +122,8 @@ QString errorCodeFor(const QString &s3Code, int status)
         return *it;
     if (status == 412)
         return QString::fromLatin1(kPreconditionFailedCode);
+    if (status == 403)  // HEAD answers carry no <Error> body
+        return QString::fromLatin1(kAccessDeniedCode);
     if (status == 416)
         return QString::fromLatin1(kRangeNotSatisfiableCode);
     return QString::fromLatin1(kServerRefusedCode);
@@ -423,7 +421,13 @@ S3Client::S3Client(S3Config config, QNetworkAccessManager *network, QObject *par
     m_config.maxAttempts = std::max(1, m_config.maxAttempts);
 }
 
-S3Client::~S3Client() = default;
+S3Client::~S3Client()
+{
+    // Replies go first, while the config and the network they use still exist: each
+    // cancels its request without calling back.
+    const QList<S3Reply *> replies = findChildren<S3Reply *>(Qt::FindDirectChildrenOnly);
+    qDeleteAll(replies);
+}
 
 namespace {
 
@@ -441,6 +445,8 @@ Target targetFor(const S3Config &config, const QString &fullKey, const QList<Que
         base.chop(1);
     Target t;
     QString host = endpoint.host();
+    if (host.contains(QLatin1Char(':')))
+        host = QLatin1Char('[') + host + QLatin1Char(']');  // an IPv6 literal
     if (config.addressing == AddressingStyle::VirtualHost) {
         host = config.bucket + QLatin1Char('.') + host;
         t.decodedPath = base + QLatin1Char('/') + fullKey;
@@ -527,7 +533,7 @@ void S3Client::send(S3Reply *reply)
         if (op.attempt > 1 && !c.device->seek(c.offset))
             return reply->finish(Error(kLocalFileCode, QStringLiteral("Could not %1: the source cannot be rewound.").arg(c.what)));
         auto slice = std::make_unique<DeviceSlice>(c.device.data(), c.offset, c.length, nullptr);
-        slice->open(QIODevice::ReadOnly);
+        slice->open(QIODevice::ReadOnly | QIODevice::Unbuffered);  // atEnd() and pos() exact
         bodyLength = c.length;
         body = std::move(slice);
         break;
@@ -592,44 +598,7 @@ void S3Client::send(S3Reply *reply)
     if (c.sinkKind == SinkKind::File || c.sinkKind == SinkKind::Device)
         network->setReadBufferSize(kReadBufferBytes);
 
-    connect(network, &QNetworkReply::readyRead, reply, [reply, network] {
-        S3Reply::Operation &o = *reply->m_operation;
-        const Call &call = *o.call;
-        const int status = network->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-        const bool success = status >= 200 && status < 300;
-        while (network->bytesAvailable() > 0) {
-            const QByteArray chunk = network->read(kReadChunkBytes);
-            if (chunk.isEmpty())
-                break;
-            if (success && call.sinkKind == SinkKind::File) {
-                if (o.sinkFile->write(chunk) != chunk.size()) {
-                    o.localError = Error(kLocalFileCode, QStringLiteral("Could not %1: writing %2 failed (%3).")
-                                                             .arg(call.what, call.sinkPath, o.sinkFile->errorString()));
-                    network->abort();
-                    return;
-                }
-                o.sinkBytes += chunk.size();
-            } else if (success && call.sinkKind == SinkKind::Device) {
-                o.sinkTouched = true;
-                if (!call.sinkDevice || call.sinkDevice->write(chunk) != chunk.size()) {
-                    o.localError = Error(kLocalFileCode, QStringLiteral("Could not %1: the destination refused the bytes.")
-                                                             .arg(call.what));
-                    network->abort();
-                    return;
-                }
-                o.sinkBytes += chunk.size();
-            } else {
-                const qint64 bound = success && call.sinkKind == SinkKind::Bytes ? call.maxBytes : kMaxXmlAnswerBytes;
-                if (o.received.size() + chunk.size() > bound) {
-                    o.overBound = true;
-                    network->abort();
-                    return;
-                }
-                o.received.append(chunk);
-                o.sinkBytes += chunk.size();
-            }
-        }
-    });
+    connect(network, &QNetworkReply::readyRead, reply, [this, reply, network] { drain(reply, network); });
     connect(network, &QNetworkReply::uploadProgress, reply, [reply](qint64 sent, qint64 total) {
         if (sent > 0)
             emit reply->progress(sent, total);
@@ -641,15 +610,57 @@ void S3Client::send(S3Reply *reply)
     connect(network, &QNetworkReply::finished, reply, [this, reply, network] { onNetworkFinished(reply, network); });
 }
 
+// Moves what arrived to where it goes: the sink when the answer is a success, else the
+// bounded buffer kept for the XML answer or the error.
+void S3Client::drain(S3Reply *reply, QNetworkReply *network)
+{
+    S3Reply::Operation &o = *reply->m_operation;
+    const Call &call = *o.call;
+    if (o.overBound || o.localError)
+        return;
+    const int status = network->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    const bool success = status >= 200 && status < 300;
+    while (network->bytesAvailable() > 0) {
+        const QByteArray chunk = network->read(kReadChunkBytes);
+        if (chunk.isEmpty())
+            break;
+        if (success && call.sinkKind == SinkKind::File) {
+            if (o.sinkFile->write(chunk) != chunk.size()) {
+                o.localError = Error(kLocalFileCode, QStringLiteral("Could not %1: writing %2 failed (%3).")
+                                                         .arg(call.what, call.sinkPath, o.sinkFile->errorString()));
+                network->abort();
+                return;
+            }
+            o.sinkBytes += chunk.size();
+        } else if (success && call.sinkKind == SinkKind::Device) {
+            o.sinkTouched = true;
+            if (!call.sinkDevice || call.sinkDevice->write(chunk) != chunk.size()) {
+                o.localError = Error(kLocalFileCode, QStringLiteral("Could not %1: the destination refused the bytes.")
+                                                         .arg(call.what));
+                network->abort();
+                return;
+            }
+            o.sinkBytes += chunk.size();
+        } else {
+            const qint64 bound = success && call.sinkKind == SinkKind::Bytes ? call.maxBytes : kMaxXmlAnswerBytes;
+            if (o.received.size() + chunk.size() > bound) {
+                o.overBound = true;
+                network->abort();
+                return;
+            }
+            o.received.append(chunk);
+            o.sinkBytes += chunk.size();
+        }
+    }
+}
+
 void S3Client::onNetworkFinished(S3Reply *reply, QNetworkReply *network)
 {
     S3Reply::Operation &op = *reply->m_operation;
     const Call &c = *op.call;
     op.network = nullptr;
     network->deleteLater();
-    // Drain what is left (readyRead may not have run for the last bytes).
-    if (network->bytesAvailable() > 0 && !op.overBound && !op.localError)
-        emit network->readyRead();
+    drain(reply, network);  // what readyRead has not delivered yet
 
     const int status = network->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     const QNetworkReply::NetworkError netError = network->error();
@@ -705,6 +716,7 @@ void S3Client::onNetworkFinished(S3Reply *reply, QNetworkReply *network)
 
     S3Answer answer;
     answer.httpStatus = status;
+    answer.attempts = op.attempt;
     answer.object = objectInfoFrom(network, stripPrefix(c.key, m_config.keyPrefix));
     if (c.sinkKind == SinkKind::Bytes) {
         answer.body = std::move(op.received);
@@ -1208,6 +1220,19 @@ Result<S3Answer> BlockingS3Client::completeMultipartUpload(const QString &key, c
 Result<S3Answer> BlockingS3Client::abortMultipartUpload(const QString &key, const QString &uploadId)
 {
     return wait(m_client->abortMultipartUpload(key, uploadId));
+}
+Result<S3Answer> BlockingS3Client::getObjectToDevice(const QString &key, QIODevice *sink, const GetOptions &options)
+{
+    return wait(m_client->getObjectToDevice(key, sink, options));
+}
+Result<S3Answer> BlockingS3Client::uploadPartFromDevice(const QString &key, const QString &uploadId, int partNumber,
+                                                        QIODevice *source, qint64 length)
+{
+    return wait(m_client->uploadPartFromDevice(key, uploadId, partNumber, source, length));
+}
+Result<S3Answer> BlockingS3Client::probeConditionalWrites(const QString &probeKey)
+{
+    return wait(m_client->probeConditionalWrites(probeKey));
 }
 
 } // namespace deso::s3

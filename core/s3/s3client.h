@@ -4,10 +4,10 @@
 //
 // Two forms:
 // - S3Client: asynchronous, on the thread it lives on (the host's server thread uses it
-//   from its event loop). Every call returns an S3Reply, owned by the client until it
-//   finishes, that emits finished() exactly once (never from inside the call) and then
-//   holds a Result<S3Answer>. Delete the reply after finished() (deleteLater) or let the
-//   client delete it with itself.
+//   from its event loop). Every call returns an S3Reply (a child of the client) that
+//   emits finished() exactly once (never from inside the call) and then holds a
+//   Result<S3Answer>. Delete the reply after finished() (deleteLater) or let the client
+//   delete it with itself; deleting it earlier cancels the request.
 // - BlockingS3Client: the same operations returning the Result directly, for worker
 //   threads (processing jobs). It owns its own S3Client and QNetworkAccessManager on the
 //   calling thread and spins a local QEventLoop; create one per thread, never on a
@@ -21,7 +21,9 @@
 //
 // Retries: calls that are safe to repeat (GET, HEAD, DELETE, PUT, UploadPart, Copy,
 // Complete) are retried up to S3Config::maxAttempts times when no HTTP answer came (refused,
-// reset, timed out); a conditional write only when the connection was refused (it cannot
+// reset, timed out) or S3 answered 500/502/503/504, with the body sent again from its file
+// or random-access device (a sequential source or a device sink that already got bytes
+// cannot be repeated); a conditional write only when the connection was refused (it cannot
 // have reached the server). CreateMultipartUpload is never retried.
 //
 // Errors (deso::Error: code, one sentence, HTTP status kept): S3's <Error><Code><Message>
@@ -29,7 +31,7 @@
 // "S3 refused to read 'a/b.mp4' from bucket 'media': The specified key does not exist.
 // (NoSuchKey, HTTP 404)". The codes below are stable; the secret is never in a sentence.
 //
-// What s3rver 3.7.1 (the test server) supports: see README "S3 storage" and
+// What s3rver 3.7.1 (the test server) supports: see README "S3 storage: the client" and
 // tests/common/s3rverprocess.h.
 
 #include "common/result.h"
@@ -144,6 +146,7 @@ struct S3Answer {
     ListPage list;                // listObjects
     QString uploadId;             // createMultipartUpload (and echoed by uploadPart/complete)
     bool conditionalWritesHonoured = false;  // probeConditionalWrites
+    int attempts = 1;             // requests sent (more than 1 after a retry)
 };
 
 struct PutOptions {
@@ -270,6 +273,7 @@ private:
     // A reply that fails on the next event-loop turn (bad arguments found before sending).
     S3Reply *failed(const QString &what, Error error);
     void send(S3Reply *reply);
+    void drain(S3Reply *reply, QNetworkReply *network);
     void onNetworkFinished(S3Reply *reply, QNetworkReply *network);
     Result<std::shared_ptr<Call>> objectCall(const char *method, const QString &key, const QString &what);
 
@@ -303,6 +307,10 @@ public:
     Result<S3Answer> completeMultipartUpload(const QString &key, const QString &uploadId,
                                              const QList<CompletedPart> &parts);
     Result<S3Answer> abortMultipartUpload(const QString &key, const QString &uploadId);
+    Result<S3Answer> getObjectToDevice(const QString &key, QIODevice *sink, const GetOptions &options = {});
+    Result<S3Answer> uploadPartFromDevice(const QString &key, const QString &uploadId, int partNumber, QIODevice *source,
+                                          qint64 length);
+    Result<S3Answer> probeConditionalWrites(const QString &probeKey);
 
 private:
     Result<S3Answer> wait(S3Reply *reply);

@@ -62,7 +62,10 @@ bool S3rverProcess::start(const QStringList &buckets, QString *why)
     // A free port can be taken between the probe and the listen: try a few.
     for (int attempt = 0; attempt < 3; ++attempt) {
         m_port = freeLoopbackPort();
-        QStringList args{QStringLiteral(DESO_SOURCE_ROOT "/tests/common/s3rver/s3rver-sigv4.js"),
+        // s3rver's ListObjectsV2 continuation tokens use DES, which Node 17+ (OpenSSL 3) only
+        // has in its legacy provider: without it every truncated listing is an InternalError.
+        QStringList args{QStringLiteral("--openssl-legacy-provider"),
+                         QStringLiteral(DESO_SOURCE_ROOT "/tests/common/s3rver/s3rver-sigv4.js"),
                          QStringLiteral("--port"), QString::number(m_port), QStringLiteral("--directory"), m_data->path(),
                          QStringLiteral("--access-key-id"), QString::fromLatin1(kAccessKeyId), QStringLiteral("--secret"),
                          QString::fromLatin1(kSecretAccessKey)};

@@ -8,12 +8,14 @@
 // - PutObject, GetObject (Range), HeadObject, DeleteObject, CopyObject
 //   (x-amz-copy-source), ListObjectsV2, x-amz-meta-* metadata;
 // - multipart: CreateMultipartUpload, UploadPart, CompleteMultipartUpload. Not: ListParts,
-//   ListMultipartUploads, AbortMultipartUpload (DELETE ?uploadId deletes nothing and
-//   answers 204), UploadPartCopy (NotImplemented);
+//   ListMultipartUploads, AbortMultipartUpload (MethodNotAllowed, HTTP 405), UploadPartCopy
+//   (NotImplemented); completing an unknown upload id is an InternalError (500), not NoSuchUpload;
 // - no conditional writes: If-None-Match / If-Match on PUT are ignored (it honours them
 //   on GET only, answering 304); S3Client::probeConditionalWrites says so at run time;
 // - no minimum part size (S3's 5 MiB EntityTooSmall is not enforced);
-// - SigV4: only the key id is checked, hence the launcher.
+// - SigV4: only the key id is checked, hence the launcher;
+// - ListObjectsV2 continuation tokens are DES-encrypted: Node 17+ needs
+//   --openssl-legacy-provider for them (start() passes it).
 // The key pair is S3RVER / S3RVER.
 //
 // npm packages: installed into the build tree (DESO_S3RVER_DIR) by
