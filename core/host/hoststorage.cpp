@@ -1,6 +1,7 @@
 #include "host/hoststorage.h"
 
 #include "host/endpointhost.h"
+#include "host/s3storage.h"
 #include "video/hlstranscoder.h"
 
 #include <QDir>
@@ -124,6 +125,8 @@ QString LocalDirStorage::scratchDir() const
 Result<std::unique_ptr<HostStorage>> makeHostStorage(const HostConfig &config)
 {
     const QString storage = config.storage.trimmed();
+    if (storage.startsWith(QLatin1String("s3://")))
+        return makeS3Storage(config);
     QString dir = config.dataDir;
     if (storage.startsWith(QLatin1String("dir:")))
         dir = storage.mid(4);
