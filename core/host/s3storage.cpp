@@ -670,16 +670,12 @@ Status S3Storage::open()
     if (auto listed = m_gateway->call([&](s3::BlockingS3Client &c) { return c.listObjects(probe); }); !listed.ok())
         return Error(QStringLiteral("host.object_storage"),
                      QStringLiteral("Cannot use the bucket %1: %2").arg(description(), listed.error().message));
-    // Conditional writes: a second create-only PUT of one key must be refused.
+    // Leases are created with If-None-Match: * where the server honours it.
     const QString probeKey = QStringLiteral("probes/") + m_instanceId;
-    s3::PutOptions createOnly;
-    createOnly.ifNoneMatchAny = true;
-    const auto putProbe = [&](s3::BlockingS3Client &c) { return c.putObject(probeKey, "probe", createOnly); };
-    if (auto first = m_gateway->call(putProbe); !first.ok())
-        return storageError(first.error());
-    const auto second = m_gateway->call(putProbe);
-    m_conditionalWrites = !second.ok() && second.error().code == QLatin1String(s3::kPreconditionFailedCode);
-    m_gateway->callBestEffort([&](s3::BlockingS3Client &c) { return c.deleteObject(probeKey); }, QStringLiteral("removing the probe"));
+    auto probed = m_gateway->call([&](s3::BlockingS3Client &c) { return c.probeConditionalWrites(probeKey); });
+    if (!probed.ok())
+        return storageError(probed.error());
+    m_conditionalWrites = probed->conditionalWritesHonoured;
     return {};
 }
 

@@ -105,9 +105,9 @@ int main(int argc, char **argv)
     }
     const QByteArray sourceSha = testcommon::sha256Of(source);
 
-    testcommon::S3rverProcess s3;
+    testcommon::S3rverProcess s3rver;
     QString why;
-    if (!s3.start({QStringLiteral("bench")}, &why)) {
+    if (!s3rver.start({QStringLiteral("bench")}, &why)) {
         out << "s3_storage_bench: s3rver cannot run here, so there is nothing to compare: " << why << Qt::endl;
         return 0;
     }
@@ -118,8 +118,8 @@ int main(int argc, char **argv)
     env.insert(QStringLiteral("XDG_DATA_HOME"), dir.filePath(QStringLiteral("xdg-data")));
     env.insert(QStringLiteral("XDG_CONFIG_HOME"), dir.filePath(QStringLiteral("xdg-config")));
 
-    s3::S3Config bucket;
-    bucket.endpoint = s3.endpoint();
+    deso::s3::S3Config bucket;
+    bucket.endpoint = s3rver.endpoint();
     bucket.bucket = QStringLiteral("bench");
     bucket.keyPrefix = QStringLiteral("run");
     bucket.credentials.accessKeyId = QString::fromLatin1(testcommon::S3rverProcess::kAccessKeyId);
@@ -135,7 +135,7 @@ int main(int argc, char **argv)
     Row local{QStringLiteral("local data dir"), {QStringLiteral("--data-dir"), dir.filePath(QStringLiteral("dir-host"))}};
     Row bucketRow{QStringLiteral("S3 (s3rver)"),
                   {QStringLiteral("--data-dir"), dir.filePath(QStringLiteral("s3-host")), QStringLiteral("--storage"),
-                   QStringLiteral("s3://bench/run"), QStringLiteral("--s3-endpoint"), s3.endpoint().toString()}};
+                   QStringLiteral("s3://bench/run"), QStringLiteral("--s3-endpoint"), s3rver.endpoint().toString()}};
     bool failed = false;
     for (Row *row : {&local, &bucketRow}) {
         Host host;
@@ -155,7 +155,7 @@ int main(int argc, char **argv)
             if (row == &local) {
                 stored = testcommon::sha256Of(QDir(dir.filePath(QStringLiteral("dir-host"))).filePath(QStringLiteral("uploads/%1/data").arg(u.mediaId)));
             } else {
-                s3::BlockingS3Client client(bucket);
+                deso::s3::BlockingS3Client client(bucket);
                 const QString fetched = dir.filePath(QStringLiteral("fetched.bin"));
                 if (client.getObjectToFile(QStringLiteral("uploads/%1/data").arg(u.mediaId), fetched).ok())
                     stored = testcommon::sha256Of(fetched);
