@@ -851,6 +851,25 @@ S3Reply *S3Client::putObjectFromFile(const QString &key, const QString &path, qi
     return start(call.value());
 }
 
+S3Reply *S3Client::putObjectFromDevice(const QString &key, QIODevice *source, qint64 length, const PutOptions &options)
+{
+    const QString what = QStringLiteral("write %1 to bucket %2").arg(quoted(m_config.keyPrefix + key), quoted(m_config.bucket));
+    auto call = objectCall("PUT", key, what);
+    if (!call)
+        return failed(what, call.error());
+    if (!source || !source->isReadable() || length < 0)
+        return failed(what, Error(kLocalFileCode, QStringLiteral("Could not %1: the source is not readable.").arg(what)));
+    Call &c = *call.value();
+    c.bodyKind = BodyKind::Device;
+    c.device = source;
+    c.offset = source->isSequential() ? 0 : source->pos();
+    c.length = length;
+    c.payloadHash = options.payloadSha256.isEmpty() ? QByteArray(kUnsignedPayload) : options.payloadSha256;
+    c.retry = putRetry(options);
+    addPutHeaders(c.headers, options);
+    return start(call.value());
+}
+
 S3Reply *S3Client::getObject(const QString &key, const GetOptions &options)
 {
     const QString what = QStringLiteral("read %1 from bucket %2").arg(quoted(m_config.keyPrefix + key), quoted(m_config.bucket));
@@ -1177,6 +1196,11 @@ Result<S3Answer> BlockingS3Client::putObjectFromFile(const QString &key, const Q
                                                      const PutOptions &options)
 {
     return wait(m_client->putObjectFromFile(key, path, offset, length, options));
+}
+Result<S3Answer> BlockingS3Client::putObjectFromDevice(const QString &key, QIODevice *source, qint64 length,
+                                                       const PutOptions &options)
+{
+    return wait(m_client->putObjectFromDevice(key, source, length, options));
 }
 Result<S3Answer> BlockingS3Client::getObject(const QString &key, const GetOptions &options)
 {

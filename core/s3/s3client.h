@@ -228,6 +228,10 @@ public:
     S3Reply *putObjectFromFile(const QString &key, const QString &path, qint64 offset = 0, qint64 length = -1,
                                const PutOptions &options = {});
 
+    // PutObject streamed from an open, readable device: `length` bytes from its current
+    // position (not owned; must outlive the reply; retried only when it is random-access).
+    S3Reply *putObjectFromDevice(const QString &key, QIODevice *source, qint64 length, const PutOptions &options = {});
+
     // GetObject into bytes (bounded by options.maxBytes). Answer: body, object.
     S3Reply *getObject(const QString &key, const GetOptions &options = {});
     // GetObject streamed into a file (created or truncated; removed again on failure).
@@ -295,6 +299,8 @@ public:
     Result<S3Answer> putObject(const QString &key, const QByteArray &bytes, const PutOptions &options = {});
     Result<S3Answer> putObjectFromFile(const QString &key, const QString &path, qint64 offset = 0, qint64 length = -1,
                                        const PutOptions &options = {});
+    Result<S3Answer> putObjectFromDevice(const QString &key, QIODevice *source, qint64 length,
+                                         const PutOptions &options = {});
     Result<S3Answer> getObject(const QString &key, const GetOptions &options = {});
     Result<S3Answer> getObjectToFile(const QString &key, const QString &path, const GetOptions &options = {});
     Result<S3Answer> headObject(const QString &key);

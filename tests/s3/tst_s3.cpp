@@ -764,6 +764,15 @@ void TestS3::devicesAsSourcesAndSinks()
     range.range = ByteRange{first - 10, first + 9};
     QVERIFY(await(client.getObjectToDevice(key, &slice, range)));
     QCOMPARE(slice.data(), whole.data().mid(first - 10, 20));
+    // A whole object from a device: 1000 bytes from position 5 of a buffer.
+    QBuffer source2;
+    source2.setData(tail);
+    QVERIFY(source2.open(QIODevice::ReadOnly) && source2.seek(5));
+    Result<S3Answer> fromDevice = await(client.putObjectFromDevice(QStringLiteral("devices/small.bin"), &source2, 1000));
+    QVERIFY2(fromDevice, qPrintable(fromDevice ? QString() : fromDevice.error().toString()));
+    Result<S3Answer> small = await(client.getObject(QStringLiteral("devices/small.bin")));
+    QVERIFY(small);
+    QCOMPARE(small->body, tail.mid(5, 1000));
     // A sink that cannot be written is refused before sending.
     QBuffer closed;
     Result<S3Answer> refused = await(client.getObjectToDevice(key, &closed));
