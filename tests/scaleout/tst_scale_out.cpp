@@ -8,6 +8,7 @@
 // upload-video) finishes on the other.
 #include "cuttingproxy.h"
 #include "eventwait.h"
+#include "processrun.h"
 #include "s3rverprocess.h"
 #include "testfiles.h"
 
@@ -215,6 +216,36 @@ private slots:
                 i->process.waitForFinished(10000);
             }
         }
+    }
+
+    // Bad flags and a refused key stop the host with a sentence; the secret is never printed.
+    void storageFlagsAndCredentialsAreChecked()
+    {
+        const auto serve = [&](const QStringList &args, const QProcessEnvironment &env) {
+            return testcommon::runProcess(QStringLiteral(DESO_MEDIA_BIN),
+                                          QStringList{QStringLiteral("--serve"), QStringLiteral("--port"), QStringLiteral("0"),
+                                                      QStringLiteral("--data-dir"), m_dir.filePath(QStringLiteral("refused"))}
+                                              + args,
+                                          env, 20000);
+        };
+        auto run = serve({QStringLiteral("--storage"), QStringLiteral("ftp://media")}, awsEnvironment());
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY2(run.err.contains(QStringLiteral("dir:PATH or s3://BUCKET")), qPrintable(run.err));
+        run = serve({QStringLiteral("--storage"), QStringLiteral("s3://media/x"), QStringLiteral("--s3-endpoint"),
+                     QStringLiteral("not a url")}, awsEnvironment());
+        QCOMPARE(run.exitCode, 2);
+
+        QProcessEnvironment wrongKey = awsEnvironment();
+        const QString secret = QStringLiteral("not-the-secret-4242");
+        wrongKey.insert(QStringLiteral("AWS_SECRET_ACCESS_KEY"), secret);
+        run = serve({QStringLiteral("--storage"), QStringLiteral("s3://media/x"), QStringLiteral("--s3-endpoint"),
+                     m_s3.endpoint().toString()}, wrongKey);
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(run.err.contains(QStringLiteral("Cannot use the bucket")), qPrintable(run.err));
+        QVERIFY(!(run.out + run.err).contains(secret));
+        // The running instances name their bucket, never the key.
+        QVERIFY(m_a.log().contains("data in s3://media/scale/"));
+        QVERIFY(!m_a.log().contains(testcommon::S3rverProcess::kSecretAccessKey));
     }
 
     void tusPatchesAlternateAndACutOneResumesOnTheOther()
