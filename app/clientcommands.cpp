@@ -6,6 +6,7 @@
 #include "node/videostatuspoller.h"
 #include "tus/tusuploader.h"
 #include "upload/credentials.h"
+#include "upload/medialinks.h"
 #include "upload/uploadstatus.h"
 #include "upload/uploadtask.h"
 
@@ -105,10 +106,10 @@ std::pair<QString, QJsonObject> describe(const deso::node::VideoStatus &status)
         text += QStringLiteral("\nPhase: ") + status.phase;
     if (!status.errorMessage.isEmpty())
         text += QStringLiteral("\nErrorMessage: ") + status.errorMessage;
-    if (!status.playbackUrl.isEmpty())
-        text += QStringLiteral("\nPlaybackURL: ") + status.playbackUrl;
-    if (!status.downloadUrl.isEmpty())
-        text += QStringLiteral("\nDownloadURL: ") + status.downloadUrl;
+    // What to paste into a post, worded as the window words it (core/upload/medialinks).
+    if (status.readyToStream)
+        for (const deso::upload::MediaLink &link : deso::upload::videoLinks(status))
+            text += QStringLiteral("\n%1: %2").arg(deso::upload::linkKey(link.kind), link.url.toString());
     return {text, status.raw};
 }
 

@@ -370,6 +370,11 @@ private slots:
         QCOMPARE(r.exitCode, 0);
         QVERIFY2(r.out.contains(QStringLiteral("AssetId: ")), qPrintable(r.out));
         QVERIFY2(r.out.contains(QStringLiteral("Phase: ready")), qPrintable(r.out));
+        // The URLs to paste into a post, with the words the window uses (core/upload/medialinks):
+        // this host streams its own videos, so its stream is also what a post embeds.
+        for (const char *key : {"PlaybackURL: ", "EmbedURL: "})
+            QVERIFY2(r.out.contains(QLatin1String(key) + node(server.url()) + QStringLiteral("/hls/")), qPrintable(r.out));
+        QVERIFY2(r.out.contains(QStringLiteral("DownloadURL: ") + node(server.url()) + QStringLiteral("/download/")), qPrintable(r.out));
 
         // Without credentials the media server cannot be asked: a usage error, nothing sent.
         r = run({QStringLiteral("upload-video"), tiny, QStringLiteral("--media-server"), node(server.url())});

@@ -3,6 +3,7 @@
 // progress, followed by asset id at the SDK's cadence through its phases to ready, the
 // words describe() gives each phase; a refused JWT as a sentence; the tester's
 // media-server steps with their raw exchanges.
+#include "cuttingproxy.h"
 #include "eventwait.h"
 #include "host/endpointhost.h"
 #include "identity/keys.h"
@@ -118,6 +119,57 @@ private slots:
         QCOMPARE(task.status().state, UploadState::Failed);
         QCOMPARE(task.status().error.httpStatus, 400);
         QVERIFY2(describe(task.status()).contains(QStringLiteral("Invalid token")), qPrintable(describe(task.status())));
+    }
+
+    // A large video goes through the media server's tus endpoint (discovered with OPTIONS),
+    // so when the connection is cut twice mid-body the client resumes at the server's
+    // offset: one upload on the host (a restart would create a second), the bytes sent
+    // stay under the file plus one lost chunk per cut, and the stored file is identical.
+    void aCutLargeUploadResumesThroughTheTusEndpoint()
+    {
+        const QString big = m_dir.filePath(QStringLiteral("big.mp4"));
+        QVERIFY(nodetest::writeSampleClip(big, 24 * 1024 * 1024).ok());
+        const qint64 size = QFileInfo(big).size();
+        const qint64 chunk = 5 * 1024 * 1024;
+        CuttingProxy proxy;
+        QVERIFY(proxy.start(m_host.baseUrl().port()));
+        proxy.cutAfter({7 * 1024 * 1024, 16 * 1024 * 1024}, 3);
+        const QDir uploads(m_dir.filePath(QStringLiteral("host/uploads")));
+        const QStringList before = uploads.entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+
+        node::NodeClient node(proxy.url());
+        node::NodeClient media(proxy.url());
+        UploadOptions options;
+        options.mediaServer = &media;
+        options.mediaServerTusThreshold = 8 * 1024 * 1024;
+        options.tus.chunkSize = chunk;
+        options.tus.retryDelaysMs = {0, 200};
+        options.tus.storeFile = m_dir.filePath(QStringLiteral("tus-store.json"));
+        options.credentials = [this]() -> Result<Credentials> { return credentials(); };
+        UploadTask task(&node, big, MediaKind::Video, options);
+        QSignalSpy retried(&task, &UploadTask::retrying);
+        QMap<QByteArray, int> requests;
+        connect(&task, &UploadTask::statusChanged, this, [&] {
+            if (task.tusUploader())
+                requests = task.tusUploader()->requestCounts();
+        });
+        task.start();
+        DESO_WAIT_VERIFY(task.status().state == UploadState::Done || task.status().state == UploadState::Failed, 90000);
+        QVERIFY2(task.status().state == UploadState::Done, qPrintable(describe(task.status())));
+        QCOMPARE(proxy.cutsDone(), 2);
+        QVERIFY(retried.size() >= 2);
+        QVERIFY2(requests.value("HEAD") >= 2, "each resume asks the server for its offset");
+        QCOMPARE(requests.value("POST"), 1);
+        const QStringList after = uploads.entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+        QCOMPARE(after.size(), before.size() + 1);
+        qInfo("%lld bytes went through the proxy for a %lld-byte file, %d HEAD, %d PATCH, %d cuts", proxy.bytesUpstream(), size,
+              requests.value("HEAD"), requests.value("PATCH"), proxy.cutsDone());
+        QVERIFY2(proxy.bytesUpstream() < size + 2 * chunk + 1024 * 1024,
+                 qPrintable(QStringLiteral("%1 bytes sent for a %2-byte file").arg(proxy.bytesUpstream()).arg(size)));
+        QCOMPARE(sha256Of(uploads.filePath(task.status().videoId + QStringLiteral("/data"))), sha256Of(big));
+        // Followed as a media-server asset to ready.
+        QVERIFY(task.status().video && task.status().video->phase == QLatin1String("ready"));
+        QVERIFY(media.knownTusEndpoint().toString().endsWith(QStringLiteral("/api/v0/upload-video")));
     }
 
     void testerRunsTheMediaServerSteps()
