@@ -7,6 +7,7 @@
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QFutureWatcher>
+#include <QTimer>
 
 #include <memory>
 
@@ -279,13 +280,27 @@ void UploadTask::startMediaServerVideo()
     startMediaServerTus([this](const Error &) { startMediaServerMultipart(); });
 }
 
-void UploadTask::startMediaServerTus(std::function<void(const Error &)> fallback)
+void UploadTask::startMediaServerTus(std::function<void(const Error &)> fallback, int attempt)
 {
     QObject *work = m_work;
     node::NodeClient *media = m_options.mediaServer;
-    media->discoverTusEndpoint(work, [this, work, media, fallback](Result<QUrl> endpoint) {
+    media->discoverTusEndpoint(work, [this, work, media, fallback, attempt](Result<QUrl> endpoint) {
         if (work != m_work)
             return;
+        const QList<int> &delays = m_options.tus.retryDelaysMs;
+        if (!endpoint && node::isNetworkError(endpoint.error()) && attempt < m_options.tus.maxRetries && !delays.isEmpty()) {
+            // The link that cut the upload may stay down a moment, as tus retries assume.
+            const int delay = delays.value(std::min<qsizetype>(attempt, delays.size() - 1));
+            m_status.note = StatusNote::Retrying;
+            m_status.error = endpoint.error();
+            update();
+            emit retrying(attempt + 1, delay, endpoint.error());
+            QTimer::singleShot(delay, work, [this, work, fallback, attempt] {
+                if (work == m_work)
+                    startMediaServerTus(fallback, attempt + 1);
+            });
+            return;
+        }
         if (!endpoint) {
             fallback(endpoint.error());
             return;

@@ -99,9 +99,10 @@ private:
     void startTusVideo(const QUrl &endpoint, node::NodeClient *follow, const node::PollOptions &poll, StatusNote note);
     void startMediaServerVideo();
     void startMediaServerMultipart();
-    // The media server's tus endpoint, found with discoverTusEndpoint; `fallback` runs
-    // instead when it offers none (with the reason), e.g. the multipart POST.
-    void startMediaServerTus(std::function<void(const Error &)> fallback);
+    // The media server's tus endpoint, found with discoverTusEndpoint (asked again with the
+    // tus retry delays while the connection is down); `fallback` runs instead when the server
+    // offers none or cannot be reached (with the reason), e.g. the multipart POST.
+    void startMediaServerTus(std::function<void(const Error &)> fallback, int attempt = 0);
     // Polls `client` about `videoId` until it streams; `result` carries what the upload gave.
     void followVideo(node::NodeClient *client, const QString &videoId, const node::PollOptions &poll,
                      StatusNote note, UploadResult result);
