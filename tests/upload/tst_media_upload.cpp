@@ -12,6 +12,7 @@
 #include "nodetest/sampleclip.h"
 #include "testfiles.h"
 #include "upload/credentials.h"
+#include "upload/medialinks.h"
 #include "upload/uploadstatus.h"
 #include "upload/uploadtask.h"
 
@@ -101,6 +102,49 @@ private slots:
         QCOMPARE(describe(s), QStringLiteral("Uploaded; the media server says: processing"));
         // Saved and read back as data, not words.
         QCOMPARE(UploadStatus::fromJson(s.toJson()).note, StatusNote::MediaServerProcessing);
+    }
+
+    // Which URLs a post gets from each kind of server (core/upload/medialinks), from their
+    // answers' shapes: Livepeer (DeSo's media server), the node's Cloudflare, a self-streaming host.
+    void linksForEachKindOfServer()
+    {
+        const auto links = [](const QString &id, const QJsonObject &answer) { return videoLinks(node::VideoStatus::fromJson(id, answer)); };
+        const QJsonObject livepeer{{QStringLiteral("id"), QStringLiteral("a1")},
+                                   {QStringLiteral("playbackID"), QStringLiteral("pb42")},
+                                   {QStringLiteral("status"), QJsonObject{{QStringLiteral("phase"), QStringLiteral("ready")}}},
+                                   {QStringLiteral("playbackURL"), QStringLiteral("https://livepeercdn.studio/hls/pb42/index.m3u8")},
+                                   {QStringLiteral("downloadURL"), QStringLiteral("https://asset-cdn.lp-playback.studio/pb42/video.mp4")}};
+        auto l = links(QStringLiteral("a1"), livepeer);
+        QCOMPARE(linkUrl(l, LinkKind::Playback).toString(), QStringLiteral("https://livepeercdn.studio/hls/pb42/index.m3u8"));
+        QCOMPARE(linkUrl(l, LinkKind::Embed).toString(), QStringLiteral("https://lvpr.tv/?v=pb42"));
+        QCOMPARE(linkUrl(l, LinkKind::Download).toString(), QStringLiteral("https://asset-cdn.lp-playback.studio/pb42/video.mp4"));
+        // A media server that names no stream: still Livepeer's player by playback id.
+        l = links(QStringLiteral("a1"), QJsonObject{{QStringLiteral("playbackID"), QStringLiteral("pb42")},
+                                                    {QStringLiteral("status"), QJsonObject{{QStringLiteral("phase"), QStringLiteral("ready")}}}});
+        QCOMPARE(l.size(), 1);
+        QCOMPARE(linkUrl(l, LinkKind::Embed).toString(), QStringLiteral("https://lvpr.tv/?v=pb42"));
+        // The node's Cloudflare video: the manifest and the iframe player, no download.
+        const QString cf = QStringLiteral("0123456789abcdef0123456789abcdef");
+        l = links(cf, QJsonObject{{QStringLiteral("ReadyToStream"), true}});
+        QCOMPARE(linkUrl(l, LinkKind::Playback).toString(), QStringLiteral("https://videodelivery.net/%1/manifest/video.m3u8").arg(cf));
+        QCOMPARE(linkUrl(l, LinkKind::Embed).toString(), QStringLiteral("https://iframe.videodelivery.net/%1").arg(cf));
+        QVERIFY(linkUrl(l, LinkKind::Download).isEmpty());
+        // A host streaming its own videos: the stream is the embed; its poster is named.
+        l = links(cf, QJsonObject{{QStringLiteral("ReadyToStream"), true},
+                                  {QStringLiteral("PlaybackURL"), QStringLiteral("http://127.0.0.1:8089/hls/p/master.m3u8")},
+                                  {QStringLiteral("ThumbnailURL"), QStringLiteral("http://127.0.0.1:8089/thumbnails/p.jpg")}});
+        QCOMPARE(linkUrl(l, LinkKind::Embed), linkUrl(l, LinkKind::Playback));
+        QCOMPARE(videoPosterUrl(node::VideoStatus::fromJson(cf, QJsonObject{{QStringLiteral("ThumbnailURL"), QStringLiteral("http://h/t.jpg")}})),
+                 QUrl(QStringLiteral("http://h/t.jpg")));
+        // Only a finished upload has links; an image has its ImageURL alone.
+        UploadStatus image;
+        image.resultUrl = QStringLiteral("http://127.0.0.1:8089/images/x.webp");
+        QVERIFY(mediaLinks(image).isEmpty());
+        image.state = UploadState::Done;
+        QCOMPARE(mediaLinks(image).size(), 1);
+        QCOMPARE(mediaLinks(image).first().kind, LinkKind::Image);
+        QCOMPARE(linkCaption(LinkKind::Embed), QStringLiteral("Embed URL"));
+        QCOMPARE(linkKey(LinkKind::Download), QStringLiteral("DownloadURL"));
     }
 
     void refusedJwtIsASentence()
