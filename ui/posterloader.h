@@ -17,7 +17,7 @@ class PosterLoader : public QObject {
     Q_OBJECT
 public:
     static constexpr qint64 kMaxPosterBytes = 8 * 1024 * 1024;
-    // The cache holds at most this many pixels (16 MiB of 32-bit pixels; a row poster is ~5 k).
+    // The cache holds at most this many pixels (16 MiB of 32-bit pixels; a 128×72 row poster is ~9 k).
     static constexpr int kCachePixels = 4 * 1024 * 1024;
 
     explicit PosterLoader(QObject *parent = nullptr);
