@@ -2,6 +2,8 @@
 // its SigV4-checking launcher) behind a round-robin forwarder (CuttingProxy with
 // two upstreams). A tus upload whose PATCHes alternate between the instances,
 // one cut mid-body and resumed on the other, ends byte-identical in the bucket;
+// a PATCH on one instance while another streams on the other is refused (423);
+// a DELETE through one removes the upload for both;
 // an image uploaded through one is served by the other (Range too); a video
 // processed by one has its status, playlist and poster answered by the other;
 // one instance SIGKILLed mid-upload and the real client (deso-media
@@ -327,6 +329,58 @@ private slots:
             QCOMPARE(head.status, 200);
             QCOMPARE(head.header("Upload-Offset").toLongLong(), length);
         }
+    }
+
+    // While a PATCH streams into an upload on one instance, a PATCH to it on the
+    // other is refused with 423 (the lease); once the first ends, the other goes on.
+    // A DELETE on either removes the upload for both, objects included.
+    void concurrentPatchesOnTwoInstancesAreRefusedAndDeleteIsShared()
+    {
+        const qint64 length = 6 * testcommon::MiB;
+        QByteArray bytes(length, Qt::Uninitialized);
+        QRandomGenerator gen(1616);
+        gen.fillRange(reinterpret_cast<quint32 *>(bytes.data()), bytes.size() / 4);
+        const Reply created = send("POST", m_a.base.resolved(QUrl(QStringLiteral("/api/v0/upload-video"))),
+                                   {{"Tus-Resumable", "1.0.0"}, {"Upload-Length", QByteArray::number(length)}});
+        QVERIFY2(created.status == 200, created.body.constData());
+        const QUrl tusUrl(QString::fromLatin1(created.header("Location")));
+        const QString id = QString::fromLatin1(created.header("Stream-Media-Id"));
+
+        // A's PATCH: the head and 1 MiB of a 4 MiB body, then it waits.
+        QTcpSocket slow;
+        slow.connectToHost(QHostAddress::LocalHost, m_a.port());
+        QVERIFY(slow.waitForConnected(5000));
+        slow.write("PATCH " + tusUrl.path().toLatin1() + " HTTP/1.1\r\nHost: 127.0.0.1\r\nTus-Resumable: 1.0.0\r\n"
+                   "Content-Type: application/offset+octet-stream\r\nUpload-Offset: 0\r\nContent-Length: "
+                   + QByteArray::number(4 * testcommon::MiB) + "\r\n\r\n");
+        slow.write(bytes.left(testcommon::MiB));
+        QVERIFY(waitUntil([&] { return slow.bytesToWrite() == 0; }, 10000));
+        QTest::qWait(500); // A has taken the lease
+
+        // (One byte: the refusal comes from the head, and a large body would still be on its way.)
+        const Reply refused = patch(onInstance(m_b, tusUrl), 0, bytes.left(1));
+        QVERIFY2(refused.status == 423, qPrintable(QString::number(refused.status) + QLatin1Char(' ') + QString::fromUtf8(refused.body)));
+        // A's PATCH ends and is answered 204.
+        QByteArray answer;
+        connect(&slow, &QTcpSocket::readyRead, this, [&] { answer += slow.readAll(); });
+        slow.write(bytes.mid(testcommon::MiB, 3 * testcommon::MiB));
+        QVERIFY2(waitUntil([&] { return answer.contains("\r\n\r\n"); }, 15000), answer.constData());
+        QVERIFY2(answer.startsWith("HTTP/1.1 204"), answer.constData());
+        // Now B goes on from A's offset.
+        QCOMPARE(patchUntilAccepted(onInstance(m_b, tusUrl), bytes, 4 * testcommon::MiB, 2 * testcommon::MiB), length);
+        QCOMPARE(bucketSha256(id), QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex());
+
+        // Termination: DELETE through A, gone for B, and from the bucket.
+        const Reply deleted = send("DELETE", onInstance(m_a, tusUrl), kTus);
+        QCOMPARE(deleted.status, 204);
+        QCOMPARE(send("HEAD", onInstance(m_b, tusUrl), kTus).status, 404);
+        QCOMPARE(send("GET", m_b.base.resolved(QUrl(QStringLiteral("/api/v0/get-video-status/") + id))).status, 404);
+        deso::s3::BlockingS3Client client(bucketConfig());
+        s3::ListOptions list;
+        list.prefix = QStringLiteral("uploads/%1/").arg(id);
+        const auto left = client.listObjects(list);
+        QVERIFY(left.ok());
+        QVERIFY2(left->list.objects.isEmpty(), qPrintable(left->list.objects.value(0).key));
     }
 
     void imageUploadedThroughOneIsServedByTheOther()
