@@ -173,16 +173,21 @@ std::shared_ptr<UploadRecord> S3UploadStore::byId(const QString &id) const
     return r.value();
 }
 
-std::shared_ptr<UploadRecord> S3UploadStore::byToken(const QByteArray &token) const
+Result<std::shared_ptr<UploadRecord>> S3UploadStore::byToken(const QByteArray &token) const
 {
     static const QRegularExpression tokenRe(QStringLiteral("^[0-9a-f]{64}$"));
     if (!tokenRe.match(QString::fromLatin1(token)).hasMatch())
-        return nullptr;
+        return std::shared_ptr<UploadRecord>();
     auto got = m_storage.gateway().call([&](s3::BlockingS3Client &c) { return c.getObject(tokenKey(token)); });
-    if (!got.ok())
-        return nullptr;
-    auto r = byId(QString::fromLatin1(got->body.trimmed()));
-    return r && r->token == token ? r : nullptr;
+    if (!got.ok()) {
+        if (isMissing(got.error()))
+            return std::shared_ptr<UploadRecord>();
+        return storageError(got.error());
+    }
+    auto r = read(QString::fromLatin1(got->body.trimmed()));
+    if (!r.ok())
+        return r.error();
+    return r.value() && r.value()->token == token ? r.value() : std::shared_ptr<UploadRecord>();
 }
 
 std::shared_ptr<UploadRecord> S3UploadStore::byPlaybackId(const QString &playbackId) const

@@ -54,7 +54,7 @@ public:
     Result<std::shared_ptr<UploadRecord>> create(qint64 length, const QByteArray &metadataHeader,
                                                  const QMap<QString, QByteArray> &metadata,
                                                  const QDateTime &expiresAt) override;
-    std::shared_ptr<UploadRecord> byToken(const QByteArray &token) const override;
+    Result<std::shared_ptr<UploadRecord>> byToken(const QByteArray &token) const override;
     std::shared_ptr<UploadRecord> byId(const QString &id) const override;
     std::shared_ptr<UploadRecord> byPlaybackId(const QString &playbackId) const override;
     QList<std::shared_ptr<UploadRecord>> all() const override { return {}; }

@@ -296,7 +296,10 @@ Admission TusServer::handle(const HttpRequest &request, const QByteArray &token)
 {
     if (request.method == "OPTIONS")
         return answerFromHead(options());
-    auto record = m_store.byToken(token);
+    auto found = m_store.byToken(token);
+    if (!found.ok()) // the store could not tell (503): the client retries rather than starting over
+        return answerFromHead(tusError(found.error().httpStatus ? found.error().httpStatus : 503, found.error().message));
+    const std::shared_ptr<UploadRecord> record = found.value();
     if (request.header("tus-resumable") != kTusVersion) {
         HttpResponse r = tusError(412, QStringLiteral("Tus-Resumable must be 1.0.0."));
         r.setHeader("Tus-Version", kTusVersion);

@@ -160,7 +160,7 @@ Result<std::shared_ptr<UploadRecord>> LocalUploadStore::create(qint64 length, co
     return r;
 }
 
-std::shared_ptr<UploadRecord> LocalUploadStore::byToken(const QByteArray &token) const
+Result<std::shared_ptr<UploadRecord>> LocalUploadStore::byToken(const QByteArray &token) const
 {
     const QString id = m_idByToken.value(token);
     return id.isEmpty() ? nullptr : m_byId.value(id);

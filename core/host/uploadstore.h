@@ -81,7 +81,9 @@ public:
     virtual Result<std::shared_ptr<UploadRecord>> create(qint64 length, const QByteArray &metadataHeader,
                                                          const QMap<QString, QByteArray> &metadata,
                                                          const QDateTime &expiresAt) = 0;
-    virtual std::shared_ptr<UploadRecord> byToken(const QByteArray &token) const = 0;
+    // Null when no upload has this token; an error when the store could not tell
+    // (the bucket failed): a tus client must retry then, not start over.
+    virtual Result<std::shared_ptr<UploadRecord>> byToken(const QByteArray &token) const = 0;
     virtual std::shared_ptr<UploadRecord> byId(const QString &id) const = 0;
     virtual std::shared_ptr<UploadRecord> byPlaybackId(const QString &playbackId) const = 0;
     // Every record this store indexes (the local store: all; object storage: none,
@@ -128,7 +130,7 @@ public:
     Result<std::shared_ptr<UploadRecord>> create(qint64 length, const QByteArray &metadataHeader,
                                                  const QMap<QString, QByteArray> &metadata,
                                                  const QDateTime &expiresAt) override;
-    std::shared_ptr<UploadRecord> byToken(const QByteArray &token) const override;
+    Result<std::shared_ptr<UploadRecord>> byToken(const QByteArray &token) const override;
     std::shared_ptr<UploadRecord> byId(const QString &id) const override;
     QList<std::shared_ptr<UploadRecord>> all() const override;
 

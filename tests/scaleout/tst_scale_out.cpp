@@ -505,6 +505,16 @@ private slots:
         QVERIFY2(!id.isEmpty(), out.constData());
         QCOMPARE(bucketSha256(id), testcommon::sha256Of(file));
     }
+
+    // With the bucket gone, the tus URL answers 503 (retry later), never 404 (start over).
+    void bucketOutageIsA503NotA404()
+    {
+        Instance &alive = m_a.process.state() == QProcess::Running ? m_a : m_b;
+        QCOMPARE(alive.process.state(), QProcess::Running);
+        m_s3.stop();
+        const Reply head = send("HEAD", alive.base.resolved(QUrl(QStringLiteral("/tus/") + QString(64, QLatin1Char('a')))), kTus);
+        QCOMPARE(head.status, 503);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestScaleOut)
