@@ -171,21 +171,21 @@ int runScreenshotTour(const QString &outputDir)
     waitFor([&] { return w.videoPreview()->infoText().contains(QStringLiteral("×")); }, 8000);
     ok &= shoot(QStringLiteral("02-upload-video.png"));
 
-    w.tabs()->setCurrentWidget(w.tiktokPanel());
+    w.showPanel(w.tiktokPanel());
     w.tiktokPanel()->input()->setText(QStringLiteral("https://vm.tiktok.com/TTPd2Eobq3/"));
     w.tiktokPanel()->resolve(w.tiktokPanel()->input()->text());
     waitFor([&] { return !w.tiktokPanel()->errorText().isEmpty() || !w.tiktokPanel()->fullUrl()->url().isEmpty(); }, 15000);
     ok &= shoot(QStringLiteral("03-tiktok.png"));
 
-    w.tabs()->setCurrentWidget(w.testerPanel());
+    w.showPanel(w.testerPanel());
     w.testerPanel()->runAll();
     waitFor([&] { return !w.testerPanel()->isRunning(); }, 60000);
     w.testerPanel()->tableView()->selectRow(2);
     ok &= shoot(QStringLiteral("04-node-tester.png"));
 
-    w.tabs()->setCurrentWidget(w.hostPanel());
+    w.showPanel(w.hostPanel());
     ok &= shoot(QStringLiteral("05-local-host.png"));
-    w.tabs()->setCurrentWidget(w.nodeSettings());
+    w.showPanel(w.nodeSettings());
     ok &= shoot(QStringLiteral("06-node-identity.png"));
 
     // The media-server contract against the window's own host: a clip uploaded as current
@@ -213,7 +213,7 @@ int runScreenshotTour(const QString &outputDir)
     w.videoPreview()->player()->pause();
     ok &= shoot(QStringLiteral("07-media-server-result.png"));
 
-    w.tabs()->setCurrentWidget(w.testerPanel());
+    w.showPanel(w.testerPanel());
     w.testerPanel()->runAll();
     waitFor([&] { return !w.testerPanel()->isRunning(); }, 90000);
     w.testerPanel()->tableView()->selectRow(6);  // the media server's status until ready

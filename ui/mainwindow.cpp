@@ -36,6 +36,7 @@
 #include <QMenu>
 #include <QMimeData>
 #include <QSaveFile>
+#include <QScrollArea>
 #include <QSettings>
 #include <QSplitter>
 #include <QStackedWidget>
@@ -57,6 +58,17 @@ QString appDataDir()
     return QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
 }
 } // namespace
+
+void MainWindow::showPanel(QWidget *panel)
+{
+    for (int i = 0; i < m_tabs->count(); ++i) {
+        QWidget *tab = m_tabs->widget(i);
+        if (tab == panel || tab->isAncestorOf(panel)) {
+            m_tabs->setCurrentIndex(i);
+            return;
+        }
+    }
+}
 
 MainWindow::MainWindow(QWidget *parent)
     : QMainWindow(parent),
@@ -84,7 +96,13 @@ MainWindow::MainWindow(QWidget *parent)
     m_tabs->addTab(buildUploadTab(), tr("Upload"));
     m_tabs->addTab(m_tiktok, tr("TikTok"));
     m_tabs->addTab(m_tester, tr("Node tester"));
-    m_tabs->addTab(m_hostPanel, tr("Local host"));
+    // The host panel's form outgrows small screens (storage, limits, log): it scrolls
+    // rather than raising the window's minimum height.
+    auto *hostScroll = new QScrollArea;
+    hostScroll->setWidget(m_hostPanel);
+    hostScroll->setWidgetResizable(true);
+    hostScroll->setFrameShape(QFrame::NoFrame);
+    m_tabs->addTab(hostScroll, tr("Local host"));
     m_tabs->addTab(m_settings, tr("Node && identity"));
     for (int i = 0; i < m_tabs->count(); ++i)
         m_tabs->setTabToolTip(i, tr("Alt+%1").arg(i + 1));

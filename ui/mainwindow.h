@@ -37,6 +37,8 @@ public:
     DropZone *dropZone() const { return m_dropZone; }
     QListView *queueView() const { return m_queueView; }
     QTabWidget *tabs() const { return m_tabs; }
+    // Brings forward the tab holding `panel` (a tab may wrap its panel, e.g. in a scroll area).
+    void showPanel(QWidget *panel);
     NoticeBar *notice() const { return m_notice; }
     ImagePreview *imagePreview() const { return m_imagePreview; }
     VideoPreview *videoPreview() const { return m_videoPreview; }
