@@ -44,12 +44,11 @@ Admission answerFromHead(HttpResponse response)
 
 // Follows a PATCH's writes on a thread of its own, so that the receiving thread
 // only moves bytes (issue 15's profile: hashing was a quarter of its time, and
-// every PATCH ended waiting ~85 ms in fdatasync for data the disk had not taken
-// yet, while the client had nothing to send). For each piece written it
+// the writeback hints were its syscalls too). For each piece written it
 //  - adds the piece to the Upload-Checksum digest, reading it back from the page
 //    cache (so it checks what the file holds, not just what arrived), and
-//  - starts the piece's writeback and waits for the previous piece's, so the disk
-//    keeps up with the socket and the fdatasync before the answer finds little left.
+//  - starts the piece's writeback, so the disk works while the body streams in and
+//    the fdatasync before the answer finds little left.
 class WrittenBytesFollower {
 public:
     // `digest` is set when the request carried an Upload-Checksum.
@@ -96,7 +95,6 @@ private:
 
     void run()
     {
-        qint64 flushing = 0; // the start of the range whose writeback was started last
         std::unique_lock lock(m_mutex);
         for (;;) {
             m_waiting = true;
@@ -104,17 +102,12 @@ private:
             m_waiting = false;
             const qint64 from = m_followed;
             const qint64 to = m_written;
-            const bool closing = m_closing;
             if (from == to)
                 return; // closing, all followed
             lock.unlock();
             Status s = m_digest ? m_digest->addFileRange(m_fd, m_start + from, to - from) : Status();
-            // Hints only (errors show in the fdatasync that ends the PATCH).
+            // A hint (errors show in the fdatasync that ends the PATCH).
             ::sync_file_range(m_fd, m_start + from, to - from, SYNC_FILE_RANGE_WRITE);
-            if (!closing && from > flushing)
-                ::sync_file_range(m_fd, m_start + flushing, from - flushing,
-                                  SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
-            flushing = from;
             lock.lock();
             m_followed = to;
             if (!s.ok()) {
