@@ -10,7 +10,7 @@
 //   curl, one PATCH           -> @tus/server
 //   UploadTask in this process (the GUI's uploads: the same class the CLI runs) -> own host
 //   curl -F, one multipart POST (media-server upload-video) -> own host (the multipart reference)
-//   own client --media-server (the same POST, streamed by the plain-socket sender) -> own host
+//   own client --media-server --multipart (the same POST, streamed by the plain-socket sender) -> own host
 // It prints MiB/s and ratios, the own client's peak RSS, the host's RSS growth and
 // whether every file the host stored has the source's SHA-256. It prints, never asserts
 // (exit status 1 only when an upload fails or a stored file differs).
@@ -371,7 +371,8 @@ int main(int argc, char **argv)
     auto ownForm = [&](const QUrl &endpoint) {
         return runTimed(QStringLiteral(DESO_MEDIA_BIN),
                         {QStringLiteral("upload-video"), source, QStringLiteral("--node"), nodeBase(endpoint),
-                         QStringLiteral("--media-server"), nodeBase(endpoint), QStringLiteral("--jwt"), uploader.jwt,
+                         QStringLiteral("--media-server"), nodeBase(endpoint), QStringLiteral("--multipart"),
+                         QStringLiteral("--jwt"), uploader.jwt,
                          QStringLiteral("--public-key"), uploader.publicKey, QStringLiteral("--json")},
                         clientEnv, [](const QByteArray &text, QString *problem) {
                             if (text.contains("\"asset\""))
