@@ -183,6 +183,7 @@ std::optional<int> ClientCommand::parse(const QStringList &arguments)
         m_parser.addOption({QStringLiteral("timeout"), QStringLiteral("With --wait: give up after this many seconds (default 600)."), QStringLiteral("seconds")});
         m_parser.addOption({QStringLiteral("retries"), QStringLiteral("Retries in a row after network errors or 5xx answers before giving up (default 8)."), QStringLiteral("n")});
         m_parser.addOption({QStringLiteral("no-resume"), QStringLiteral("Start a new upload even if an earlier one of this file was interrupted.")});
+        m_parser.addOption({QStringLiteral("no-checksum"), QStringLiteral("Send tus chunks without Upload-Checksum even if the server offers it (saves hashing every byte on both ends).")});
         m_parser.addOption({QStringLiteral("multipart"), QStringLiteral("With --media-server: send even a file over 64 MiB as one multipart POST, "
                                                                         "as the DeSo SDK does, instead of through the media server's tus endpoint (no resume).")});
         m_parser.addOption(media);
@@ -372,6 +373,7 @@ void ClientCommand::uploadVideo()
     if (m_parser.isSet(QStringLiteral("chunk-size")))
         options.tus.chunkSize = *parseSize(m_parser.value(QStringLiteral("chunk-size")));
     options.tus.resume = !m_parser.isSet(QStringLiteral("no-resume"));
+    options.tus.useChecksum = !m_parser.isSet(QStringLiteral("no-checksum"));
     if (m_parser.isSet(QStringLiteral("retries")))
         options.tus.maxRetries = m_parser.value(QStringLiteral("retries")).toInt();
     const bool wait = m_parser.isSet(QStringLiteral("wait"));

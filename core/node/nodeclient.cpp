@@ -2,6 +2,7 @@
 
 #include "node/httperror.h"
 #include "tiktok/tiktoklinks.h"
+#include "tus/socketpatchsender.h"
 
 #include <QBuffer>
 #include <QElapsedTimer>
@@ -13,6 +14,7 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QPointer>
+#include <QRandomGenerator>
 
 #include <memory>
 
@@ -206,14 +208,20 @@ QHttpMultiPart *NodeClient::fileForm(QIODevice *file, QString fileName, const QS
     filePart.setBodyDevice(file); // read as the request goes: never whole in memory
     file->setParent(multipart);
     multipart->append(filePart);
+    *description = formDescription(fileName, contentType, publicKey, jwt, size);
+    return multipart;
+}
+
+QString NodeClient::formDescription(const QString &fileName, const QString &contentType, const QString &publicKey,
+                                    const QString &jwt, qint64 size)
+{
     QStringList parts;
     if (!publicKey.isEmpty())
         parts << QStringLiteral("UserPublicKeyBase58Check: %1").arg(publicKey);
     if (!jwt.isEmpty())
         parts << QStringLiteral("JWT: %1").arg(redactedToken(jwt));
     parts << QStringLiteral("file: \"%1\", %2, %3 bytes").arg(fileName, contentType).arg(size);
-    *description = QStringLiteral("multipart/form-data with %1 part(s)\n  ").arg(parts.size()) + parts.join(QStringLiteral("\n  "));
-    return multipart;
+    return QStringLiteral("multipart/form-data with %1 part(s)\n  ").arg(parts.size()) + parts.join(QStringLiteral("\n  "));
 }
 
 void NodeClient::uploadVideoForm(const QString &filePath, const QString &contentType, const QString &publicKey,
@@ -229,6 +237,27 @@ void NodeClient::uploadVideoForm(const QString &filePath, const QString &content
         return;
     }
     const qint64 size = file->size();
+    auto parse = [self = QPointer<NodeClient>(this), what, size](const QJsonObject &object) -> Result<MediaServerUpload> {
+        const QJsonObject asset = object.value(QStringLiteral("asset")).toObject();
+        MediaServerUpload result;
+        result.assetId = asset.value(QStringLiteral("id")).toString();
+        if (result.assetId.isEmpty())
+            return badAnswer(what, QStringLiteral("has no asset.id"), 200);
+        result.playbackId = asset.value(QStringLiteral("playbackId")).toString();
+        result.tusEndpoint = QUrl(object.value(QStringLiteral("tusEndpoint")).toString());
+        result.directUploadUrl = QUrl(object.value(QStringLiteral("url")).toString());
+        if (self && result.tusEndpoint.isValid() && !result.tusEndpoint.isRelative())
+            self->m_tusEndpoint = result.tusEndpoint;
+        result.sentBytes = size;
+        result.raw = object;
+        return result;
+    };
+    if (tus::SocketPatchSender::canSend(videoUploadEndpoint())) {
+        file.reset(); // the sender reads the file itself
+        uploadVideoFormOverSocket(filePath, size, contentType, publicKey, jwt, context, what, parse, std::move(done),
+                                  std::move(progress));
+        return;
+    }
     QString description;
     QHttpMultiPart *multipart = fileForm(file.release(), QFileInfo(filePath).fileName(), contentType, publicKey, jwt,
                                          &description, size);
@@ -237,23 +266,79 @@ void NodeClient::uploadVideoForm(const QString &filePath, const QString &content
     multipart->setParent(reply);
     if (progress)
         connect(reply, &QNetworkReply::uploadProgress, context, std::move(progress));
-    finishJson<MediaServerUpload>(reply, "POST", description, context, what,
-        [self = QPointer<NodeClient>(this), what, size](const QJsonObject &object) -> Result<MediaServerUpload> {
-            const QJsonObject asset = object.value(QStringLiteral("asset")).toObject();
-            MediaServerUpload result;
-            result.assetId = asset.value(QStringLiteral("id")).toString();
-            if (result.assetId.isEmpty())
-                return badAnswer(what, QStringLiteral("has no asset.id"), 200);
-            result.playbackId = asset.value(QStringLiteral("playbackId")).toString();
-            result.tusEndpoint = QUrl(object.value(QStringLiteral("tusEndpoint")).toString());
-            result.directUploadUrl = QUrl(object.value(QStringLiteral("url")).toString());
-            if (self && result.tusEndpoint.isValid() && !result.tusEndpoint.isRelative())
-                self->m_tusEndpoint = result.tusEndpoint;
-            result.sentBytes = size;
-            result.raw = object;
-            return result;
-        },
-        std::move(done));
+    finishJson<MediaServerUpload>(reply, "POST", description, context, what, parse, std::move(done));
+}
+
+// The form is written around the file by hand and sent by the plain-socket sender
+// (sendfile for the file's bytes): QHttpMultiPart through QNAM forwards the body to
+// QNAM's thread in small pieces and capped this upload well below the wire (issue 15).
+void NodeClient::uploadVideoFormOverSocket(const QString &filePath, qint64 size, const QString &contentType,
+                                           const QString &publicKey, const QString &jwt, QObject *context,
+                                           const QString &what,
+                                           std::function<Result<MediaServerUpload>(const QJsonObject &)> parse,
+                                           std::function<void(Result<MediaServerUpload>)> done,
+                                           std::function<void(qint64, qint64)> progress)
+{
+    const QByteArray boundary = "----deso-media-" + QByteArray::number(QRandomGenerator::global()->generate64(), 16);
+    QByteArray prefix;
+    const auto field = [&](const QByteArray &name, const QString &value) {
+        prefix += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value.toUtf8() + "\r\n";
+    };
+    // Credentials first, as the SDK sends them: a server can refuse before the file.
+    if (!publicKey.isEmpty())
+        field("UserPublicKeyBase58Check", publicKey);
+    if (!jwt.isEmpty())
+        field("JWT", jwt);
+    QString fileName = QFileInfo(filePath).fileName();
+    fileName.replace(QLatin1Char('"'), QLatin1Char('_'));
+    prefix += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + fileName.toUtf8()
+        + "\"\r\nContent-Type: " + contentType.toLatin1() + "\r\n\r\n";
+    const QByteArray suffix = "\r\n--" + boundary + "--\r\n";
+    const HeaderList headers{{"Content-Type", "multipart/form-data; boundary=" + boundary}};
+    const QUrl url = videoUploadEndpoint();
+    auto *sender = new tus::SocketPatchSender("POST", url, headers, filePath, 0, size, 0, context);
+    sender->setBodyFraming(prefix, suffix);
+    if (progress)
+        connect(sender, &tus::SocketPatchSender::uploadProgress, context, std::move(progress));
+    const QString description = formDescription(fileName, contentType, publicKey, jwt, size);
+    QElapsedTimer clock;
+    clock.start();
+    connect(sender, &tus::SocketPatchSender::finished, context,
+            [self = QPointer<NodeClient>(this), sender, url, headers, description, clock, what, filePath,
+             parse = std::move(parse), done = std::move(done)](const tus::HttpAnswer &answer) {
+        sender->deleteLater();
+        if (self) {
+            HttpExchange exchange;
+            exchange.method = "POST";
+            exchange.url = url;
+            exchange.requestHeaders = headers;
+            exchange.requestBody = description;
+            exchange.status = answer.status;
+            exchange.reason = answer.reason;
+            exchange.responseHeaders = answer.headers;
+            exchange.responseBody = answer.body;
+            exchange.networkError = answer.status == 0 ? answer.networkError : QString();
+            exchange.elapsedMs = clock.elapsed();
+            emit self->exchanged(exchange);
+        }
+        if (answer.fileUnreadable) {
+            done(Error(QStringLiteral("video.unreadable"),
+                       QStringLiteral("Cannot read the video %1: %2").arg(filePath, answer.networkError)));
+            return;
+        }
+        if (answer.status < 200 || answer.status >= 300 || !answer.networkError.isEmpty()) {
+            done(answerError(answer.status, QString::fromLatin1(answer.reason), answer.body, answer.networkError, url, what));
+            return;
+        }
+        QJsonParseError parseError;
+        const QJsonDocument doc = QJsonDocument::fromJson(answer.body, &parseError);
+        if (!doc.isObject()) {
+            done(badAnswer(what, QStringLiteral("is not a JSON object (%1)").arg(parseError.errorString()), answer.status));
+            return;
+        }
+        done(parse(doc.object()));
+    });
+    sender->start();
 }
 
 void NodeClient::discoverTusEndpoint(QObject *context, std::function<void(Result<QUrl>)> done)

@@ -114,7 +114,8 @@ public:
                      std::function<void(qint64, qint64)> progress = {});
     // The media-server contract: the whole file as multipart/form-data (JWT,
     // UserPublicKeyBase58Check, file) to upload-video, streamed from disk.
-    // progress(bytesSent, bytesTotal) follows the request (the form around the file included).
+    // progress(bytesSent, bytesTotal) follows the request (over QNAM the form around the file is
+    // included; over the plain-socket sender, for http URLs, the file's bytes alone).
     void uploadVideoForm(const QString &filePath, const QString &contentType, const QString &publicKey,
                          const QString &jwt, QObject *context, std::function<void(Result<MediaServerUpload>)> done,
                          std::function<void(qint64, qint64)> progress = {});
@@ -140,6 +141,14 @@ private:
     // The form both uploads send; an empty credential is left out, so the server says which is missing.
     static QHttpMultiPart *fileForm(QIODevice *file, QString fileName, const QString &contentType,
                                     const QString &publicKey, const QString &jwt, QString *description, qint64 size);
+    // The text shown for a form upload in the traffic view (the JWT redacted).
+    static QString formDescription(const QString &fileName, const QString &contentType, const QString &publicKey,
+                                   const QString &jwt, qint64 size);
+    void uploadVideoFormOverSocket(const QString &filePath, qint64 size, const QString &contentType,
+                                   const QString &publicKey, const QString &jwt, QObject *context, const QString &what,
+                                   std::function<Result<MediaServerUpload>(const QJsonObject &)> parse,
+                                   std::function<void(Result<MediaServerUpload>)> done,
+                                   std::function<void(qint64, qint64)> progress);
     // Runs `parse` on the JSON object of a 2xx answer, or hands over the reply's error.
     // `method` and `requestBody` (a description, secrets redacted) go into exchanged().
     template <typename T>

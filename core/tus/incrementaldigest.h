@@ -25,6 +25,10 @@ public:
     ~IncrementalDigest();
 
     Status addData(QByteArrayView data);
+    // Adds `length` bytes of the open file `fd` from `offset`, read in large pieces into
+    // a buffer kept for the next call (pread: the file offset is untouched). An error
+    // (code tus.file_unreadable) when the file fails or ends before the range does.
+    Status addFileRange(int fd, qint64 offset, qint64 length);
     // The raw digest; the object is spent afterwards (create a new one for more data).
     Result<QByteArray> result();
 

@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -23,7 +24,7 @@ namespace deso::tus {
 
 namespace {
 
-// Large pieces keep the loop in the kernel's copy, not in syscalls and wakeups.
+// Large pieces keep the loop in the kernel, not in syscalls and wakeups.
 constexpr size_t kBodyPiece = 4 * 1024 * 1024;
 constexpr qsizetype kMaxAnswerHead = 64 * 1024;
 constexpr int kProgressIntervalMs = 100;
@@ -47,7 +48,8 @@ QString systemError(const char *what, int error)
 }
 
 struct Request {
-    QByteArray head;
+    QByteArray head;       // with the body's prefix, if any
+    QByteArray bodySuffix; // sent after the file's bytes
     QByteArray host;
     QByteArray port;
     QString filePath;
@@ -243,29 +245,38 @@ HttpAnswer exchange(const Request &request, const std::shared_ptr<Shared> &share
         ::close(file);
         return answer;
     }
-    std::vector<char> buffer(size_t(qMin<qint64>(qint64(kBodyPiece), qMax<qint64>(request.length, 1))));
+    // The file's bytes go with sendfile: the kernel hands the page cache to the socket,
+    // with no copy through this process (a read and a send each copied every byte).
+    // Where sendfile cannot go, they go through a buffer.
+    std::vector<char> buffer;
+    bool useSendfile = true;
     QByteArrayView pending(request.head);
-    qint64 bodyRead = 0;
-    bool headSent = false;
+    qint64 bodySent = 0;
+    enum class Part { Head, File, Suffix } part = Part::Head;
     bool answeredEarly = false;
+    const auto socketGone = [] { return errno == EPIPE || errno == ECONNRESET || errno == ENOTCONN; };
     while (!answer.fileUnreadable) {
-        if (pending.isEmpty()) {
-            if (headSent && bodyRead >= request.length)
+        if (pending.isEmpty() && part == Part::Head) {
+            part = Part::File;
+        }
+        if (part == Part::File && bodySent >= request.length) {
+            part = Part::Suffix;
+            pending = QByteArrayView(request.bodySuffix);
+        }
+        if (part == Part::Suffix && pending.isEmpty())
+            break;
+        if (part == Part::File && pending.isEmpty() && !useSendfile) {
+            if (buffer.empty())
+                buffer.resize(size_t(qMin<qint64>(qint64(kBodyPiece), request.length)));
+            const size_t want = size_t(qMin<qint64>(qint64(buffer.size()), request.length - bodySent));
+            const ssize_t n = ::pread(file, buffer.data(), want, request.offset + bodySent);
+            if (n <= 0) {
+                answer.fileUnreadable = true;
+                answer.networkError = n < 0 ? systemError("Cannot read the file", errno)
+                                            : QStringLiteral("The file is shorter than the range to send");
                 break;
-            if (headSent) {
-                const size_t want = size_t(qMin<qint64>(qint64(buffer.size()), request.length - bodyRead));
-                const ssize_t n = ::pread(file, buffer.data(), want, request.offset + bodyRead);
-                if (n <= 0) {
-                    answer.fileUnreadable = true;
-                    answer.networkError = n < 0 ? systemError("Cannot read the file", errno)
-                                                : QStringLiteral("The file is shorter than the range to send");
-                    break;
-                }
-                bodyRead += n;
-                pending = QByteArrayView(buffer.data(), n);
             }
-            headSent = true;
-            continue;
+            pending = QByteArrayView(buffer.data(), n);
         }
         short revents = 0;
         if (!waitFor(fd, POLLOUT | POLLIN, request.stallTimeoutMs, &revents)) {
@@ -277,6 +288,25 @@ HttpAnswer exchange(const Request &request, const std::shared_ptr<Shared> &share
             answeredEarly = true;
             break;
         }
+        if (part == Part::File && pending.isEmpty()) {
+            off_t at = off_t(request.offset + bodySent);
+            const ssize_t n = ::sendfile(fd, file, &at, size_t(qMin<qint64>(qint64(kBodyPiece), request.length - bodySent)));
+            if (n > 0) {
+                bodySent += n;
+                shared->bodyBytesSent.fetch_add(n, std::memory_order_relaxed);
+            } else if (n == 0) {
+                answer.fileUnreadable = true;
+                answer.networkError = QStringLiteral("The file is shorter than the range to send");
+            } else if (errno == EINTR || errno == EAGAIN) {
+                continue;
+            } else if (socketGone()) {
+                answeredEarly = true; // an answer may still be waiting
+                break;
+            } else {
+                useSendfile = false; // e.g. a file system without it: the buffered way tells file from socket errors
+            }
+            continue;
+        }
         const ssize_t n = ::send(fd, pending.data(), size_t(pending.size()), MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0) {
             if (errno == EINTR || errno == EAGAIN)
@@ -284,8 +314,10 @@ HttpAnswer exchange(const Request &request, const std::shared_ptr<Shared> &share
             answeredEarly = true; // reset or broken pipe: an answer may still be waiting
             break;
         }
-        if (headSent && pending.data() != request.head.constData())
+        if (part == Part::File) {
+            bodySent += n;
             shared->bodyBytesSent.fetch_add(n, std::memory_order_relaxed);
+        }
         pending = pending.sliced(n);
     }
     ::close(file);
@@ -360,6 +392,12 @@ SocketPatchSender::~SocketPatchSender()
     abort();
 }
 
+void SocketPatchSender::setBodyFraming(QByteArray prefix, QByteArray suffix)
+{
+    m_bodyPrefix = std::move(prefix);
+    m_bodySuffix = std::move(suffix);
+}
+
 void SocketPatchSender::start()
 {
     Request request;
@@ -370,8 +408,10 @@ void SocketPatchSender::start()
     QByteArray head = m_method + ' ' + target + " HTTP/1.1\r\nHost: " + authority + "\r\n";
     for (const auto &h : m_headers)
         head += h.first + ": " + h.second + "\r\n";
-    head += "Content-Length: " + QByteArray::number(m_length) + "\r\nConnection: close\r\n\r\n";
-    request.head = head;
+    head += "Content-Length: " + QByteArray::number(m_bodyPrefix.size() + m_length + m_bodySuffix.size())
+        + "\r\nConnection: close\r\n\r\n";
+    request.head = head + m_bodyPrefix;
+    request.bodySuffix = m_bodySuffix;
     request.host = m_url.host(QUrl::FullyEncoded).toLatin1();
     if (request.host.startsWith('[') && request.host.endsWith(']'))
         request.host = request.host.mid(1, request.host.size() - 2);

@@ -1,7 +1,8 @@
 #pragma once
 // Sends one request whose body is a window of a file (a tus PATCH, or a creation
-// POST with its first chunk) over a plain TCP connection on a worker thread, and
-// reads the answer. The body moves from the file to the socket in 4 MiB pieces.
+// POST with its first chunk), maybe framed by bytes before and after it (a
+// multipart form around the file), over a plain TCP connection on a worker thread,
+// and reads the answer. The file's bytes go to the socket with sendfile, 4 MiB at a time.
 //
 // Why not QNetworkAccessManager: it runs HTTP on its own thread and forwards a
 // QIODevice body to it in small pieces through queued calls, which capped the
@@ -46,6 +47,9 @@ public:
                       qint64 length, int stallTimeoutMs, QObject *parent = nullptr);
     ~SocketPatchSender() override; // aborts a request still running
 
+    // The body is `prefix`, the file's window, then `suffix` (call before start()).
+    void setBodyFraming(QByteArray prefix, QByteArray suffix);
+
     void start();
     // Ends the request at once (the worker sees its socket shut down); finished() is not emitted.
     void abort();
@@ -64,6 +68,8 @@ private:
     QString m_filePath;
     qint64 m_offset;
     qint64 m_length;
+    QByteArray m_bodyPrefix;
+    QByteArray m_bodySuffix;
     int m_stallTimeoutMs;
     std::shared_ptr<Shared> m_shared;
     QFutureWatcher<HttpAnswer> m_watcher;

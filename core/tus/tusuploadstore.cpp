@@ -5,8 +5,11 @@
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QSaveFile>
 #include <QStandardPaths>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 
 namespace deso::tus {
 
@@ -21,17 +24,25 @@ QJsonObject readAll(const QString &path)
     return QJsonDocument::fromJson(f.readAll()).object();
 }
 
+// Replaced whole through a temporary file and a rename, without fsync: the store
+// only makes uploads resumable, so after a power loss an older (or, on some file
+// systems, empty) store costs a fresh start, never an upload. An fsync here cost
+// the uploader a disk flush three times per upload (issue 15: 60-80 ms each on a
+// busy disk, with nothing else to do meanwhile).
 Status writeAll(const QString &path, const QJsonObject &entries)
 {
     QDir().mkpath(QFileInfo(path).absolutePath());
-    QSaveFile f(path);
-    if (!f.open(QIODevice::WriteOnly))
-        return Error(QStringLiteral("tus.store_unwritable"),
-                     QStringLiteral("Could not write the upload store %1: %2").arg(path, f.errorString()));
-    f.write(QJsonDocument(entries).toJson(QJsonDocument::Indented));
-    if (!f.commit())
-        return Error(QStringLiteral("tus.store_unwritable"),
-                     QStringLiteral("Could not write the upload store %1: %2").arg(path, f.errorString()));
+    const QString temporary = path + QStringLiteral(".writing");
+    QFile f(temporary);
+    const QByteArray text = QJsonDocument(entries).toJson(QJsonDocument::Indented);
+    const bool written = f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(text) == text.size() && f.flush();
+    const QString problem = f.errorString();
+    f.close();
+    if (!written || std::rename(QFile::encodeName(temporary).constData(), QFile::encodeName(path).constData()) != 0) {
+        const QString why = written ? QString::fromLocal8Bit(std::strerror(errno)) : problem;
+        QFile::remove(temporary);
+        return Error(QStringLiteral("tus.store_unwritable"), QStringLiteral("Could not write the upload store %1: %2").arg(path, why));
+    }
     return {};
 }
 

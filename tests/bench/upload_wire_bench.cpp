@@ -3,10 +3,14 @@
 // each twice in interleaved rounds, and keeps each path's best time:
 //   curl, one PATCH           -> own host      (the reference: what the host can take)
 //   own client (deso-media upload-video --chunk-size 50M, checksums on) -> own host
+//   the same with --no-checksum (what hashing every byte on both ends costs)
 //   own client                -> @tus/server   (Node; an independent tus server)
 //   tus-js-client 4, 50 MiB   -> own host
 //   tus-js-client 4, 50 MiB   -> @tus/server
 //   curl, one PATCH           -> @tus/server
+//   UploadTask in this process (the GUI's uploads: the same class the CLI runs) -> own host
+//   curl -F, one multipart POST (media-server upload-video) -> own host (the multipart reference)
+//   own client --media-server --multipart (the same POST, streamed by the plain-socket sender) -> own host
 // It prints MiB/s and ratios, the own client's peak RSS, the host's RSS growth and
 // whether every file the host stored has the source's SHA-256. It prints, never asserts
 // (exit status 1 only when an upload fails or a stored file differs).
@@ -16,8 +20,12 @@
 //
 // Usage: upload_wire_bench [--mib N] [--rounds N] [--no-node]
 
+#include "identity/keys.h"
+#include "node/nodeclient.h"
 #include "testfiles.h"
 #include "tus/incrementaldigest.h"
+#include "upload/credentials.h"
+#include "upload/uploadtask.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -117,11 +125,8 @@ deso::Result<QByteArray> sha256OfFile(const QString &path)
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly))
         return deso::Error(QStringLiteral("bench.read"), QStringLiteral("Cannot read %1.").arg(path));
-    QByteArray buffer(4 << 20, Qt::Uninitialized);
-    for (qint64 n; (n = file.read(buffer.data(), buffer.size())) > 0;) {
-        if (auto added = digest->addData(QByteArrayView(buffer.constData(), n)); !added.ok())
-            return added.error();
-    }
+    if (auto added = digest->addFileRange(file.handle(), 0, file.size()); !added.ok())
+        return added.error();
     return digest->result();
 }
 
@@ -295,11 +300,11 @@ int main(int argc, char **argv)
                             return false;
                         });
     };
-    auto ownClient = [&](const QUrl &endpoint) {
+    auto ownClient = [&](const QUrl &endpoint, const QStringList &extra = {}) {
         return runTimed(QStringLiteral(DESO_MEDIA_BIN),
-                        {QStringLiteral("upload-video"), source, QStringLiteral("--node"), nodeBase(endpoint),
-                         QStringLiteral("--chunk-size"), QStringLiteral("%1M").arg(kChunkMiB), QStringLiteral("--no-resume"),
-                         QStringLiteral("--json")},
+                        QStringList{QStringLiteral("upload-video"), source, QStringLiteral("--node"), nodeBase(endpoint),
+                                    QStringLiteral("--chunk-size"), QStringLiteral("%1M").arg(kChunkMiB),
+                                    QStringLiteral("--no-resume"), QStringLiteral("--json")} + extra,
                         clientEnv, [](const QByteArray &text, QString *problem) {
                             if (text.contains("StreamMediaId") || text.contains("UploadURL"))
                                 return true;
@@ -321,15 +326,76 @@ int main(int argc, char **argv)
                         });
     };
 
+    // The GUI's path: an UploadTask in this process (what ui/ queues), same options as the CLI row.
+    auto uploadTask = [&](const QUrl &endpoint) {
+        RunResult result;
+        deso::node::NodeClient client(QUrl(nodeBase(endpoint)));
+        deso::upload::UploadOptions options;
+        options.tus.chunkSize = kChunkMiB * 1024 * 1024;
+        options.tus.resume = false;
+        options.tus.storeFile = dir.filePath(QStringLiteral("task-store.json"));
+        options.followProcessing = false;
+        deso::upload::UploadTask task(&client, source, deso::upload::MediaKind::Video, options);
+        QEventLoop loop;
+        QObject::connect(&task, &deso::upload::UploadTask::finished, &loop, &QEventLoop::quit);
+        QObject::connect(&task, &deso::upload::UploadTask::failed, &loop, [&](const deso::Error &error) {
+            result.problem = error.message;
+            loop.quit();
+        });
+        QElapsedTimer clock;
+        clock.start();
+        task.start();
+        loop.exec();
+        if (result.problem.isEmpty())
+            result.seconds = clock.elapsed() / 1000.0;
+        return result;
+    };
+    // The media-server multipart upload needs a signed uploader: a fresh key, signed here.
+    const deso::identity::PrivateKey uploaderKey = deso::identity::PrivateKey::generate();
+    const deso::upload::Credentials uploader = deso::upload::signWithKey(
+        uploaderKey, uploaderKey.publicKey().toBase58Check(deso::identity::Network::Mainnet));
+    auto curlForm = [&](const QUrl &endpoint) {
+        return runTimed(QStringLiteral("curl"),
+                        {QStringLiteral("-sS"), QStringLiteral("-o"), QStringLiteral("/dev/null"), QStringLiteral("-w"),
+                         QStringLiteral("%{http_code}"), QStringLiteral("-F"),
+                         QStringLiteral("UserPublicKeyBase58Check=") + uploader.publicKey, QStringLiteral("-F"),
+                         QStringLiteral("JWT=") + uploader.jwt, QStringLiteral("-F"),
+                         QStringLiteral("file=@%1;type=video/mp4").arg(source), endpoint.toString()},
+                        clientEnv, [](const QByteArray &status, QString *problem) {
+                            if (status == "200")
+                                return true;
+                            *problem = QStringLiteral("curl -F answered ") + QString::fromLatin1(status);
+                            return false;
+                        });
+    };
+    auto ownForm = [&](const QUrl &endpoint) {
+        return runTimed(QStringLiteral(DESO_MEDIA_BIN),
+                        {QStringLiteral("upload-video"), source, QStringLiteral("--node"), nodeBase(endpoint),
+                         QStringLiteral("--media-server"), nodeBase(endpoint), QStringLiteral("--multipart"),
+                         QStringLiteral("--jwt"), uploader.jwt,
+                         QStringLiteral("--public-key"), uploader.publicKey, QStringLiteral("--json")},
+                        clientEnv, [](const QByteArray &text, QString *problem) {
+                            if (text.contains("\"asset\""))
+                                return true;
+                            *problem = QStringLiteral("upload-video --media-server printed ") + QString::fromUtf8(text.left(300));
+                            return false;
+                        });
+    };
+
     struct Row {
         QString name;
         std::function<RunResult()> run;
         bool ownHost = false;
         RunResult best;
+        QString reference = {}; // the row its ratio is against; empty: curl's PATCH to the same server
     };
+    const QString curlFormRow = QStringLiteral("curl -F, one multipart POST -> own host");
     QList<Row> rows{
         {QStringLiteral("curl, one PATCH -> own host"), [&] { return curlPatch(hostEndpoint); }, true, {}},
         {QStringLiteral("own client, 50 MiB chunks, checksums -> own host"), [&] { return ownClient(hostEndpoint); }, true, {}},
+        // What the checksums cost (both ends hash every byte): the same upload without them.
+        {QStringLiteral("own client, 50 MiB chunks, --no-checksum -> own host"),
+         [&] { return ownClient(hostEndpoint, {QStringLiteral("--no-checksum")}); }, true, {}},
     };
     if (withNode) {
         rows << Row{QStringLiteral("own client -> @tus/server"), [&] { return ownClient(tusServerEndpoint); }, false, {}}
@@ -337,12 +403,10 @@ int main(int argc, char **argv)
              << Row{QStringLiteral("tus-js-client 4 -> @tus/server"), [&] { return tusJs(tusServerEndpoint); }, false, {}}
              << Row{QStringLiteral("curl, one PATCH -> @tus/server"), [&] { return curlPatch(tusServerEndpoint); }, false, {}};
     }
-    // ---- MEDIA-SERVER MULTIPART ROWS (placeholder) ----------------------------------
-    // The media-server multipart endpoint ([media-server] issue) is being added in
-    // parallel. When it lands, add two rows here against the own host: `curl -F` to
-    // that endpoint (its reference) and the own client's multipart upload, and print
-    // their ratio next to the tus ratios below.
-    // -----------------------------------------------------------------------------------
+    rows << Row{QStringLiteral("UploadTask in-process (the GUI's path) -> own host"), [&] { return uploadTask(hostEndpoint); }, true, {}}
+         << Row{curlFormRow, [&] { return curlForm(hostEndpoint); }, true, {}, curlFormRow}
+         << Row{QStringLiteral("own client, media-server multipart -> own host"), [&] { return ownForm(hostEndpoint); }, true, {},
+                curlFormRow};
 
     bool allOk = true;
     for (int round = 0; round < rounds; ++round) {
@@ -395,17 +459,16 @@ int main(int argc, char **argv)
                .arg(QStringLiteral("vs curl->same server"), 20).arg(QStringLiteral("vs tus-js->@tus/server"), 22);
     for (const Row &row : rows) {
         const double speed = mibPerSecond(row);
-        const Row *reference = row.ownHost ? curlOwn : curlTus;
+        const Row *reference = !row.reference.isEmpty() ? find(row.reference) : row.ownHost ? curlOwn : curlTus;
         const QString vsCurl = reference && mibPerSecond(*reference) > 0
             ? QString::number(speed / mibPerSecond(*reference), 'f', 2) + QStringLiteral("x") : QStringLiteral("-");
         const QString vsJs = jsTus && mibPerSecond(*jsTus) > 0
             ? QString::number(speed / mibPerSecond(*jsTus), 'f', 2) + QStringLiteral("x") : QStringLiteral("-");
         out << QStringLiteral("  %1 %2  %3  %4\n").arg(row.name, -50).arg(speed, 7, 'f', 1).arg(vsCurl, 20).arg(vsJs, 22);
     }
-    out << QStringLiteral("  %1 %2\n").arg(QStringLiteral("media-server multipart (curl -F vs own client)"), -50)
-               .arg(QStringLiteral("(not measured yet: endpoint being added in parallel)"));
+    out << "  (the multipart rows' ratio is against curl -F to the same host)\n";
     out << "  goals: own client -> own host >= 0.90x curl -> own host; >= 1.5x tus-js -> @tus/server; "
-           "own client -> @tus/server >= 0.90x curl -> @tus/server\n";
+           "own client -> @tus/server >= 0.90x curl -> @tus/server; multipart >= 0.90x curl -F\n";
     const Row *own = find(QStringLiteral("own client, 50 MiB chunks, checksums -> own host"));
     out << QStringLiteral("  own client peak RSS: %1 MiB\n").arg(own ? own->best.peakRssKiB / 1024.0 : 0.0, 0, 'f', 1);
     out << QStringLiteral("  host RSS: baseline %1 MiB, peak %2 MiB, growth %3 MiB (bound 2 chunks = %4 MiB)\n")

@@ -358,6 +358,18 @@ private slots:
         QVERIFY2(assetId.size() == 32, qPrintable(r.out));
         QVERIFY(r.json().value(QStringLiteral("tusEndpoint")).toString().endsWith(QStringLiteral("/api/v0/upload-video")));
         QVERIFY2(r.err.contains(QStringLiteral("(100.0%)")), qPrintable(r.err));
+        // The form written around the file by hand (plain-socket sender) delivers its bytes exactly.
+        {
+            QFile source(tiny);
+            QVERIFY(source.open(QIODevice::ReadOnly));
+            const QByteArray sent = source.readAll();
+            bool same = false;
+            for (const QString &id : QDir(server.dataDir() + QStringLiteral("/uploads")).entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+                QFile stored(server.storedFile(id));
+                same |= stored.open(QIODevice::ReadOnly) && stored.readAll() == sent;
+            }
+            QVERIFY(same);
+        }
 
         // video-status takes the asset id with --media (the spelling), at the SDK's cadence.
         r = run({QStringLiteral("video-status"), assetId, QStringLiteral("--media"), node(server.url()), QStringLiteral("--wait")});

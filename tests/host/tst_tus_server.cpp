@@ -232,6 +232,29 @@ private slots:
         QCOMPARE(readFile(dataFile(id)), bytes);
     }
 
+    // Chunks of several MiB: the digest is computed on the PATCH's follower thread from the
+    // bytes read back while more arrive (several pieces, then the tail at the end).
+    void checksumOfLargeChunksIsCheckedWhileTheyStream()
+    {
+        const qint64 MiB = 1024 * 1024;
+        const QByteArray bytes = randomBytes(int(21 * MiB + 123), 12);
+        const auto [location, id] = create(bytes.size());
+        const QByteArray first = bytes.left(int(13 * MiB + 7));
+        const QByteArray sha256 = QCryptographicHash::hash(first, QCryptographicHash::Sha256).toBase64();
+        QCOMPARE(patch(location, 0, first, {{"Upload-Checksum", "sha256 " + sha256}}).status, 204);
+
+        // One byte differs at the very end of a long chunk: refused whole, nothing kept.
+        QByteArray second = bytes.mid(first.size());
+        const QByteArray secondSha = QCryptographicHash::hash(second, QCryptographicHash::Sha256).toBase64();
+        second[second.size() - 1] = char(second.at(second.size() - 1) ^ 1);
+        QCOMPARE(patch(location, first.size(), second, {{"Upload-Checksum", "sha256 " + secondSha}}).status, 460);
+        QCOMPARE(head(location).header("Upload-Offset"), QByteArray::number(first.size()));
+        QCOMPARE(QFileInfo(dataFile(id)).size(), first.size());
+
+        QCOMPARE(patch(location, first.size(), bytes.mid(first.size()), {{"Upload-Checksum", "sha256 " + secondSha}}).status, 204);
+        QCOMPARE(readFile(dataFile(id)), bytes);
+    }
+
     void protocolErrors()
     {
         const auto [location, id] = create(100);
