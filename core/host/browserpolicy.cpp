@@ -57,8 +57,8 @@ QByteArray BrowserPolicy::hostName(const QByteArray &hostHeader)
 
 bool BrowserPolicy::isLoopbackName(const QByteArray &name)
 {
-    if (name == "localhost" || name.endsWith(".localhost")) // RFC 6761: always loopback
-        return true;
+    if (name == "localhost" || name == "127.0.0.1" || name == "::1" || name.endsWith(".localhost")) // RFC 6761: always loopback
+        return true; // (the two addresses checked first: nearly every request names one)
     QHostAddress address;
     return address.setAddress(QString::fromLatin1(name)) && address.isLoopback();
 }

@@ -7,6 +7,7 @@
 #include <QThread>
 
 #include <cerrno>
+#include <charconv>
 #include <fcntl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -21,6 +22,7 @@ constexpr size_t kBodyBuffer = 1024 * 1024;
 constexpr qint64 kBodyBytesPerTurn = 8 * 1024 * 1024;
 constexpr int kDrainMs = 5 * 1000;
 constexpr qsizetype kMaxChunkLine = 1024;
+constexpr qsizetype kKeptOutBytes = 16 * 1024;
 
 bool wouldBlock()
 {
@@ -491,19 +493,31 @@ void HttpConnection::respond(HttpResponse response)
             m_fileRemaining = headOnly ? 0 : response.fileLength;
         }
     }
-    QByteArray out;
-    out.reserve(256 + response.body.size());
-    out += "HTTP/1.1 " + QByteArray::number(response.status) + ' ' + reasonPhrase(response.status) + "\r\n";
+    // Written piece by piece into the connection's kept buffer: no temporaries, and no
+    // allocation at all for small answers after the first.
+    QByteArray &out = m_out;
+    out.resize(0);
+    out.reserve(512 + response.body.size());
+    const auto number = [&out](qint64 value) {
+        char digits[24];
+        const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+        out.append(digits, end - digits);
+    };
+    out.append("HTTP/1.1 ");
+    number(response.status);
+    out.append(' ').append(reasonPhrase(response.status)).append("\r\n");
     for (const auto &h : response.headers)
-        out += h.first + ": " + h.second + "\r\n";
-    if (response.status != 204 && response.status != 304)
-        out += "Content-Length: " + QByteArray::number(contentLength) + "\r\n";
-    out += m_close ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n";
+        out.append(h.first).append(": ").append(h.second).append("\r\n");
+    if (response.status != 204 && response.status != 304) {
+        out.append("Content-Length: ");
+        number(contentLength);
+        out.append("\r\n");
+    }
+    out.append(m_close ? QByteArrayView("Connection: close\r\n\r\n") : QByteArrayView("Connection: keep-alive\r\n\r\n"));
     if (!headOnly && m_fileFd < 0) {
-        out += response.body;
+        out.append(response.body);
         m_sentBodyBytes = response.body.size();
     }
-    m_out = std::move(out);
     m_outPos = 0;
     m_state = State::Write;
     // Logged before the answer leaves: a client reacting to it (and its test)
@@ -556,7 +570,10 @@ void HttpConnection::finishResponse()
         m_fileFd = -1;
     }
     m_handler.reset();
-    m_out = QByteArray();
+    if (m_out.capacity() > kKeptOutBytes)
+        m_out = QByteArray(); // a large answer's buffer is not kept
+    else
+        m_out.resize(0);
     m_outPos = 0;
     if (m_close) {
         // Lingering close: stop sending, read and drop what the peer still sends

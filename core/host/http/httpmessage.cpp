@@ -10,7 +10,9 @@
 #include <QRegularExpression>
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 
 namespace deso::host {
 
@@ -178,7 +180,7 @@ Result<HttpRequest> parseRequestHead(const QByteArray &head)
     return out;
 }
 
-QByteArray reasonPhrase(int status)
+QByteArrayView reasonPhrase(int status)
 {
     switch (status) {
     case 100: return "Continue";
@@ -211,22 +213,20 @@ QByteArray reasonPhrase(int status)
     }
 }
 
-// A JSON string literal (RFC 8259 §7), written directly: errors are answered
-// often enough (404s under load) that a QJsonDocument per answer shows.
-static void appendJsonString(QByteArray &out, const QString &text)
+// A JSON string literal (RFC 8259 §7) of UTF-8 bytes, written directly: errors
+// are answered often enough (404s under load) that a QJsonDocument per answer shows.
+static void appendJsonUtf8(QByteArray &out, QByteArrayView utf8)
 {
     static const char hex[] = "0123456789abcdef";
-    const QByteArray utf8 = text.toUtf8();
-    out.reserve(out.size() + utf8.size() + 2);
     out += '"';
     // Runs of plain bytes are appended whole; only the few that need escaping go one by one.
     qsizetype plainFrom = 0;
     for (qsizetype i = 0; i < utf8.size(); ++i) {
-        const char c = utf8.at(i);
+        const char c = utf8[i];
         const bool plain = static_cast<unsigned char>(c) >= 0x20 && c != '"' && c != '\\';
         if (plain)
             continue;
-        out.append(utf8.constData() + plainFrom, i - plainFrom);
+        out.append(utf8.data() + plainFrom, i - plainFrom);
         plainFrom = i + 1;
         switch (c) {
         case '"': out += "\\\""; break;
@@ -242,8 +242,25 @@ static void appendJsonString(QByteArray &out, const QString &text)
             out += hex[c & 0xf];
         }
     }
-    out.append(utf8.constData() + plainFrom, utf8.size() - plainFrom);
+    out.append(utf8.data() + plainFrom, utf8.size() - plainFrom);
     out += '"';
+}
+
+static void appendJsonString(QByteArray &out, const QString &text)
+{
+    appendJsonUtf8(out, text.toUtf8());
+}
+
+// A JSON number as QJsonDocument writes a double: integral values without a
+// fraction, others in their shortest round-trip form; NaN and infinities as null.
+static void appendJsonNumber(QByteArray &out, double d)
+{
+    if (!std::isfinite(d))
+        out += "null";
+    else if (d == std::floor(d) && std::fabs(d) < 9007199254740992.0)
+        out += QByteArray::number(qint64(d));
+    else
+        out += QByteArray::number(d, 'g', QLocale::FloatingPointShortest);
 }
 
 // Compact JSON as QJsonDocument::toJson(Compact) writes it (keys in QJsonObject's
@@ -259,16 +276,9 @@ static void appendJson(QByteArray &out, const QJsonValue &value)
     case QJsonValue::Bool:
         out += value.toBool() ? "true" : "false";
         break;
-    case QJsonValue::Double: {
-        const double d = value.toDouble();
-        if (!std::isfinite(d))
-            out += "null";
-        else if (d == std::floor(d) && std::fabs(d) < 9007199254740992.0)
-            out += QByteArray::number(qint64(d));
-        else
-            out += QByteArray::number(d, 'g', QLocale::FloatingPointShortest);
+    case QJsonValue::Double:
+        appendJsonNumber(out, value.toDouble());
         break;
-    }
     case QJsonValue::String:
         appendJsonString(out, value.toString());
         break;
@@ -298,6 +308,97 @@ static void appendJson(QByteArray &out, const QJsonValue &value)
         break;
     }
     }
+}
+
+void JsonWriter::element()
+{
+    if (m_needComma)
+        m_out += ',';
+}
+
+JsonWriter &JsonWriter::beginObject()
+{
+    element();
+    m_out += '{';
+    m_needComma = false;
+    return *this;
+}
+
+JsonWriter &JsonWriter::endObject()
+{
+    m_out += '}';
+    m_needComma = true;
+    return *this;
+}
+
+JsonWriter &JsonWriter::beginArray()
+{
+    element();
+    m_out += '[';
+    m_needComma = false;
+    return *this;
+}
+
+JsonWriter &JsonWriter::endArray()
+{
+    m_out += ']';
+    m_needComma = true;
+    return *this;
+}
+
+JsonWriter &JsonWriter::key(QByteArrayView name)
+{
+    element();
+    appendJsonUtf8(m_out, name);
+    m_out += ':';
+    m_needComma = false;
+    return *this;
+}
+
+JsonWriter &JsonWriter::value(bool b)
+{
+    element();
+    m_out += b ? "true" : "false";
+    m_needComma = true;
+    return *this;
+}
+
+JsonWriter &JsonWriter::value(qint64 i)
+{
+    element();
+    m_out += QByteArray::number(i);
+    m_needComma = true;
+    return *this;
+}
+
+JsonWriter &JsonWriter::value(double d)
+{
+    element();
+    appendJsonNumber(m_out, d);
+    m_needComma = true;
+    return *this;
+}
+
+JsonWriter &JsonWriter::value(const QString &text)
+{
+    element();
+    appendJsonString(m_out, text);
+    m_needComma = true;
+    return *this;
+}
+
+JsonWriter &JsonWriter::latin1(QByteArrayView text)
+{
+    element();
+    bool ascii = true;
+    for (char c : text)
+        ascii = ascii && static_cast<unsigned char>(c) < 0x80;
+    if (ascii)
+        appendJsonUtf8(m_out, text);
+    else
+        appendJsonString(m_out, QString::fromLatin1(text));
+    m_needComma = true;
+    return *this;
 }
 
 QByteArray jsonErrorBody(const QString &message)
@@ -333,7 +434,16 @@ HttpResponse HttpResponse::json(int status, const QJsonObject &object)
     r.status = status;
     r.body.reserve(256);
     appendJson(r.body, object);
-    r.headers.emplaceBack("Content-Type", "application/json");
+    r.headers.emplaceBack(QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json"));
+    return r;
+}
+
+HttpResponse HttpResponse::json(int status, QByteArray body)
+{
+    HttpResponse r;
+    r.status = status;
+    r.body = std::move(body);
+    r.headers.emplaceBack(QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json"));
     return r;
 }
 
@@ -342,7 +452,7 @@ HttpResponse HttpResponse::error(int status, const QString &message)
     HttpResponse r;
     r.status = status;
     r.body = jsonErrorBody(message);
-    r.headers.emplaceBack("Content-Type", "application/json");
+    r.headers.emplaceBack(QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json"));
     return r;
 }
 
@@ -428,7 +538,7 @@ QByteArray publicBaseUrl(const QByteArray &host, const QByteArray &forwardedHost
     return scheme + "://" + authority;
 }
 
-HeaderList corsHeaders(const QByteArray &origin, bool extended)
+static HeaderList buildCorsHeaders(const QByteArray &origin, bool extended)
 {
     HeaderList h;
     const bool originOk = !origin.isEmpty() && !origin.contains('\r') && !origin.contains('\n');
@@ -448,9 +558,32 @@ HeaderList corsHeaders(const QByteArray &origin, bool extended)
     return h;
 }
 
+HeaderList corsHeaders(const QByteArray &origin, bool extended)
+{
+    if (!origin.isEmpty())
+        return buildCorsHeaders(origin, extended);
+    // Most answers go to clients that are not browsers: built once, shared by every answer.
+    static const HeaderList plain = buildCorsHeaders(QByteArray(), false);
+    static const HeaderList plainExtended = buildCorsHeaders(QByteArray(), true);
+    return extended ? plainExtended : plain;
+}
+
 QByteArray httpDate(const QDateTime &at)
 {
-    return QLocale::c().toString(at.toUTC(), QStringLiteral("ddd, dd MMM yyyy hh:mm:ss 'GMT'")).toLatin1();
+    // By hand (what QLocale::c() writes for "ddd, dd MMM yyyy hh:mm:ss 'GMT'", at a
+    // hundredth of its cost): tus HEADs carry Upload-Expires on every answer.
+    if (!at.isValid())
+        return {};
+    static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    const time_t seconds = time_t(at.toSecsSinceEpoch());
+    struct tm t {};
+    if (!gmtime_r(&seconds, &t))
+        return {};
+    char text[40];
+    const int n = std::snprintf(text, sizeof text, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[t.tm_wday], t.tm_mday,
+                                months[t.tm_mon], t.tm_year + 1900, t.tm_hour, t.tm_min, t.tm_sec);
+    return QByteArray(text, n);
 }
 
 } // namespace deso::host

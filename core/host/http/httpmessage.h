@@ -45,10 +45,39 @@ struct HttpRequest {
 // nothing in front of us can read it differently.
 Result<HttpRequest> parseRequestHead(const QByteArray &head);
 
-QByteArray reasonPhrase(int status);
+// A literal ("OK", "Not Found"): answers write it without a copy.
+QByteArrayView reasonPhrase(int status);
 
 // {"error": "<message>"} as compact JSON: the node's error shape.
 QByteArray jsonErrorBody(const QString &message);
+
+// Compact JSON written straight into bytes, for answers built per request
+// (get-video-status is polled several times a second by every client). Keys are
+// written in the order given: give them in QJsonObject's order (sorted by UTF-16
+// code unit, so upper case first: "Duration" < "id" < "playbackID" < "playbackURL"
+// < "playbackId") and the bytes equal QJsonDocument's compact writer; the tests
+// hold every answer built with it to that.
+class JsonWriter {
+public:
+    JsonWriter() { m_out.reserve(1024); }
+    JsonWriter &beginObject();
+    JsonWriter &endObject();
+    JsonWriter &beginArray();
+    JsonWriter &endArray();
+    JsonWriter &key(QByteArrayView name); // plain ASCII names
+    JsonWriter &value(bool b);
+    JsonWriter &value(int i) { return value(qint64(i)); }
+    JsonWriter &value(qint64 i);
+    JsonWriter &value(double d); // integral values without a fraction, as Qt writes them
+    JsonWriter &value(const QString &text);
+    JsonWriter &latin1(QByteArrayView text); // bytes of a QString::fromLatin1 (URLs)
+    QByteArray take() { return std::move(m_out); }
+
+private:
+    void element();
+    QByteArray m_out;
+    bool m_needComma = false;
+};
 
 struct HttpResponse {
     int status = 200;
@@ -64,6 +93,8 @@ struct HttpResponse {
     QByteArray header(const QByteArray &name) const;
 
     static HttpResponse json(int status, const QJsonObject &object);
+    // A body already written as compact JSON (JsonWriter, or kept from an earlier answer).
+    static HttpResponse json(int status, QByteArray body);
     // The node's {"error": "..."} shape.
     static HttpResponse error(int status, const QString &message);
     static HttpResponse noContent();
