@@ -195,16 +195,22 @@ int runServe(const ServeOptions &options)
     deso::host::EndpointHost host;
     // One write per burst of requests, not per line: entries come in batches,
     // and the flush runs once the batch is written.
-    bool flushQueued = false;
+    // Lines are put together as bytes (a QTextStream per field cost more than the
+    // request it logs) and written with the rest of the batch.
+    QByteArray pendingLines;
     QObject::connect(&host, &deso::host::EndpointHost::requestLogged, &host,
-                     [&out, &host, &flushQueued](const deso::host::RequestLogEntry &e) {
-                         out << logTime(e.at) << ' ' << e.method << ' ' << e.path << ' ' << e.status
-                             << ' ' << e.bytes << "B " << e.durationMs << "ms\n";
+                     [&out, &host, &pendingLines](const deso::host::RequestLogEntry &e) {
+                         const bool flushQueued = !pendingLines.isEmpty();
+                         pendingLines.append(logTime(e.at)).append(' ').append(e.method.toUtf8()).append(' ')
+                             .append(e.path.toUtf8()).append(' ').append(QByteArray::number(e.status)).append(' ')
+                             .append(QByteArray::number(e.bytes)).append("B ").append(QByteArray::number(e.durationMs))
+                             .append("ms\n");
                          if (!flushQueued) {
-                             flushQueued = true;
-                             QTimer::singleShot(0, &host, [&out, &flushQueued] {
-                                 out.flush();
-                                 flushQueued = false;
+                             QTimer::singleShot(0, &host, [&out, &pendingLines] {
+                                 out.flush(); // what was written through the stream comes first
+                                 std::fwrite(pendingLines.constData(), 1, size_t(pendingLines.size()), stdout);
+                                 std::fflush(stdout);
+                                 pendingLines.clear();
                              });
                          }
                      });

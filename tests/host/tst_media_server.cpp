@@ -287,7 +287,7 @@ private slots:
         host::UploadRecord &r = *created.value();
         host::HttpRequest request;
         request.method = "GET";
-        request.headers.append({"host", "localhost:8089"});
+        request.headers.emplaceBack("host", "localhost:8089");
         host::HttpRequest proxied = request;
         proxied.headers[0].second = "127.0.0.1:9000";
         const auto check = [&](const host::HttpRequest &req, const QByteArray &base, const char *what) {

@@ -96,10 +96,10 @@ QByteArray videoStatusBody(const UploadRecord &record, const QByteArray &baseUrl
     w.key("name").value(QString::fromUtf8(record.metadata.value(QStringLiteral("filename"))));
     w.key("pctComplete").value(QString::number(100.0 * videoCompletion(record), 'f', 1));
     w.key("playbackID").value(videoPlaybackId(record));
-    if (ready)
-        w.key("playbackURL").latin1(videoPlaybackUrl(record, baseUrl));
     if (!record.playbackId.isEmpty())
         w.key("playbackId").value(record.playbackId);
+    if (ready)
+        w.key("playbackURL").latin1(videoPlaybackUrl(record, baseUrl));
     w.key("size").value(record.length);
     w.key("state").value(videoStateName(record.state));
     w.key("status").beginObject();

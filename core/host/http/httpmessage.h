@@ -54,8 +54,8 @@ QByteArray jsonErrorBody(const QString &message);
 // Compact JSON written straight into bytes, for answers built per request
 // (get-video-status is polled several times a second by every client). Keys are
 // written in the order given: give them in QJsonObject's order (sorted by UTF-16
-// code unit, so upper case first: "Duration" < "id" < "playbackID" < "playbackURL"
-// < "playbackId") and the bytes equal QJsonDocument's compact writer; the tests
+// code unit, so upper case first: "Duration" < "id" < "playbackID" < "playbackId"
+// < "playbackURL") and the bytes equal QJsonDocument's compact writer; the tests
 // hold every answer built with it to that.
 class JsonWriter {
 public:
