@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <fcntl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -493,31 +494,52 @@ void HttpConnection::respond(HttpResponse response)
             m_fileRemaining = headOnly ? 0 : response.fileLength;
         }
     }
-    // Written piece by piece into the connection's kept buffer: no temporaries, and no
-    // allocation at all for small answers after the first.
-    QByteArray &out = m_out;
-    out.resize(0);
-    out.reserve(512 + response.body.size());
-    const auto number = [&out](qint64 value) {
-        char digits[24];
-        const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
-        out.append(digits, end - digits);
-    };
-    out.append("HTTP/1.1 ");
-    number(response.status);
-    out.append(' ').append(reasonPhrase(response.status)).append("\r\n");
+    // Sized first, then copied into the connection's kept buffer: no temporaries, no
+    // growth, and no allocation at all for small answers after the first.
+    char statusDigits[24], lengthDigits[24];
+    const QByteArrayView statusText(statusDigits, std::to_chars(statusDigits, statusDigits + 24, response.status).ptr - statusDigits);
+    const QByteArrayView lengthText(lengthDigits, std::to_chars(lengthDigits, lengthDigits + 24, contentLength).ptr - lengthDigits);
+    const QByteArrayView reason = reasonPhrase(response.status);
+    const bool withLength = response.status != 204 && response.status != 304;
+    const QByteArrayView connection = m_close ? QByteArrayView("Connection: close\r\n\r\n")
+                                              : QByteArrayView("Connection: keep-alive\r\n\r\n");
+    const bool withBody = !headOnly && m_fileFd < 0;
+    qsizetype size = 9 + statusText.size() + 1 + reason.size() + 2 + connection.size();
     for (const auto &h : response.headers)
-        out.append(h.first).append(": ").append(h.second).append("\r\n");
-    if (response.status != 204 && response.status != 304) {
-        out.append("Content-Length: ");
-        number(contentLength);
-        out.append("\r\n");
+        size += h.first.size() + 2 + h.second.size() + 2;
+    if (withLength)
+        size += 16 + lengthText.size() + 2;
+    if (withBody)
+        size += response.body.size();
+    m_out.resize(size);
+    char *at = m_out.data();
+    const auto put = [&at](QByteArrayView piece) {
+        if (!piece.isEmpty())
+            std::memcpy(at, piece.data(), size_t(piece.size()));
+        at += piece.size();
+    };
+    put("HTTP/1.1 ");
+    put(statusText);
+    put(" ");
+    put(reason);
+    put("\r\n");
+    for (const auto &h : response.headers) {
+        put(h.first);
+        put(": ");
+        put(h.second);
+        put("\r\n");
     }
-    out.append(m_close ? QByteArrayView("Connection: close\r\n\r\n") : QByteArrayView("Connection: keep-alive\r\n\r\n"));
-    if (!headOnly && m_fileFd < 0) {
-        out.append(response.body);
+    if (withLength) {
+        put("Content-Length: ");
+        put(lengthText);
+        put("\r\n");
+    }
+    put(connection);
+    if (withBody) {
+        put(response.body);
         m_sentBodyBytes = response.body.size();
     }
+    Q_ASSERT(at == m_out.constData() + m_out.size());
     m_outPos = 0;
     m_state = State::Write;
     // Logged before the answer leaves: a client reacting to it (and its test)

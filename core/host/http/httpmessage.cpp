@@ -409,10 +409,16 @@ QByteArray jsonErrorBody(const QString &message)
     return body;
 }
 
+// Header names compared without case, lengths first: most names differ in length.
+static bool sameHeaderName(const QByteArray &a, const QByteArray &b)
+{
+    return a.size() == b.size() && a.compare(b, Qt::CaseInsensitive) == 0;
+}
+
 void HttpResponse::setHeader(const QByteArray &name, const QByteArray &value)
 {
     for (auto &h : headers) {
-        if (h.first.compare(name, Qt::CaseInsensitive) == 0) {
+        if (sameHeaderName(h.first, name)) {
             h.second = value;
             return;
         }
@@ -423,7 +429,7 @@ void HttpResponse::setHeader(const QByteArray &name, const QByteArray &value)
 QByteArray HttpResponse::header(const QByteArray &name) const
 {
     for (const auto &h : headers)
-        if (h.first.compare(name, Qt::CaseInsensitive) == 0)
+        if (sameHeaderName(h.first, name))
             return h.second;
     return {};
 }
