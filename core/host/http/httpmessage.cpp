@@ -28,7 +28,7 @@ QByteArray HttpRequest::query() const
     return q < 0 ? QByteArray() : target.mid(q + 1);
 }
 
-QByteArray HttpRequest::header(const QByteArray &lowerName) const
+QByteArray HttpRequest::header(QByteArrayView lowerName) const
 {
     for (const auto &h : headers)
         if (h.first == lowerName)
@@ -36,7 +36,7 @@ QByteArray HttpRequest::header(const QByteArray &lowerName) const
     return {};
 }
 
-bool HttpRequest::hasHeader(const QByteArray &lowerName) const
+bool HttpRequest::hasHeader(QByteArrayView lowerName) const
 {
     for (const auto &h : headers)
         if (h.first == lowerName)
@@ -46,10 +46,17 @@ bool HttpRequest::hasHeader(const QByteArray &lowerName) const
 
 bool HttpRequest::wantsKeepAlive() const
 {
-    const QByteArray connection = header("connection").toLower();
+    const QByteArray connection = header("connection");
+    const auto has = [&connection](QByteArrayView token) {
+        // Case-insensitive, without a lower-cased copy: most requests send no Connection at all.
+        for (qsizetype i = 0; i + token.size() <= connection.size(); ++i)
+            if (qstrnicmp(connection.constData() + i, token.size(), token.data(), token.size()) == 0)
+                return true;
+        return false;
+    };
     if (version == "HTTP/1.0")
-        return connection.contains("keep-alive");
-    return !connection.contains("close");
+        return has("keep-alive");
+    return !has("close");
 }
 
 static bool isTokenChar(char c)

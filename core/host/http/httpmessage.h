@@ -30,9 +30,10 @@ struct HttpRequest {
 
     QByteArray path() const;
     QByteArray query() const; // after '?', without it
-    // First value of a header (name in lower case), or a null QByteArray.
-    QByteArray header(const QByteArray &lowerName) const;
-    bool hasHeader(const QByteArray &lowerName) const;
+    // First value of a header (name in lower case), or a null QByteArray. A view, so
+    // that asking with a literal costs no allocation (several are asked per request).
+    QByteArray header(QByteArrayView lowerName) const;
+    bool hasHeader(QByteArrayView lowerName) const;
     // HTTP/1.1 keeps the connection unless "Connection: close"; 1.0 only with keep-alive.
     bool wantsKeepAlive() const;
     bool hasBody() const { return framing == BodyFraming::Chunked || contentLength > 0; }
