@@ -5,6 +5,7 @@
 #include "node/nodeclient.h"
 #include "tus/tusuploader.h"
 #include "upload/credentials.h"
+#include "upload/medialinks.h"
 #include "upload/uploadstatus.h"
 #include "upload/uploadtask.h"
 
@@ -17,6 +18,7 @@
 #include <QTextStream>
 
 #include <cstdio>
+#include <limits>
 #include <unistd.h>
 
 namespace {
@@ -104,10 +106,10 @@ std::pair<QString, QJsonObject> describe(const deso::node::VideoStatus &status)
         text += QStringLiteral("\nPhase: ") + status.phase;
     if (!status.errorMessage.isEmpty())
         text += QStringLiteral("\nErrorMessage: ") + status.errorMessage;
-    if (!status.playbackUrl.isEmpty())
-        text += QStringLiteral("\nPlaybackURL: ") + status.playbackUrl;
-    if (!status.downloadUrl.isEmpty())
-        text += QStringLiteral("\nDownloadURL: ") + status.downloadUrl;
+    // What to paste into a post, worded as the window words it (core/upload/medialinks).
+    if (status.readyToStream)
+        for (const deso::upload::MediaLink &link : deso::upload::videoLinks(status))
+            text += QStringLiteral("\n%1: %2").arg(deso::upload::linkKey(link.kind), link.url.toString());
     return {text, status.raw};
 }
 
@@ -180,6 +182,8 @@ std::optional<int> ClientCommand::parse(const QStringList &arguments)
         m_parser.addOption({QStringLiteral("timeout"), QStringLiteral("With --wait: give up after this many seconds (default 600)."), QStringLiteral("seconds")});
         m_parser.addOption({QStringLiteral("retries"), QStringLiteral("Retries in a row after network errors or 5xx answers before giving up (default 8)."), QStringLiteral("n")});
         m_parser.addOption({QStringLiteral("no-resume"), QStringLiteral("Start a new upload even if an earlier one of this file was interrupted.")});
+        m_parser.addOption({QStringLiteral("multipart"), QStringLiteral("With --media-server: send even a file over 64 MiB as one multipart POST, "
+                                                                        "as the DeSo SDK does, instead of through the media server's tus endpoint (no resume).")});
         m_parser.addOption(media);
         takesMediaServer = true;
         addCredentialOptions();
@@ -377,6 +381,8 @@ void ClientCommand::uploadVideo()
         options.credentials = [credentials = m_credentials]() -> deso::Result<deso::upload::Credentials> { return credentials; };
         if (m_parser.isSet(QStringLiteral("timeout")))
             options.mediaServerPoll.timeoutMs = options.poll.timeoutMs;
+        if (m_parser.isSet(QStringLiteral("multipart")))
+            options.mediaServerTusThreshold = std::numeric_limits<qint64>::max();
     }
     auto *task = new deso::upload::UploadTask(m_client, m_argument, deso::upload::MediaKind::Video, options, this);
     const bool tty = isatty(fileno(stderr));
