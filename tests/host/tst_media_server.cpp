@@ -8,6 +8,7 @@
 #include "host/controllers/videoasset.h"
 #include "host/controllers/videocontroller.h"
 #include "host/hostsite.h"
+#include "host/hoststorage.h"
 #include "host/endpointhost.h"
 #include "host/multipartstream.h"
 #include "identity/jwt.h"
@@ -276,11 +277,12 @@ private slots:
     void statusBodiesAreTodaysBytesAndFollowTheRecord()
     {
         QTemporaryDir dir;
-        host::UploadStore store;
-        QVERIFY(store.open(dir.path()).ok());
+        host::LocalDirStorage storage(dir.path());
+        QVERIFY(storage.open().ok());
+        host::UploadStore &store = storage.uploads();
         host::HostSite site;
         site.port = 8089;
-        host::VideoController videos(site, store);
+        host::VideoController videos(site, storage);
         const auto created = store.create(1000, "filename ZsOpdMOpLm1wNC5tcDQ=", {{QStringLiteral("filename"), "\xc3\xa9t\xc3\xa9 \"1\".mp4"}},
                                           QDateTime::currentDateTimeUtc().addDays(1));
         QVERIFY(created.ok());

@@ -5,6 +5,7 @@
 
 #include "host/controllers/videoasset.h"
 #include "host/hostsite.h"
+#include "host/hoststorage.h"
 #include "host/http/httphandler.h"
 #include "host/uploadstore.h"
 
@@ -14,11 +15,11 @@ namespace deso::host {
 
 class VideoController {
 public:
-    VideoController(const HostSite &site, UploadStore &store);
+    VideoController(const HostSite &site, HostStorage &storage);
 
     HttpResponse status(const HttpRequest &request, const QString &id) const;
     HttpResponse dimensions(const QString &id) const;
-    HttpResponse video(const HttpRequest &request, const QString &id) const;
+    Admission video(const HttpRequest &request, const QString &id) const;
 
     static QByteArray videosPrefix() { return "/videos/"; }
     // The node's video id rule.
@@ -26,6 +27,7 @@ public:
 
 private:
     const HostSite &m_site;
+    HostStorage &m_storage;
     UploadStore &m_store;
     // Status bodies as last answered, by video id: pollers ask far more often than a
     // record changes, so a body is rebuilt only when what it shows has changed.
