@@ -3,7 +3,6 @@
 #include "identity/keystore.h"
 #include "node/httperror.h"
 #include "node/nodeclient.h"
-#include "node/videostatuspoller.h"
 #include "tus/tusuploader.h"
 #include "upload/credentials.h"
 #include "upload/medialinks.h"

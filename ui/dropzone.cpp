@@ -26,7 +26,7 @@ DropZone::DropZone(QWidget *parent) : QFrame(parent), m_label(new QLabel(this)),
     setMinimumHeight(96);
     m_label->setAlignment(Qt::AlignCenter);
     m_label->setWordWrap(true);
-    m_label->setText(tr("<b>Drop images or videos here</b><br>"
+    m_label->setText(tr("<b>Drop images, videos or folders here</b><br>"
                         "<span style='color:#6b7280'>JPEG, PNG, WebP, GIF up to 10 MB · MP4, MOV, WebM up to 250 MB"
                         " · or paste an image with Ctrl+V</span>"));
     m_add->setText(tr("Add files…"));

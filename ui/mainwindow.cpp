@@ -115,7 +115,21 @@ MainWindow::MainWindow(QWidget *parent)
     setCentralWidget(central);
     buildActions();
 
-    connect(m_dropZone, &DropZone::filesDropped, this, &MainWindow::addFiles);
+    // Drops go straight to the queue, which says itself what it refused or left out.
+    connect(m_dropZone, &DropZone::filesDropped, m_queue, &MediaQueueModel::addFiles);
+    connect(m_queue, &MediaQueueModel::collectingChanged, this, [this](bool collecting) {
+        if (collecting)
+            statusBar()->showMessage(tr("Looking for images and videos in the dropped folders…"));
+        else
+            statusBar()->clearMessage();
+    });
+    connect(m_queue, &MediaQueueModel::notice, this, [this](const QString &sentence) {
+        m_notice->show(NoticeBar::Level::Warning, sentence);
+    });
+    connect(m_queue, &MediaQueueModel::filesAdded, this, [this](int first, int count) {
+        if (count > 0 && !m_queueView->currentIndex().isValid())
+            selectRow(first);
+    });
     connect(m_dropZone, &DropZone::addFilesRequested, action(QStringLiteral("addFiles")), &QAction::trigger);
     connect(m_queue, &QAbstractItemModel::rowsInserted, this, [this](const QModelIndex &, int first, int last) {
         requestThumbnails(first, last);
@@ -398,18 +412,7 @@ QAction *MainWindow::action(const QString &name) const
 
 void MainWindow::addFiles(const QStringList &paths)
 {
-    const int before = m_queue->rowCount();
     m_queue->addFiles(paths);
-    QStringList refused;
-    for (int row = before; row < m_queue->rowCount(); ++row)
-        if (m_queue->item(row).status.state == MediaQueueModel::State::Refused)
-            refused << QStringLiteral("%1: %2").arg(m_queue->item(row).name, m_queue->item(row).reason());
-    if (!refused.isEmpty())
-        m_notice->show(NoticeBar::Level::Warning,
-                       (refused.size() == 1 ? tr("1 file refused — %1") : tr("%1 files refused — %2").arg(refused.size()))
-                           .arg(refused.join(QStringLiteral("; "))));
-    if (m_queue->rowCount() > before && !m_queueView->currentIndex().isValid())
-        selectRow(before);
 }
 
 void MainWindow::pasteFromClipboard()

@@ -9,6 +9,7 @@
 #include <QJsonObject>
 #include <QLocale>
 #include <QUuid>
+#include <QtConcurrent/QtConcurrentRun>
 
 #include <cmath>
 
@@ -130,7 +131,11 @@ const MediaQueueModel::Item *MediaQueueModel::find(const QString &id) const
 MediaQueueModel::Item MediaQueueModel::itemFor(const QString &path)
 {
     // What the file is and whether the node would take it: the upload layer's rules.
-    const deso::upload::UploadFile file = deso::upload::inspectFile(path);
+    return itemFor(deso::upload::inspectFile(path));
+}
+
+MediaQueueModel::Item MediaQueueModel::itemFor(const deso::upload::UploadFile &file)
+{
     Item it;
     it.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
     it.path = file.path;
@@ -152,13 +157,47 @@ int MediaQueueModel::addFiles(const QStringList &paths)
 {
     if (paths.isEmpty())
         return 0;
+    if (!deso::upload::containsFolder(paths))
+        return append(deso::upload::collectMedia(paths));
+    // A folder may hold a large tree: walked off the UI thread.
+    if (m_collecting++ == 0)
+        emit collectingChanged(true);
+    QtConcurrent::run([paths] { return deso::upload::collectMedia(paths); })
+        .then(this, [this](const deso::upload::MediaCollection &collection) {
+            append(collection);
+            if (--m_collecting == 0)
+                emit collectingChanged(false);
+        });
+    return 0;
+}
+
+int MediaQueueModel::append(const deso::upload::MediaCollection &collection)
+{
+    QStringList refused;
     QList<Item> fresh;
-    fresh.reserve(paths.size());
-    for (const QString &p : paths)
-        fresh.append(itemFor(p));
-    beginInsertRows({}, int(m_items.size()), int(m_items.size() + fresh.size() - 1));
-    m_items.append(fresh);
-    endInsertRows();
+    fresh.reserve(collection.files.size());
+    for (const deso::upload::UploadFile &file : collection.files) {
+        fresh.append(itemFor(file));
+        if (fresh.last().status.state == State::Refused)
+            refused << QStringLiteral("%1: %2").arg(fresh.last().name, fresh.last().reason());
+    }
+    const int first = int(m_items.size());
+    if (!fresh.isEmpty()) {
+        beginInsertRows({}, first, int(first + fresh.size() - 1));
+        m_items.append(fresh);
+        endInsertRows();
+    }
+    QStringList sentences;
+    if (!refused.isEmpty())
+        sentences << (refused.size() == 1 ? tr("1 file refused — %1").arg(refused.first())
+                                          : tr("%1 files refused — %2").arg(refused.size()).arg(refused.join(QStringLiteral("; "))));
+    if (const QString leftOut = collection.leftOutSentence(); !leftOut.isEmpty())
+        sentences << leftOut;
+    if (fresh.isEmpty() && sentences.isEmpty())
+        sentences << tr("No images or videos were found in what was dropped.");
+    emit filesAdded(first, int(fresh.size()));
+    if (!sentences.isEmpty())
+        emit notice(sentences.join(QLatin1Char(' ')));
     return int(fresh.size());
 }
 

@@ -6,6 +6,7 @@
 // resumable uploads survive a restart.
 
 #include "upload/credentials.h"
+#include "upload/uploadfile.h"
 #include "upload/uploadstatus.h"
 
 #include <QAbstractListModel>
@@ -86,9 +87,14 @@ public:
     int rowOf(const QString &id) const;  // -1 when the id is not in the queue
     const Item *find(const QString &id) const;
 
-    // Adds each local file; unsupported or unreadable ones are added as Refused with
-    // the reason, so nothing the user dropped disappears silently. Returns rows added.
+    // Adds what the user dropped or chose. Each named file is added at once; an
+    // unsupported or unreadable one as Refused with the reason, so nothing the user
+    // named disappears silently. Folders are walked off the UI thread
+    // (deso::upload::collectMedia: images and videos inside, recursively, capped) and
+    // their files added when the walk ends. Returns the rows added now; filesAdded()
+    // tells every addition, notice() what was refused or left out.
     int addFiles(const QStringList &paths);
+    bool isCollecting() const { return m_collecting > 0; }  // folders still being walked
     void removeRow(int row);
     void clearFinished();  // drops done and refused rows
 
@@ -150,6 +156,10 @@ public slots:
     void retry(const QString &id);
 
 signals:
+    void filesAdded(int firstRow, int count);
+    void collectingChanged(bool collecting);  // a folder walk started, or the last one ended
+    // One sentence on what a drop refused or left out, for the window to show.
+    void notice(const QString &sentence);
     void uploadFailed(const QString &id, const QString &message);
     void uploadFinished(const QString &id, const QString &url);
     // The upload goes on, but something needs saying (e.g. it cannot resume after a restart).
@@ -157,6 +167,8 @@ signals:
 
 private:
     static Item itemFor(const QString &path);
+    static Item itemFor(const deso::upload::UploadFile &file);
+    int append(const deso::upload::MediaCollection &collection);
     void changed(int row);
     void pump();
     void launch(const QString &id);
@@ -184,4 +196,5 @@ private:
     int m_maxConcurrent = 2;
     QStringList m_pending;  // started, waiting for a free slot
     QHash<QString, deso::upload::UploadTask *> m_tasks;
+    int m_collecting = 0;  // folder walks under way
 };

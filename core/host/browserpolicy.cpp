@@ -57,8 +57,8 @@ QByteArray BrowserPolicy::hostName(const QByteArray &hostHeader)
 
 bool BrowserPolicy::isLoopbackName(const QByteArray &name)
 {
-    if (name == "localhost" || name.endsWith(".localhost")) // RFC 6761: always loopback
-        return true;
+    if (name == "localhost" || name == "127.0.0.1" || name == "::1" || name.endsWith(".localhost")) // RFC 6761: always loopback
+        return true; // (the two addresses checked first: nearly every request names one)
     QHostAddress address;
     return address.setAddress(QString::fromLatin1(name)) && address.isLoopback();
 }
@@ -84,6 +84,10 @@ bool BrowserPolicy::hostAllowed(const QByteArray &hostHeader) const
 {
     if (!m_checkHost || m_anyHost || hostHeader.isNull())
         return true; // HTTP/1.0 without Host: not a browser
+    // What nearly every request names, recognised without parsing (the port is not checked).
+    for (const QByteArrayView plain : {QByteArrayView("127.0.0.1"), QByteArrayView("localhost"), QByteArrayView("[::1]")})
+        if (hostHeader.startsWith(plain) && (hostHeader.size() == plain.size() || hostHeader.at(plain.size()) == ':'))
+            return true;
     const QByteArray name = hostName(hostHeader);
     return isLoopbackName(name) || m_hosts.contains(name);
 }

@@ -101,7 +101,9 @@ void EndpointRouter::decorate(const HttpRequest *request, HttpResponse &response
     // The tus URL, videos and images are read by browser players and tus clients:
     // they get the extended CORS set (PATCH/HEAD, exposed tus and range headers).
     const bool extended = request && !path.startsWith("/api/");
-    for (const auto &h : m_browsers.corsFor(request ? request->header("origin") : QByteArray(), extended)) {
+    const HeaderList cors = m_browsers.corsFor(request ? request->header("origin") : QByteArray(), extended);
+    response.headers.reserve(response.headers.size() + cors.size());
+    for (const auto &h : cors) {
         if (response.header(h.first).isNull())
             response.headers.append(h);
     }

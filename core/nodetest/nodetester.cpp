@@ -1,7 +1,6 @@
 #include "nodetest/nodetester.h"
 
 #include "node/nodeclient.h"
-#include "node/videostatuspoller.h"
 #include "nodetest/sampleclip.h"
 #include "tus/tusuploader.h"
 

@@ -2,7 +2,9 @@
 
 #include "image/acceptablefile.h"
 
+#include <QDir>
 #include <QFileInfo>
+#include <QSet>
 #include <QLocale>
 #include <QMimeDatabase>
 #include <QtConcurrent/QtConcurrentRun>
@@ -66,6 +68,89 @@ UploadFile inspectFile(const QString &path)
     if (f.size == 0 && !f.refusal)
         f.refusal = refused("upload.empty", QStringLiteral("The file is empty."));
     return f;
+}
+
+bool containsFolder(const QStringList &paths)
+{
+    return std::any_of(paths.begin(), paths.end(), [](const QString &p) { return QFileInfo(p).isDir(); });
+}
+
+MediaCollection collectMedia(const QStringList &paths, int maxFiles)
+{
+    MediaCollection c;
+    c.maxFiles = maxFiles;
+    const qsizetype maxLookedAt = qsizetype(maxFiles) * 20;
+    qsizetype lookedAt = 0;
+    QSet<QString> seenFolders, seenFiles; // canonical paths: links that loop, or lead to the same place
+    const auto takeFile = [&](const QString &path, bool named) {
+        const QString canonical = QFileInfo(path).canonicalFilePath();
+        if (!canonical.isEmpty()) { // empty: missing, and inspectFile says so
+            if (seenFiles.contains(canonical))
+                return;
+            seenFiles.insert(canonical);
+        }
+        UploadFile f = inspectFile(path);
+        if (named || f.kind != MediaKind::Unsupported)
+            c.files.append(std::move(f));
+        else
+            c.skipped.append(f.name);
+    };
+    // Depth first, in name order, so the queue reads like the folder.
+    const auto walk = [&](const QString &root) {
+        QStringList stack{root};
+        while (!stack.isEmpty() && !c.capped && !c.stoppedLooking) {
+            const QString folder = stack.takeLast();
+            const QString canonical = QFileInfo(folder).canonicalFilePath();
+            if (canonical.isEmpty() || seenFolders.contains(canonical))
+                continue;
+            seenFolders.insert(canonical);
+            const QFileInfoList entries = QDir(folder).entryInfoList(
+                QDir::Files | QDir::Dirs | QDir::NoDotAndDotDot | QDir::Readable, QDir::Name | QDir::DirsLast);
+            QStringList subfolders;
+            for (const QFileInfo &entry : entries) {
+                if (entry.isDir()) {
+                    subfolders.prepend(entry.filePath()); // popped from the back: name order
+                    continue;
+                }
+                if (c.files.size() >= maxFiles) {
+                    c.capped = true;
+                    return;
+                }
+                if (++lookedAt > maxLookedAt) {
+                    c.stoppedLooking = true;
+                    return;
+                }
+                takeFile(entry.filePath(), false);
+            }
+            stack.append(subfolders);
+        }
+    };
+    for (const QString &path : paths) {
+        if (QFileInfo(path).isDir())
+            walk(path);
+        else
+            takeFile(path, true);
+    }
+    return c;
+}
+
+QString MediaCollection::leftOutSentence() const
+{
+    QStringList parts;
+    if (!skipped.isEmpty()) {
+        constexpr int kNamed = 3;
+        QString names = skipped.mid(0, kNamed).join(QStringLiteral(", "));
+        if (skipped.size() > kNamed)
+            names += QStringLiteral(" and %1 more").arg(skipped.size() - kNamed);
+        parts << (skipped.size() == 1 ? QStringLiteral("Skipped 1 file that is not an image or a video: %1.").arg(names)
+                                      : QStringLiteral("Skipped %1 files that are not images or videos: %2.")
+                                            .arg(skipped.size()).arg(names));
+    }
+    if (capped)
+        parts << QStringLiteral("Only the first %1 images and videos found were added; drop the rest in smaller folders.").arg(maxFiles);
+    else if (stoppedLooking)
+        parts << QStringLiteral("Stopped looking after %1 files; drop the folders that hold your media instead.").arg(qsizetype(maxFiles) * 20);
+    return parts.join(QLatin1Char(' '));
 }
 
 Result<node::ImagePart> prepareImage(const QString &path, bool makeAcceptable)

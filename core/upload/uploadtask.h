@@ -8,7 +8,6 @@
 
 #include "common/result.h"
 #include "node/nodeclient.h"
-#include "node/videostatuspoller.h"
 #include "tus/tusuploader.h"
 #include "upload/credentials.h"
 #include "upload/uploadfile.h"

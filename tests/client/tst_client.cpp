@@ -8,7 +8,6 @@
 #include "testfiles.h"
 #include "testhost.h"
 #include "node/nodeclient.h"
-#include "node/videostatuspoller.h"
 #include "tus/tusuploader.h"
 #include "upload/uploadfile.h"
 

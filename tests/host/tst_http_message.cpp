@@ -4,6 +4,7 @@
 
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QLocale>
 #include <QTest>
 
 using namespace deso::host;
@@ -125,6 +126,42 @@ private slots:
         const HttpResponse bad = HttpResponse::file(QStringLiteral("/x"), 1000, "video/mp4", "bytes=2000-");
         QCOMPARE(bad.status, 416);
         QCOMPARE(bad.header("Content-Range"), QByteArray("bytes */1000"));
+    }
+
+    void jsonWriterMatchesQtsWriter()
+    {
+        // Keys given in QJsonObject's order; every kind of value the answers write.
+        JsonWriter w;
+        w.beginObject();
+        w.key("Dimensions").beginObject().key("height").value(0).key("width").value(1920).endObject();
+        w.key("Duration").value(2.0);
+        w.key("ReadyToStream").value(true);
+        w.key("a").beginArray().value(qint64(1796196902278)).value(0.1).value(-7).value(false).endArray();
+        w.key("big").value(1e300);
+        w.key("e").beginArray().endArray();
+        w.key("name").value(QStringLiteral("\u00e9t\u00e9 \"1\"\n\x01.mp4"));
+        w.key("o").beginObject().endObject();
+        w.key("progress").value(1.0 / 3.0);
+        w.key("url").latin1("http://127.0.0.1:8089/hls/x/master.m3u8");
+        w.key("zlatin").latin1("caf\xe9");
+        w.endObject();
+        const QJsonObject reference{
+            {"Dimensions", QJsonObject{{"width", 1920}, {"height", 0}}}, {"Duration", 2.0}, {"ReadyToStream", true},
+            {"a", QJsonArray{qint64(1796196902278), 0.1, -7, false}}, {"big", 1e300}, {"e", QJsonArray{}},
+            {"name", QStringLiteral("\u00e9t\u00e9 \"1\"\n\x01.mp4")}, {"o", QJsonObject{}}, {"progress", 1.0 / 3.0},
+            {"url", "http://127.0.0.1:8089/hls/x/master.m3u8"}, {"zlatin", QString::fromLatin1("caf\xe9")}};
+        QCOMPARE(w.take(), QJsonDocument(reference).toJson(QJsonDocument::Compact));
+    }
+
+    void httpDateIsTheImfFixdate()
+    {
+        for (const QDateTime &at : {QDateTime(QDate(1994, 11, 6), QTime(8, 49, 37), Qt::UTC),
+                                    QDateTime(QDate(2026, 12, 2), QTime(23, 59, 59), Qt::UTC),
+                                    QDateTime(QDate(2024, 2, 29), QTime(0, 0, 0), Qt::OffsetFromUTC, 3600),
+                                    QDateTime::currentDateTimeUtc()})
+            QCOMPARE(httpDate(at), QLocale::c().toString(at.toUTC(), QStringLiteral("ddd, dd MMM yyyy hh:mm:ss 'GMT'")).toLatin1());
+        QCOMPARE(httpDate(QDateTime(QDate(1994, 11, 6), QTime(8, 49, 37), Qt::UTC)), QByteArray("Sun, 06 Nov 1994 08:49:37 GMT"));
+        QVERIFY(httpDate(QDateTime()).isEmpty());
     }
 
     void jsonMatchesQtsWriter()

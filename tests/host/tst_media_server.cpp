@@ -4,7 +4,11 @@
 // and every bad input refused with a sentence and nothing left behind; the
 // legacy tus creation on the same path unchanged.
 #include "eventwait.h"
+#include "host/controllers/playbackcontroller.h"
 #include "host/controllers/videoasset.h"
+#include "host/controllers/videocontroller.h"
+#include "host/hostsite.h"
+#include "host/hoststorage.h"
 #include "host/endpointhost.h"
 #include "host/multipartstream.h"
 #include "identity/jwt.h"
@@ -60,6 +64,60 @@ struct RecordingSink : host::MultipartPartSink {
         return {};
     }
 };
+
+// get-video-status as the host built it before its bodies were written directly and
+// kept per record: a QJsonObject of the node's keys with the asset's merged in, written
+// by QJsonDocument. The answers must stay these bytes.
+QByteArray referenceStatusBody(const host::UploadRecord &r, const QByteArray &base)
+{
+    using host::VideoState;
+    const bool ready = r.state == VideoState::Ready;
+    QJsonObject o{
+        {QStringLiteral("ReadyToStream"), ready},
+        {QStringLiteral("Duration"), ready ? r.durationSeconds : 0.0},
+        {QStringLiteral("Dimensions"), QJsonObject{{QStringLiteral("width"), ready ? r.width : 0},
+                                                   {QStringLiteral("height"), ready ? r.height : 0}}},
+        {QStringLiteral("state"), host::videoStateName(r.state)},
+        {QStringLiteral("pctComplete"), QString::number(100.0 * host::videoCompletion(r), 'f', 1)},
+    };
+    if (r.state == VideoState::Error) {
+        o.insert(QStringLiteral("errorReasonCode"), r.errorCode);
+        o.insert(QStringLiteral("errorReasonText"), r.errorMessage);
+    }
+    if (ready) {
+        o.insert(QStringLiteral("PlaybackURL"), QString::fromLatin1(base + host::PlaybackController::masterPlaylistPath(r.playbackId)));
+        o.insert(QStringLiteral("ThumbnailURL"), QString::fromLatin1(base + host::PlaybackController::thumbnailPath(r.playbackId)));
+        o.insert(QStringLiteral("DownloadURL"), QString::fromLatin1(base + host::PlaybackController::downloadPath(r.playbackId)));
+    }
+    if (!r.playbackId.isEmpty())
+        o.insert(QStringLiteral("playbackId"), r.playbackId);
+    const QString phase = host::videoAssetPhase(r);
+    QJsonObject status{{QStringLiteral("phase"), phase}};
+    if (phase == QLatin1String("uploading"))
+        status.insert(QStringLiteral("progress"), r.length > 0 ? double(r.offset) / double(r.length) : 0.0);
+    else if (phase == QLatin1String("processing"))
+        status.insert(QStringLiteral("progress"), r.processingProgress);
+    if (r.state == VideoState::Error)
+        status.insert(QStringLiteral("errorMessage"), r.errorMessage);
+    o.insert(QStringLiteral("id"), r.id);
+    o.insert(QStringLiteral("playbackID"), host::videoPlaybackId(r));
+    o.insert(QStringLiteral("name"), QString::fromUtf8(r.metadata.value(QStringLiteral("filename"))));
+    o.insert(QStringLiteral("size"), r.length);
+    o.insert(QStringLiteral("createdAt"), r.createdAt.toMSecsSinceEpoch());
+    o.insert(QStringLiteral("status"), status);
+    if (ready) {
+        const QJsonObject track{{QStringLiteral("type"), QStringLiteral("video")},
+                                {QStringLiteral("width"), r.width},
+                                {QStringLiteral("height"), r.height}};
+        o.insert(QStringLiteral("videoSpec"),
+                 QJsonObject{{QStringLiteral("format"), r.mimeType.section(QLatin1Char('/'), 1)},
+                             {QStringLiteral("duration"), r.durationSeconds},
+                             {QStringLiteral("tracks"), QJsonArray{track}}});
+        o.insert(QStringLiteral("playbackURL"), QString::fromLatin1(host::videoPlaybackUrl(r, base)));
+        o.insert(QStringLiteral("downloadURL"), QString::fromLatin1(host::videoDownloadUrl(r, base)));
+    }
+    return QJsonDocument(o).toJson(QJsonDocument::Compact);
+}
 
 } // namespace
 
@@ -199,18 +257,80 @@ private slots:
         QCOMPARE(host::videoAssetPhase(r), QStringLiteral("waiting"));
         r.state = host::VideoState::InProgress;
         QCOMPARE(host::videoAssetPhase(r), QStringLiteral("processing"));
-        QVERIFY(!host::videoAssetJson(r, "http://h").contains(QStringLiteral("playbackURL")));
+        const auto bodyOf = [&r] { return QJsonDocument::fromJson(host::videoStatusBody(r, "http://h")).object(); };
+        QVERIFY(!bodyOf().contains(QStringLiteral("playbackURL")));
         r.state = host::VideoState::Error;
         r.errorMessage = QStringLiteral("not a video");
-        const QJsonObject failed = host::videoAssetJson(r, "http://h");
+        const QJsonObject failed = bodyOf();
         QCOMPARE(failed.value(QStringLiteral("status")).toObject().value(QStringLiteral("phase")).toString(), QStringLiteral("failed"));
         QCOMPARE(failed.value(QStringLiteral("status")).toObject().value(QStringLiteral("errorMessage")).toString(), r.errorMessage);
         r.state = host::VideoState::Ready;
         r.durationSeconds = 2;
-        const QJsonObject ready = host::videoAssetJson(r, "http://h");
+        const QJsonObject ready = bodyOf();
         // No playback id from processing yet: the asset's id stands in; the stream is its HLS master playlist.
         QCOMPARE(ready.value(QStringLiteral("playbackURL")).toString(), QStringLiteral("http://h/hls/") + r.id + QStringLiteral("/master.m3u8"));
         QCOMPARE(ready.value(QStringLiteral("videoSpec")).toObject().value(QStringLiteral("duration")).toDouble(), 2.0);
+    }
+
+    // Every answer of get-video-status is the bytes the QJsonObject-built body had, and
+    // a body kept for a record is rebuilt whenever anything it shows changes.
+    void statusBodiesAreTodaysBytesAndFollowTheRecord()
+    {
+        QTemporaryDir dir;
+        host::LocalDirStorage storage(dir.path());
+        QVERIFY(storage.open().ok());
+        host::UploadStore &store = storage.uploads();
+        host::HostSite site;
+        site.port = 8089;
+        host::VideoController videos(site, storage);
+        const auto created = store.create(1000, "filename ZsOpdMOpLm1wNC5tcDQ=", {{QStringLiteral("filename"), "\xc3\xa9t\xc3\xa9 \"1\".mp4"}},
+                                          QDateTime::currentDateTimeUtc().addDays(1));
+        QVERIFY(created.ok());
+        host::UploadRecord &r = *created.value();
+        host::HttpRequest request;
+        request.method = "GET";
+        request.headers.emplaceBack("host", "localhost:8089");
+        host::HttpRequest proxied = request;
+        proxied.headers[0].second = "127.0.0.1:9000";
+        const auto check = [&](const host::HttpRequest &req, const QByteArray &base, const char *what) {
+            const host::HttpResponse answer = videos.status(req, r.id);
+            QCOMPARE(answer.status, 200);
+            QVERIFY2(answer.body == referenceStatusBody(r, base), qPrintable(QString::fromLatin1(what) + QLatin1Char('\n')
+                                                                              + QString::fromUtf8(answer.body) + QLatin1Char('\n')
+                                                                              + QString::fromUtf8(referenceStatusBody(r, base))));
+        };
+        check(request, "http://localhost:8089", "created");
+        check(request, "http://localhost:8089", "asked again");
+        r.offset = 333;
+        check(request, "http://localhost:8089", "bytes arrived");
+        r.offset = 1000;
+        r.state = host::VideoState::Queued;
+        check(request, "http://localhost:8089", "queued");
+        r.state = host::VideoState::InProgress;
+        r.processingProgress = 0.25;
+        check(request, "http://localhost:8089", "processing");
+        r.processingProgress = 0.7;
+        check(request, "http://localhost:8089", "processing further");
+        r.playbackId = QStringLiteral("fedcba9876543210fedcba9876543210");
+        check(request, "http://localhost:8089", "playback id");
+        r.state = host::VideoState::Ready;
+        r.durationSeconds = 2.5;
+        r.width = 1280;
+        r.height = 720;
+        r.mimeType = QStringLiteral("video/mp4");
+        check(request, "http://localhost:8089", "ready");
+        check(proxied, "http://127.0.0.1:9000", "ready, reached by another name");
+        check(request, "http://localhost:8089", "ready, the first name again");
+        r.mimeType = QStringLiteral("video/quicktime");
+        check(request, "http://localhost:8089", "format");
+        r.state = host::VideoState::Error;
+        r.errorCode = QStringLiteral("ERR_MALFORMED_VIDEO");
+        r.errorMessage = QStringLiteral("Truncated \"moov\"\tbox");
+        check(request, "http://localhost:8089", "failed");
+        r.errorMessage = QStringLiteral("Another sentence.");
+        check(request, "http://localhost:8089", "failed, new sentence");
+        r.offset = 10;
+        check(request, "http://localhost:8089", "failed while uploading");
     }
 
     void multipartUploadBecomesReadyAsset()

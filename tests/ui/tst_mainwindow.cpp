@@ -2,6 +2,7 @@
 #include "dropzone.h"
 #include "mainwindow.h"
 #include "mediaqueuemodel.h"
+#include "nodetest/sampleclip.h"
 
 #include <QDropEvent>
 #include <QTabWidget>
@@ -9,6 +10,7 @@
 #include <QListView>
 #include <QMimeData>
 #include <QTemporaryDir>
+#include <QSignalSpy>
 #include <QtTest>
 #include <QClipboard>
 #include "noticebar.h"
@@ -94,6 +96,52 @@ private slots:
         dropUrls(&w, {QUrl::fromLocalFile(path)});
         QCOMPARE(w.queue()->rowCount(), 1);
         QCOMPARE(w.tabs()->currentIndex(), 0);  // back to the queue, where the file went
+    }
+
+    // A dropped folder tree (with a file beside it) adds the images and the video found
+    // inside, in the folder's order, says in one sentence which files were skipped, and
+    // survives a link that loops; the walk runs off the UI thread.
+    void droppedFolderAddsItsMediaAndSaysWhatWasSkipped()
+    {
+        QTemporaryDir dir;
+        const QDir root(dir.filePath(QStringLiteral("holiday")));
+        QVERIFY(root.mkpath(QStringLiteral("day 2/raw")));
+        QImage img(32, 24, QImage::Format_RGB32);
+        img.fill(Qt::darkYellow);
+        QVERIFY(img.save(root.filePath(QStringLiteral("beach.jpg")), "JPEG"));
+        QVERIFY(img.save(root.filePath(QStringLiteral("day 2/sunset.png")), "PNG"));
+        QVERIFY(img.save(root.filePath(QStringLiteral("day 2/raw/boat.png")), "PNG"));
+        QVERIFY(deso::nodetest::writeSampleClip(root.filePath(QStringLiteral("day 2/waves.mp4"))).ok());
+        for (const char *junk : {"itinerary.txt", "day 2/notes.md", "day 2/raw/thumbs.db"}) {
+            QFile f(root.filePath(QString::fromLatin1(junk)));
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write("not an image, not a video\n");
+        }
+        QVERIFY(QFile::link(root.path(), root.filePath(QStringLiteral("day 2/raw/back to the start"))));
+        const QString beside = dir.filePath(QStringLiteral("cover.png"));
+        QVERIFY(img.save(beside, "PNG"));
+
+        MainWindow w;
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QSignalSpy added(w.queue(), &MediaQueueModel::filesAdded);
+        dropUrls(w.dropZone(), {QUrl::fromLocalFile(beside), QUrl::fromLocalFile(root.path())});
+        QTRY_VERIFY_WITH_TIMEOUT(!added.isEmpty(), 20000);
+        QVERIFY(!w.queue()->isCollecting());
+
+        QStringList rows;
+        for (int row = 0; row < w.queue()->rowCount(); ++row) {
+            const auto &item = w.queue()->item(row);
+            rows << item.name;
+            QCOMPARE(item.status.state, MediaQueueModel::State::Waiting);
+        }
+        QCOMPARE(rows, QStringList({QStringLiteral("cover.png"), QStringLiteral("beach.jpg"), QStringLiteral("sunset.png"),
+                                    QStringLiteral("waves.mp4"), QStringLiteral("boat.png")}));
+        QCOMPARE(w.queue()->item(3).kind, MediaQueueModel::Kind::Video);
+        QCOMPARE(w.queue()->item(3).mimeType, QStringLiteral("video/mp4"));
+        QCOMPARE(w.notice()->message(),
+                 QStringLiteral("Skipped 3 files that are not images or videos: itinerary.txt, notes.md, thumbs.db."));
+        QCOMPARE(w.queueView()->currentIndex().row(), 0);
     }
 
     void typeComesFromContentNotName()

@@ -95,6 +95,52 @@ private slots:
         QCOMPARE(inspectFile(m_dir.filePath(QStringLiteral("gone.png"))).refusal->code, QStringLiteral("upload.missing"));
     }
 
+    // A folder is walked for its images and videos (by content), in name order, depth
+    // first; other files are skipped and said in one sentence; links that loop end; the
+    // cap stops the walk and is said too.
+    void foldersAreWalkedForTheirMedia()
+    {
+        QTemporaryDir tree;
+        const QDir root(tree.path());
+        QVERIFY(root.mkpath(QStringLiteral("b-sub/deeper")) && root.mkpath(QStringLiteral(".hidden")));
+        QImage img(16, 12, QImage::Format_RGB32);
+        img.fill(Qt::darkCyan);
+        for (const char *name : {"c.png", "a.jpg", "b-sub/x.png", "b-sub/deeper/y.png", "disguised.txt", ".hidden/h.png", ".dot.png"})
+            QVERIFY(img.save(root.filePath(QString::fromLatin1(name)), QByteArray(name).endsWith("jpg") ? "JPEG" : "PNG"));
+        QVERIFY(deso::nodetest::writeSampleClip(root.filePath(QStringLiteral("b-sub/clip.mp4"))).ok());
+        for (const char *name : {"notes.md", "b-sub/data.bin", "b-sub/deeper/list.csv"}) {
+            QFile f(root.filePath(QString::fromLatin1(name)));
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write("plain text, not media\n");
+        }
+        QVERIFY(QFile::link(root.path(), root.filePath(QStringLiteral("b-sub/deeper/loop"))));       // back to the top
+        QVERIFY(QFile::link(root.filePath(QStringLiteral("a.jpg")), root.filePath(QStringLiteral("same.jpg")))); // a file twice
+
+        const deso::upload::MediaCollection all = deso::upload::collectMedia({root.path()});
+        QStringList names;
+        for (const UploadFile &f : all.files)
+            names << QDir(root.path()).relativeFilePath(f.path);
+        QCOMPARE(names, QStringList({QStringLiteral("a.jpg"), QStringLiteral("c.png"), QStringLiteral("disguised.txt"),
+                                     QStringLiteral("b-sub/clip.mp4"), QStringLiteral("b-sub/x.png"),
+                                     QStringLiteral("b-sub/deeper/y.png")}));
+        QCOMPARE(all.files.at(3).kind, MediaKind::Video);
+        QCOMPARE(all.skipped, QStringList({QStringLiteral("notes.md"), QStringLiteral("data.bin"), QStringLiteral("list.csv")}));
+        QVERIFY(!all.capped);
+        QCOMPARE(all.leftOutSentence(),
+                 QStringLiteral("Skipped 3 files that are not images or videos: notes.md, data.bin, list.csv."));
+
+        // Named files stay, refused or not; the folder's media follow; the cap is said.
+        const deso::upload::MediaCollection capped =
+            deso::upload::collectMedia({root.filePath(QStringLiteral("notes.md")), root.path()}, 3);
+        QCOMPARE(capped.files.size(), 3);
+        QVERIFY(capped.files.first().refusal);
+        QVERIFY(capped.capped);
+        QVERIFY2(capped.leftOutSentence().contains(QStringLiteral("Only the first 3 images and videos")),
+                 qPrintable(capped.leftOutSentence()));
+        QVERIFY(!deso::upload::containsFolder({root.filePath(QStringLiteral("a.jpg"))}));
+        QVERIFY(deso::upload::containsFolder({root.filePath(QStringLiteral("a.jpg")), root.path()}));
+    }
+
     void aLargeImageIsMadeAcceptableAndSent()
     {
         TestHost server;

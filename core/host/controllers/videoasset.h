@@ -7,7 +7,7 @@
 
 #include "host/uploadstore.h"
 
-#include <QJsonObject>
+#include <QByteArray>
 
 namespace deso::host {
 
@@ -15,8 +15,37 @@ namespace deso::host {
 // processing, ready, failed.
 QString videoAssetPhase(const UploadRecord &record);
 
+// pctComplete as 0..1: the upload's share while bytes arrive, then processing progress.
+double videoCompletion(const UploadRecord &record);
+
+// What a status body shows of a record, beyond what never changes once it is
+// created (id, name, size, createdAt): equal inputs give the same bytes, so a
+// body can be kept and answered again until they differ. `baseUrl` is empty
+// unless the video is ready (only a ready video's body holds URLs).
+struct VideoStatusInputs {
+    const UploadRecord *record = nullptr; // identity only, never read through
+    VideoState state = VideoState::PendingUpload;
+    qint64 offset = 0;
+    qint64 length = 0;
+    double processingProgress = 0;
+    double durationSeconds = 0;
+    int width = 0;
+    int height = 0;
+    QString errorCode;
+    QString errorMessage;
+    QString playbackId;
+    QString mimeType;
+    QByteArray baseUrl;
+
+    static VideoStatusInputs of(const UploadRecord &record, const QByteArray &baseUrl);
+    bool operator==(const VideoStatusInputs &) const = default;
+};
+
+// The get-video-status body, compact JSON: the node's keys (ReadyToStream,
+// Duration, Dimensions, state, pctComplete, errors, URLs once ready) and the
+// asset's (id, playbackID, name, size, createdAt, status, videoSpec, URLs).
 // `baseUrl` is where the client reached the host (HostSite::baseUrlFor).
-QJsonObject videoAssetJson(const UploadRecord &record, const QByteArray &baseUrl);
+QByteArray videoStatusBody(const UploadRecord &record, const QByteArray &baseUrl);
 
 // The asset's playback id: the one processing gave it, else its id.
 QString videoPlaybackId(const UploadRecord &record);

@@ -1,26 +1,18 @@
 #include "host/controllers/videocontroller.h"
 
 #include "host/controllers/playbackcontroller.h"
-#include "host/controllers/videoasset.h"
 
 #include <QFileInfo>
 
 namespace deso::host {
 
+namespace {
+constexpr qsizetype kKeptStatusBodies = 4096;
+}
+
 VideoController::VideoController(const HostSite &site, HostStorage &storage)
     : m_site(site), m_storage(storage), m_store(storage.uploads())
 {
-}
-
-double VideoController::completion(const UploadRecord &record)
-{
-    // While bytes arrive: the upload's share; once complete: processing progress,
-    // as the video service reports pctComplete for its inprogress state.
-    if (record.state == VideoState::PendingUpload)
-        return record.length > 0 ? double(record.offset) / double(record.length) : 1.0;
-    if (record.state == VideoState::Ready)
-        return 1.0;
-    return record.processingProgress;
 }
 
 bool VideoController::isVideoId(const QString &id)
@@ -41,32 +33,17 @@ HttpResponse VideoController::status(const HttpRequest &request, const QString &
     const auto record = m_store.byId(id);
     if (!record)
         return HttpResponse::error(404, QStringLiteral("GetVideoStatus: no video with id %1").arg(id));
-    const bool ready = record->state == VideoState::Ready;
-    QJsonObject o{
-        {QStringLiteral("ReadyToStream"), ready},
-        {QStringLiteral("Duration"), ready ? record->durationSeconds : 0.0},
-        {QStringLiteral("Dimensions"), QJsonObject{{QStringLiteral("width"), ready ? record->width : 0},
-                                                   {QStringLiteral("height"), ready ? record->height : 0}}},
-        {QStringLiteral("state"), videoStateName(record->state)},
-        {QStringLiteral("pctComplete"), QString::number(100.0 * completion(*record), 'f', 1)},
-    };
-    if (record->state == VideoState::Error) {
-        o.insert(QStringLiteral("errorReasonCode"), record->errorCode);
-        o.insert(QStringLiteral("errorReasonText"), record->errorMessage);
+    // A ready video's body holds URLs built from how the client reached us; other bodies hold none.
+    const VideoStatusInputs inputs =
+        VideoStatusInputs::of(*record, record->state == VideoState::Ready ? m_site.baseUrlFor(request) : QByteArray());
+    if (m_keptStatus.size() >= kKeptStatusBodies && !m_keptStatus.contains(id))
+        m_keptStatus.clear(); // bounded: ids of removed uploads would otherwise stay
+    KeptStatus &kept = m_keptStatus[id];
+    if (kept.body.isEmpty() || !(kept.inputs == inputs)) {
+        kept.inputs = inputs;
+        kept.body = videoStatusBody(*record, inputs.baseUrl);
     }
-    if (ready) {
-        const QByteArray base = m_site.baseUrlFor(request);
-        o.insert(QStringLiteral("PlaybackURL"), QString::fromLatin1(base + PlaybackController::masterPlaylistPath(record->playbackId)));
-        o.insert(QStringLiteral("ThumbnailURL"), QString::fromLatin1(base + PlaybackController::thumbnailPath(record->playbackId)));
-        o.insert(QStringLiteral("DownloadURL"), QString::fromLatin1(base + PlaybackController::downloadPath(record->playbackId)));
-    }
-    if (!record->playbackId.isEmpty())
-        o.insert(QStringLiteral("playbackId"), record->playbackId);
-    // One body for both contracts: the media server's Livepeer-style asset beside the node's keys.
-    const QJsonObject asset = videoAssetJson(*record, m_site.baseUrlFor(request));
-    for (auto it = asset.begin(); it != asset.end(); ++it)
-        o.insert(it.key(), it.value());
-    return HttpResponse::json(200, o);
+    return HttpResponse::json(200, kept.body);
 }
 
 HttpResponse VideoController::dimensions(const QString &id) const

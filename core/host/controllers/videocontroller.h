@@ -3,10 +3,13 @@
 // GET|HEAD /videos/<id>: what the host knows of an uploaded video, in the node's
 // shapes, and the video itself (with Range) once it is ready.
 
+#include "host/controllers/videoasset.h"
 #include "host/hostsite.h"
 #include "host/hoststorage.h"
 #include "host/http/httphandler.h"
 #include "host/uploadstore.h"
+
+#include <QHash>
 
 namespace deso::host {
 
@@ -21,13 +24,18 @@ public:
     static QByteArray videosPrefix() { return "/videos/"; }
     // The node's video id rule.
     static bool isVideoId(const QString &id);
-    // pctComplete as 0..1.
-    static double completion(const UploadRecord &record);
 
 private:
     const HostSite &m_site;
     HostStorage &m_storage;
     UploadStore &m_store;
+    // Status bodies as last answered, by video id: pollers ask far more often than a
+    // record changes, so a body is rebuilt only when what it shows has changed.
+    struct KeptStatus {
+        VideoStatusInputs inputs;
+        QByteArray body;
+    };
+    mutable QHash<QString, KeptStatus> m_keptStatus;
 };
 
 } // namespace deso::host

@@ -7,6 +7,8 @@
 #include <QThread>
 
 #include <cerrno>
+#include <charconv>
+#include <cstring>
 #include <fcntl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -21,6 +23,7 @@ constexpr size_t kBodyBuffer = 1024 * 1024;
 constexpr qint64 kBodyBytesPerTurn = 8 * 1024 * 1024;
 constexpr int kDrainMs = 5 * 1000;
 constexpr qsizetype kMaxChunkLine = 1024;
+constexpr qsizetype kKeptOutBytes = 16 * 1024;
 
 bool wouldBlock()
 {
@@ -491,19 +494,52 @@ void HttpConnection::respond(HttpResponse response)
             m_fileRemaining = headOnly ? 0 : response.fileLength;
         }
     }
-    QByteArray out;
-    out.reserve(256 + response.body.size());
-    out += "HTTP/1.1 " + QByteArray::number(response.status) + ' ' + reasonPhrase(response.status) + "\r\n";
+    // Sized first, then copied into the connection's kept buffer: no temporaries, no
+    // growth, and no allocation at all for small answers after the first.
+    char statusDigits[24], lengthDigits[24];
+    const QByteArrayView statusText(statusDigits, std::to_chars(statusDigits, statusDigits + 24, response.status).ptr - statusDigits);
+    const QByteArrayView lengthText(lengthDigits, std::to_chars(lengthDigits, lengthDigits + 24, contentLength).ptr - lengthDigits);
+    const QByteArrayView reason = reasonPhrase(response.status);
+    const bool withLength = response.status != 204 && response.status != 304;
+    const QByteArrayView connection = m_close ? QByteArrayView("Connection: close\r\n\r\n")
+                                              : QByteArrayView("Connection: keep-alive\r\n\r\n");
+    const bool withBody = !headOnly && m_fileFd < 0;
+    qsizetype size = 9 + statusText.size() + 1 + reason.size() + 2 + connection.size();
     for (const auto &h : response.headers)
-        out += h.first + ": " + h.second + "\r\n";
-    if (response.status != 204 && response.status != 304)
-        out += "Content-Length: " + QByteArray::number(contentLength) + "\r\n";
-    out += m_close ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n";
-    if (!headOnly && m_fileFd < 0) {
-        out += response.body;
+        size += h.first.size() + 2 + h.second.size() + 2;
+    if (withLength)
+        size += 16 + lengthText.size() + 2;
+    if (withBody)
+        size += response.body.size();
+    m_out.resize(size);
+    char *at = m_out.data();
+    const auto put = [&at](QByteArrayView piece) {
+        if (!piece.isEmpty())
+            std::memcpy(at, piece.data(), size_t(piece.size()));
+        at += piece.size();
+    };
+    put("HTTP/1.1 ");
+    put(statusText);
+    put(" ");
+    put(reason);
+    put("\r\n");
+    for (const auto &h : response.headers) {
+        put(h.first);
+        put(": ");
+        put(h.second);
+        put("\r\n");
+    }
+    if (withLength) {
+        put("Content-Length: ");
+        put(lengthText);
+        put("\r\n");
+    }
+    put(connection);
+    if (withBody) {
+        put(response.body);
         m_sentBodyBytes = response.body.size();
     }
-    m_out = std::move(out);
+    Q_ASSERT(at == m_out.constData() + m_out.size());
     m_outPos = 0;
     m_state = State::Write;
     // Logged before the answer leaves: a client reacting to it (and its test)
@@ -556,7 +592,10 @@ void HttpConnection::finishResponse()
         m_fileFd = -1;
     }
     m_handler.reset();
-    m_out = QByteArray();
+    if (m_out.capacity() > kKeptOutBytes)
+        m_out = QByteArray(); // a large answer's buffer is not kept
+    else
+        m_out.resize(0);
     m_outPos = 0;
     if (m_close) {
         // Lingering close: stop sending, read and drop what the peer still sends

@@ -10,7 +10,9 @@
 #include <QRegularExpression>
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 
 namespace deso::host {
 
@@ -26,7 +28,7 @@ QByteArray HttpRequest::query() const
     return q < 0 ? QByteArray() : target.mid(q + 1);
 }
 
-QByteArray HttpRequest::header(const QByteArray &lowerName) const
+QByteArray HttpRequest::header(QByteArrayView lowerName) const
 {
     for (const auto &h : headers)
         if (h.first == lowerName)
@@ -34,7 +36,7 @@ QByteArray HttpRequest::header(const QByteArray &lowerName) const
     return {};
 }
 
-bool HttpRequest::hasHeader(const QByteArray &lowerName) const
+bool HttpRequest::hasHeader(QByteArrayView lowerName) const
 {
     for (const auto &h : headers)
         if (h.first == lowerName)
@@ -44,10 +46,17 @@ bool HttpRequest::hasHeader(const QByteArray &lowerName) const
 
 bool HttpRequest::wantsKeepAlive() const
 {
-    const QByteArray connection = header("connection").toLower();
+    const QByteArray connection = header("connection");
+    const auto has = [&connection](QByteArrayView token) {
+        // Case-insensitive, without a lower-cased copy: most requests send no Connection at all.
+        for (qsizetype i = 0; i + token.size() <= connection.size(); ++i)
+            if (qstrnicmp(connection.constData() + i, token.size(), token.data(), token.size()) == 0)
+                return true;
+        return false;
+    };
     if (version == "HTTP/1.0")
-        return connection.contains("keep-alive");
-    return !connection.contains("close");
+        return has("keep-alive");
+    return !has("close");
 }
 
 static bool isTokenChar(char c)
@@ -178,7 +187,7 @@ Result<HttpRequest> parseRequestHead(const QByteArray &head)
     return out;
 }
 
-QByteArray reasonPhrase(int status)
+QByteArrayView reasonPhrase(int status)
 {
     switch (status) {
     case 100: return "Continue";
@@ -211,22 +220,20 @@ QByteArray reasonPhrase(int status)
     }
 }
 
-// A JSON string literal (RFC 8259 §7), written directly: errors are answered
-// often enough (404s under load) that a QJsonDocument per answer shows.
-static void appendJsonString(QByteArray &out, const QString &text)
+// A JSON string literal (RFC 8259 §7) of UTF-8 bytes, written directly: errors
+// are answered often enough (404s under load) that a QJsonDocument per answer shows.
+static void appendJsonUtf8(QByteArray &out, QByteArrayView utf8)
 {
     static const char hex[] = "0123456789abcdef";
-    const QByteArray utf8 = text.toUtf8();
-    out.reserve(out.size() + utf8.size() + 2);
     out += '"';
     // Runs of plain bytes are appended whole; only the few that need escaping go one by one.
     qsizetype plainFrom = 0;
     for (qsizetype i = 0; i < utf8.size(); ++i) {
-        const char c = utf8.at(i);
+        const char c = utf8[i];
         const bool plain = static_cast<unsigned char>(c) >= 0x20 && c != '"' && c != '\\';
         if (plain)
             continue;
-        out.append(utf8.constData() + plainFrom, i - plainFrom);
+        out.append(utf8.data() + plainFrom, i - plainFrom);
         plainFrom = i + 1;
         switch (c) {
         case '"': out += "\\\""; break;
@@ -242,8 +249,25 @@ static void appendJsonString(QByteArray &out, const QString &text)
             out += hex[c & 0xf];
         }
     }
-    out.append(utf8.constData() + plainFrom, utf8.size() - plainFrom);
+    out.append(utf8.data() + plainFrom, utf8.size() - plainFrom);
     out += '"';
+}
+
+static void appendJsonString(QByteArray &out, const QString &text)
+{
+    appendJsonUtf8(out, text.toUtf8());
+}
+
+// A JSON number as QJsonDocument writes a double: integral values without a
+// fraction, others in their shortest round-trip form; NaN and infinities as null.
+static void appendJsonNumber(QByteArray &out, double d)
+{
+    if (!std::isfinite(d))
+        out += "null";
+    else if (d == std::floor(d) && std::fabs(d) < 9007199254740992.0)
+        out += QByteArray::number(qint64(d));
+    else
+        out += QByteArray::number(d, 'g', QLocale::FloatingPointShortest);
 }
 
 // Compact JSON as QJsonDocument::toJson(Compact) writes it (keys in QJsonObject's
@@ -259,16 +283,9 @@ static void appendJson(QByteArray &out, const QJsonValue &value)
     case QJsonValue::Bool:
         out += value.toBool() ? "true" : "false";
         break;
-    case QJsonValue::Double: {
-        const double d = value.toDouble();
-        if (!std::isfinite(d))
-            out += "null";
-        else if (d == std::floor(d) && std::fabs(d) < 9007199254740992.0)
-            out += QByteArray::number(qint64(d));
-        else
-            out += QByteArray::number(d, 'g', QLocale::FloatingPointShortest);
+    case QJsonValue::Double:
+        appendJsonNumber(out, value.toDouble());
         break;
-    }
     case QJsonValue::String:
         appendJsonString(out, value.toString());
         break;
@@ -300,6 +317,97 @@ static void appendJson(QByteArray &out, const QJsonValue &value)
     }
 }
 
+void JsonWriter::element()
+{
+    if (m_needComma)
+        m_out += ',';
+}
+
+JsonWriter &JsonWriter::beginObject()
+{
+    element();
+    m_out += '{';
+    m_needComma = false;
+    return *this;
+}
+
+JsonWriter &JsonWriter::endObject()
+{
+    m_out += '}';
+    m_needComma = true;
+    return *this;
+}
+
+JsonWriter &JsonWriter::beginArray()
+{
+    element();
+    m_out += '[';
+    m_needComma = false;
+    return *this;
+}
+
+JsonWriter &JsonWriter::endArray()
+{
+    m_out += ']';
+    m_needComma = true;
+    return *this;
+}
+
+JsonWriter &JsonWriter::key(QByteArrayView name)
+{
+    element();
+    appendJsonUtf8(m_out, name);
+    m_out += ':';
+    m_needComma = false;
+    return *this;
+}
+
+JsonWriter &JsonWriter::value(bool b)
+{
+    element();
+    m_out += b ? "true" : "false";
+    m_needComma = true;
+    return *this;
+}
+
+JsonWriter &JsonWriter::value(qint64 i)
+{
+    element();
+    m_out += QByteArray::number(i);
+    m_needComma = true;
+    return *this;
+}
+
+JsonWriter &JsonWriter::value(double d)
+{
+    element();
+    appendJsonNumber(m_out, d);
+    m_needComma = true;
+    return *this;
+}
+
+JsonWriter &JsonWriter::value(const QString &text)
+{
+    element();
+    appendJsonString(m_out, text);
+    m_needComma = true;
+    return *this;
+}
+
+JsonWriter &JsonWriter::latin1(QByteArrayView text)
+{
+    element();
+    bool ascii = true;
+    for (char c : text)
+        ascii = ascii && static_cast<unsigned char>(c) < 0x80;
+    if (ascii)
+        appendJsonUtf8(m_out, text);
+    else
+        appendJsonString(m_out, QString::fromLatin1(text));
+    m_needComma = true;
+    return *this;
+}
+
 QByteArray jsonErrorBody(const QString &message)
 {
     QByteArray body = "{\"error\":";
@@ -308,10 +416,16 @@ QByteArray jsonErrorBody(const QString &message)
     return body;
 }
 
+// Header names compared without case, lengths first: most names differ in length.
+static bool sameHeaderName(const QByteArray &a, const QByteArray &b)
+{
+    return a.size() == b.size() && a.compare(b, Qt::CaseInsensitive) == 0;
+}
+
 void HttpResponse::setHeader(const QByteArray &name, const QByteArray &value)
 {
     for (auto &h : headers) {
-        if (h.first.compare(name, Qt::CaseInsensitive) == 0) {
+        if (sameHeaderName(h.first, name)) {
             h.second = value;
             return;
         }
@@ -322,7 +436,7 @@ void HttpResponse::setHeader(const QByteArray &name, const QByteArray &value)
 QByteArray HttpResponse::header(const QByteArray &name) const
 {
     for (const auto &h : headers)
-        if (h.first.compare(name, Qt::CaseInsensitive) == 0)
+        if (sameHeaderName(h.first, name))
             return h.second;
     return {};
 }
@@ -333,7 +447,16 @@ HttpResponse HttpResponse::json(int status, const QJsonObject &object)
     r.status = status;
     r.body.reserve(256);
     appendJson(r.body, object);
-    r.headers.emplaceBack("Content-Type", "application/json");
+    r.headers.emplaceBack(QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json"));
+    return r;
+}
+
+HttpResponse HttpResponse::json(int status, QByteArray body)
+{
+    HttpResponse r;
+    r.status = status;
+    r.body = std::move(body);
+    r.headers.emplaceBack(QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json"));
     return r;
 }
 
@@ -342,7 +465,7 @@ HttpResponse HttpResponse::error(int status, const QString &message)
     HttpResponse r;
     r.status = status;
     r.body = jsonErrorBody(message);
-    r.headers.emplaceBack("Content-Type", "application/json");
+    r.headers.emplaceBack(QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json"));
     return r;
 }
 
@@ -428,7 +551,7 @@ QByteArray publicBaseUrl(const QByteArray &host, const QByteArray &forwardedHost
     return scheme + "://" + authority;
 }
 
-HeaderList corsHeaders(const QByteArray &origin, bool extended)
+static HeaderList buildCorsHeaders(const QByteArray &origin, bool extended)
 {
     HeaderList h;
     const bool originOk = !origin.isEmpty() && !origin.contains('\r') && !origin.contains('\n');
@@ -448,9 +571,32 @@ HeaderList corsHeaders(const QByteArray &origin, bool extended)
     return h;
 }
 
+HeaderList corsHeaders(const QByteArray &origin, bool extended)
+{
+    if (!origin.isEmpty())
+        return buildCorsHeaders(origin, extended);
+    // Most answers go to clients that are not browsers: built once, shared by every answer.
+    static const HeaderList plain = buildCorsHeaders(QByteArray(), false);
+    static const HeaderList plainExtended = buildCorsHeaders(QByteArray(), true);
+    return extended ? plainExtended : plain;
+}
+
 QByteArray httpDate(const QDateTime &at)
 {
-    return QLocale::c().toString(at.toUTC(), QStringLiteral("ddd, dd MMM yyyy hh:mm:ss 'GMT'")).toLatin1();
+    // By hand (what QLocale::c() writes for "ddd, dd MMM yyyy hh:mm:ss 'GMT'", at a
+    // hundredth of its cost): tus HEADs carry Upload-Expires on every answer.
+    if (!at.isValid())
+        return {};
+    static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    const time_t seconds = time_t(at.toSecsSinceEpoch());
+    struct tm t {};
+    if (!gmtime_r(&seconds, &t))
+        return {};
+    char text[40];
+    const int n = std::snprintf(text, sizeof text, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[t.tm_wday], t.tm_mday,
+                                months[t.tm_mon], t.tm_year + 1900, t.tm_hour, t.tm_min, t.tm_sec);
+    return QByteArray(text, n);
 }
 
 } // namespace deso::host

@@ -30,9 +30,10 @@ struct HttpRequest {
 
     QByteArray path() const;
     QByteArray query() const; // after '?', without it
-    // First value of a header (name in lower case), or a null QByteArray.
-    QByteArray header(const QByteArray &lowerName) const;
-    bool hasHeader(const QByteArray &lowerName) const;
+    // First value of a header (name in lower case), or a null QByteArray. A view, so
+    // that asking with a literal costs no allocation (several are asked per request).
+    QByteArray header(QByteArrayView lowerName) const;
+    bool hasHeader(QByteArrayView lowerName) const;
     // HTTP/1.1 keeps the connection unless "Connection: close"; 1.0 only with keep-alive.
     bool wantsKeepAlive() const;
     bool hasBody() const { return framing == BodyFraming::Chunked || contentLength > 0; }
@@ -45,10 +46,39 @@ struct HttpRequest {
 // nothing in front of us can read it differently.
 Result<HttpRequest> parseRequestHead(const QByteArray &head);
 
-QByteArray reasonPhrase(int status);
+// A literal ("OK", "Not Found"): answers write it without a copy.
+QByteArrayView reasonPhrase(int status);
 
 // {"error": "<message>"} as compact JSON: the node's error shape.
 QByteArray jsonErrorBody(const QString &message);
+
+// Compact JSON written straight into bytes, for answers built per request
+// (get-video-status is polled several times a second by every client). Keys are
+// written in the order given: give them in QJsonObject's order (sorted by UTF-16
+// code unit, so upper case first: "Duration" < "id" < "playbackID" < "playbackId"
+// < "playbackURL") and the bytes equal QJsonDocument's compact writer; the tests
+// hold every answer built with it to that.
+class JsonWriter {
+public:
+    JsonWriter() { m_out.reserve(1024); }
+    JsonWriter &beginObject();
+    JsonWriter &endObject();
+    JsonWriter &beginArray();
+    JsonWriter &endArray();
+    JsonWriter &key(QByteArrayView name); // plain ASCII names
+    JsonWriter &value(bool b);
+    JsonWriter &value(int i) { return value(qint64(i)); }
+    JsonWriter &value(qint64 i);
+    JsonWriter &value(double d); // integral values without a fraction, as Qt writes them
+    JsonWriter &value(const QString &text);
+    JsonWriter &latin1(QByteArrayView text); // bytes of a QString::fromLatin1 (URLs)
+    QByteArray take() { return std::move(m_out); }
+
+private:
+    void element();
+    QByteArray m_out;
+    bool m_needComma = false;
+};
 
 struct HttpResponse {
     int status = 200;
@@ -64,6 +94,8 @@ struct HttpResponse {
     QByteArray header(const QByteArray &name) const;
 
     static HttpResponse json(int status, const QJsonObject &object);
+    // A body already written as compact JSON (JsonWriter, or kept from an earlier answer).
+    static HttpResponse json(int status, QByteArray body);
     // The node's {"error": "..."} shape.
     static HttpResponse error(int status, const QString &message);
     static HttpResponse noContent();
