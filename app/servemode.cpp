@@ -86,6 +86,9 @@ void addServeOptions(QCommandLineParser &parser)
         {QStringLiteral("max-storage"), QStringLiteral("--serve: bound on the data folder, bytes or with K/M/G/T (0: none; "
                                                        "default half of the free space at start)."),
          QStringLiteral("SIZE")},
+        {QStringLiteral("max-unfinished-uploads"), QStringLiteral("--serve: unfinished tus uploads one client address may hold "
+                                                                  "(default 32; one more is 429; 0: no limit)."),
+         QStringLiteral("N"), QStringLiteral("32")},
     });
 }
 
@@ -145,6 +148,12 @@ int runServeCommand(const QCommandLineParser &parser)
         }
         serve.maxStorageBytes = *bytes;
     }
+    bool unfinishedOk = false;
+    serve.maxUnfinishedUploads = parser.value(QStringLiteral("max-unfinished-uploads")).toInt(&unfinishedOk);
+    if (!unfinishedOk || serve.maxUnfinishedUploads < 0 || serve.maxUnfinishedUploads > 1000000) {
+        QTextStream(stderr) << "deso-media --serve: --max-unfinished-uploads needs a number from 0 (no limit) to 1000000.\n";
+        return 2;
+    }
     return runServe(serve);
 }
 
@@ -191,6 +200,7 @@ int runServe(const ServeOptions &options)
     config.allowedOrigins = options.allowedOrigins;
     config.allowedHosts = options.allowedHosts;
     config.maxStorageBytes = options.maxStorageBytes;
+    config.maxUnfinishedUploadsPerClient = options.maxUnfinishedUploads;
 
     deso::host::EndpointHost host;
     // One write per burst of requests, not per line: entries come in batches,
