@@ -87,8 +87,8 @@ void addServeOptions(QCommandLineParser &parser)
                                                        "default half of the free space at start)."),
          QStringLiteral("SIZE")},
         {QStringLiteral("max-unfinished-uploads"), QStringLiteral("--serve: unfinished tus uploads one client address may hold "
-                                                                  "(default 32; one more is 429; 0: no limit)."),
-         QStringLiteral("N"), QStringLiteral("32")},
+                                                                  "(default 100; one more is 429; 0: no limit)."),
+         QStringLiteral("N"), QStringLiteral("100")},
     });
 }
 

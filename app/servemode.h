@@ -25,7 +25,7 @@ struct ServeOptions {
     QStringList allowedOrigins;       // --allow-origin (repeatable)
     QStringList allowedHosts;         // --allow-host (repeatable)
     qint64 maxStorageBytes = -1;      // --max-storage; -1: half the free space
-    int maxUnfinishedUploads = 32;    // --max-unfinished-uploads, per client address; 0: none
+    int maxUnfinishedUploads = 100;   // --max-unfinished-uploads, per client address; 0: none
 };
 
 // Adds --port, --bind, --data-dir, --allow-remote, --production-chunk-rules,

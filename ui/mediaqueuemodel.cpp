@@ -123,10 +123,10 @@ const MediaQueueModel::Item *MediaQueueModel::find(const QString &id) const
     return row < 0 ? nullptr : &m_items.at(row);
 }
 
-MediaQueueModel::Item MediaQueueModel::itemFor(const QString &path)
+MediaQueueModel::Item MediaQueueModel::itemFor(const QString &path) const
 {
     // What the file is and whether the node would take it: the upload layer's rules.
-    const deso::upload::UploadFile file = deso::upload::inspectFile(path);
+    const deso::upload::UploadFile file = deso::upload::inspectFile(path, m_fitVideosTo);
     Item it;
     it.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
     it.path = file.path;
@@ -139,7 +139,8 @@ MediaQueueModel::Item MediaQueueModel::itemFor(const QString &path)
         it.status.state = State::Refused;
         it.status.error = *file.refusal;
     } else if (file.needsSmallerCopy) {
-        it.status.note = StatusNote::SmallerCopyPlanned;
+        it.status.note = file.kind == deso::upload::MediaKind::Video ? StatusNote::SmallerVideoPlanned
+                                                                      : StatusNote::SmallerCopyPlanned;
     }
     return it;
 }
@@ -403,6 +404,7 @@ void MediaQueueModel::launch(const QString &id)
         options.tus.storeFile = m_tusStoreFile;
     if (m_chunkSize > 0)
         options.tus.chunkSize = m_chunkSize;
+    options.fitVideosTo = m_fitVideosTo;
     if (!m_mediaServer->baseUrl().isEmpty())
         options.mediaServer = m_mediaServer;
     auto *task = new UploadTask(m_client, it->path, it->kind, options, this);

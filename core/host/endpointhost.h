@@ -62,7 +62,7 @@ struct HostConfig {
     qint64 maxStorageBytes = -1;
     // Unfinished tus uploads one client address may hold at once; one more
     // creation is 429 with a sentence. 0: no limit.
-    int maxUnfinishedUploadsPerClient = 32;
+    int maxUnfinishedUploadsPerClient = 100;
 };
 
 struct RequestLogEntry {
