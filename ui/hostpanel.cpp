@@ -35,7 +35,7 @@ HostPanel::HostPanel(QWidget *parent)
       m_autostart(new QCheckBox(tr("Start this host when the app starts"))), m_status(new QLabel),
       m_bindWarning(new QLabel), m_headTimeout(new QSpinBox), m_bodyTimeout(new QSpinBox), m_sendTimeout(new QSpinBox),
       m_keepAlive(new QSpinBox), m_maxConnections(new QSpinBox), m_allowedOrigins(new QLineEdit),
-      m_allowedHosts(new QLineEdit), m_maxStorage(new QSpinBox), m_log(new QStandardItemModel(0, 6, this)),
+      m_allowedHosts(new QLineEdit), m_maxStorage(new QSpinBox), m_maxUnfinished(new QSpinBox), m_log(new QStandardItemModel(0, 6, this)),
       m_logView(new QTableView)
 {
     m_bind->setEditable(true);
@@ -87,6 +87,12 @@ HostPanel::HostPanel(QWidget *parent)
     m_maxStorage->setValue(s.value(QStringLiteral("host/maxStorageMiB"), -1).toInt());
     m_maxStorage->setToolTip(tr("Uploads that would take the data folder past this are refused (0: no bound)."));
     m_maxStorage->setMaximumWidth(260);
+    m_maxUnfinished->setObjectName(QStringLiteral("hostMaxUnfinishedUploads"));
+    m_maxUnfinished->setRange(0, 1000000);
+    m_maxUnfinished->setSpecialValueText(tr("no limit"));
+    m_maxUnfinished->setValue(s.value(QStringLiteral("host/maxUnfinishedUploads"), HostConfig().maxUnfinishedUploadsPerClient).toInt());
+    m_maxUnfinished->setToolTip(tr("A client address holding this many unfinished uploads gets 429 for one more."));
+    m_maxUnfinished->setMaximumWidth(160);
 
     m_bind->setMaximumWidth(260);
     m_port->setMaximumWidth(160);
@@ -119,6 +125,7 @@ HostPanel::HostPanel(QWidget *parent)
     limits->addRow(tr("Idle connections close after"), m_keepAlive);
     limits->addRow(tr("Connections at most"), m_maxConnections);
     limits->addRow(tr("Storage at most"), m_maxStorage);
+    limits->addRow(tr("Unfinished uploads per client"), m_maxUnfinished);
     m_allowedOrigins->setMinimumWidth(420);
     m_allowedHosts->setMinimumWidth(420);
     limits->addRow(tr("Web pages allowed from"), m_allowedOrigins);
@@ -226,6 +233,7 @@ deso::Result<HostConfig> HostPanel::hostConfig() const
     config.allowedOrigins = listOf(m_allowedOrigins);
     config.allowedHosts = listOf(m_allowedHosts);
     config.maxStorageBytes = m_maxStorage->value() < 0 ? -1 : qint64(m_maxStorage->value()) * 1024 * 1024;
+    config.maxUnfinishedUploadsPerClient = m_maxUnfinished->value();
     return config;
 }
 
@@ -319,6 +327,7 @@ void HostPanel::saveSettings() const
     s.setValue(QStringLiteral("host/allowedOrigins"), listOf(m_allowedOrigins));
     s.setValue(QStringLiteral("host/allowedHosts"), listOf(m_allowedHosts));
     s.setValue(QStringLiteral("host/maxStorageMiB"), m_maxStorage->value());
+    s.setValue(QStringLiteral("host/maxUnfinishedUploads"), m_maxUnfinished->value());
 }
 
 void HostPanel::updateUi()
@@ -327,7 +336,7 @@ void HostPanel::updateUi()
     m_startStop->setText(running ? tr("Stop host") : tr("Start host"));
     for (QWidget *w : std::initializer_list<QWidget *>{m_bind, m_port, m_dataDir, m_browse, m_headTimeout, m_bodyTimeout,
                                                        m_sendTimeout, m_keepAlive, m_maxConnections, m_allowedOrigins,
-                                                       m_allowedHosts, m_maxStorage})
+                                                       m_allowedHosts, m_maxStorage, m_maxUnfinished})
         w->setEnabled(!running);
     if (running) {
         m_status->setText(tr("Running at <a href=\"%1\">%1</a>").arg(m_host->baseUrl().toString()));

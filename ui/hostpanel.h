@@ -86,6 +86,7 @@ private:
     QLineEdit *m_allowedOrigins;
     QLineEdit *m_allowedHosts;
     QSpinBox *m_maxStorage;
+    QSpinBox *m_maxUnfinished; // unfinished tus uploads per client address; 0: no limit
     QStandardItemModel *m_log;
     QTableView *m_logView;
 };

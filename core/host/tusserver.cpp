@@ -259,7 +259,7 @@ Admission TusServer::create(const HttpRequest &request, const QByteArray &baseUr
         return answerFromHead(tusError(400, metadata.error().message));
     if (request.hasBody() && request.header("content-type") != "application/offset+octet-stream")
         return answerFromHead(tusError(415, QStringLiteral("An upload body must have Content-Type application/offset+octet-stream.")));
-    if (auto s = admitClient(request.peerAddress); !s.ok())
+    if (auto s = *length > 0 ? admitClient(request.peerAddress) : Status{}; !s.ok()) // an empty one is finished at once
         return answerFromHead(tusError(s.error().httpStatus, s.error().message));
     if (auto s = admitToQuota(*length); !s.ok())
         return answerFromHead(tusError(s.error().httpStatus, s.error().message));

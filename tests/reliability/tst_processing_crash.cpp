@@ -61,7 +61,7 @@ QString upload(quint16 port, const QByteArray &bytes, QString *why)
         return {};
     }
     const auto a = c.read("POST", why, 60000);
-    if (!a || a->status != 204 || a->header("upload-offset").toLongLong() != bytes.size()) {
+    if (!a || (a->status != 200 && a->status != 204) || a->header("upload-offset").toLongLong() != bytes.size()) {
         *why = a ? QString::fromLatin1(a->brief()) : *why;
         return {};
     }
