@@ -1,5 +1,6 @@
 #include "upload/uploadfile.h"
 
+#include "common/datasize.h"
 #include "image/acceptablefile.h"
 #include "video/compresstofit.h"
 
@@ -7,7 +8,6 @@
 #include <QDateTime>
 #include <QDir>
 #include <QFileInfo>
-#include <QLocale>
 #include <QMimeDatabase>
 #include <QPromise>
 #include <QStandardPaths>
@@ -21,11 +21,6 @@ const QStringList kImageTypes = {QStringLiteral("image/jpeg"), QStringLiteral("i
                                  QStringLiteral("image/webp"), QStringLiteral("image/gif")};
 const QStringList kVideoTypes = {QStringLiteral("video/mp4"), QStringLiteral("video/quicktime"),
                                  QStringLiteral("video/webm"), QStringLiteral("video/x-matroska")};
-
-QString humanSize(qint64 bytes)
-{
-    return QLocale::c().formattedDataSize(bytes, 1, QLocale::DataSizeTraditionalFormat);
-}
 
 Error refused(const char *code, const QString &sentence)
 {

@@ -1,9 +1,9 @@
 #include "video/compresstofit.h"
 
-#include <QDir>
+#include "common/datasize.h"
+
 #include <QFile>
 #include <QFileInfo>
-#include <QLocale>
 
 #include <algorithm>
 #include <cmath>
@@ -18,11 +18,6 @@ constexpr double kContainerMargin = 0.04;
 constexpr qint64 kContainerFloorBytes = 64 * 1024;
 constexpr double kMinBitsPerPixel = 0.04; // at 30 fps: 720p ~ 1.1 Mbit/s
 constexpr int kMinVideoBitrate = 80000;
-
-QString humanSize(qint64 bytes)
-{
-    return QLocale::c().formattedDataSize(bytes, 1, QLocale::DataSizeTraditionalFormat);
-}
 
 int evenDown(double v)
 {
