@@ -124,8 +124,14 @@ HostPanel::HostPanel(QWidget *parent)
     limits->addRow(tr("Client may stop reading for"), m_sendTimeout);
     limits->addRow(tr("Idle connections close after"), m_keepAlive);
     limits->addRow(tr("Connections at most"), m_maxConnections);
-    limits->addRow(tr("Storage at most"), m_maxStorage);
-    limits->addRow(tr("Unfinished uploads per client"), m_maxUnfinished);
+    // One row for both bounds on what clients may store: another row would make the window taller.
+    auto *storage = new QHBoxLayout;
+    storage->addWidget(m_maxStorage);
+    storage->addSpacing(16);
+    storage->addWidget(new QLabel(tr("Unfinished uploads per client")));
+    storage->addWidget(m_maxUnfinished);
+    storage->addStretch();
+    limits->addRow(tr("Storage at most"), storage);
     m_allowedOrigins->setMinimumWidth(420);
     m_allowedHosts->setMinimumWidth(420);
     limits->addRow(tr("Web pages allowed from"), m_allowedOrigins);
