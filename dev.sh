@@ -38,7 +38,8 @@ case "$cmd" in
     ;;
   test)
     # --fuzz: clang-14 and libFuzzer for the fuzz_smoke test (tests/fuzz/run-fuzzers.sh).
-    deps --fuzz
+    # --s3rver: the S3 test server for the S3 tests, into the build tree.
+    deps --fuzz --s3rver "$build/npm/s3rver"
     configure_and_build
     cd "$build"
     # The soak test (label "soak", 60 s of load beside 1,000 slow clients) runs only

@@ -6,6 +6,7 @@
 #include "node/videostatuspoller.h"
 #include "tus/tusuploader.h"
 #include "upload/credentials.h"
+#include "upload/medialinks.h"
 #include "upload/uploadstatus.h"
 #include "upload/uploadtask.h"
 
@@ -18,6 +19,7 @@
 #include <QTextStream>
 
 #include <cstdio>
+#include <limits>
 #include <unistd.h>
 
 namespace {
@@ -105,10 +107,10 @@ std::pair<QString, QJsonObject> describe(const deso::node::VideoStatus &status)
         text += QStringLiteral("\nPhase: ") + status.phase;
     if (!status.errorMessage.isEmpty())
         text += QStringLiteral("\nErrorMessage: ") + status.errorMessage;
-    if (!status.playbackUrl.isEmpty())
-        text += QStringLiteral("\nPlaybackURL: ") + status.playbackUrl;
-    if (!status.downloadUrl.isEmpty())
-        text += QStringLiteral("\nDownloadURL: ") + status.downloadUrl;
+    // What to paste into a post, worded as the window words it (core/upload/medialinks).
+    if (status.readyToStream)
+        for (const deso::upload::MediaLink &link : deso::upload::videoLinks(status))
+            text += QStringLiteral("\n%1: %2").arg(deso::upload::linkKey(link.kind), link.url.toString());
     return {text, status.raw};
 }
 
@@ -185,6 +187,8 @@ std::optional<int> ClientCommand::parse(const QStringList &arguments)
         QCommandLineOption fitSize(QStringLiteral("fit-size"), QString(), QStringLiteral("size"));
         fitSize.setFlags(QCommandLineOption::HiddenFromHelp); // the SIZE of --fit [SIZE]
         m_parser.addOption(fitSize);
+        m_parser.addOption({QStringLiteral("multipart"), QStringLiteral("With --media-server: send even a file over 64 MiB as one multipart POST, "
+                                                                        "as the DeSo SDK does, instead of through the media server's tus endpoint (no resume).")});
         m_parser.addOption(media);
         takesMediaServer = true;
         addCredentialOptions();
@@ -401,6 +405,8 @@ void ClientCommand::uploadVideo()
         options.credentials = [credentials = m_credentials]() -> deso::Result<deso::upload::Credentials> { return credentials; };
         if (m_parser.isSet(QStringLiteral("timeout")))
             options.mediaServerPoll.timeoutMs = options.poll.timeoutMs;
+        if (m_parser.isSet(QStringLiteral("multipart")))
+            options.mediaServerTusThreshold = std::numeric_limits<qint64>::max();
     }
     auto *task = new deso::upload::UploadTask(m_client, m_argument, deso::upload::MediaKind::Video, options, this);
     const bool tty = isatty(fileno(stderr));

@@ -17,6 +17,7 @@
 #include <QDir>
 #include <QFile>
 #include <QLineEdit>
+#include <QMediaPlayer>
 #include <QPainter>
 #include <QVideoWidget>
 #include <QPainterPath>
@@ -186,5 +187,37 @@ int runScreenshotTour(const QString &outputDir)
     ok &= shoot(QStringLiteral("05-local-host.png"));
     w.tabs()->setCurrentWidget(w.nodeSettings());
     ok &= shoot(QStringLiteral("06-node-identity.png"));
+
+    // The media-server contract against the window's own host: a clip uploaded as current
+    // DeSo apps send it, processed into HLS; its row shows the server's poster, the preview
+    // plays the stream viewers get, and the URLs to paste into a post sit below it.
+    w.nodeSettings()->setMediaServerChoice(QStringLiteral("local"));
+    const QString clip = QDir(work.path()).filePath(QStringLiteral("harbour-clip.mp4"));
+    if (const deso::Status written = deso::nodetest::writeSampleClip(clip, 512 * 1024); !written.ok()) {
+        err << "deso-media: " << written.error().message << Qt::endl;
+        return 1;
+    }
+    w.addFiles({clip});
+    const int clipRow = q->rowCount() - 1;
+    q->start(q->item(clipRow).id);
+    const bool processed = waitFor([&] {
+        const auto &it = q->item(clipRow);
+        return it.status.state == State::Failed || (it.status.state == State::Done && !it.poster.isNull());
+    }, 60000);
+    if (!processed || q->item(clipRow).status.state != State::Done)
+        err << "deso-media: the media-server upload did not finish: " << q->item(clipRow).reason() << Qt::endl;
+    w.tabs()->setCurrentIndex(0);
+    w.selectRow(clipRow);
+    w.videoPreview()->player()->play();
+    waitFor([&] { return w.videoPreview()->isShowingStream() && !w.videoPreview()->currentFrame().isNull(); }, 15000);
+    w.videoPreview()->player()->pause();
+    ok &= shoot(QStringLiteral("07-media-server-result.png"));
+
+    w.tabs()->setCurrentWidget(w.testerPanel());
+    w.testerPanel()->runAll();
+    waitFor([&] { return !w.testerPanel()->isRunning(); }, 90000);
+    w.testerPanel()->tableView()->selectRow(6);  // the media server's status until ready
+    ok &= shoot(QStringLiteral("08-tester-media-server.png"));
+    w.nodeSettings()->setMediaServerChoice(QStringLiteral("auto"));
     return ok ? 0 : 1;
 }

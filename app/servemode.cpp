@@ -89,6 +89,17 @@ void addServeOptions(QCommandLineParser &parser)
         {QStringLiteral("max-unfinished-uploads"), QStringLiteral("--serve: unfinished tus uploads one client address may hold "
                                                                   "(default 100; one more is 429; 0: no limit)."),
          QStringLiteral("N"), QStringLiteral("100")},
+        {QStringLiteral("storage"), QStringLiteral("--serve: where uploads, images and processed videos are kept: dir:PATH "
+                                                   "(default: --data-dir) or s3://BUCKET[/PREFIX] (S3-compatible object storage; "
+                                                   "credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or ~/.aws/credentials)."),
+         QStringLiteral("SPEC")},
+        {QStringLiteral("s3-endpoint"), QStringLiteral("--serve: the S3 endpoint URL for --storage s3://... (default: AWS)."),
+         QStringLiteral("URL")},
+        {QStringLiteral("s3-region"), QStringLiteral("--serve: the S3 region (default: AWS_REGION, ~/.aws/config, us-east-1)."),
+         QStringLiteral("REGION")},
+        {QStringLiteral("public-base-url"), QStringLiteral("--serve: ImageURLs handed out start with this URL (a CDN or the "
+                                                           "bucket's public address) instead of the host's."),
+         QStringLiteral("URL")},
     });
 }
 
@@ -154,6 +165,28 @@ int runServeCommand(const QCommandLineParser &parser)
         QTextStream(stderr) << "deso-media --serve: --max-unfinished-uploads needs a number from 0 (no limit) to 1000000.\n";
         return 2;
     }
+    serve.storage = parser.value(QStringLiteral("storage"));
+    serve.s3Endpoint = parser.value(QStringLiteral("s3-endpoint"));
+    serve.s3Region = parser.value(QStringLiteral("s3-region"));
+    serve.publicBaseUrl = parser.value(QStringLiteral("public-base-url"));
+    const auto isHttpUrl = [](const QString &text) {
+        const QUrl url(text, QUrl::StrictMode);
+        return url.isValid() && (url.scheme() == QLatin1String("http") || url.scheme() == QLatin1String("https"))
+            && !url.host().isEmpty();
+    };
+    if (!serve.storage.isEmpty() && !serve.storage.startsWith(QLatin1String("dir:"))
+        && !serve.storage.startsWith(QLatin1String("s3://"))) {
+        QTextStream(stderr) << "deso-media --serve: --storage needs dir:PATH or s3://BUCKET[/PREFIX].\n";
+        return 2;
+    }
+    if (!serve.s3Endpoint.isEmpty() && !isHttpUrl(serve.s3Endpoint)) {
+        QTextStream(stderr) << "deso-media --serve: --s3-endpoint needs an http:// or https:// URL.\n";
+        return 2;
+    }
+    if (!serve.publicBaseUrl.isEmpty() && !isHttpUrl(serve.publicBaseUrl)) {
+        QTextStream(stderr) << "deso-media --serve: --public-base-url needs an http:// or https:// URL.\n";
+        return 2;
+    }
     return runServe(serve);
 }
 
@@ -201,6 +234,12 @@ int runServe(const ServeOptions &options)
     config.allowedHosts = options.allowedHosts;
     config.maxStorageBytes = options.maxStorageBytes;
     config.maxUnfinishedUploadsPerClient = options.maxUnfinishedUploads;
+    config.storage = options.storage;
+    if (options.storage.startsWith(QLatin1String("dir:")))
+        config.dataDir = options.storage.mid(4);
+    config.s3Endpoint = QUrl(options.s3Endpoint);
+    config.s3Region = options.s3Region;
+    config.publicBaseUrl = QUrl(options.publicBaseUrl);
 
     deso::host::EndpointHost host;
     // One write per burst of requests, not per line: entries come in batches,
@@ -242,8 +281,7 @@ int runServe(const ServeOptions &options)
     sigaction(SIGINT, &action, nullptr);
     sigaction(SIGTERM, &action, nullptr);
 
-    out << "deso-media --serve: listening on " << host.baseUrl().toString() << " (data in "
-        << QDir::toNativeSeparators(config.dataDir) << ")\n";
+    out << "deso-media --serve: listening on " << host.baseUrl().toString() << " (data in " << host.storageDescription() << ")\n";
     const deso::host::HttpLimits &l = config.httpLimits;
     out << "deso-media --serve: head timeout " << l.headTimeoutMs / 1000 << " s, body stall " << l.bodyStallTimeoutMs / 1000
         << " s, send stall " << l.sendStallTimeoutMs / 1000 << " s, keep-alive " << l.keepAliveIdleMs / 1000

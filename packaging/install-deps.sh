@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages that building, running and testing DeSo Media
 # Companion need. Idempotent: when everything is present it prints nothing and
-# touches nothing. Usage: packaging/install-deps.sh [--bench] [--fuzz]
+# touches nothing. Usage: packaging/install-deps.sh [--bench] [--fuzz] [--s3rver DIR]
+# --s3rver DIR: also the S3 test server (npm, into DIR; see packaging/install-s3rver.sh).
 set -euo pipefail
 
 pkgs=(
@@ -21,20 +22,28 @@ pkgs=(
   # tests: a real Secret Service for the OS-keychain test (tests/identity/run-with-keyring.sh)
   dbus-daemon gnome-keyring
 )
-for arg in "$@"; do
-  case "$arg" in
+s3rver_dir=
+while [ $# -gt 0 ]; do
+  case "$1" in
     --bench) pkgs+=(libvips-tools ffmpeg) ;;
     --fuzz) pkgs+=(clang-14 libclang-rt-14-dev llvm-14) ;;
-    *) echo "install-deps.sh: unknown option $arg (use --bench or --fuzz)" >&2; exit 64 ;;
+    --s3rver)
+      [ $# -ge 2 ] || { echo "install-deps.sh: --s3rver needs a directory" >&2; exit 64; }
+      s3rver_dir=$2; shift
+      # Node/npm from Debian unless a node is already on PATH.
+      command -v npm >/dev/null || pkgs+=(nodejs npm) ;;
+    *) echo "install-deps.sh: unknown option $1 (use --bench, --fuzz or --s3rver DIR)" >&2; exit 64 ;;
   esac
+  shift
 done
+s3rver() { [ -z "$s3rver_dir" ] || "$(dirname "$0")/install-s3rver.sh" "$s3rver_dir"; }
 
 missing=()
 for p in "${pkgs[@]}"; do
   status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
   [ "$status" = "installed" ] || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+[ ${#missing[@]} -eq 0 ] && { s3rver; exit 0; }
 
 if [ "$(id -u)" -ne 0 ]; then
   if command -v sudo >/dev/null; then SUDO=sudo; else
@@ -46,3 +55,4 @@ echo "install-deps.sh: installing ${#missing[@]} missing package(s): ${missing[*
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+s3rver

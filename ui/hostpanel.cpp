@@ -35,7 +35,10 @@ HostPanel::HostPanel(QWidget *parent)
       m_autostart(new QCheckBox(tr("Start this host when the app starts"))), m_status(new QLabel),
       m_bindWarning(new QLabel), m_headTimeout(new QSpinBox), m_bodyTimeout(new QSpinBox), m_sendTimeout(new QSpinBox),
       m_keepAlive(new QSpinBox), m_maxConnections(new QSpinBox), m_allowedOrigins(new QLineEdit),
-      m_allowedHosts(new QLineEdit), m_maxStorage(new QSpinBox), m_maxUnfinished(new QSpinBox), m_log(new QStandardItemModel(0, 6, this)),
+      m_allowedHosts(new QLineEdit), m_maxStorage(new QSpinBox), m_storageKind(new QComboBox), m_s3Location(new QLineEdit),
+      m_s3Endpoint(new QLineEdit), m_s3Region(new QLineEdit), m_publicBaseUrl(new QLineEdit), m_s3Credentials(new QLabel),
+      m_maxUnfinished(new QSpinBox),
+      m_log(new QStandardItemModel(0, 6, this)),
       m_logView(new QTableView)
 {
     m_bind->setEditable(true);
@@ -94,6 +97,28 @@ HostPanel::HostPanel(QWidget *parent)
     m_maxUnfinished->setToolTip(tr("A client address holding this many unfinished uploads gets 429 for one more."));
     m_maxUnfinished->setMaximumWidth(160);
 
+    // Storage (README "S3 storage"). Only where, never the key: the host reads
+    // AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or ~/.aws/credentials itself.
+    m_storageKind->setObjectName(QStringLiteral("hostStorageKind"));
+    m_storageKind->addItem(tr("Data folder"), QStringLiteral("dir"));
+    m_storageKind->addItem(tr("S3 bucket (several hosts may share it)"), QStringLiteral("s3"));
+    m_storageKind->setCurrentIndex(s.value(QStringLiteral("host/storageKind")).toString() == QLatin1String("s3") ? 1 : 0);
+    m_s3Location->setObjectName(QStringLiteral("hostS3Location"));
+    m_s3Location->setPlaceholderText(tr("s3://bucket/prefix"));
+    m_s3Location->setText(s.value(QStringLiteral("host/s3Location")).toString());
+    m_s3Endpoint->setPlaceholderText(tr("e.g. http://127.0.0.1:9000 (empty: AWS)"));
+    m_s3Endpoint->setText(s.value(QStringLiteral("host/s3Endpoint")).toString());
+    m_s3Region->setPlaceholderText(tr("empty: AWS_REGION, ~/.aws/config or us-east-1"));
+    m_s3Region->setText(s.value(QStringLiteral("host/s3Region")).toString());
+    m_publicBaseUrl->setPlaceholderText(tr("optional: ImageURLs start with this (a CDN or the bucket's public address)"));
+    m_publicBaseUrl->setText(s.value(QStringLiteral("host/publicBaseUrl")).toString());
+    m_s3Credentials->setWordWrap(true);
+    m_s3Credentials->setText(tr("The access key is read from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or ~/.aws/credentials "
+                                "when the host starts; it is never saved by this app. The data folder then holds only "
+                                "temporary files."));
+    for (QLineEdit *edit : {m_s3Location, m_s3Endpoint, m_s3Region, m_publicBaseUrl})
+        edit->setMinimumWidth(420);
+
     m_bind->setMaximumWidth(260);
     m_port->setMaximumWidth(160);
     m_dataDir->setMinimumWidth(420);
@@ -108,6 +133,12 @@ HostPanel::HostPanel(QWidget *parent)
     form->addRow(QString(), m_bindWarning);
     form->addRow(tr("Port"), m_port);
     form->addRow(tr("Data folder"), dirRow);
+    form->addRow(tr("Storage"), m_storageKind);
+    form->addRow(tr("Bucket"), m_s3Location);
+    form->addRow(tr("S3 endpoint"), m_s3Endpoint);
+    form->addRow(tr("S3 region"), m_s3Region);
+    form->addRow(tr("Public base URL"), m_publicBaseUrl);
+    form->addRow(QString(), m_s3Credentials);
     auto *runRow = new QHBoxLayout;
     runRow->addWidget(m_startStop);
     runRow->addWidget(m_status, 1);
@@ -179,6 +210,7 @@ HostPanel::HostPanel(QWidget *parent)
         QSettings().setValue(QStringLiteral("host/autostart"), on);
     });
     connect(m_bind, &QComboBox::currentTextChanged, this, &HostPanel::updateUi);
+    connect(m_storageKind, &QComboBox::currentIndexChanged, this, &HostPanel::updateUi);
     connect(clear, &QPushButton::clicked, this, [this] { m_log->removeRows(0, m_log->rowCount()); });
     connect(m_host, &EndpointHost::requestLogged, this, &HostPanel::appendLog);
     updateUi();
@@ -221,6 +253,19 @@ void HostPanel::setMaxStorageMiB(int mib)
     m_maxStorage->setValue(mib);
 }
 
+void HostPanel::setS3Storage(const QString &location, const QString &endpoint, const QString &region)
+{
+    m_storageKind->setCurrentIndex(1);
+    m_s3Location->setText(location);
+    m_s3Endpoint->setText(endpoint);
+    m_s3Region->setText(region);
+}
+
+void HostPanel::setDataFolderStorage()
+{
+    m_storageKind->setCurrentIndex(0);
+}
+
 deso::Result<HostConfig> HostPanel::hostConfig() const
 {
     HostConfig config;
@@ -240,6 +285,18 @@ deso::Result<HostConfig> HostPanel::hostConfig() const
     config.allowedHosts = listOf(m_allowedHosts);
     config.maxStorageBytes = m_maxStorage->value() < 0 ? -1 : qint64(m_maxStorage->value()) * 1024 * 1024;
     config.maxUnfinishedUploadsPerClient = m_maxUnfinished->value();
+    if (const QString base = m_publicBaseUrl->text().trimmed(); !base.isEmpty()) {
+        config.publicBaseUrl = QUrl(base, QUrl::StrictMode);
+        if (!config.publicBaseUrl.isValid() || config.publicBaseUrl.host().isEmpty())
+            return deso::Error(QStringLiteral("host.bad_url"), tr("The public base URL \"%1\" is not a URL.").arg(base));
+    }
+    if (m_storageKind->currentData().toString() == QLatin1String("s3")) {
+        config.storage = m_s3Location->text().trimmed();
+        if (!config.storage.startsWith(QLatin1String("s3://")))
+            return deso::Error(QStringLiteral("host.storage_spec"), tr("The bucket must be written s3://BUCKET or s3://BUCKET/PREFIX."));
+        config.s3Endpoint = QUrl(m_s3Endpoint->text().trimmed());
+        config.s3Region = m_s3Region->text().trimmed();
+    }
     return config;
 }
 
@@ -334,6 +391,11 @@ void HostPanel::saveSettings() const
     s.setValue(QStringLiteral("host/allowedHosts"), listOf(m_allowedHosts));
     s.setValue(QStringLiteral("host/maxStorageMiB"), m_maxStorage->value());
     s.setValue(QStringLiteral("host/maxUnfinishedUploads"), m_maxUnfinished->value());
+    s.setValue(QStringLiteral("host/storageKind"), m_storageKind->currentData().toString());
+    s.setValue(QStringLiteral("host/s3Location"), m_s3Location->text().trimmed());
+    s.setValue(QStringLiteral("host/s3Endpoint"), m_s3Endpoint->text().trimmed());
+    s.setValue(QStringLiteral("host/s3Region"), m_s3Region->text().trimmed());
+    s.setValue(QStringLiteral("host/publicBaseUrl"), m_publicBaseUrl->text().trimmed());
 }
 
 void HostPanel::updateUi()
@@ -342,10 +404,16 @@ void HostPanel::updateUi()
     m_startStop->setText(running ? tr("Stop host") : tr("Start host"));
     for (QWidget *w : std::initializer_list<QWidget *>{m_bind, m_port, m_dataDir, m_browse, m_headTimeout, m_bodyTimeout,
                                                        m_sendTimeout, m_keepAlive, m_maxConnections, m_allowedOrigins,
-                                                       m_allowedHosts, m_maxStorage, m_maxUnfinished})
+                                                       m_allowedHosts, m_maxStorage, m_storageKind, m_publicBaseUrl,
+                                                       m_maxUnfinished})
         w->setEnabled(!running);
+    const bool s3 = m_storageKind->currentData().toString() == QLatin1String("s3");
+    for (QWidget *w : std::initializer_list<QWidget *>{m_s3Location, m_s3Endpoint, m_s3Region})
+        w->setEnabled(!running && s3);
+    m_s3Credentials->setVisible(s3);
     if (running) {
-        m_status->setText(tr("Running at <a href=\"%1\">%1</a>").arg(m_host->baseUrl().toString()));
+        m_status->setText(tr("Running at <a href=\"%1\">%1</a>, storing in %2")
+                              .arg(m_host->baseUrl().toString(), m_host->storageDescription().toHtmlEscaped()));
         m_status->setStyleSheet(QStringLiteral("color: #1a7f37;"));
     } else {
         m_status->setText(tr("Stopped"));

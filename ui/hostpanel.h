@@ -1,5 +1,6 @@
 #pragma once
-// The local endpoint host: start/stop, port, bind address, data folder, the front
+// The local endpoint host: start/stop, port, bind address, data folder or S3
+// bucket (credentials from the environment or ~/.aws, never stored here), the front
 // door's limits, which web pages may use it and how much it may store, a live
 // request log, and the "use this host" switch for the client side.
 
@@ -53,6 +54,9 @@ public:
     void setMaxConnections(int n);
     void setAllowedOrigins(const QStringList &origins);
     void setMaxStorageMiB(int mib); // -1: half the free space; 0: no bound
+    // Where the host keeps things: the data folder, or an S3 bucket (s3://BUCKET[/PREFIX]).
+    void setS3Storage(const QString &location, const QString &endpoint, const QString &region = {});
+    void setDataFolderStorage();
 
     static QString defaultDataDir();
     static constexpr int kDefaultPort = 8089;  // the same as deso-media --serve
@@ -86,6 +90,12 @@ private:
     QLineEdit *m_allowedOrigins;
     QLineEdit *m_allowedHosts;
     QSpinBox *m_maxStorage;
+    QComboBox *m_storageKind;
+    QLineEdit *m_s3Location;
+    QLineEdit *m_s3Endpoint;
+    QLineEdit *m_s3Region;
+    QLineEdit *m_publicBaseUrl;
+    QLabel *m_s3Credentials;
     QSpinBox *m_maxUnfinished; // unfinished tus uploads per client address; 0: no limit
     QStandardItemModel *m_log;
     QTableView *m_logView;

@@ -11,6 +11,7 @@
 #include "tiktokpanel.h"
 #include "mediaqueuemodel.h"
 #include "noticebar.h"
+#include "posterloader.h"
 #include "queueitemdelegate.h"
 #include "thumbnailloader.h"
 #include "urlfield.h"
@@ -62,6 +63,7 @@ MainWindow::MainWindow(QWidget *parent)
       m_queue(new MediaQueueModel(this)),
       m_thumbnails(new ThumbnailLoader(this)),
       m_videoThumbnails(new VideoThumbnailer(this)),
+      m_posters(new PosterLoader(this)),
       m_settings(new NodeSettingsPanel),
       m_hostPanel(new HostPanel),
       m_tiktok(new TikTokPanel),
@@ -150,6 +152,15 @@ MainWindow::MainWindow(QWidget *parent)
             [this](const QString &id, const QImage &image, const QSize &resolution, qint64) {
                 m_queue->setThumbnail(id, image, resolution);
             });
+    // A processed video's row shows the server's poster once the server says where it is.
+    connect(m_posters, &PosterLoader::ready, this, [this](const QString &id, const QUrl &, const QImage &poster) {
+        m_queue->setPoster(id, poster);
+    });
+    connect(m_posters, &PosterLoader::failed, this, [this](const QString &id, const QUrl &, const QString &reason) {
+        const auto *it = m_queue->find(id);
+        statusBar()->showMessage(tr("%1: %2").arg(it ? it->name : tr("A video"), reason), 8000);
+    });
+    connect(m_queue, &MediaQueueModel::uploadFinished, this, [this](const QString &id) { requestPoster(id); });
     connect(m_videoThumbnails, &VideoThumbnailer::failed, this, [this](const QString &id, const QString &reason) {
         const auto *it = m_queue->find(id);
         if (it && it->status.state == MediaQueueModel::State::Waiting) {
@@ -252,7 +263,7 @@ QWidget *MainWindow::buildUploadTab()
     m_previewStack->addWidget(m_previewHint);
     m_previewStack->addWidget(m_imagePreview);
     m_previewStack->addWidget(m_videoPreview);
-    m_resultUrl = new UrlField(tr("Image URL"), true);
+    m_resultUrl = new UrlField(deso::upload::linkCaption(deso::upload::LinkKind::Image), true);
     m_resultUrl->setObjectName(QStringLiteral("resultUrl"));
     connect(m_resultUrl, &UrlField::copied, this, [this](const QString &url) {
         statusBar()->showMessage(tr("Copied %1").arg(url), 4000);
@@ -481,14 +492,16 @@ void MainWindow::showCurrent()
             m_videoPreview->setSource(it->path);
         const bool started = it->status.state != MediaQueueModel::State::Waiting;
         m_videoPreview->setRemoteStatus(started ? deso::upload::describe(it->status) : QString());
-        m_videoPreview->setStreamUrl(it->status.state == MediaQueueModel::State::Done ? it->status.resultUrl : QString());
+        m_videoPreview->setLinks(deso::upload::mediaLinks(it->status));
         m_previewStack->setCurrentWidget(m_videoPreview);
     } else {
         m_videoPreview->clear();
         m_previewHint->setText(tr("%1 cannot be uploaded: %2").arg(it->name, it->reason()));
         m_previewStack->setCurrentWidget(m_previewHint);
     }
-    m_resultUrl->setUrl(it->kind == MediaQueueModel::Kind::Image ? it->status.resultUrl : QString());
+    m_resultUrl->setUrl(it->kind == MediaQueueModel::Kind::Image
+                            ? deso::upload::linkUrl(deso::upload::mediaLinks(it->status), deso::upload::LinkKind::Image).toString()
+                            : QString());
     m_resultUrl->setVisible(it->kind != MediaQueueModel::Kind::Video);
 }
 
@@ -502,7 +515,19 @@ void MainWindow::requestThumbnails(int first, int last)
             m_thumbnails->request(it.id, it.path, kQueueThumbSide, ThumbForQueue);
         else if (it.kind == MediaQueueModel::Kind::Video)
             m_videoThumbnails->request(it.id, it.path, kQueueThumbSide);
+        requestPoster(it.id);  // restored rows of processed videos
     }
+}
+
+void MainWindow::requestPoster(const QString &id)
+{
+    const int row = m_queue->rowOf(id);
+    if (row < 0)
+        return;
+    const QModelIndex index = m_queue->index(row);
+    const QUrl url = index.data(MediaQueueModel::PosterUrlRole).toUrl();
+    if (!url.isEmpty() && index.data(MediaQueueModel::PosterRole).value<QImage>().isNull())
+        m_posters->request(id, url, kQueueThumbSide);
 }
 
 void MainWindow::updateSummary()

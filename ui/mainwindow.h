@@ -15,6 +15,7 @@ class NodeTesterPanel;
 class TikTokPanel;
 class MediaQueueModel;
 class NoticeBar;
+class PosterLoader;
 class QAction;
 class QLabel;
 class QListView;
@@ -46,6 +47,7 @@ public:
     HostPanel *hostPanel() const { return m_hostPanel; }
     TikTokPanel *tiktokPanel() const { return m_tiktok; }
     NodeTesterPanel *testerPanel() const { return m_tester; }
+    PosterLoader *posterLoader() const { return m_posters; }
 
     // Starts the app's own endpoint host on 127.0.0.1 (the configured port, or any free
     // one when that is taken) and, when "use this host" is on, points the client at it.
@@ -86,10 +88,12 @@ private:
     void forSelected(void (MediaQueueModel::*op)(const QString &));
     void applyNodeUrl();
     void showProcessed(const QString &id);
+    void requestPoster(const QString &id);  // when the row's video is processed and its poster not yet here
 
     MediaQueueModel *m_queue;
     ThumbnailLoader *m_thumbnails;
     VideoThumbnailer *m_videoThumbnails;
+    PosterLoader *m_posters;
     NodeSettingsPanel *m_settings;
     HostPanel *m_hostPanel;
     TikTokPanel *m_tiktok;

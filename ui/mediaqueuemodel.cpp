@@ -1,6 +1,7 @@
 #include "mediaqueuemodel.h"
 
 #include "node/nodeclient.h"
+#include "upload/medialinks.h"
 #include "upload/uploadfile.h"
 #include "upload/uploadtask.h"
 
@@ -67,6 +68,8 @@ QVariant MediaQueueModel::data(const QModelIndex &index, int role) const
     }
     case Qt::DecorationRole:
     case ThumbnailRole: return it.thumbnail;
+    case PosterRole: return it.poster;
+    case PosterUrlRole: return it.status.video ? deso::upload::videoPosterUrl(*it.status.video) : QUrl();
     case PathRole: return it.path;
     case NameRole: return it.name;
     case MimeTypeRole: return it.mimeType;
@@ -105,7 +108,8 @@ QHash<int, QByteArray> MediaQueueModel::roleNames() const
                   {BytesTotalRole, "bytesTotal"}, {SpeedRole, "speed"}, {EtaRole, "eta"},
                   {ProgressRole, "progress"}, {ResultUrlRole, "resultUrl"},
                   {VideoIdRole, "videoId"}, {RemoteStatusRole, "remoteStatus"},
-                  {DetailRole, "detail"}, {ProgressTextRole, "progressText"}});
+                  {DetailRole, "detail"}, {ProgressTextRole, "progressText"},
+                  {PosterRole, "poster"}, {PosterUrlRole, "posterUrl"}});
     return names;
 }
 
@@ -268,6 +272,15 @@ void MediaQueueModel::setThumbnail(const QString &id, const QImage &thumbnail, c
     m_items[row].thumbnail = thumbnail;
     if (dimensions.isValid())
         m_items[row].dimensions = dimensions;
+    changed(row);
+}
+
+void MediaQueueModel::setPoster(const QString &id, const QImage &poster)
+{
+    const int row = rowOf(id);
+    if (row < 0)
+        return;
+    m_items[row].poster = poster;
     changed(row);
 }
 

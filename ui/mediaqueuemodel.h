@@ -42,6 +42,7 @@ public:
         deso::upload::UploadStatus status;
         QSize dimensions;  // pixels, once known
         QImage thumbnail;  // small preview, filled in off the UI thread
+        QImage poster;     // the server's poster of a processed video, once fetched (shown instead)
         bool resumable = false;    // restored from an earlier run with a tus upload to continue
 
         // Why it was refused or failed, or what is going on (describe()); empty when nothing is to say.
@@ -70,7 +71,9 @@ public:
         VideoIdRole,
         RemoteStatusRole,
         DetailRole,      // "image/png · 1.2 MB · 800×600"
-        ProgressTextRole // "1.2 MB of 3.4 MB · 800 KB/s · 3 s left"
+        ProgressTextRole, // "1.2 MB of 3.4 MB · 800 KB/s · 3 s left"
+        PosterRole,      // QImage: the server's poster of a processed video; null until fetched
+        PosterUrlRole    // QUrl: where the server serves that poster (core/upload/medialinks)
     };
 
     explicit MediaQueueModel(QObject *parent = nullptr);
@@ -98,6 +101,7 @@ public:
     void setVideoUpload(const QString &id, const QString &uploadUrl, const QString &videoId);
     void setThumbnail(const QString &id, const QImage &thumbnail, const QSize &dimensions);
     void setDimensions(const QString &id, const QSize &dimensions);
+    void setPoster(const QString &id, const QImage &poster);
 
     // Uploads. The node every upload goes to; an invalid URL = none chosen.
     void setNodeUrl(const QUrl &baseUrl);

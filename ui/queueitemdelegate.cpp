@@ -78,7 +78,10 @@ void QueueItemDelegate::paint(QPainter *p, const QStyleOptionViewItem &option, c
 
     // Thumbnail, centred in a square, aspect kept.
     const QRect thumbRect(r.left(), r.top() + (r.height() - kThumbSize) / 2, kThumbSize, kThumbSize);
-    const QImage thumb = index.data(MediaQueueModel::ThumbnailRole).value<QImage>();
+    // A processed video shows the server's poster (what viewers see first) once fetched.
+    QImage thumb = index.data(MediaQueueModel::PosterRole).value<QImage>();
+    if (thumb.isNull())
+        thumb = index.data(MediaQueueModel::ThumbnailRole).value<QImage>();
     if (thumb.isNull()) {
         paintPlaceholder(p, thumbRect, kind, pal);
     } else {

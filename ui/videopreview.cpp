@@ -4,12 +4,14 @@
 #include "urlfield.h"
 
 #include <QAudioOutput>
+#include <QButtonGroup>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QMediaMetaData>
 #include <QMediaPlayer>
 #include <QPushButton>
 #include <QSlider>
+#include <QToolButton>
 #include <QUrl>
 #include <QVBoxLayout>
 #include <QVideoFrame>
@@ -27,8 +29,29 @@ QString clock(qint64 ms)
 VideoPreview::VideoPreview(QWidget *parent)
     : QWidget(parent), m_player(new QMediaPlayer(this)), m_audio(new QAudioOutput(this)), m_video(new QVideoWidget),
       m_play(new QPushButton(tr("Play"))), m_position(new QSlider(Qt::Horizontal)), m_time(new QLabel),
-      m_info(new QLabel), m_status(new QLabel), m_streamUrl(new UrlField(tr("Stream URL"), true))
+      m_info(new QLabel), m_status(new QLabel), m_localButton(new QToolButton), m_streamButton(new QToolButton),
+      m_streamNote(new QLabel)
 {
+    using deso::upload::LinkKind;
+    for (LinkKind kind : {LinkKind::Playback, LinkKind::Embed, LinkKind::Download}) {
+        auto *field = new UrlField(deso::upload::linkCaption(kind), true);
+        field->setObjectName(deso::upload::linkKey(kind));
+        m_links << field;
+    }
+    m_localButton->setText(tr("Local file"));
+    m_streamButton->setText(tr("As viewers see it"));
+    m_streamButton->setToolTip(tr("The processed stream the server serves, once the video is ready"));
+    auto *sources = new QButtonGroup(this);
+    for (QToolButton *b : {m_localButton, m_streamButton}) {
+        b->setCheckable(true);
+        b->setToolButtonStyle(Qt::ToolButtonTextOnly);
+        sources->addButton(b);
+    }
+    m_localButton->setChecked(true);
+    m_streamNote->setObjectName(QStringLiteral("streamNote"));
+    m_streamNote->setWordWrap(true);
+    connect(m_localButton, &QToolButton::clicked, this, &VideoPreview::showLocalFile);
+    connect(m_streamButton, &QToolButton::clicked, this, &VideoPreview::showStream);
     m_video->setMinimumSize(240, 160);
     m_video->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
     m_player->setAudioOutput(m_audio);
@@ -42,13 +65,19 @@ VideoPreview::VideoPreview(QWidget *parent)
     controls->addWidget(m_play);
     controls->addWidget(m_position, 1);
     controls->addWidget(m_time);
+    auto *switcher = new QHBoxLayout;
+    switcher->addWidget(m_localButton);
+    switcher->addWidget(m_streamButton);
+    switcher->addWidget(m_streamNote, 1);
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
+    layout->addLayout(switcher);
     layout->addWidget(m_video, 1);
     layout->addLayout(controls);
     layout->addWidget(m_info);
     layout->addWidget(m_status);
-    layout->addWidget(m_streamUrl);
+    for (UrlField *field : m_links)
+        layout->addWidget(field);
 
     connect(m_play, &QPushButton::clicked, this, [this] {
         if (m_player->playbackState() == QMediaPlayer::PlayingState)
@@ -94,33 +123,88 @@ VideoPreview::VideoPreview(QWidget *parent)
 
 void VideoPreview::setSource(const QString &path)
 {
+    m_localPath = path;
+    m_stream.clear();
+    setLinks({});
+    showLocalFile();
+}
+
+void VideoPreview::play(const QUrl &source)
+{
     m_resolution = {};
     m_frame = {};
     m_player->stop();
-    m_player->setSource(QUrl::fromLocalFile(path));
+    m_player->setSource(source);
     m_info->setText(tr("Opening…"));
+}
+
+void VideoPreview::showLocalFile()
+{
+    const bool change = m_showingStream || m_player->source() != QUrl::fromLocalFile(m_localPath);
+    m_showingStream = false;
+    m_localButton->setChecked(true);
+    if (change && !m_localPath.isEmpty())
+        play(QUrl::fromLocalFile(m_localPath));
+}
+
+void VideoPreview::showStream()
+{
+    if (m_stream.isEmpty()) {
+        m_localButton->setChecked(true);
+        return;
+    }
+    const bool change = !m_showingStream || m_player->source() != m_stream;
+    m_showingStream = true;
+    m_streamButton->setChecked(true);
+    if (change)
+        play(m_stream);
+}
+
+QUrl VideoPreview::streamToPlay(const QList<deso::upload::MediaLink> &links)
+{
+    // The HLS master playlist, as viewers' players get it: Qt 6.4's FFmpeg backend plays it.
+    return deso::upload::linkUrl(links, deso::upload::LinkKind::Playback);
+}
+
+void VideoPreview::setLinks(const QList<deso::upload::MediaLink> &links)
+{
+    for (int kind = 0; kind < m_links.size(); ++kind) {
+        const QUrl url = deso::upload::linkUrl(links, deso::upload::LinkKind(kind));
+        m_links[kind]->setUrl(url.toString());
+        m_links[kind]->setVisible(!url.isEmpty() || kind == int(deso::upload::LinkKind::Playback));
+    }
+    const QUrl stream = streamToPlay(links);
+    m_streamButton->setEnabled(!stream.isEmpty());
+    m_streamNote->setText(stream.isEmpty() ? QString() : tr("Plays %1").arg(stream.toString()));
+    if (stream == m_stream)
+        return;
+    const bool first = m_stream.isEmpty();
+    m_stream = stream;
+    if (stream.isEmpty())
+        showLocalFile();
+    else if (first || m_showingStream)
+        showStream();  // newly ready: show what viewers will get
 }
 
 void VideoPreview::clear()
 {
     m_player->stop();
     m_player->setSource({});
+    m_localPath.clear();
+    m_stream.clear();
+    m_showingStream = false;
+    m_localButton->setChecked(true);
+    setLinks({});
     m_resolution = {};
     m_frame = {};
     m_info->setText(tr("Select a video in the queue"));
     m_time->setText(QStringLiteral("0:00 / 0:00"));
     setRemoteStatus({});
-    setStreamUrl({});
 }
 
 void VideoPreview::setRemoteStatus(const QString &status)
 {
-    m_status->setText(status.isEmpty() ? tr("Node status: not uploaded yet") : tr("Node status: %1").arg(status));
-}
-
-void VideoPreview::setStreamUrl(const QString &url)
-{
-    m_streamUrl->setUrl(url);
+    m_status->setText(status.isEmpty() ? tr("Server status: not uploaded yet") : tr("Server status: %1").arg(status));
 }
 
 QImage VideoPreview::currentFrame() const

@@ -1,7 +1,12 @@
 #pragma once
 // Plays a queued video in the window (QMediaPlayer + QVideoWidget) with its duration
-// and resolution; shows the node's processing state and, once ready, the stream URL.
+// and resolution; shows the server's processing state and, once the video is ready, plays
+// beside the local file what viewers will get (the processed stream the server serves),
+// with the URLs to paste into a post (playback, embed, download), each with Copy and Open.
 
+#include "upload/medialinks.h"
+
+#include <QUrl>
 #include <QVideoFrame>
 #include <QWidget>
 
@@ -9,6 +14,7 @@ class QAudioOutput;
 class QLabel;
 class QMediaPlayer;
 class QPushButton;
+class QToolButton;
 class QSlider;
 class QVideoWidget;
 class UrlField;
@@ -18,14 +24,29 @@ class VideoPreview : public QWidget {
 public:
     explicit VideoPreview(QWidget *parent = nullptr);
 
+    // The local file; forgets any stream of an earlier video.
     void setSource(const QString &path);
     void clear();
     void setRemoteStatus(const QString &status);
-    void setStreamUrl(const QString &url);
+    // The finished video's links, from core/upload/medialinks (empty: none yet). The first
+    // time a video gets a stream to play (see streamToPlay), the preview switches to it.
+    void setLinks(const QList<deso::upload::MediaLink> &links);
+    // What the "as viewers see it" view plays of these links (see README: Qt 6.4 and HLS).
+    static QUrl streamToPlay(const QList<deso::upload::MediaLink> &links);
+
+    // Which of the two the player shows.
+    void showLocalFile();
+    void showStream();
+    bool isShowingStream() const { return m_showingStream; }
+    QUrl streamUrl() const { return m_stream; }
 
     QMediaPlayer *player() const { return m_player; }
     QString infoText() const;
-    UrlField *streamUrlField() const { return m_streamUrl; }
+    // The playback URL's field (what the upload's result URL is).
+    UrlField *streamUrlField() const { return m_links.value(int(deso::upload::LinkKind::Playback)); }
+    UrlField *linkField(deso::upload::LinkKind kind) const { return m_links.value(int(kind)); }
+    QToolButton *localButton() const { return m_localButton; }
+    QToolButton *streamButton() const { return m_streamButton; }
     QVideoWidget *videoWidget() const { return m_video; }
     // The frame on screen now (converted on demand; null before the first frame).
     QImage currentFrame() const;
@@ -36,6 +57,7 @@ signals:
 
 private:
     void updateInfo();
+    void play(const QUrl &source);
 
     QMediaPlayer *m_player;
     QAudioOutput *m_audio;
@@ -45,7 +67,13 @@ private:
     QLabel *m_time;
     QLabel *m_info;
     QLabel *m_status;
-    UrlField *m_streamUrl;
+    QToolButton *m_localButton;
+    QToolButton *m_streamButton;
+    QLabel *m_streamNote;
+    QList<UrlField *> m_links;  // by LinkKind: playback, embed, download (image unused)
+    QString m_localPath;
+    QUrl m_stream;
+    bool m_showingStream = false;
     QSize m_resolution;
     QVideoFrame m_frame;
 };

@@ -6,6 +6,7 @@
 #include "host/controllers/tiktokcontroller.h"
 #include "host/controllers/videocontroller.h"
 #include "host/endpointrouter.h"
+#include "host/hoststorage.h"
 #include "host/hostsite.h"
 #include "host/http/httpserver.h"
 #include "host/tusserver.h"
@@ -34,10 +35,11 @@ public:
     std::atomic<bool> running = false;
     std::atomic<int> boundPort = 0;
     QUrl boundBaseUrl; // written before `running` turns true
+    QString storageDescription; // likewise
     QThread thread;
     QObject *context = nullptr; // lives in `thread`; parent of the server's QObjects
     QTimer *purgeTimer = nullptr;
-    UploadStore store;
+    std::unique_ptr<HostStorage> storage;
     identity::DerivedKeyAuthorizations authorizations;
     tiktok::TikTokResolver *resolver = nullptr;
     std::unique_ptr<VideoProcessing> processing;
@@ -72,7 +74,6 @@ public:
             emit q->requestLogged(entry);
     }
 
-    QString imagesDir() const { return QDir(site.config.dataDir).filePath(QStringLiteral("images")); }
     Status startInThread(const HostConfig &config);
     void stopInThread();
 };
@@ -110,8 +111,6 @@ Status EndpointHost::start(const HostConfig &config)
 {
     if (d->running)
         return Error(QStringLiteral("host.running"), QStringLiteral("The endpoint host is already running."));
-    if (config.dataDir.isEmpty())
-        return Error(QStringLiteral("host.data_dir"), QStringLiteral("The endpoint host needs a data directory."));
     if (!config.bindAddress.isLoopback() && !config.allowNonLoopback)
         return Error(QStringLiteral("host.non_loopback"),
                      QStringLiteral("Refusing to listen on %1, which is not a loopback address; allow remote access explicitly to do that.")
@@ -130,20 +129,27 @@ Status EndpointHost::Impl::startInThread(const HostConfig &newConfig)
             return loaded.error();
         authorizations = loaded.value();
     }
-    if (auto s = store.open(QDir(config.dataDir).filePath(QStringLiteral("uploads"))); !s.ok())
+    auto made = makeHostStorage(config);
+    if (!made.ok())
+        return made.error();
+    storage = std::move(made).value();
+    if (auto s = storage->open(); !s.ok()) {
+        storage.reset();
         return s;
-    if (!QDir().mkpath(imagesDir()))
-        return Error(QStringLiteral("host.data_dir"), QStringLiteral("Cannot create %1.").arg(imagesDir()));
-    // A host killed mid-write leaves temporary files; they are never served, and not kept.
-    ImageController::removeUnfinished(imagesDir());
-    site.quota = StorageQuota::forDirectory(config.dataDir, config.maxStorageBytes);
+    }
+    UploadStore &store = storage->uploads();
+    if (const QString dataDir = storage->localDataDir(); !dataDir.isEmpty()) {
+        // A host killed mid-write leaves temporary files; they are never served, and not kept.
+        ImageController::removeUnfinished(QDir(dataDir).filePath(QStringLiteral("images")));
+        site.quota = StorageQuota::forDirectory(dataDir, config.maxStorageBytes);
+    }
 
     tiktok::TikTokResolverOptions tiktokOptions;
     tiktokOptions.shortLinkBase = config.tiktokShortLinkBase;
     tiktokOptions.allowLoopbackBaseForTests = config.tiktokAllowLoopbackForTests;
     resolver = new tiktok::TikTokResolver(tiktokOptions, context);
 
-    processing = std::make_unique<VideoProcessing>(store, context);
+    processing = std::make_unique<VideoProcessing>(*storage, context);
     TusConfig tusConfig;
     tusConfig.enforceProductionChunkRules = config.enforceProductionChunkRules;
     tusConfig.expirySeconds = config.uploadExpirySeconds;
@@ -151,10 +157,10 @@ Status EndpointHost::Impl::startInThread(const HostConfig &newConfig)
     tusConfig.maxUnfinishedPerClient = config.maxUnfinishedUploadsPerClient;
     tus = std::make_unique<TusServer>(store, tusConfig,
                                       [this](const std::shared_ptr<UploadRecord> &r) { processing->uploadComplete(r); });
-    images = std::make_unique<ImageController>(site, imagesDir(), authorizations, context);
-    videos = std::make_unique<VideoController>(site, store);
+    images = std::make_unique<ImageController>(site, *storage, authorizations, context);
+    videos = std::make_unique<VideoController>(site, *storage);
     tiktok = std::make_unique<TikTokController>(resolver);
-    playback = std::make_unique<PlaybackController>(store);
+    playback = std::make_unique<PlaybackController>(*storage);
     media = std::make_unique<MediaServerController>(site, store, authorizations, config.mediaUploadMaxBytes,
                                                     [this](const std::shared_ptr<UploadRecord> &r) { processing->uploadComplete(r); });
     router = std::make_unique<EndpointRouter>(site, EndpointRouter::Controllers{images.get(), tus.get(), videos.get(), tiktok.get(),
@@ -170,11 +176,12 @@ Status EndpointHost::Impl::startInThread(const HostConfig &newConfig)
     site.port = server->serverPort();
     boundPort = site.port;
     boundBaseUrl = QUrl(QString::fromLatin1("http://" + site.fallbackAuthority()));
+    storageDescription = storage->description();
     running = true;
     processing->resumeUnfinished();
     store.purgeExpired(QDateTime::currentDateTimeUtc());
     purgeTimer = new QTimer(context);
-    QObject::connect(purgeTimer, &QTimer::timeout, context, [this] { store.purgeExpired(QDateTime::currentDateTimeUtc()); });
+    QObject::connect(purgeTimer, &QTimer::timeout, context, [this] { storage->uploads().purgeExpired(QDateTime::currentDateTimeUtc()); });
     purgeTimer->start(60 * 1000);
     return {};
 }
@@ -208,6 +215,7 @@ void EndpointHost::Impl::stopInThread()
     processing.reset(); // running jobs are cancelled (resumed at the next start); their results dropped
     delete resolver;
     resolver = nullptr;
+    storage.reset();
     boundPort = 0;
 }
 
@@ -231,11 +239,16 @@ const HostConfig &EndpointHost::config() const
     return d->site.config;
 }
 
+QString EndpointHost::storageDescription() const
+{
+    return d->running ? d->storageDescription : QString();
+}
+
 int EndpointHost::purgeExpiredUploads()
 {
     if (!d->running)
         return 0;
-    return runIn(d->thread, d->context, [this] { return int(d->store.purgeExpired(QDateTime::currentDateTimeUtc()).size()); });
+    return runIn(d->thread, d->context, [this] { return int(d->storage->uploads().purgeExpired(QDateTime::currentDateTimeUtc()).size()); });
 }
 
 } // namespace deso::host

@@ -24,7 +24,19 @@ namespace deso::host {
 struct HostConfig {
     QHostAddress bindAddress = QHostAddress::LocalHost;
     quint16 port = 0; // 0 = any free port
-    QString dataDir;  // uploads/, videos and images live here; required
+    QString dataDir;  // uploads/, videos and images live here; required unless `storage` names them
+    // Where uploads, images and processing outputs are kept (host/hoststorage.h):
+    // "dir:PATH", or empty for dataDir.
+    QString storage;
+    // ImageURLs handed out start with this instead of the host's own address.
+    QUrl publicBaseUrl;
+    // With storage s3://...: the S3 endpoint (empty: AWS), the region (empty:
+    // AWS_REGION, ~/.aws/config, us-east-1) and the multipart part size. The
+    // credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or
+    // ~/.aws/credentials, never from here. dataDir then holds only scratch files.
+    QUrl s3Endpoint;
+    QString s3Region;
+    qint64 s3PartBytes = 8LL * 1024 * 1024;
     // Binding anything but loopback exposes the host to the network: opt in.
     bool allowNonLoopback = false;
     // The production video service's tus chunk rules (min 5 MiB except the
@@ -87,6 +99,9 @@ public:
     QUrl baseUrl() const;
     quint16 port() const;
     const HostConfig &config() const;
+    // Where the running host keeps things ("dir:/path" or "s3://bucket/prefix at
+    // endpoint (region)"); never a secret.
+    QString storageDescription() const;
 
     // Deletes expired incomplete uploads now (also runs every minute).
     int purgeExpiredUploads();

@@ -83,15 +83,15 @@ Admission EndpointRouter::admit(const HttpRequest &request)
     if (path == "/api/v0/get-full-tiktok-url")
         return method == "POST" ? m_c.tiktok->resolve(kSmallBodyLimit) : Admission::answer(methodNotAllowed("POST, OPTIONS"));
     if (segmentAfter(path, VideoController::videosPrefix().constData(), &arg))
-        return Admission::answer(m_c.videos->video(request, arg));
+        return m_c.videos->video(request, arg);
     if (path.startsWith(PlaybackController::hlsPrefix()))
-        return Admission::answer(m_c.playback->hls(request, path.mid(PlaybackController::hlsPrefix().size())));
+        return m_c.playback->hls(request, path.mid(PlaybackController::hlsPrefix().size()));
     if (segmentAfter(path, "/thumbnails/", &arg) && arg.endsWith(QLatin1String(".jpg")))
-        return Admission::answer(m_c.playback->thumbnail(request, arg.chopped(4)));
+        return m_c.playback->thumbnail(request, arg.chopped(4));
     if (segmentAfter(path, "/download/", &arg) && arg.endsWith(QLatin1String(".mp4")))
-        return Admission::answer(m_c.playback->download(request, arg.chopped(4)));
+        return m_c.playback->download(request, arg.chopped(4));
     if (segmentAfter(path, "/images/", &arg))
-        return Admission::answer(read ? m_c.images->image(request, arg) : methodNotAllowed("GET, HEAD, OPTIONS"));
+        return read ? m_c.images->image(request, arg) : Admission::answer(methodNotAllowed("GET, HEAD, OPTIONS"));
     return Admission::answer(HttpResponse::error(404, QStringLiteral("No endpoint at %1.").arg(QString::fromLatin1(path.left(200)))));
 }
 

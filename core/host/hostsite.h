@@ -30,6 +30,15 @@ struct HostSite {
         return publicBaseUrl(request.header("host"), request.header("x-forwarded-host"),
                              request.header("x-forwarded-proto"), config.trustForwardedHeaders, fallbackAuthority());
     }
+
+    // Where stored images are read from: the configured public base URL (a CDN or
+    // the bucket's public address, as the node's images.deso.org), else this host.
+    QByteArray mediaBaseUrlFor(const HttpRequest &request) const
+    {
+        if (!config.publicBaseUrl.isEmpty())
+            return config.publicBaseUrl.toString(QUrl::StripTrailingSlash).toUtf8();
+        return baseUrlFor(request);
+    }
 };
 
 } // namespace deso::host

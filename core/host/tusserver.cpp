@@ -192,6 +192,36 @@ void TusServer::addCommon(HttpResponse &r, const UploadRecord *record) const
     }
 }
 
+PatchIntake TusServer::objectPatchIntake(const std::shared_ptr<UploadRecord> &record, qint64 bodyLength,
+                                        const QByteArray &checksumHeader, const HeaderList &extraHeaders)
+{
+    PatchIntake intake;
+    intake.record = record;
+    intake.bodyLength = bodyLength;
+    if (auto parsed = tus::parseUploadChecksum(checksumHeader); !checksumHeader.isNull() && parsed.ok()) { // checked by patch()
+        intake.checksumAlgorithm = parsed->algorithm;
+        intake.expectedDigest = parsed->digest;
+    }
+    intake.expirySeconds = m_config.expirySeconds;
+    // The same answers as the local PATCH sink's (TusPatchSink::finish).
+    intake.answer = [this, extraHeaders](const Status &outcome, const std::shared_ptr<UploadRecord> &r) {
+        if (!outcome.ok()) {
+            HttpResponse e = tusError(outcome.error().httpStatus ? outcome.error().httpStatus : 500, outcome.error().message);
+            addCommon(e, r.get());
+            return e;
+        }
+        HttpResponse ok;
+        ok.status = extraHeaders.isEmpty() ? 204 : 200;
+        ok.headers = extraHeaders;
+        ok.setHeader("Upload-Offset", QByteArray::number(r->offset));
+        addCommon(ok, r.get());
+        if (r->complete() && m_onComplete)
+            m_onComplete(r);
+        return ok;
+    };
+    return intake;
+}
+
 Status TusServer::admitToQuota(qint64 length) const
 {
     if (!m_config.quota.bounded())
@@ -291,7 +321,10 @@ Admission TusServer::handle(const HttpRequest &request, const QByteArray &token)
 {
     if (request.method == "OPTIONS")
         return answerFromHead(options());
-    auto record = m_store.byToken(token);
+    auto found = m_store.byToken(token);
+    if (!found.ok()) // the store could not tell (503): the client retries rather than starting over
+        return answerFromHead(tusError(found.error().httpStatus ? found.error().httpStatus : 503, found.error().message));
+    const std::shared_ptr<UploadRecord> record = found.value();
     if (request.header("tus-resumable") != kTusVersion) {
         HttpResponse r = tusError(412, QStringLiteral("Tus-Resumable must be 1.0.0."));
         r.setHeader("Tus-Version", kTusVersion);
@@ -393,6 +426,11 @@ Admission TusServer::patch(const HttpRequest &request, const std::shared_ptr<Upl
         digest.emplace(std::move(created).value());
         expected = parsed->digest;
     }
+    auto remote = m_store.takePatch(objectPatchIntake(record, bodyLength, request.header("upload-checksum"), extraHeaders));
+    if (!remote.ok())
+        return fail(remote.error().httpStatus ? remote.error().httpStatus : 500, remote.error().message);
+    if (remote.value())
+        return Admission::stream(std::move(remote).value(), remaining);
     const int fd = ::open(QFile::encodeName(m_store.dataPath(record->id)).constData(), O_WRONLY | O_CLOEXEC);
     if (fd < 0)
         return fail(500, QStringLiteral("The host could not open the upload's storage."));

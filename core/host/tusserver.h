@@ -48,6 +48,9 @@ private:
     Admission patch(const HttpRequest &request, const std::shared_ptr<UploadRecord> &record,
                     const HeaderList &extraHeaders);
     void addCommon(HttpResponse &r, const UploadRecord *record) const;
+    // What a store that takes PATCH bytes itself (UploadStore::takePatch) needs.
+    PatchIntake objectPatchIntake(const std::shared_ptr<UploadRecord> &record, qint64 bodyLength,
+                                  const QByteArray &checksumHeader, const HeaderList &extraHeaders);
     Status admitToQuota(qint64 length) const;
     Status admitClient(const QByteArray &peerAddress);
 

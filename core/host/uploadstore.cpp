@@ -13,6 +13,8 @@
 #include <QSaveFile>
 #include <QStorageInfo>
 
+#include <cstdio>
+
 namespace deso::host {
 
 QString videoStateName(VideoState state)
@@ -36,14 +38,64 @@ static VideoState stateFromName(const QString &name)
     return VideoState::PendingUpload;
 }
 
-static QString randomHex(int bytes)
+QString randomHex(int bytes)
 {
     QByteArray raw(bytes, Qt::Uninitialized);
     QRandomGenerator::system()->fillRange(reinterpret_cast<quint32 *>(raw.data()), bytes / 4);
     return QString::fromLatin1(raw.toHex());
 }
 
-Status UploadStore::open(const QString &dir)
+QJsonObject uploadRecordJson(const UploadRecord &r)
+{
+    QJsonObject o{
+        {QStringLiteral("token"), QString::fromLatin1(r.token)},
+        {QStringLiteral("length"), r.length},
+        {QStringLiteral("offset"), r.offset},
+        {QStringLiteral("metadataHeader"), QString::fromLatin1(r.metadataHeader)},
+        {QStringLiteral("createdAt"), r.createdAt.toString(Qt::ISODateWithMs)},
+        {QStringLiteral("expiresAt"), r.expiresAt.toString(Qt::ISODateWithMs)},
+        {QStringLiteral("state"), videoStateName(r.state)},
+        {QStringLiteral("duration"), r.durationSeconds},
+        {QStringLiteral("width"), r.width},
+        {QStringLiteral("height"), r.height},
+        {QStringLiteral("errorCode"), r.errorCode},
+        {QStringLiteral("errorMessage"), r.errorMessage},
+        {QStringLiteral("mimeType"), r.mimeType},
+        {QStringLiteral("playbackId"), r.playbackId},
+    };
+    if (!r.backendState.isEmpty())
+        o.insert(QStringLiteral("backend"), r.backendState);
+    return o;
+}
+
+std::shared_ptr<UploadRecord> uploadRecordFromJson(const QString &id, const QJsonObject &o)
+{
+    auto r = std::make_shared<UploadRecord>();
+    r->id = id;
+    r->token = o.value(QStringLiteral("token")).toString().toLatin1();
+    r->length = o.value(QStringLiteral("length")).toInteger(-1);
+    r->offset = o.value(QStringLiteral("offset")).toInteger(-1);
+    r->metadataHeader = o.value(QStringLiteral("metadataHeader")).toString().toLatin1();
+    r->metadata = tus::parseUploadMetadata(r->metadataHeader).ok() ? *tus::parseUploadMetadata(r->metadataHeader)
+                                                             : QMap<QString, QByteArray>{};
+    r->createdAt = QDateTime::fromString(o.value(QStringLiteral("createdAt")).toString(), Qt::ISODateWithMs);
+    r->expiresAt = QDateTime::fromString(o.value(QStringLiteral("expiresAt")).toString(), Qt::ISODateWithMs);
+    r->state = stateFromName(o.value(QStringLiteral("state")).toString());
+    r->durationSeconds = o.value(QStringLiteral("duration")).toDouble();
+    r->width = o.value(QStringLiteral("width")).toInt();
+    r->height = o.value(QStringLiteral("height")).toInt();
+    r->errorCode = o.value(QStringLiteral("errorCode")).toString();
+    r->errorMessage = o.value(QStringLiteral("errorMessage")).toString();
+    r->mimeType = o.value(QStringLiteral("mimeType")).toString();
+    r->playbackId = o.value(QStringLiteral("playbackId")).toString();
+    r->processingProgress = r->state == VideoState::Ready ? 1.0 : 0.0;
+    r->backendState = o.value(QStringLiteral("backend")).toObject();
+    if (r->token.size() < 32 || r->length < 0 || r->offset < 0 || r->offset > r->length)
+        return nullptr;
+    return r;
+}
+
+Status LocalUploadStore::open(const QString &dir)
 {
     m_dir = dir;
     m_byId.clear();
@@ -64,32 +116,13 @@ Status UploadStore::open(const QString &dir)
     return {};
 }
 
-Result<std::shared_ptr<UploadRecord>> UploadStore::load(const QString &id)
+Result<std::shared_ptr<UploadRecord>> LocalUploadStore::load(const QString &id)
 {
     QFile f(QDir(m_dir).filePath(id + QStringLiteral("/info.json")));
     if (!f.open(QIODevice::ReadOnly))
         return Error(QStringLiteral("host.upload_missing"), QStringLiteral("No record for upload %1.").arg(id));
-    const QJsonObject o = QJsonDocument::fromJson(f.read(1 << 20)).object();
-    auto r = std::make_shared<UploadRecord>();
-    r->id = id;
-    r->token = o.value(QStringLiteral("token")).toString().toLatin1();
-    r->length = o.value(QStringLiteral("length")).toInteger(-1);
-    r->offset = o.value(QStringLiteral("offset")).toInteger(-1);
-    r->metadataHeader = o.value(QStringLiteral("metadataHeader")).toString().toLatin1();
-    r->metadata = tus::parseUploadMetadata(r->metadataHeader).ok() ? *tus::parseUploadMetadata(r->metadataHeader)
-                                                             : QMap<QString, QByteArray>{};
-    r->createdAt = QDateTime::fromString(o.value(QStringLiteral("createdAt")).toString(), Qt::ISODateWithMs);
-    r->expiresAt = QDateTime::fromString(o.value(QStringLiteral("expiresAt")).toString(), Qt::ISODateWithMs);
-    r->state = stateFromName(o.value(QStringLiteral("state")).toString());
-    r->durationSeconds = o.value(QStringLiteral("duration")).toDouble();
-    r->width = o.value(QStringLiteral("width")).toInt();
-    r->height = o.value(QStringLiteral("height")).toInt();
-    r->errorCode = o.value(QStringLiteral("errorCode")).toString();
-    r->errorMessage = o.value(QStringLiteral("errorMessage")).toString();
-    r->mimeType = o.value(QStringLiteral("mimeType")).toString();
-    r->playbackId = o.value(QStringLiteral("playbackId")).toString();
-    r->processingProgress = r->state == VideoState::Ready ? 1.0 : 0.0;
-    if (r->token.size() < 32 || r->length < 0 || r->offset < 0 || r->offset > r->length)
+    auto r = uploadRecordFromJson(id, QJsonDocument::fromJson(f.read(1 << 20)).object());
+    if (!r)
         return Error(QStringLiteral("host.upload_corrupt"), QStringLiteral("The record of upload %1 is damaged.").arg(id));
     // The data file may hold bytes past the recorded offset (written, not yet
     // recorded when the host stopped); they are overwritten on resume. Fewer
@@ -99,7 +132,7 @@ Result<std::shared_ptr<UploadRecord>> UploadStore::load(const QString &id)
     return r;
 }
 
-Result<std::shared_ptr<UploadRecord>> UploadStore::create(qint64 length, const QByteArray &metadataHeader,
+Result<std::shared_ptr<UploadRecord>> LocalUploadStore::create(qint64 length, const QByteArray &metadataHeader,
                                                           const QMap<QString, QByteArray> &metadata,
                                                           const QDateTime &expiresAt)
 {
@@ -127,33 +160,45 @@ Result<std::shared_ptr<UploadRecord>> UploadStore::create(qint64 length, const Q
     return r;
 }
 
-std::shared_ptr<UploadRecord> UploadStore::byToken(const QByteArray &token) const
+Result<std::shared_ptr<UploadRecord>> LocalUploadStore::byToken(const QByteArray &token) const
 {
     const QString id = m_idByToken.value(token);
     return id.isEmpty() ? nullptr : m_byId.value(id);
 }
 
-std::shared_ptr<UploadRecord> UploadStore::byId(const QString &id) const
+std::shared_ptr<UploadRecord> LocalUploadStore::byId(const QString &id) const
 {
     return m_byId.value(id);
 }
 
-QList<std::shared_ptr<UploadRecord>> UploadStore::all() const
+QList<std::shared_ptr<UploadRecord>> LocalUploadStore::all() const
 {
     return m_byId.values();
 }
 
-QString UploadStore::dataPath(const QString &id) const
+QString LocalUploadStore::dataPath(const QString &id) const
 {
     return QDir(m_dir).filePath(id + QStringLiteral("/data"));
 }
 
-QString UploadStore::mediaDir(const QString &id) const
+QString LocalUploadStore::stagingDir() const
+{
+    return QDir(m_dir).filePath(QStringLiteral(".incoming"));
+}
+
+Status LocalUploadStore::adoptFile(const QString &id, const QString &stagedPath)
+{
+    if (::rename(QFile::encodeName(stagedPath).constData(), QFile::encodeName(dataPath(id)).constData()) != 0)
+        return Error(QStringLiteral("host.storage"), QStringLiteral("The host could not store the upload."), 500);
+    return {};
+}
+
+QString LocalUploadStore::mediaDir(const QString &id) const
 {
     return QDir(m_dir).filePath(id + QStringLiteral("/media"));
 }
 
-std::shared_ptr<UploadRecord> UploadStore::byPlaybackId(const QString &playbackId) const
+std::shared_ptr<UploadRecord> LocalUploadStore::byPlaybackId(const QString &playbackId) const
 {
     if (playbackId.isEmpty())
         return nullptr;
@@ -164,24 +209,9 @@ std::shared_ptr<UploadRecord> UploadStore::byPlaybackId(const QString &playbackI
     return nullptr;
 }
 
-Status UploadStore::save(const UploadRecord &r)
+Status LocalUploadStore::save(const UploadRecord &r)
 {
-    QJsonObject o{
-        {QStringLiteral("token"), QString::fromLatin1(r.token)},
-        {QStringLiteral("length"), r.length},
-        {QStringLiteral("offset"), r.offset},
-        {QStringLiteral("metadataHeader"), QString::fromLatin1(r.metadataHeader)},
-        {QStringLiteral("createdAt"), r.createdAt.toString(Qt::ISODateWithMs)},
-        {QStringLiteral("expiresAt"), r.expiresAt.toString(Qt::ISODateWithMs)},
-        {QStringLiteral("state"), videoStateName(r.state)},
-        {QStringLiteral("duration"), r.durationSeconds},
-        {QStringLiteral("width"), r.width},
-        {QStringLiteral("height"), r.height},
-        {QStringLiteral("errorCode"), r.errorCode},
-        {QStringLiteral("errorMessage"), r.errorMessage},
-        {QStringLiteral("mimeType"), r.mimeType},
-        {QStringLiteral("playbackId"), r.playbackId},
-    };
+    const QJsonObject o = uploadRecordJson(r);
     QSaveFile f(QDir(m_dir).filePath(r.id + QStringLiteral("/info.json")));
     if (!f.open(QIODevice::WriteOnly) || f.write(QJsonDocument(o).toJson()) < 0 || !f.commit()) {
         // The disk is full (Qt reports ENOSPC as ResourceError; the free space says it
@@ -196,7 +226,7 @@ Status UploadStore::save(const UploadRecord &r)
     return {};
 }
 
-Status UploadStore::remove(const QString &id)
+Status LocalUploadStore::remove(const QString &id)
 {
     if (m_removalObserver)
         m_removalObserver(id);
@@ -208,7 +238,7 @@ Status UploadStore::remove(const QString &id)
     return {};
 }
 
-QStringList UploadStore::purgeExpired(const QDateTime &now)
+QStringList LocalUploadStore::purgeExpired(const QDateTime &now)
 {
     QStringList gone;
     const auto records = m_byId.values();

@@ -10,6 +10,7 @@
 #include <QPointer>
 #include <QRandomGenerator>
 #include <QStorageInfo>
+#include <QTemporaryDir>
 
 namespace deso::host {
 
@@ -31,22 +32,22 @@ const QString kErrStorageFull = QStringLiteral("ERR_STORAGE_FULL");
 // (some writers, e.g. the HLS muxer's segment files, report ENOSPC only as a failed write).
 constexpr qint64 kNearlyFullBytes = 1024 * 1024;
 
-bool outputsComplete(const QString &mediaDir)
-{
-    // The staging folder is renamed to mediaDir only when everything is written.
-    return QFile::exists(QDir(mediaDir).filePath(video::HlsTranscoder::masterPlaylistName()));
-}
-
-// Runs on a pool thread: the outputs of one upload, staged then renamed.
-Result<video::VideoInfo> process(const QString &source, const QString &mediaDir, const video::HlsOptions &options,
+// Runs on a pool thread: the outputs of one upload, staged then published.
+Result<video::VideoInfo> process(HostStorage &storage, const QString &id, const video::HlsOptions &options,
                                  const std::atomic<bool> &cancelled, const video::ProgressCallback &progress)
 {
-    if (outputsComplete(mediaDir))
-        return video::VideoProbe::probe(source); // finished before a restart: keep, do not redo
-    const QString staging = mediaDir + QStringLiteral(".partial");
+    // Object storage fetches the source here; this folder goes with the job.
+    QTemporaryDir scratch(QDir(storage.scratchDir()).filePath(QStringLiteral("job-XXXXXX")));
+    if (!scratch.isValid())
+        return Error(QStringLiteral("ERR_UNKNOWN"), QStringLiteral("Cannot create a scratch folder to process the video."), 500);
+    const auto source = storage.processingSource(id, scratch.path());
+    if (!source.ok())
+        return source.error();
+    if (storage.outputsPublished(id))
+        return video::VideoProbe::probe(source.value()); // finished before a restart: keep, do not redo
+    const QString staging = storage.outputsStaging(id, scratch.path());
     QDir(staging).removeRecursively(); // an interrupted run's leftovers
-    QDir(mediaDir).removeRecursively();
-    auto out = video::HlsTranscoder::transcode(source, staging, options, &cancelled, progress);
+    auto out = video::HlsTranscoder::transcode(source.value(), staging, options, &cancelled, progress);
     if (!out.ok()) {
         const QStorageInfo disk(QFileInfo(staging).absolutePath());
         const bool full = out.error().code == video::kErrDiskFull
@@ -59,17 +60,15 @@ Result<video::VideoInfo> process(const QString &source, const QString &mediaDir,
                                                          "again."), 507);
         return out.error();
     }
-    if (!QDir().rename(staging, mediaDir)) {
-        QDir(staging).removeRecursively();
-        return Error(QStringLiteral("ERR_UNKNOWN"), QStringLiteral("Cannot store the processed video."), 500);
-    }
+    if (auto published = storage.publishOutputs(id, staging); !published.ok())
+        return published.error();
     return out->source;
 }
 
 } // namespace
 
-VideoProcessing::VideoProcessing(UploadStore &store, QObject *context, int maxConcurrentJobs, video::HlsOptions options)
-    : m_store(store), m_context(context), m_options(std::move(options)),
+VideoProcessing::VideoProcessing(HostStorage &storage, QObject *context, int maxConcurrentJobs, video::HlsOptions options)
+    : m_storage(storage), m_store(storage.uploads()), m_context(context), m_options(std::move(options)),
       m_pool(std::make_unique<video::VideoJobPool>(maxConcurrentJobs))
 {
     m_store.setRemovalObserver([this](const QString &id) { cancel(id); });
@@ -123,8 +122,6 @@ void VideoProcessing::start(const std::shared_ptr<UploadRecord> &record)
 {
     const QString id = record->id;
     const QString playbackId = record->playbackId;
-    const QString source = m_store.dataPath(id);
-    const QString mediaDir = m_store.mediaDir(id);
     QPointer<QObject> context = m_context;
     auto alive = m_alive;
     // Back on the host's thread: the record is only touched there.
@@ -135,7 +132,7 @@ void VideoProcessing::start(const std::shared_ptr<UploadRecord> &record)
                     f();
             });
     };
-    m_pool->submit(id, [this, id, playbackId, source, mediaDir, options = m_options, onHostThread](const std::atomic<bool> &cancelled) {
+    m_pool->submit(id, [this, id, playbackId, options = m_options, onHostThread](const std::atomic<bool> &cancelled) {
         onHostThread([this, id, playbackId] {
             auto r = m_store.byId(id);
             if (r && r->playbackId == playbackId && r->state == VideoState::Queued) {
@@ -150,7 +147,7 @@ void VideoProcessing::start(const std::shared_ptr<UploadRecord> &record)
                     r->processingProgress = p;
             });
         };
-        auto result = process(source, mediaDir, options, cancelled, progress);
+        auto result = process(m_storage, id, options, cancelled, progress);
         if (!result.ok() && result.error().code == video::kErrCancelled)
             return; // deleted, or the host is stopping: a restart resumes it
         onHostThread([this, id, playbackId, result] { finished(id, playbackId, result); });

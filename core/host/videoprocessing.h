@@ -1,16 +1,17 @@
 #pragma once
 // What happens to a video once its last byte is stored: a job on a bounded pool
 // (core/video's VideoJobPool, one encode per core by default) turns it into an
-// HLS ladder, a poster, thumbnails and a download MP4 in UploadStore::mediaDir.
+// HLS ladder, a poster, thumbnails and a download MP4, stored as the upload's
+// outputs in the host's storage (hoststorage.h: the data dir or the bucket).
 // The record goes queued -> inprogress (processingProgress 0..1) -> ready, or
 // error with the node's reason code (ERR_NON_VIDEO, ERR_MALFORMED_VIDEO) and a
 // sentence. Jobs survive a restart: unfinished ones run again from the start,
-// finished outputs (a complete mediaDir) are kept, not redone. A job that ran out
-// of disk fails with ERR_STORAGE_FULL and a sentence, its partial outputs removed
-// and the upload kept; a restart processes it again. Removing an
+// finished outputs (published ones) are kept, not redone. A job that ran out of
+// disk fails with ERR_STORAGE_FULL and a sentence, its partial outputs removed and
+// the upload kept; a restart processes it again. Removing an
 // upload cancels its job (the store tells us) before its files go.
 
-#include "host/uploadstore.h"
+#include "host/hoststorage.h"
 #include "video/hlstranscoder.h"
 
 #include <QObject>
@@ -26,7 +27,7 @@ namespace deso::host {
 class VideoProcessing {
 public:
     // maxConcurrentJobs 0 = one per core.
-    VideoProcessing(UploadStore &store, QObject *context, int maxConcurrentJobs = 0,
+    VideoProcessing(HostStorage &storage, QObject *context, int maxConcurrentJobs = 0,
                     video::HlsOptions options = {});
     ~VideoProcessing(); // cancels running jobs and waits for them
 
@@ -42,6 +43,7 @@ private:
     void finished(const QString &id, const QString &playbackId, const Result<video::VideoInfo> &result);
     void save(const UploadRecord &record);
 
+    HostStorage &m_storage;
     UploadStore &m_store;
     QObject *m_context;
     video::HlsOptions m_options;

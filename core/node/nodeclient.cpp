@@ -238,7 +238,7 @@ void NodeClient::uploadVideoForm(const QString &filePath, const QString &content
     if (progress)
         connect(reply, &QNetworkReply::uploadProgress, context, std::move(progress));
     finishJson<MediaServerUpload>(reply, "POST", description, context, what,
-        [what, size](const QJsonObject &object) -> Result<MediaServerUpload> {
+        [self = QPointer<NodeClient>(this), what, size](const QJsonObject &object) -> Result<MediaServerUpload> {
             const QJsonObject asset = object.value(QStringLiteral("asset")).toObject();
             MediaServerUpload result;
             result.assetId = asset.value(QStringLiteral("id")).toString();
@@ -247,11 +247,51 @@ void NodeClient::uploadVideoForm(const QString &filePath, const QString &content
             result.playbackId = asset.value(QStringLiteral("playbackId")).toString();
             result.tusEndpoint = QUrl(object.value(QStringLiteral("tusEndpoint")).toString());
             result.directUploadUrl = QUrl(object.value(QStringLiteral("url")).toString());
+            if (self && result.tusEndpoint.isValid() && !result.tusEndpoint.isRelative())
+                self->m_tusEndpoint = result.tusEndpoint;
             result.sentBytes = size;
             result.raw = object;
             return result;
         },
         std::move(done));
+}
+
+void NodeClient::discoverTusEndpoint(QObject *context, std::function<void(Result<QUrl>)> done)
+{
+    if (!m_tusEndpoint.isEmpty()) {
+        QMetaObject::invokeMethod(context, [done, url = m_tusEndpoint] { done(url); }, Qt::QueuedConnection);
+        return;
+    }
+    QElapsedTimer clock;
+    clock.start();
+    const QUrl endpoint = videoUploadEndpoint();
+    QNetworkRequest request(endpoint);
+    request.setRawHeader("Tus-Resumable", "1.0.0");
+    QNetworkReply *reply = m_nam->sendCustomRequest(request, "OPTIONS");
+    connect(reply, &QNetworkReply::finished, context, [self = QPointer<NodeClient>(this), reply, endpoint, clock, done] {
+        reply->deleteLater();
+        const QByteArray body = reply->readAll();
+        if (self)
+            emit self->exchanged(recordExchange(reply, "OPTIONS", body, clock.elapsed(), QString()));
+        if (!replySucceeded(reply)) {
+            done(replyError(reply, body, QStringLiteral("Asking %1 whether it takes tus uploads").arg(endpoint.toString())));
+            return;
+        }
+        if (!reply->rawHeader("Tus-Version").contains("1.0.0")) {
+            done(Error(QStringLiteral("media.no_tus"),
+                       QStringLiteral("The media server at %1 offers no tus endpoint (its OPTIONS answer names no Tus-Version 1.0.0), "
+                                      "so this upload cannot resume.").arg(endpoint.toString())));
+            return;
+        }
+        if (self)
+            self->m_tusEndpoint = endpoint;
+        done(endpoint);
+    });
+    connect(context, &QObject::destroyed, reply, [reply] {
+        reply->disconnect();
+        reply->abort();
+        reply->deleteLater();
+    });
 }
 
 void NodeClient::fetchUrl(const QUrl &url, QObject *context, std::function<void(Result<FetchedUrl>)> done)

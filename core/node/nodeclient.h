@@ -96,7 +96,12 @@ public:
     explicit NodeClient(QUrl baseUrl, QObject *parent = nullptr);
 
     QUrl baseUrl() const { return m_baseUrl; }
-    void setBaseUrl(const QUrl &baseUrl) { m_baseUrl = baseUrl; }
+    void setBaseUrl(const QUrl &baseUrl)
+    {
+        if (baseUrl != m_baseUrl)
+            m_tusEndpoint.clear();
+        m_baseUrl = baseUrl;
+    }
     // <base>/api/v0/<path>, keeping any path prefix of the base URL.
     QUrl endpoint(const QString &path) const;
     // The tus creation endpoint for TusUploader.
@@ -113,6 +118,12 @@ public:
     void uploadVideoForm(const QString &filePath, const QString &contentType, const QString &publicKey,
                          const QString &jwt, QObject *context, std::function<void(Result<MediaServerUpload>)> done,
                          std::function<void(qint64, qint64)> progress = {});
+    // Where a resumable (tus) client can send a video to this media server: the tusEndpoint
+    // its last upload-video answer named, else upload-video itself when an OPTIONS request
+    // there announces tus 1.0.0 (tus's own discovery). Remembered once known; an error
+    // sentence when the server offers no tus.
+    void discoverTusEndpoint(QObject *context, std::function<void(Result<QUrl>)> done);
+    QUrl knownTusEndpoint() const { return m_tusEndpoint; }
     // GETs `url` (any URL, e.g. a playbackURL) and counts its bytes without keeping them.
     void fetchUrl(const QUrl &url, QObject *context, std::function<void(Result<FetchedUrl>)> done);
     void getVideoStatus(const QString &videoId, QObject *context, std::function<void(Result<VideoStatus>)> done);
@@ -137,6 +148,7 @@ private:
                     std::function<Result<T>(const QJsonObject &)> parse, std::function<void(Result<T>)> done);
 
     QUrl m_baseUrl;
+    QUrl m_tusEndpoint;  // see discoverTusEndpoint; forgotten when the base URL changes
     QNetworkAccessManager *m_nam;
 };
 

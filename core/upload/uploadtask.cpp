@@ -1,10 +1,13 @@
 #include "upload/uploadtask.h"
 
 #include "image/imageformat.h"
+#include "node/httperror.h"
+#include "upload/medialinks.h"
 
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QFutureWatcher>
+#include <QTimer>
 
 #include <memory>
 
@@ -43,15 +46,9 @@ UploadTask::~UploadTask()
 
 QString UploadTask::streamUrl(const node::VideoStatus &status)
 {
-    if (!status.playbackUrl.isEmpty())
-        return status.playbackUrl;
-    for (const char *key : {"PlaybackUrl", "StreamURL"}) {
-        const QString url = status.raw.value(QLatin1String(key)).toString();
-        if (!url.isEmpty())
-            return url;
-    }
-    // The production node's videos stream from the video service's player, keyed by the id.
-    return QStringLiteral("https://iframe.videodelivery.net/%1").arg(status.videoId);
+    const QList<MediaLink> links = videoLinks(status);
+    const QUrl playback = linkUrl(links, LinkKind::Playback);
+    return (playback.isEmpty() ? linkUrl(links, LinkKind::Embed) : playback).toString();
 }
 
 bool UploadTask::isActive() const
@@ -216,12 +213,18 @@ void UploadTask::sendImage(const node::ImagePart &part)
 
 void UploadTask::startVideo()
 {
+    startTusVideo(m_client->videoUploadEndpoint(), m_client, m_options.poll, StatusNote::NodeProcessing);
+}
+
+void UploadTask::startTusVideo(const QUrl &endpoint, node::NodeClient *follow, const node::PollOptions &poll,
+                               StatusNote note)
+{
     m_status.state = UploadState::Uploading;
     m_status.note = StatusNote::None;
     m_status.video.reset();
     update();
     QObject *work = m_work;
-    auto *tus = new tus::TusUploader(m_client->videoUploadEndpoint(), m_video.path, m_options.tus, work);
+    auto *tus = new tus::TusUploader(endpoint, m_video.path, m_options.tus, work);
     m_tus = tus;
     using tus::TusUploader;
     connect(tus, &TusUploader::progress, work, [this, work](qint64 sent, qint64 total, double speed, double eta) {
@@ -285,7 +288,7 @@ void UploadTask::startVideo()
         update();
         emit cancelled();
     });
-    connect(tus, &TusUploader::finished, work, [this, work](const tus::TusUploadResult &uploaded) {
+    connect(tus, &TusUploader::finished, work, [this, work, follow, poll, note](const tus::TusUploadResult &uploaded) {
         if (work != m_work)
             return;
         m_status.bytesSent = uploaded.size;
@@ -309,12 +312,54 @@ void UploadTask::startVideo()
         m_tus = nullptr;  // its work is done; it goes with m_work
         UploadResult result;
         result.video = uploaded;
-        followVideo(m_client, uploaded.mediaId, m_options.poll, StatusNote::NodeProcessing, result);
+        followVideo(follow, uploaded.mediaId, poll, note, result);
     });
     tus->start();
 }
 
 void UploadTask::startMediaServerVideo()
+{
+    if (m_video.size <= m_options.mediaServerTusThreshold) {
+        startMediaServerMultipart();
+        return;
+    }
+    // A large file: resumable if the media server takes tus, else one POST as the SDK sends it.
+    m_status.state = UploadState::Processing;
+    m_status.note = StatusNote::None;
+    update();
+    startMediaServerTus([this](const Error &) { startMediaServerMultipart(); });
+}
+
+void UploadTask::startMediaServerTus(std::function<void(const Error &)> fallback, int attempt)
+{
+    QObject *work = m_work;
+    node::NodeClient *media = m_options.mediaServer;
+    media->discoverTusEndpoint(work, [this, work, media, fallback, attempt](Result<QUrl> endpoint) {
+        if (work != m_work)
+            return;
+        const QList<int> &delays = m_options.tus.retryDelaysMs;
+        if (!endpoint && node::isNetworkError(endpoint.error()) && attempt < m_options.tus.maxRetries && !delays.isEmpty()) {
+            // The link that cut the upload may stay down a moment, as tus retries assume.
+            const int delay = delays.value(std::min<qsizetype>(attempt, delays.size() - 1));
+            m_status.note = StatusNote::Retrying;
+            m_status.error = endpoint.error();
+            update();
+            emit retrying(attempt + 1, delay, endpoint.error());
+            QTimer::singleShot(delay, work, [this, work, fallback, attempt] {
+                if (work == m_work)
+                    startMediaServerTus(fallback, attempt + 1);
+            });
+            return;
+        }
+        if (!endpoint) {
+            fallback(endpoint.error());
+            return;
+        }
+        startTusVideo(endpoint.value(), media, m_options.mediaServerPoll, StatusNote::MediaServerProcessing);
+    });
+}
+
+void UploadTask::startMediaServerMultipart()
 {
     const Result<Credentials> credentials = askCredentials(m_options.credentials);
     if (!credentials) {
@@ -339,6 +384,19 @@ void UploadTask::startMediaServerVideo()
         [this, work, media](Result<node::MediaServerUpload> sent) {
             if (work != m_work)
                 return;
+            if (!sent && node::isNetworkError(sent.error())) {
+                // Cut before the server answered: it kept nothing of the form, so carry on
+                // over tus, where a later cut resumes at the server's offset.
+                const Error cut = sent.error();
+                m_status.note = StatusNote::Retrying;
+                m_status.error = cut;
+                update();
+                emit retrying(1, 0, cut);
+                startMediaServerTus([this, cut](const Error &noTus) {
+                    fail(Error(cut.code, QStringLiteral("%1 %2").arg(cut.message, noTus.message), cut.httpStatus));
+                });
+                return;
+            }
             if (!sent) {
                 fail(sent.error());
                 return;

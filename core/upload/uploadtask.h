@@ -36,6 +36,12 @@ struct UploadOptions {
     // it must outlive the task). Null: the node's tus flow (legacy).
     node::NodeClient *mediaServer = nullptr;
     node::PollOptions mediaServerPoll = node::PollOptions::mediaServerCadence();
+    // Media-server videos over this size go through the media server's tus endpoint
+    // (NodeClient::discoverTusEndpoint) so that a cut connection resumes at the server's
+    // offset, with pause and resume; smaller ones go as one multipart POST, as the SDK
+    // sends them, and continue over tus when that POST is cut. A server without tus gets
+    // the multipart POST whatever the size.
+    qint64 mediaServerTusThreshold = 64 * 1024 * 1024;
 };
 
 struct UploadResult {
@@ -64,7 +70,7 @@ public:
     // The tus client of a video upload (requests, extensions), while there is one.
     tus::TusUploader *tusUploader() const { return m_tus; }
 
-    // Where the stream of a ready video is: the host's PlaybackURL, else the video service's player.
+    // Where a ready video streams (medialinks: its playback URL, else its embed URL).
     static QString streamUrl(const node::VideoStatus &status);
 
 public slots:
@@ -97,7 +103,14 @@ private:
     // Compress-to-fit first when asked and needed, then startVideo / startMediaServerVideo.
     void prepareVideoThenSend();
     void sendVideo();
+    // tus to `endpoint`; once all bytes are there, `follow` is polled about the video.
+    void startTusVideo(const QUrl &endpoint, node::NodeClient *follow, const node::PollOptions &poll, StatusNote note);
     void startMediaServerVideo();
+    void startMediaServerMultipart();
+    // The media server's tus endpoint, found with discoverTusEndpoint (asked again with the
+    // tus retry delays while the connection is down); `fallback` runs instead when the server
+    // offers none or cannot be reached (with the reason), e.g. the multipart POST.
+    void startMediaServerTus(std::function<void(const Error &)> fallback, int attempt = 0);
     // Polls `client` about `videoId` until it streams; `result` carries what the upload gave.
     void followVideo(node::NodeClient *client, const QString &videoId, const node::PollOptions &poll,
                      StatusNote note, UploadResult result);

@@ -6,6 +6,8 @@ struct CuttingProxy::Pair {
     QTcpSocket *client = nullptr;
     QTcpSocket *upstream = nullptr;
     QByteArray pending; // client bytes that arrived before upstream connected
+    quint16 port = 0;
+    int attempts = 0;   // upstreams tried for this connection
 };
 
 CuttingProxy::CuttingProxy(QObject *parent) : QObject(parent)
@@ -23,8 +25,22 @@ CuttingProxy::~CuttingProxy()
 bool CuttingProxy::start(quint16 upstreamPort, const QHostAddress &upstream)
 {
     m_upstream = upstream;
-    m_upstreamPort = upstreamPort;
+    m_upstreamPorts = {upstreamPort};
     return m_server.listen(QHostAddress::LocalHost, 0);
+}
+
+bool CuttingProxy::startRoundRobin(const QList<quint16> &upstreamPorts)
+{
+    m_upstream = QHostAddress::LocalHost;
+    m_upstreamPorts = upstreamPorts;
+    return !upstreamPorts.isEmpty() && m_server.listen(QHostAddress::LocalHost, 0);
+}
+
+void CuttingProxy::connectUpstream(Pair *pair)
+{
+    pair->port = m_upstreamPorts[m_nextUpstream++ % m_upstreamPorts.size()];
+    ++pair->attempts;
+    pair->upstream->connectToHost(m_upstream, pair->port);
 }
 
 QUrl CuttingProxy::url() const
@@ -61,8 +77,16 @@ void CuttingProxy::onNewConnection()
         connect(pair->upstream, &QTcpSocket::readyRead, this,
                 [pair] { pair->client->write(pair->upstream->readAll()); });
         connect(pair->upstream, &QTcpSocket::disconnected, this, [this, pair] { drop(pair, false); });
-        connect(pair->upstream, &QTcpSocket::errorOccurred, this, [this, pair] { drop(pair, false); });
-        pair->upstream->connectToHost(m_upstream, m_upstreamPort);
+        connect(pair->upstream, &QTcpSocket::errorOccurred, this, [this, pair](QAbstractSocket::SocketError error) {
+            // A refused upstream (a stopped instance) is skipped while others remain.
+            if (error == QAbstractSocket::ConnectionRefusedError && pair->attempts < m_upstreamPorts.size()) {
+                pair->upstream->abort();
+                connectUpstream(pair);
+                return;
+            }
+            drop(pair, false);
+        });
+        connectUpstream(pair);
     }
 }
 
@@ -87,6 +111,7 @@ void CuttingProxy::forwardUp(Pair *pair)
         return;
     }
     m_bytesUpstream += data.size();
+    m_lastActive = pair->port;
     pair->upstream->write(data);
 }
 

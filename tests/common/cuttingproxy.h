@@ -7,6 +7,10 @@
 //   proxy.start(upstreamPort);
 //   proxy.cutAfter({3'000'000, 9'000'000}, 3); // counted from now, over all connections
 //   ... point the client at proxy.url() ...
+//
+// Given several upstreams it is a round-robin load balancer: each new connection
+// goes to the next one, and an upstream that refuses the connection is skipped
+// (a killed instance), as haproxy/nginx do.
 
 #include <QHostAddress>
 #include <QList>
@@ -24,6 +28,8 @@ public:
 
     // Listens on 127.0.0.1 (any free port) and forwards to upstream.
     bool start(quint16 upstreamPort, const QHostAddress &upstream = QHostAddress::LocalHost);
+    // Round robin over several loopback upstreams.
+    bool startRoundRobin(const QList<quint16> &upstreamPorts);
     quint16 port() const { return m_server.serverPort(); }
     QUrl url() const;
 
@@ -39,6 +45,8 @@ public:
     qint64 bytesUpstream() const { return m_bytesUpstream; }
     int cutsDone() const { return m_cutsDone; }
     int connectionsSeen() const { return m_connections; }
+    // The upstream port that most recently received client bytes (0: none yet).
+    quint16 lastActiveUpstream() const { return m_lastActive; }
 
 signals:
     void cut(qint64 atByte);
@@ -46,13 +54,16 @@ signals:
 private:
     struct Pair;
     void onNewConnection();
+    void connectUpstream(Pair *pair);
     void forwardUp(Pair *pair);
     void cutAll();
     void drop(Pair *pair, bool cut);
 
     QTcpServer m_server;
     QHostAddress m_upstream;
-    quint16 m_upstreamPort = 0;
+    QList<quint16> m_upstreamPorts;
+    int m_nextUpstream = 0;
+    quint16 m_lastActive = 0;
     QList<Pair *> m_pairs;
     QList<qint64> m_cuts; // absolute values of m_bytesUpstream
     qint64 m_bytesUpstream = 0;

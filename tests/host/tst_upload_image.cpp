@@ -85,11 +85,12 @@ class TestUploadImage : public QObject {
         return bytes;
     }
 
-    void startHost(const QString &authorizations = {})
+    void startHost(const QString &authorizations = {}, const QUrl &publicBaseUrl = {})
     {
         host::HostConfig c;
         c.dataDir = m_dir.path();
         c.derivedKeyAuthorizationsPath = authorizations;
+        c.publicBaseUrl = publicBaseUrl;
         m_host = std::make_unique<host::EndpointHost>();
         const auto s = m_host->start(c);
         QVERIFY2(s.ok(), qPrintable(s.ok() ? QString() : s.error().toString()));
@@ -207,6 +208,19 @@ private slots:
         startHost(path);
         r = post(form(png(32, 32), "image/png", token));
         QCOMPARE(r.status, 200);
+    }
+
+    // --public-base-url: ImageURLs point at a CDN or the bucket, the image stays served here too.
+    void imageUrlStartsWithThePublicBaseUrl()
+    {
+        startHost({}, QUrl(QStringLiteral("https://images.example.org/media/")));
+        const HttpReply r = post(form(png(48, 48), "image/png"));
+        QCOMPARE(r.status, 200);
+        const QUrl url(QJsonDocument::fromJson(r.body).object().value(QStringLiteral("ImageURL")).toString());
+        QCOMPARE(url.host(), QStringLiteral("images.example.org"));
+        QVERIFY2(url.path().startsWith(QLatin1String("/media/images/")), qPrintable(url.toString()));
+        QCOMPARE(httpSend(m_nam, "GET", m_host->baseUrl().resolved(QUrl(QStringLiteral("/images/") + url.fileName()))).status, 200);
+        startHost();
     }
 };
 

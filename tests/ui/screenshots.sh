@@ -4,7 +4,9 @@
 #   tests/ui/screenshots.sh [OUTPUT_DIR]      (default: build/screenshots)
 # The app runs its screenshot tour (deso-media --screenshot-tour): its own local host on
 # 127.0.0.1, a session-only test key, an image uploaded, a video paused mid-upload, the
-# node tester run; settings and data live in a temporary folder.
+# node tester run, then a media-server upload to ready (poster, stream, URLs) and the tester's
+# media-server steps; settings and data live in a temporary folder. docs/screenshots keeps
+# 07-media-server-result.png and 08-tester-media-server.png from a run of this script.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)

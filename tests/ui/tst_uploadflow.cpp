@@ -10,6 +10,8 @@
 #include "nodesettingspanel.h"
 #include "nodetesterpanel.h"
 #include "noticebar.h"
+#include "s3/s3client.h"
+#include "s3rverprocess.h"
 #include "tiktokpanel.h"
 #include "urlfield.h"
 #include "videopreview.h"
@@ -116,6 +118,72 @@ private slots:
         QTRY_VERIFY(refused->isFinished());
         QCOMPARE(refused->error(), QNetworkReply::ConnectionRefusedError);
         refused->deleteLater();
+    }
+
+    // The panel's S3 fields start a host on a bucket (s3rver): an upload lands there,
+    // and the settings keep where, never the key.
+    void hostPanelStoresInAnS3Bucket()
+    {
+        testcommon::S3rverProcess s3rver;
+        QString why;
+        if (!s3rver.start({QStringLiteral("panel")}, &why))
+            QSKIP(qPrintable(QStringLiteral("s3rver cannot run here: %1").arg(why)));
+        qputenv("AWS_ACCESS_KEY_ID", testcommon::S3rverProcess::kAccessKeyId);
+        qputenv("AWS_SECRET_ACCESS_KEY", testcommon::S3rverProcess::kSecretAccessKey);
+        Rig rig;
+        HostPanel &panel = *rig.window.hostPanel();
+        panel.setPort(0);
+        panel.setDataDir(rig.data.filePath(QStringLiteral("scratch")));
+        panel.setS3Storage(QStringLiteral("s3://panel/gui"), s3rver.endpoint().toString(), QStringLiteral("us-east-1"));
+        const auto config = panel.hostConfig();
+        QVERIFY(config.ok());
+        QCOMPARE(config->storage, QStringLiteral("s3://panel/gui"));
+        panel.startStopButton()->click();
+        QVERIFY2(panel.isRunning(), qPrintable(rig.window.notice()->message()));
+        QVERIFY(panel.statusText().contains(QStringLiteral("s3://panel/gui/")));
+
+        QNetworkAccessManager nam;
+        QNetworkRequest create(QUrl(panel.baseUrl().toString() + QStringLiteral("/api/v0/upload-video")));
+        create.setRawHeader("Tus-Resumable", "1.0.0");
+        create.setRawHeader("Upload-Length", "11");
+        QNetworkReply *created = nam.post(create, QByteArray());
+        QTRY_VERIFY(created->isFinished());
+        QCOMPARE(created->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
+        const QString id = QString::fromLatin1(created->rawHeader("Stream-Media-Id"));
+        QNetworkRequest patch(QUrl(QString::fromLatin1(created->rawHeader("Location"))));
+        created->deleteLater();
+        patch.setRawHeader("Tus-Resumable", "1.0.0");
+        patch.setRawHeader("Upload-Offset", "0");
+        patch.setRawHeader("Content-Type", "application/offset+octet-stream");
+        QNetworkReply *patched = nam.sendCustomRequest(patch, "PATCH", QByteArray("hello there"));
+        QTRY_VERIFY(patched->isFinished());
+        QCOMPARE(patched->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 204);
+        patched->deleteLater();
+
+        deso::s3::S3Config bucket;
+        bucket.endpoint = s3rver.endpoint();
+        bucket.bucket = QStringLiteral("panel");
+        bucket.keyPrefix = QStringLiteral("gui");
+        bucket.credentials.accessKeyId = QString::fromLatin1(testcommon::S3rverProcess::kAccessKeyId);
+        bucket.credentials.secretAccessKey = QString::fromLatin1(testcommon::S3rverProcess::kSecretAccessKey);
+        const auto stored = deso::s3::BlockingS3Client(bucket).getObject(QStringLiteral("uploads/%1/data").arg(id));
+        QVERIFY2(stored.ok(), qPrintable(stored.ok() ? QString() : stored.error().toString()));
+        QCOMPARE(stored->body, QByteArray("hello there"));
+
+        panel.startStopButton()->click();
+        QVERIFY(!panel.isRunning());
+        QSettings settings;
+        settings.sync();
+        QFile saved(settings.fileName());
+        QVERIFY(saved.open(QIODevice::ReadOnly));
+        const QByteArray text = saved.readAll();
+        QVERIFY(text.contains("s3://panel/gui"));
+        QVERIFY2(!text.contains(testcommon::S3rverProcess::kSecretAccessKey), "the secret reached the settings file");
+        panel.setDataFolderStorage();
+        panel.startStopButton()->click();
+        panel.startStopButton()->click();
+        qunsetenv("AWS_ACCESS_KEY_ID");
+        qunsetenv("AWS_SECRET_ACCESS_KEY");
     }
 
     // The panel's limits and web-page fields reach the host it starts.

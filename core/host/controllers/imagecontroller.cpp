@@ -13,9 +13,9 @@
 
 namespace deso::host {
 
-ImageController::ImageController(const HostSite &site, QString imagesDir,
+ImageController::ImageController(const HostSite &site, HostStorage &storage,
                                  const identity::DerivedKeyAuthorizations &authorizations, QObject *context)
-    : m_site(site), m_imagesDir(std::move(imagesDir)), m_authorizations(authorizations), m_context(context)
+    : m_site(site), m_storage(storage), m_authorizations(authorizations), m_context(context)
 {
 }
 
@@ -59,29 +59,23 @@ void ImageController::process(const HttpRequest &request, const QByteArray &body
 
     const QByteArray bytes = file->data;
     const QString declared = QString::fromLatin1(file->contentType);
-    const QString dir = m_imagesDir;
-    const QByteArray base = m_site.baseUrlFor(request);
+    HostStorage *storage = &m_storage; // outlives the pool's work: the host stops the pool's users first
+    const QByteArray base = m_site.mediaBaseUrlFor(request);
     const StorageQuota quota = m_site.quota;
-    QtConcurrent::run([bytes, declared, dir, quota]() -> Result<image::ProcessedImage> {
+    QtConcurrent::run([bytes, declared, storage, quota]() -> Result<image::ProcessedImage> {
         auto processed = image::ImagePipeline::process(bytes, declared);
         if (!processed.ok())
             return processed;
-        // Content-addressed: an existing file with this name holds these bytes.
-        const QString path = QDir(dir).filePath(processed->name);
-        if (!QFileInfo::exists(path)) {
+        // Content-addressed: an existing object with this name holds these bytes.
+        const QString key = imageKey(processed->name);
+        auto exists = storage->exists(key);
+        if (!exists.ok())
+            return exists.error();
+        if (!exists.value()) {
             if (auto s = quota.admit(processed->bytes.size(), 0); !s.ok())
                 return s.error();
-            // QSaveFile writes a temporary file and renames it only when all of it
-            // is on disk; a failed write (a full disk) removes the temporary file,
-            // so no partial image is ever visible under its name.
-            QSaveFile f(path);
-            if (!f.open(QIODevice::WriteOnly) || f.write(processed->bytes) != processed->bytes.size() || !f.commit()) {
-                // Qt reports ENOSPC as ResourceError; the free space says it too.
-                if (f.error() == QFileDevice::ResourceError || QStorageInfo(dir).bytesAvailable() < processed->bytes.size())
-                    return Error(QStringLiteral("host.disk_full"),
-                                 QStringLiteral("the host's disk is full; free some space and upload the image again"), 507);
-                return Error(QStringLiteral("host.storage"), QStringLiteral("could not store the image"), 500);
-            }
+            if (auto s = storage->put(key, processed->bytes, processed->mimeType.toLatin1()); !s.ok())
+                return s.error();
         }
         return processed;
     }).then(m_context, [responder, base](Result<image::ProcessedImage> result) {
@@ -114,18 +108,17 @@ QStringList ImageController::removeUnfinished(const QString &imagesDir)
     return removed;
 }
 
-HttpResponse ImageController::image(const HttpRequest &request, const QString &name) const
+Admission ImageController::image(const HttpRequest &request, const QString &name) const
 {
     const auto m = storedImageName().match(name);
-    const QFileInfo info(QDir(m_imagesDir).filePath(name));
-    if (!m.hasMatch() || !info.isFile())
-        return HttpResponse::error(404, QStringLiteral("No image named %1.").arg(name.left(80)));
+    const QString notFound = QStringLiteral("No image named %1.").arg(name.left(80));
+    if (!m.hasMatch())
+        return Admission::answer(HttpResponse::error(404, notFound));
     const QByteArray type = m.captured(1) == QLatin1String("gif") ? "image/gif" : "image/webp";
-    HttpResponse r = HttpResponse::file(info.filePath(), info.size(), type, request.header("range"));
     // Names are content addresses: the bytes behind a name never change.
-    r.setHeader("Cache-Control", "public, max-age=31536000, immutable");
-    r.setHeader("ETag", '"' + name.toLatin1() + '"');
-    return r;
+    return m_storage.serve(request, imageKey(name), type,
+                           {{"Cache-Control", "public, max-age=31536000, immutable"}, {"ETag", '"' + name.toLatin1() + '"'}},
+                           notFound);
 }
 
 } // namespace deso::host

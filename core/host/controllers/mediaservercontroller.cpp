@@ -307,7 +307,7 @@ MediaServerController::MediaServerController(const HostSite &site, UploadStore &
                                              const identity::DerivedKeyAuthorizations &authorizations, qint64 maxFileBytes,
                                              CompletionHandler onComplete)
     : m_site(site), m_store(store), m_authorizations(authorizations), m_maxFileBytes(maxFileBytes),
-      m_onComplete(std::move(onComplete)), m_stagingDir(QDir(store.directory()).filePath(QStringLiteral(".incoming")))
+      m_onComplete(std::move(onComplete)), m_stagingDir(store.stagingDir())
 {
     // Staged bodies left by a host that stopped mid-upload are never resumed: clear them.
     QDir(m_stagingDir).removeRecursively();
@@ -378,10 +378,10 @@ Result<std::shared_ptr<UploadRecord>> MediaServerController::adopt(const QString
     if (!created.ok())
         return created.error();
     const auto record = created.value();
-    if (::rename(QFile::encodeName(stagedPath).constData(), QFile::encodeName(m_store.dataPath(record->id)).constData()) != 0) {
+    if (const Status adopted = m_store.adoptFile(record->id, stagedPath); !adopted.ok()) {
         const Status removed = m_store.remove(record->id);
-        return uploadError(500, removed.ok() ? QStringLiteral("The host could not store the upload.")
-                                             : QStringLiteral("The host could not store the upload: %1").arg(removed.error().message));
+        return uploadError(500, removed.ok() ? adopted.error().message
+                                             : QStringLiteral("%1: %2").arg(adopted.error().message, removed.error().message));
     }
     record->offset = length;
     if (auto s = m_store.save(*record); !s.ok()) {

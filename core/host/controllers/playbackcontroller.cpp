@@ -37,7 +37,7 @@ QByteArray hlsContentType(const QByteArray &file)
 
 } // namespace
 
-PlaybackController::PlaybackController(UploadStore &store) : m_store(store)
+PlaybackController::PlaybackController(HostStorage &storage) : m_storage(storage), m_store(storage.uploads())
 {
 }
 
@@ -70,62 +70,59 @@ std::shared_ptr<UploadRecord> PlaybackController::readyRecord(const QString &pla
     return record;
 }
 
-HttpResponse PlaybackController::serve(const HttpRequest &request, const QString &path, const QByteArray &contentType) const
+Admission PlaybackController::serve(const HttpRequest &request, const UploadRecord &record, const QString &relativePath,
+                                    const QByteArray &contentType, HeaderList headers) const
 {
     if (request.method != "GET" && request.method != "HEAD") {
         HttpResponse r = HttpResponse::error(405, QStringLiteral("Processed videos are read with GET or HEAD."));
         r.setHeader("Allow", "GET, HEAD, OPTIONS");
-        return r;
+        return Admission::answer(std::move(r));
     }
-    const QFileInfo info(path);
-    if (!info.isFile())
-        return HttpResponse::error(404, QStringLiteral("No such file in this video."));
-    HttpResponse r = HttpResponse::file(path, info.size(), contentType, request.header("range"));
     // A playbackId's outputs never change once ready.
-    r.setHeader("Cache-Control", "public, max-age=31536000, immutable");
-    return r;
+    headers.prepend({"Cache-Control", "public, max-age=31536000, immutable"});
+    return m_storage.serve(request, uploadMediaKey(record.id, relativePath), contentType, headers,
+                           QStringLiteral("No such file in this video."));
 }
 
-HttpResponse PlaybackController::hls(const HttpRequest &request, const QByteArray &rest) const
+Admission PlaybackController::hls(const HttpRequest &request, const QByteArray &rest) const
 {
     const QList<QByteArray> parts = rest.split('/');
+    const auto noFile = [] { return Admission::answer(HttpResponse::error(404, QStringLiteral("No HLS file at that path."))); };
     if (parts.size() < 2 || parts.size() > 3)
-        return HttpResponse::error(404, QStringLiteral("No HLS file at that path."));
+        return noFile();
     HttpResponse notFound;
     const auto record = readyRecord(QString::fromLatin1(parts[0]), &notFound);
     if (!record)
-        return notFound;
-    QString path = m_store.mediaDir(record->id);
+        return Admission::answer(std::move(notFound));
+    QStringList relative;
     for (qsizetype i = 1; i < parts.size(); ++i) {
         if (!isSafeSegment(parts[i]))
-            return HttpResponse::error(404, QStringLiteral("No HLS file at that path."));
-        path = QDir(path).filePath(QString::fromLatin1(parts[i]));
+            return noFile();
+        relative << QString::fromLatin1(parts[i]);
     }
     const QByteArray type = hlsContentType(parts.last());
     if (type.isEmpty())
-        return HttpResponse::error(404, QStringLiteral("No HLS file at that path."));
-    return serve(request, path, type);
+        return noFile();
+    return serve(request, *record, relative.join(QLatin1Char('/')), type);
 }
 
-HttpResponse PlaybackController::thumbnail(const HttpRequest &request, const QString &playbackId) const
+Admission PlaybackController::thumbnail(const HttpRequest &request, const QString &playbackId) const
 {
     HttpResponse notFound;
     const auto record = readyRecord(playbackId, &notFound);
     if (!record)
-        return notFound;
-    return serve(request, QDir(m_store.mediaDir(record->id)).filePath(video::HlsTranscoder::posterName()), "image/jpeg");
+        return Admission::answer(std::move(notFound));
+    return serve(request, *record, video::HlsTranscoder::posterName(), "image/jpeg");
 }
 
-HttpResponse PlaybackController::download(const HttpRequest &request, const QString &playbackId) const
+Admission PlaybackController::download(const HttpRequest &request, const QString &playbackId) const
 {
     HttpResponse notFound;
     const auto record = readyRecord(playbackId, &notFound);
     if (!record)
-        return notFound;
-    HttpResponse r = serve(request, QDir(m_store.mediaDir(record->id)).filePath(video::HlsTranscoder::downloadName()), "video/mp4");
-    if (r.status == 200 || r.status == 206)
-        r.setHeader("Content-Disposition", "attachment; filename=\"" + playbackId.toLatin1() + ".mp4\"");
-    return r;
+        return Admission::answer(std::move(notFound));
+    return serve(request, *record, video::HlsTranscoder::downloadName(), "video/mp4",
+                 {{"Content-Disposition", "attachment; filename=\"" + playbackId.toLatin1() + ".mp4\""}});
 }
 
 } // namespace deso::host

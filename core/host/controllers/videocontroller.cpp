@@ -7,7 +7,8 @@
 
 namespace deso::host {
 
-VideoController::VideoController(const HostSite &site, UploadStore &store) : m_site(site), m_store(store)
+VideoController::VideoController(const HostSite &site, HostStorage &storage)
+    : m_site(site), m_storage(storage), m_store(storage.uploads())
 {
 }
 
@@ -82,23 +83,22 @@ HttpResponse VideoController::dimensions(const QString &id) const
                                                {QStringLiteral("width"), record->width}});
 }
 
-HttpResponse VideoController::video(const HttpRequest &request, const QString &id) const
+Admission VideoController::video(const HttpRequest &request, const QString &id) const
 {
     if (request.method != "GET" && request.method != "HEAD") {
         HttpResponse r = HttpResponse::error(405, QStringLiteral("Videos are read with GET or HEAD."));
         r.setHeader("Allow", "GET, HEAD, OPTIONS");
-        return r;
+        return Admission::answer(std::move(r));
     }
     const auto record = isVideoId(id) ? m_store.byId(id) : nullptr;
     if (!record)
-        return HttpResponse::error(404, QStringLiteral("No video with id %1.").arg(id.left(40)));
+        return Admission::answer(HttpResponse::error(404, QStringLiteral("No video with id %1.").arg(id.left(40))));
     if (record->state != VideoState::Ready)
-        return HttpResponse::error(404, QStringLiteral("Video %1 is not ready to stream yet.").arg(id));
-    HttpResponse r = HttpResponse::file(m_store.dataPath(id), record->length, record->mimeType.toLatin1(),
-                                        request.header("range"));
-    r.setHeader("Cache-Control", "public, max-age=31536000, immutable"); // an id's bytes never change
-    r.setHeader("ETag", '"' + id.toLatin1() + '"');
-    return r;
+        return Admission::answer(HttpResponse::error(404, QStringLiteral("Video %1 is not ready to stream yet.").arg(id)));
+    // An id's bytes never change.
+    return m_storage.serve(request, uploadDataKey(id), record->mimeType.toLatin1(),
+                           {{"Cache-Control", "public, max-age=31536000, immutable"}, {"ETag", '"' + id.toLatin1() + '"'}},
+                           QStringLiteral("No video with id %1.").arg(id));
 }
 
 } // namespace deso::host

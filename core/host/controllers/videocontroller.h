@@ -4,6 +4,7 @@
 // shapes, and the video itself (with Range) once it is ready.
 
 #include "host/hostsite.h"
+#include "host/hoststorage.h"
 #include "host/http/httphandler.h"
 #include "host/uploadstore.h"
 
@@ -11,11 +12,11 @@ namespace deso::host {
 
 class VideoController {
 public:
-    VideoController(const HostSite &site, UploadStore &store);
+    VideoController(const HostSite &site, HostStorage &storage);
 
     HttpResponse status(const HttpRequest &request, const QString &id) const;
     HttpResponse dimensions(const QString &id) const;
-    HttpResponse video(const HttpRequest &request, const QString &id) const;
+    Admission video(const HttpRequest &request, const QString &id) const;
 
     static QByteArray videosPrefix() { return "/videos/"; }
     // The node's video id rule.
@@ -25,6 +26,7 @@ public:
 
 private:
     const HostSite &m_site;
+    HostStorage &m_storage;
     UploadStore &m_store;
 };
 

@@ -1,0 +1,92 @@
+#pragma once
+// Where the host keeps what it is given and what it makes, by key:
+//   images/<sha256>.<webp|gif>     stored images (content addressed)
+//   uploads/<id>/info.json, data   an upload's record and bytes (UploadStore)
+//   uploads/<id>/media/...         its processing outputs (HLS ladder, poster, MP4)
+// Two backends: LocalDirStorage (the data dir; a key is a path under it, the
+// default and the layout the host always had) and S3Storage (s3storage.h: the
+// same keys under a bucket prefix, shared by several instances).
+
+#include "common/result.h"
+#include "host/http/httphandler.h"
+#include "host/uploadstore.h"
+
+#include <QString>
+
+#include <memory>
+
+namespace deso::host {
+
+QString imageKey(const QString &name);
+QString uploadMediaKey(const QString &id, const QString &relativePath);
+QString uploadDataKey(const QString &id);
+
+class HostStorage {
+public:
+    virtual ~HostStorage() = default;
+
+    // Prepares the backend (directories, the bucket's reachability).
+    virtual Status open() = 0;
+    // For logs and the GUI: where things are kept. Never carries a secret.
+    virtual QString description() const = 0;
+    virtual UploadStore &uploads() = 0;
+    // The local data dir when the backend is one (its quota applies); empty otherwise.
+    virtual QString localDataDir() const = 0;
+
+    // Stored objects. Worker threads only (they may block on the network).
+    virtual Result<bool> exists(const QString &key) = 0;
+    // Visible whole under `key`, or not at all.
+    virtual Status put(const QString &key, const QByteArray &bytes, const QByteArray &contentType) = 0;
+    // Server thread: GET/HEAD of a stored object (Range honoured; `headers` go on
+    // 200/206 answers), or 404 with `notFoundMessage`.
+    virtual Admission serve(const HttpRequest &request, const QString &key, const QByteArray &contentType,
+                            const HeaderList &headers, const QString &notFoundMessage) = 0;
+
+    // Processing (pool threads). The finished upload's bytes as a local file,
+    // fetched into `scratchDir` if they live elsewhere.
+    virtual Result<QString> processingSource(const QString &id, const QString &scratchDir) = 0;
+    // Whether upload `id`'s outputs are all stored (a run finished before a restart).
+    virtual bool outputsPublished(const QString &id) = 0;
+    // A local folder for a run's outputs before publishOutputs (emptied by the caller).
+    virtual QString outputsStaging(const QString &id, const QString &scratchDir) = 0;
+    // Stores every file of `stagingDir` as upload `id`'s outputs, all or nothing
+    // visible to readers of the master playlist; `stagingDir` is gone afterwards.
+    virtual Status publishOutputs(const QString &id, const QString &stagingDir) = 0;
+    // A local folder for temporary files of processing (per job subfolders).
+    virtual QString scratchDir() const = 0;
+};
+
+// The data dir: <dataDir>/<key>, the host's layout before there were backends.
+class LocalDirStorage final : public HostStorage {
+public:
+    explicit LocalDirStorage(QString dataDir);
+
+    Status open() override;
+    QString description() const override;
+    UploadStore &uploads() override { return m_uploads; }
+    QString localDataDir() const override { return m_dataDir; }
+
+    Result<bool> exists(const QString &key) override;
+    Status put(const QString &key, const QByteArray &bytes, const QByteArray &contentType) override;
+    Admission serve(const HttpRequest &request, const QString &key, const QByteArray &contentType,
+                    const HeaderList &headers, const QString &notFoundMessage) override;
+
+    Result<QString> processingSource(const QString &id, const QString &scratchDir) override;
+    bool outputsPublished(const QString &id) override;
+    QString outputsStaging(const QString &id, const QString &scratchDir) override;
+    Status publishOutputs(const QString &id, const QString &stagingDir) override;
+    QString scratchDir() const override;
+
+    QString pathOf(const QString &key) const;
+
+private:
+    QString m_dataDir;
+    LocalUploadStore m_uploads;
+};
+
+// The storage a host configuration names: `dir:PATH`, `s3://BUCKET[/PREFIX]`,
+// or empty for the data dir.
+struct HostConfig;
+Result<std::unique_ptr<HostStorage>> makeHostStorage(const HostConfig &config);
+
+} // namespace deso::host

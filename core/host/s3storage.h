@@ -1,0 +1,125 @@
+#pragma once
+// The host's storage in an S3-compatible bucket (issue 16), shared by every
+// instance serving it: the keys of hoststorage.h under s3://BUCKET/PREFIX, plus
+//   tokens/<token>             -> upload id (the tus URL's lookup)
+//   playback/<playbackId>      -> upload id
+//   uploads/<id>/tail-<offset> the bytes past the last multipart part (< one part)
+//   uploads/<id>/lease         which instance takes PATCH bytes now, until when
+// Upload records are read from the bucket on every request (no index in
+// memory), so any instance answers the next HEAD, PATCH or status poll. A PATCH
+// spools at most one part in a local temporary file, never in RAM; each full
+// part goes to the upload's multipart upload, and what is left at the end of a
+// PATCH waits in the bucket as the tail object. README "S3 storage" says which
+// guarantees hold.
+
+#include "host/hoststorage.h"
+#include "s3/s3client.h"
+
+#include <QObject>
+#include <QThread>
+
+#include <functional>
+
+namespace deso::host {
+
+inline constexpr qint64 kDefaultS3PartBytes = 8LL * 1024 * 1024; // Livepeer's tus-to-S3 part size
+// A PATCH holds its upload's lease this long past its last renewal, renewed
+// every kUploadLeaseRenewMs while bytes stream: short, because an instance that
+// dies mid-PATCH keeps the upload from the others until its lease runs out.
+inline constexpr int kUploadLeaseSeconds = 6;
+inline constexpr int kUploadLeaseRenewMs = 2000;
+
+// Runs blocking S3 calls for the server thread on a thread of its own (the
+// blocking client spins an event loop, which the server thread must not).
+class S3Gateway {
+public:
+    explicit S3Gateway(const s3::S3Config &config);
+    ~S3Gateway();
+    Result<s3::S3Answer> call(const std::function<Result<s3::S3Answer>(s3::BlockingS3Client &)> &operation);
+    // For clean-ups whose failure leaves only garbage: logged as a warning with `what`.
+    void callBestEffort(const std::function<Result<s3::S3Answer>(s3::BlockingS3Client &)> &operation, const QString &what);
+
+private:
+    QThread m_thread;
+    QObject *m_worker = nullptr;
+    s3::BlockingS3Client *m_client = nullptr;
+};
+
+class S3Storage;
+
+class S3UploadStore final : public UploadStore {
+public:
+    explicit S3UploadStore(S3Storage &storage);
+
+    Result<std::shared_ptr<UploadRecord>> create(qint64 length, const QByteArray &metadataHeader,
+                                                 const QMap<QString, QByteArray> &metadata,
+                                                 const QDateTime &expiresAt) override;
+    Result<std::shared_ptr<UploadRecord>> byToken(const QByteArray &token) const override;
+    std::shared_ptr<UploadRecord> byId(const QString &id) const override;
+    std::shared_ptr<UploadRecord> byPlaybackId(const QString &playbackId) const override;
+    QList<std::shared_ptr<UploadRecord>> all() const override { return {}; }
+    Status save(const UploadRecord &record) override;
+    Status remove(const QString &id) override;
+    // Expired uploads go when a request touches them (TusServer answers 410), or
+    // by the bucket's lifecycle rules: nothing here lists the bucket.
+    QStringList purgeExpired(const QDateTime &now) override;
+    QString dataPath(const QString &) const override { return {}; }
+    QString stagingDir() const override;
+    Status adoptFile(const QString &id, const QString &stagedPath) override;
+    Result<std::unique_ptr<RequestHandler>> takePatch(PatchIntake intake) override;
+
+    // Fresh from the bucket: null when absent; an error when the bucket failed.
+    Result<std::shared_ptr<UploadRecord>> read(const QString &id) const;
+
+private:
+    friend class S3PatchSink;
+    S3Storage &m_storage;
+};
+
+class S3Storage final : public HostStorage {
+public:
+    // `scratchDir`: local temporary files (spooled parts, sources being processed).
+    S3Storage(s3::S3Config config, QString scratchDir, qint64 partBytes = kDefaultS3PartBytes);
+    ~S3Storage() override;
+
+    Status open() override;
+    QString description() const override;
+    UploadStore &uploads() override { return m_uploads; }
+    QString localDataDir() const override { return {}; }
+
+    Result<bool> exists(const QString &key) override;
+    Status put(const QString &key, const QByteArray &bytes, const QByteArray &contentType) override;
+    Admission serve(const HttpRequest &request, const QString &key, const QByteArray &contentType,
+                    const HeaderList &headers, const QString &notFoundMessage) override;
+
+    Result<QString> processingSource(const QString &id, const QString &scratchDir) override;
+    bool outputsPublished(const QString &id) override;
+    QString outputsStaging(const QString &id, const QString &scratchDir) override;
+    Status publishOutputs(const QString &id, const QString &stagingDir) override;
+    QString scratchDir() const override { return m_scratchDir; }
+
+    const s3::S3Config &config() const { return m_config; }
+    qint64 partBytes() const { return m_partBytes; }
+    // For the server thread only.
+    S3Gateway &gateway() { return *m_gateway; }
+    // This instance's name in leases.
+    const QString &instanceId() const { return m_instanceId; }
+    // Whether the server honours If-None-Match: * (probed at open()).
+    bool conditionalWrites() const { return m_conditionalWrites; }
+
+private:
+    s3::S3Config m_config;
+    QString m_scratchDir;
+    qint64 m_partBytes;
+    QString m_instanceId;
+    bool m_conditionalWrites = false;
+    std::unique_ptr<S3Gateway> m_gateway;
+    QObject *m_context = nullptr; // on the server thread: answers of pool work come back here
+    S3UploadStore m_uploads;
+};
+
+// `config.storage` is s3://BUCKET[/PREFIX]; endpoint, region and the public base
+// URL from the config, credentials from the environment or ~/.aws (never logged).
+Result<std::unique_ptr<HostStorage>> makeS3Storage(const HostConfig &config);
+
+} // namespace deso::host
