@@ -183,6 +183,10 @@ std::optional<int> ClientCommand::parse(const QStringList &arguments)
         m_parser.addOption({QStringLiteral("retries"), QStringLiteral("Retries in a row after network errors or 5xx answers before giving up (default 8)."), QStringLiteral("n")});
         m_parser.addOption({QStringLiteral("no-resume"), QStringLiteral("Start a new upload even if an earlier one of this file was interrupted.")});
         m_parser.addOption({QStringLiteral("no-checksum"), QStringLiteral("Send tus chunks without Upload-Checksum even if the server offers it (saves hashing every byte on both ends).")});
+        m_parser.addOption({QStringLiteral("fit"), QStringLiteral("--fit [SIZE]: a video over SIZE (bytes or K/M suffix; default the node's 250M) is sent as a smaller H.264/AAC copy that fits; the file itself is not changed.")});
+        QCommandLineOption fitSize(QStringLiteral("fit-size"), QString(), QStringLiteral("size"));
+        fitSize.setFlags(QCommandLineOption::HiddenFromHelp); // the SIZE of --fit [SIZE]
+        m_parser.addOption(fitSize);
         m_parser.addOption({QStringLiteral("multipart"), QStringLiteral("With --media-server: send even a file over 64 MiB as one multipart POST, "
                                                                         "as the DeSo SDK does, instead of through the media server's tus endpoint (no resume).")});
         m_parser.addOption(media);
@@ -210,6 +214,17 @@ std::optional<int> ClientCommand::parse(const QStringList &arguments)
 
     QStringList args = arguments;
     args.removeAt(1); // the subcommand
+    // --fit takes an optional SIZE, which QCommandLineParser cannot say: "--fit=SIZE",
+    // or "--fit SIZE" when SIZE reads as a size and is not the last argument (the FILE).
+    for (int i = 1; i < args.size(); ++i) {
+        if (args[i].startsWith(QLatin1String("--fit="))) {
+            const QString size = args[i].mid(6);
+            args[i] = QStringLiteral("--fit");
+            args.insert(i + 1, QStringLiteral("--fit-size=") + size);
+        } else if (args[i] == QLatin1String("--fit") && i + 2 < args.size() && parseSize(args[i + 1])) {
+            args[i + 1] = QStringLiteral("--fit-size=") + args[i + 1];
+        }
+    }
     if (!m_parser.parse(args)) {
         err() << "deso-media " << m_name << ": " << m_parser.errorText() << "\n";
         return int(ExitUsage);
@@ -271,6 +286,11 @@ std::optional<int> ClientCommand::parse(const QStringList &arguments)
             err() << "deso-media upload-video: " << valid.error().message << "\n";
             return int(ExitUsage);
         }
+    }
+    if (m_name == QLatin1String("upload-video") && m_parser.isSet(QStringLiteral("fit-size"))
+        && (!m_parser.isSet(QStringLiteral("fit")) || !parseSize(m_parser.value(QStringLiteral("fit-size"))))) {
+        err() << "deso-media upload-video: --fit wants a positive size like 104857600 or 100M.\n";
+        return int(ExitUsage);
     }
     if (m_name == QLatin1String("upload-video") && m_parser.isSet(QStringLiteral("retries"))) {
         bool ok = false;
@@ -375,6 +395,9 @@ void ClientCommand::uploadVideo()
     options.tus.useChecksum = !m_parser.isSet(QStringLiteral("no-checksum"));
     if (m_parser.isSet(QStringLiteral("retries")))
         options.tus.maxRetries = m_parser.value(QStringLiteral("retries")).toInt();
+    if (m_parser.isSet(QStringLiteral("fit")))
+        options.fitVideosTo = m_parser.isSet(QStringLiteral("fit-size")) ? *parseSize(m_parser.value(QStringLiteral("fit-size")))
+                                                                         : deso::upload::kMaxVideoBytes;
     const bool wait = m_parser.isSet(QStringLiteral("wait"));
     options.followProcessing = wait;
     options.poll = pollOptions();
@@ -410,6 +433,19 @@ void ClientCommand::uploadVideo()
             });
     connect(task, &deso::upload::UploadTask::retrying, this, [tty](int attempt, int delayMs, const deso::Error &cause) {
         err() << (tty ? "\n" : "") << "retrying (attempt " << attempt << ", in " << delayMs << " ms): " << cause.message << "\n" << Qt::flush;
+    });
+    connect(task, &deso::upload::UploadTask::statusChanged, this,
+            [tty, last = -1](const deso::upload::UploadStatus &status) mutable {
+                if (status.note != deso::upload::StatusNote::MakingSmallerVideo)
+                    return;
+                const int percent = int(status.preparedFraction * 100);
+                if (percent == last || (!tty && percent % 10 != 0 && percent != 0))
+                    return; // every 10 % when piped
+                last = percent;
+                err() << (tty ? "\r" : "") << deso::upload::describe(status) << (tty ? "\x1b[K" : "\n") << Qt::flush;
+            });
+    connect(task, &deso::upload::UploadTask::videoPrepared, this, [tty](const QString &preparation) {
+        err() << (tty ? "\n" : "") << preparation << "\n" << Qt::flush;
     });
     connect(task, &deso::upload::UploadTask::warning, this, [](const deso::Error &problem) {
         err() << "warning: " << problem.message << "\n" << Qt::flush;

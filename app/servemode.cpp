@@ -88,6 +88,9 @@ void addServeOptions(QCommandLineParser &parser)
         {QStringLiteral("max-storage"), QStringLiteral("--serve: bound on the data folder, bytes or with K/M/G/T (0: none; "
                                                        "default half of the free space at start)."),
          QStringLiteral("SIZE")},
+        {QStringLiteral("max-unfinished-uploads"), QStringLiteral("--serve: unfinished tus uploads one client address may hold "
+                                                                  "(default 100; one more is 429; 0: no limit)."),
+         QStringLiteral("N"), QStringLiteral("100")},
         {QStringLiteral("storage"), QStringLiteral("--serve: where uploads, images and processed videos are kept: dir:PATH "
                                                    "(default: --data-dir) or s3://BUCKET[/PREFIX] (S3-compatible object storage; "
                                                    "credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or ~/.aws/credentials)."),
@@ -157,6 +160,12 @@ int runServeCommand(const QCommandLineParser &parser)
             return 2;
         }
         serve.maxStorageBytes = *bytes;
+    }
+    bool unfinishedOk = false;
+    serve.maxUnfinishedUploads = parser.value(QStringLiteral("max-unfinished-uploads")).toInt(&unfinishedOk);
+    if (!unfinishedOk || serve.maxUnfinishedUploads < 0 || serve.maxUnfinishedUploads > 1000000) {
+        QTextStream(stderr) << "deso-media --serve: --max-unfinished-uploads needs a number from 0 (no limit) to 1000000.\n";
+        return 2;
     }
     serve.storage = parser.value(QStringLiteral("storage"));
     serve.s3Endpoint = parser.value(QStringLiteral("s3-endpoint"));
@@ -260,6 +269,7 @@ int runServe(const ServeOptions &options)
     config.allowedOrigins = options.allowedOrigins;
     config.allowedHosts = options.allowedHosts;
     config.maxStorageBytes = options.maxStorageBytes;
+    config.maxUnfinishedUploadsPerClient = options.maxUnfinishedUploads;
     config.storage = options.storage;
     if (options.storage.startsWith(QLatin1String("dir:")))
         config.dataDir = options.storage.mid(4);

@@ -25,6 +25,7 @@ struct ServeOptions {
     QStringList allowedOrigins;       // --allow-origin (repeatable)
     QStringList allowedHosts;         // --allow-host (repeatable)
     qint64 maxStorageBytes = -1;      // --max-storage; -1: half the free space
+    int maxUnfinishedUploads = 100;   // --max-unfinished-uploads, per client address; 0: none
     QString storage;                  // --storage dir:PATH | s3://BUCKET[/PREFIX]; empty: the data dir
     QString s3Endpoint;               // --s3-endpoint URL (empty: AWS)
     QString s3Region;                 // --s3-region (empty: AWS_REGION, ~/.aws/config, us-east-1)

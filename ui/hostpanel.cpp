@@ -37,6 +37,7 @@ HostPanel::HostPanel(QWidget *parent)
       m_keepAlive(new QSpinBox), m_maxConnections(new QSpinBox), m_allowedOrigins(new QLineEdit),
       m_allowedHosts(new QLineEdit), m_maxStorage(new QSpinBox), m_storageKind(new QComboBox), m_s3Location(new QLineEdit),
       m_s3Endpoint(new QLineEdit), m_s3Region(new QLineEdit), m_publicBaseUrl(new QLineEdit), m_s3Credentials(new QLabel),
+      m_maxUnfinished(new QSpinBox),
       m_log(new QStandardItemModel(0, 6, this)),
       m_logView(new QTableView)
 {
@@ -89,6 +90,12 @@ HostPanel::HostPanel(QWidget *parent)
     m_maxStorage->setValue(s.value(QStringLiteral("host/maxStorageMiB"), -1).toInt());
     m_maxStorage->setToolTip(tr("Uploads that would take the data folder past this are refused (0: no bound)."));
     m_maxStorage->setMaximumWidth(260);
+    m_maxUnfinished->setObjectName(QStringLiteral("hostMaxUnfinishedUploads"));
+    m_maxUnfinished->setRange(0, 1000000);
+    m_maxUnfinished->setSpecialValueText(tr("no limit"));
+    m_maxUnfinished->setValue(s.value(QStringLiteral("host/maxUnfinishedUploads"), HostConfig().maxUnfinishedUploadsPerClient).toInt());
+    m_maxUnfinished->setToolTip(tr("A client address holding this many unfinished uploads gets 429 for one more."));
+    m_maxUnfinished->setMaximumWidth(160);
 
     // Storage (README "S3 storage"). Only where, never the key: the host reads
     // AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or ~/.aws/credentials itself.
@@ -148,7 +155,14 @@ HostPanel::HostPanel(QWidget *parent)
     limits->addRow(tr("Client may stop reading for"), m_sendTimeout);
     limits->addRow(tr("Idle connections close after"), m_keepAlive);
     limits->addRow(tr("Connections at most"), m_maxConnections);
-    limits->addRow(tr("Storage at most"), m_maxStorage);
+    // One row for both bounds on what clients may store: another row would make the window taller.
+    auto *storage = new QHBoxLayout;
+    storage->addWidget(m_maxStorage);
+    storage->addSpacing(16);
+    storage->addWidget(new QLabel(tr("Unfinished uploads per client")));
+    storage->addWidget(m_maxUnfinished);
+    storage->addStretch();
+    limits->addRow(tr("Storage at most"), storage);
     m_allowedOrigins->setMinimumWidth(420);
     m_allowedHosts->setMinimumWidth(420);
     limits->addRow(tr("Web pages allowed from"), m_allowedOrigins);
@@ -270,6 +284,7 @@ deso::Result<HostConfig> HostPanel::hostConfig() const
     config.allowedOrigins = listOf(m_allowedOrigins);
     config.allowedHosts = listOf(m_allowedHosts);
     config.maxStorageBytes = m_maxStorage->value() < 0 ? -1 : qint64(m_maxStorage->value()) * 1024 * 1024;
+    config.maxUnfinishedUploadsPerClient = m_maxUnfinished->value();
     if (const QString base = m_publicBaseUrl->text().trimmed(); !base.isEmpty()) {
         config.publicBaseUrl = QUrl(base, QUrl::StrictMode);
         if (!config.publicBaseUrl.isValid() || config.publicBaseUrl.host().isEmpty())
@@ -375,6 +390,7 @@ void HostPanel::saveSettings() const
     s.setValue(QStringLiteral("host/allowedOrigins"), listOf(m_allowedOrigins));
     s.setValue(QStringLiteral("host/allowedHosts"), listOf(m_allowedHosts));
     s.setValue(QStringLiteral("host/maxStorageMiB"), m_maxStorage->value());
+    s.setValue(QStringLiteral("host/maxUnfinishedUploads"), m_maxUnfinished->value());
     s.setValue(QStringLiteral("host/storageKind"), m_storageKind->currentData().toString());
     s.setValue(QStringLiteral("host/s3Location"), m_s3Location->text().trimmed());
     s.setValue(QStringLiteral("host/s3Endpoint"), m_s3Endpoint->text().trimmed());
@@ -388,7 +404,8 @@ void HostPanel::updateUi()
     m_startStop->setText(running ? tr("Stop host") : tr("Start host"));
     for (QWidget *w : std::initializer_list<QWidget *>{m_bind, m_port, m_dataDir, m_browse, m_headTimeout, m_bodyTimeout,
                                                        m_sendTimeout, m_keepAlive, m_maxConnections, m_allowedOrigins,
-                                                       m_allowedHosts, m_maxStorage, m_storageKind, m_publicBaseUrl})
+                                                       m_allowedHosts, m_maxStorage, m_storageKind, m_publicBaseUrl,
+                                                       m_maxUnfinished})
         w->setEnabled(!running);
     const bool s3 = m_storageKind->currentData().toString() == QLatin1String("s3");
     for (QWidget *w : std::initializer_list<QWidget *>{m_s3Location, m_s3Endpoint, m_s3Region})

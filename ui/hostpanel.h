@@ -96,6 +96,7 @@ private:
     QLineEdit *m_s3Region;
     QLineEdit *m_publicBaseUrl;
     QLabel *m_s3Credentials;
+    QSpinBox *m_maxUnfinished; // unfinished tus uploads per client address; 0: no limit
     QStandardItemModel *m_log;
     QTableView *m_logView;
 };

@@ -213,6 +213,8 @@ MainWindow::MainWindow(QWidget *parent)
     m_queue->setCredentialsSource(credentials);
     m_tester->setCredentialsSource(credentials);
     connect(m_settings, &NodeSettingsPanel::nodeUrlChanged, this, &MainWindow::applyNodeUrl);
+    m_queue->setFitVideosTo(m_settings->fitVideosTo());
+    connect(m_settings, &NodeSettingsPanel::fitVideosToChanged, m_queue, &MediaQueueModel::setFitVideosTo);
     connect(m_settings, &NodeSettingsPanel::mediaServerUrlChanged, this, [this](const QUrl &url) {
         m_queue->setMediaServerUrl(url);
         m_tester->setMediaServerUrl(url);

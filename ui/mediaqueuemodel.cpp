@@ -128,10 +128,10 @@ const MediaQueueModel::Item *MediaQueueModel::find(const QString &id) const
     return row < 0 ? nullptr : &m_items.at(row);
 }
 
-MediaQueueModel::Item MediaQueueModel::itemFor(const QString &path)
+MediaQueueModel::Item MediaQueueModel::itemFor(const QString &path) const
 {
     // What the file is and whether the node would take it: the upload layer's rules.
-    return itemFor(deso::upload::inspectFile(path));
+    return itemFor(deso::upload::inspectFile(path, m_fitVideosTo));
 }
 
 MediaQueueModel::Item MediaQueueModel::itemFor(const deso::upload::UploadFile &file)
@@ -148,7 +148,8 @@ MediaQueueModel::Item MediaQueueModel::itemFor(const deso::upload::UploadFile &f
         it.status.state = State::Refused;
         it.status.error = *file.refusal;
     } else if (file.needsSmallerCopy) {
-        it.status.note = StatusNote::SmallerCopyPlanned;
+        it.status.note = file.kind == deso::upload::MediaKind::Video ? StatusNote::SmallerVideoPlanned
+                                                                      : StatusNote::SmallerCopyPlanned;
     }
     return it;
 }
@@ -158,11 +159,11 @@ int MediaQueueModel::addFiles(const QStringList &paths)
     if (paths.isEmpty())
         return 0;
     if (!deso::upload::containsFolder(paths))
-        return append(deso::upload::collectMedia(paths));
+        return append(deso::upload::collectMedia(paths, m_fitVideosTo));
     // A folder may hold a large tree: walked off the UI thread.
     if (m_collecting++ == 0)
         emit collectingChanged(true);
-    QtConcurrent::run([paths] { return deso::upload::collectMedia(paths); })
+    QtConcurrent::run([paths, fit = m_fitVideosTo] { return deso::upload::collectMedia(paths, fit); })
         .then(this, [this](const deso::upload::MediaCollection &collection) {
             append(collection);
             if (--m_collecting == 0)
@@ -455,6 +456,7 @@ void MediaQueueModel::launch(const QString &id)
         options.tus.storeFile = m_tusStoreFile;
     if (m_chunkSize > 0)
         options.tus.chunkSize = m_chunkSize;
+    options.fitVideosTo = m_fitVideosTo;
     if (!m_mediaServer->baseUrl().isEmpty())
         options.mediaServer = m_mediaServer;
     auto *task = new UploadTask(m_client, it->path, it->kind, options, this);

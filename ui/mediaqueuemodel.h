@@ -120,6 +120,9 @@ public:
     // Where tus upload URLs are remembered between runs; empty = its default.
     void setTusStoreFile(const QString &path) { m_tusStoreFile = path; }
     void setTusChunkSize(qint64 bytes) { m_chunkSize = bytes; }
+    // Compress-to-fit for files added and uploads started from now on: videos over
+    // this many bytes are sent as a smaller copy (0: off; the node's limit refuses them).
+    void setFitVideosTo(qint64 bytes) { m_fitVideosTo = bytes; }
     void setMaxConcurrent(int n) { m_maxConcurrent = std::max(1, n); }
 
     bool canStart(const QString &id) const;
@@ -166,7 +169,7 @@ signals:
     void uploadWarning(const QString &id, const QString &message);
 
 private:
-    static Item itemFor(const QString &path);
+    Item itemFor(const QString &path) const;
     static Item itemFor(const deso::upload::UploadFile &file);
     int append(const deso::upload::MediaCollection &collection);
     void changed(int row);
@@ -193,6 +196,7 @@ private:
     // 8 MiB: within the production rules (5 MiB..200 MiB, 256 KiB multiples) and small
     // enough that a pause or a crash loses little, unlike the web client's 50 MiB.
     qint64 m_chunkSize = 8 * 1024 * 1024;
+    qint64 m_fitVideosTo = deso::upload::kMaxVideoBytes;
     int m_maxConcurrent = 2;
     QStringList m_pending;  // started, waiting for a free slot
     QHash<QString, deso::upload::UploadTask *> m_tasks;

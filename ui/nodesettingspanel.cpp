@@ -2,6 +2,7 @@
 
 #include "identity/jwt.h"
 #include "identity/keystore.h"
+#include "upload/uploadfile.h"
 
 #include <QButtonGroup>
 #include <QComboBox>
@@ -15,6 +16,7 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QRadioButton>
+#include <QSpinBox>
 #include <QSettings>
 #include <QStackedWidget>
 #include <QTimer>
@@ -82,6 +84,13 @@ void NodeSettingsPanel::buildUi()
     m_mediaEffective = new QLabel;
     m_mediaEffective->setObjectName(QStringLiteral("mediaServerEffective"));
     m_mediaEffective->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_fitVideos = new QSpinBox;
+    m_fitVideos->setObjectName(QStringLiteral("fitVideosTo"));
+    m_fitVideos->setRange(0, 1024 * 1024);
+    m_fitVideos->setSuffix(tr(" MiB"));
+    m_fitVideos->setSpecialValueText(tr("Off: refuse them"));
+    m_fitVideos->setToolTip(tr("A video over this size is sent as a smaller H.264/AAC copy that fits; the file itself is "
+                               "never changed. The node takes 250 MiB."));
     m_mainnet = new QRadioButton(tr("Mainnet"));
     m_testnet = new QRadioButton(tr("Testnet"));
     auto *net = new QHBoxLayout;
@@ -94,6 +103,7 @@ void NodeSettingsPanel::buildUi()
     nodeForm->addRow(QString(), m_nodeEffective);
     nodeForm->addRow(tr("Media server (videos)"), m_media);
     nodeForm->addRow(QString(), m_mediaEffective);
+    nodeForm->addRow(tr("Shrink videos over"), m_fitVideos);
     nodeForm->addRow(tr("Network"), net);
 
     auto *idBox = new QGroupBox(tr("Identity (who signs image uploads)"));
@@ -192,6 +202,10 @@ void NodeSettingsPanel::buildUi()
         saveSettings();
         emit mediaServerUrlChanged(mediaServerUrl());
     });
+    connect(m_fitVideos, &QSpinBox::valueChanged, this, [this] {
+        saveSettings();
+        emit fitVideosToChanged(fitVideosTo());
+    });
     connect(m_media->lineEdit(), &QLineEdit::editingFinished, this, [this] {
         const QString text = m_media->currentText().trimmed();
         if (m_media->findText(text) < 0 && !text.isEmpty())
@@ -267,6 +281,10 @@ void NodeSettingsPanel::loadSettings()
         }
         m_media->setCurrentIndex(i);
     }
+    {
+        const QSignalBlocker blockFit(m_fitVideos);
+        m_fitVideos->setValue(s.value(QStringLiteral("upload/fitVideosMiB"), int(deso::upload::kMaxVideoBytes >> 20)).toInt());
+    }
     (s.value(QStringLiteral("node/network"), QStringLiteral("mainnet")).toString() == QLatin1String("testnet")
          ? m_testnet : m_mainnet)->setChecked(true);
     const bool jwtMode = s.value(QStringLiteral("identity/mode")).toString() == QLatin1String("jwt");
@@ -288,6 +306,7 @@ void NodeSettingsPanel::saveSettings() const
     QSettings s;
     s.setValue(QStringLiteral("node/url"), m_node->currentData().toString());
     s.setValue(QStringLiteral("node/mediaServer"), m_media->currentData().toString());
+    s.setValue(QStringLiteral("upload/fitVideosMiB"), m_fitVideos->value());
     s.setValue(QStringLiteral("node/network"), m_testnet->isChecked() ? QStringLiteral("testnet") : QStringLiteral("mainnet"));
     s.setValue(QStringLiteral("identity/mode"), m_modeJwt->isChecked() ? QStringLiteral("jwt") : QStringLiteral("testkey"));
     s.setValue(QStringLiteral("identity/publicKey"), m_publicKey->text().trimmed());
@@ -295,6 +314,11 @@ void NodeSettingsPanel::saveSettings() const
                                                                                          : QStringLiteral("keychain"));
     if (!m_loadedKeyName.isEmpty())
         s.setValue(QStringLiteral("identity/testKey"), m_loadedKeyName);
+}
+
+qint64 NodeSettingsPanel::fitVideosTo() const
+{
+    return qint64(m_fitVideos->value()) << 20;
 }
 
 QUrl NodeSettingsPanel::nodeUrl() const

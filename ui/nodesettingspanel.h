@@ -22,6 +22,7 @@ class QListWidget;
 class QPlainTextEdit;
 class QPushButton;
 class QRadioButton;
+class QSpinBox;
 class QStackedWidget;
 class QTimer;
 
@@ -73,6 +74,10 @@ public:
     bool hasLoadedTestKey() const { return !m_loadedKey.isNull(); }
     QListWidget *testKeyList() const { return m_keyList; }
 
+    // Compress-to-fit: videos over this many bytes are sent as a smaller copy that
+    // fits (0: off, the node's refusal stands). Default the node's 250 MiB.
+    qint64 fitVideosTo() const;
+
     // What an image upload signs with right now, or why there is nothing.
     deso::Result<deso::upload::Credentials> credentials() const;
 
@@ -81,6 +86,7 @@ signals:
     void mediaServerUrlChanged(const QUrl &url);
     void useLocalHostChanged(bool on);
     void identityChanged();
+    void fitVideosToChanged(qint64 bytes);
     void message(const QString &text, bool isError);
 
 private:
@@ -97,6 +103,7 @@ private:
     QLabel *m_nodeEffective;
     QComboBox *m_media;
     QLabel *m_mediaEffective;
+    QSpinBox *m_fitVideos; // MiB; 0 = off
     QRadioButton *m_mainnet;
     QRadioButton *m_testnet;
     QRadioButton *m_modeTestKey;

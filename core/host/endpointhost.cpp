@@ -154,6 +154,7 @@ Status EndpointHost::Impl::startInThread(const HostConfig &newConfig)
     tusConfig.enforceProductionChunkRules = config.enforceProductionChunkRules;
     tusConfig.expirySeconds = config.uploadExpirySeconds;
     tusConfig.quota = site.quota;
+    tusConfig.maxUnfinishedPerClient = config.maxUnfinishedUploadsPerClient;
     tus = std::make_unique<TusServer>(store, tusConfig,
                                       [this](const std::shared_ptr<UploadRecord> &r) { processing->uploadComplete(r); });
     images = std::make_unique<ImageController>(site, *storage, authorizations, context);

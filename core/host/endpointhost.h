@@ -72,6 +72,9 @@ struct HostConfig {
     // with 507 instead of filling the disk. -1: half of the free space at start
     // plus what is already stored; 0: no bound.
     qint64 maxStorageBytes = -1;
+    // Unfinished tus uploads one client address may hold at once; one more
+    // creation is 429 with a sentence. 0: no limit.
+    int maxUnfinishedUploadsPerClient = 100;
 };
 
 struct RequestLogEntry {

@@ -319,6 +319,27 @@ Status TusServer::admitToQuota(qint64 length) const
     return m_config.quota.admit(length, reserved);
 }
 
+Status TusServer::admitClient(const QByteArray &peerAddress)
+{
+    if (m_config.maxUnfinishedPerClient <= 0)
+        return {};
+    int unfinished = 0;
+    for (auto it = m_creatorOf.begin(); it != m_creatorOf.end();) {
+        const auto record = m_store.byId(it.key());
+        if (!record || record->complete()) { // finished, deleted or expired: no longer held
+            it = m_creatorOf.erase(it);
+            continue;
+        }
+        unfinished += it.value() == peerAddress;
+        ++it;
+    }
+    if (unfinished < m_config.maxUnfinishedPerClient)
+        return {};
+    return Error(QStringLiteral("tus.too_many_unfinished"),
+                 QStringLiteral("This address already has %1 unfinished uploads on this host; finish or delete one, or "
+                                "wait until they expire, before starting another.").arg(unfinished), 429);
+}
+
 HttpResponse TusServer::options() const
 {
     HttpResponse r;
@@ -354,6 +375,8 @@ Admission TusServer::create(const HttpRequest &request, const QByteArray &baseUr
         return answerFromHead(tusError(400, metadata.error().message));
     if (request.hasBody() && request.header("content-type") != "application/offset+octet-stream")
         return answerFromHead(tusError(415, QStringLiteral("An upload body must have Content-Type application/offset+octet-stream.")));
+    if (auto s = *length > 0 ? admitClient(request.peerAddress) : Status{}; !s.ok()) // an empty one is finished at once
+        return answerFromHead(tusError(s.error().httpStatus, s.error().message));
     if (auto s = admitToQuota(*length); !s.ok())
         return answerFromHead(tusError(s.error().httpStatus, s.error().message));
     auto created = m_store.create(*length, metadataHeader, metadata.value(),
@@ -361,6 +384,8 @@ Admission TusServer::create(const HttpRequest &request, const QByteArray &baseUr
     if (!created.ok())
         return answerFromHead(tusError(created.error().httpStatus ? created.error().httpStatus : 500, created.error().message));
     const auto record = created.value();
+    if (m_config.maxUnfinishedPerClient > 0 && !record->complete())
+        m_creatorOf.insert(record->id, request.peerAddress);
     HeaderList extra{
         {"Location", baseUrl + tusPathPrefix() + record->token},
         {"Access-Control-Expose-Headers", "Location, Stream-Media-Id"},

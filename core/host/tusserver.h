@@ -23,6 +23,9 @@ struct TusConfig {
     qint64 checkpointBytes = 32 * 1024 * 1024;
     // The data dir's bound: a creation past it is 507 (unbounded by default).
     StorageQuota quota;
+    // Unfinished uploads one client address may hold (created in this run, not yet
+    // complete, not expired or deleted); one more creation is 429. 0: no limit.
+    int maxUnfinishedPerClient = 0;
 };
 
 class TusServer {
@@ -49,10 +52,12 @@ private:
     PatchIntake objectPatchIntake(const std::shared_ptr<UploadRecord> &record, qint64 bodyLength,
                                   const QByteArray &checksumHeader, const HeaderList &extraHeaders);
     Status admitToQuota(qint64 length) const;
+    Status admitClient(const QByteArray &peerAddress);
 
     UploadStore &m_store;
     TusConfig m_config;
     CompletionHandler m_onComplete;
+    QHash<QString, QByteArray> m_creatorOf; // upload id -> client address, for maxUnfinishedPerClient
 };
 
 } // namespace deso::host

@@ -5,9 +5,11 @@
 #include <QDebug>
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QMetaObject>
 #include <QPointer>
 #include <QRandomGenerator>
+#include <QStorageInfo>
 #include <QTemporaryDir>
 
 namespace deso::host {
@@ -21,6 +23,14 @@ QString newPlaybackId()
     QRandomGenerator::system()->fillRange(words);
     return QString::fromLatin1(QByteArray(reinterpret_cast<const char *>(words), sizeof words).toHex());
 }
+
+// The error a record keeps when processing ran out of disk: the host's fault, not
+// the video's, so a restart processes it again (resumeUnfinished).
+const QString kErrStorageFull = QStringLiteral("ERR_STORAGE_FULL");
+
+// Less than this free on the outputs' filesystem after a failed write: the disk is full
+// (some writers, e.g. the HLS muxer's segment files, report ENOSPC only as a failed write).
+constexpr qint64 kNearlyFullBytes = 1024 * 1024;
 
 // Runs on a pool thread: the outputs of one upload, staged then published.
 Result<video::VideoInfo> process(HostStorage &storage, const QString &id, const video::HlsOptions &options,
@@ -39,7 +49,15 @@ Result<video::VideoInfo> process(HostStorage &storage, const QString &id, const 
     QDir(staging).removeRecursively(); // an interrupted run's leftovers
     auto out = video::HlsTranscoder::transcode(source.value(), staging, options, &cancelled, progress);
     if (!out.ok()) {
+        const QStorageInfo disk(QFileInfo(staging).absolutePath());
+        const bool full = out.error().code == video::kErrDiskFull
+            || (out.error().code == video::kErrTranscode && disk.isValid() && disk.bytesAvailable() < kNearlyFullBytes);
         QDir(staging).removeRecursively();
+        if (full)
+            return Error(kErrStorageFull, QStringLiteral("The host's disk is full (no space left on the device), so the video "
+                                                         "could not be processed. Its partial outputs were removed and the "
+                                                         "upload is kept: free some space and restart the host to process it "
+                                                         "again."), 507);
         return out.error();
     }
     if (auto published = storage.publishOutputs(id, staging); !published.ok())
@@ -75,6 +93,8 @@ void VideoProcessing::uploadComplete(const std::shared_ptr<UploadRecord> &record
 {
     record->state = VideoState::Queued;
     record->processingProgress = 0;
+    record->errorCode.clear(); // a retry after a full disk starts clean
+    record->errorMessage.clear();
     if (record->playbackId.isEmpty())
         record->playbackId = newPlaybackId();
     save(*record);
@@ -87,7 +107,8 @@ void VideoProcessing::resumeUnfinished()
         const bool unfinished = r->state == VideoState::PendingUpload || r->state == VideoState::Queued
             || r->state == VideoState::InProgress;
         const bool readyWithoutOutputs = r->state == VideoState::Ready && r->playbackId.isEmpty();
-        if (r->complete() && (unfinished || readyWithoutOutputs))
+        const bool diskWasFull = r->state == VideoState::Error && r->errorCode == kErrStorageFull;
+        if (r->complete() && (unfinished || readyWithoutOutputs || diskWasFull))
             uploadComplete(r);
     }
 }
@@ -150,8 +171,10 @@ void VideoProcessing::finished(const QString &id, const QString &playbackId, con
     } else {
         record->state = VideoState::Error;
         const QString code = result.error().code;
-        // The node's reason codes; engine faults (disk, encoder) are ERR_UNKNOWN.
-        record->errorCode = (code == video::kErrNonVideo || code == video::kErrMalformedVideo) ? code : QStringLiteral("ERR_UNKNOWN");
+        // The node's reason codes; a full disk its own (retried on restart); other
+        // engine faults (encoder) are ERR_UNKNOWN.
+        record->errorCode = (code == video::kErrNonVideo || code == video::kErrMalformedVideo || code == kErrStorageFull)
+            ? code : QStringLiteral("ERR_UNKNOWN");
         record->errorMessage = result.error().message;
     }
     save(*record);

@@ -6,7 +6,9 @@
 // The record goes queued -> inprogress (processingProgress 0..1) -> ready, or
 // error with the node's reason code (ERR_NON_VIDEO, ERR_MALFORMED_VIDEO) and a
 // sentence. Jobs survive a restart: unfinished ones run again from the start,
-// finished outputs (published ones) are kept, not redone. Removing an
+// finished outputs (published ones) are kept, not redone. A job that ran out of
+// disk fails with ERR_STORAGE_FULL and a sentence, its partial outputs removed and
+// the upload kept; a restart processes it again. Removing an
 // upload cancels its job (the store tells us) before its files go.
 
 #include "host/hoststorage.h"

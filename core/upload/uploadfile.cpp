@@ -1,12 +1,18 @@
 #include "upload/uploadfile.h"
 
+#include "common/datasize.h"
 #include "image/acceptablefile.h"
+#include "video/compresstofit.h"
 
+#include <QCryptographicHash>
+#include <QDateTime>
 #include <QDir>
 #include <QFileInfo>
-#include <QSet>
 #include <QLocale>
+#include <QSet>
 #include <QMimeDatabase>
+#include <QPromise>
+#include <QStandardPaths>
 #include <QtConcurrent/QtConcurrentRun>
 
 namespace deso::upload {
@@ -18,11 +24,6 @@ const QStringList kImageTypes = {QStringLiteral("image/jpeg"), QStringLiteral("i
 const QStringList kVideoTypes = {QStringLiteral("video/mp4"), QStringLiteral("video/quicktime"),
                                  QStringLiteral("video/webm"), QStringLiteral("video/x-matroska")};
 
-QString humanSize(qint64 bytes)
-{
-    return QLocale::c().formattedDataSize(bytes, 1, QLocale::DataSizeTraditionalFormat);
-}
-
 Error refused(const char *code, const QString &sentence)
 {
     return Error(QString::fromLatin1(code), sentence);
@@ -30,7 +31,7 @@ Error refused(const char *code, const QString &sentence)
 
 } // namespace
 
-UploadFile inspectFile(const QString &path)
+UploadFile inspectFile(const QString &path, qint64 fitVideosTo)
 {
     UploadFile f;
     const QFileInfo info(path);
@@ -57,7 +58,9 @@ UploadFile inspectFile(const QString &path)
             f.needsSmallerCopy = f.size > image::kMaxUploadBytes;
     } else if (kVideoTypes.contains(f.mimeType)) {
         f.kind = MediaKind::Video;
-        if (f.size > kMaxVideoBytes)
+        if (fitVideosTo > 0)
+            f.needsSmallerCopy = f.size > fitVideosTo;
+        else if (f.size > kMaxVideoBytes)
             f.refusal = refused("upload.too_large", QStringLiteral("Too large: the node takes videos up to 250 MB and this one is %1.")
                                                         .arg(humanSize(f.size)));
     } else {
@@ -75,7 +78,7 @@ bool containsFolder(const QStringList &paths)
     return std::any_of(paths.begin(), paths.end(), [](const QString &p) { return QFileInfo(p).isDir(); });
 }
 
-MediaCollection collectMedia(const QStringList &paths, int maxFiles)
+MediaCollection collectMedia(const QStringList &paths, qint64 fitVideosTo, int maxFiles)
 {
     MediaCollection c;
     c.maxFiles = maxFiles;
@@ -89,7 +92,7 @@ MediaCollection collectMedia(const QStringList &paths, int maxFiles)
                 return;
             seenFiles.insert(canonical);
         }
-        UploadFile f = inspectFile(path);
+        UploadFile f = inspectFile(path, fitVideosTo);
         if (named || f.kind != MediaKind::Unsupported)
             c.files.append(std::move(f));
         else
@@ -184,6 +187,66 @@ QFuture<Result<node::ImagePart>> prepareImageAsync(const QString &path, bool mak
 {
     // Decoding and re-encoding a large photo takes a while: off the calling thread.
     return QtConcurrent::run([path, makeAcceptable] { return prepareImage(path, makeAcceptable); });
+}
+
+Result<PreparedVideo> prepareVideo(const QString &path, qint64 limitBytes, const std::atomic<bool> *cancel,
+                                   const std::function<void(double)> &progress)
+{
+    const QFileInfo info(path);
+    if (!info.isFile() || !info.isReadable())
+        return Error(QStringLiteral("video.unreadable"), QStringLiteral("Cannot read the video %1.").arg(path));
+    PreparedVideo prepared;
+    prepared.path = info.absoluteFilePath();
+    prepared.size = info.size();
+    if (limitBytes <= 0 || info.size() <= limitBytes) {
+        prepared.preparation = QStringLiteral("Sent as is (%1).").arg(humanSize(info.size()));
+        return prepared;
+    }
+    // Named by what it is a copy of (file, size, time, target), so the same video
+    // and limit find the same copy: no second encode, and a tus resume sees one file.
+    const QByteArray key = QCryptographicHash::hash(
+        (prepared.path + QLatin1Char('\n') + QString::number(info.size()) + QLatin1Char('\n')
+         + QString::number(info.lastModified().toMSecsSinceEpoch()) + QLatin1Char('\n') + QString::number(limitBytes)).toUtf8(),
+        QCryptographicHash::Sha256).toHex().left(32);
+    const QString dir = QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + QStringLiteral("/fitted-videos");
+    if (!QDir().mkpath(dir))
+        return Error(QStringLiteral("video.fit_store"), QStringLiteral("Cannot create %1 for the smaller copy.").arg(dir));
+    const QString copy = dir + QLatin1Char('/') + QString::fromLatin1(key) + QStringLiteral(".mp4");
+    std::optional<video::VideoInfo> made; // by an earlier run (compressToFit renames a copy only once it fits)
+    if (QFileInfo(copy).isFile() && QFileInfo(copy).size() <= limitBytes) {
+        if (auto earlier = video::VideoProbe::probe(copy); earlier.ok())
+            made = earlier.value();
+    }
+    if (!made) {
+        auto fitted = video::compressToFit(prepared.path, copy, limitBytes, cancel, progress);
+        if (!fitted.ok())
+            return fitted.error();
+        made = fitted->result;
+    }
+    prepared.path = copy;
+    prepared.size = QFileInfo(copy).size();
+    prepared.changed = true;
+    prepared.preparation = QStringLiteral("Sent as a %1×%2 copy of %3 (was %4), made to fit %5.")
+                               .arg(made->width).arg(made->height)
+                               .arg(humanSize(prepared.size), humanSize(info.size()), humanSize(limitBytes));
+    return prepared;
+}
+
+QFuture<Result<PreparedVideo>> prepareVideoAsync(const QString &path, qint64 limitBytes,
+                                                 std::shared_ptr<std::atomic<bool>> cancel)
+{
+    // Minutes of decoding and encoding: off the calling thread, one pool thread.
+    return QtConcurrent::run([path, limitBytes, cancel](QPromise<Result<PreparedVideo>> &promise) {
+        promise.setProgressRange(0, 1000);
+        promise.addResult(prepareVideo(path, limitBytes, cancel.get(),
+                                       [&promise](double p) { promise.setProgressValue(int(p * 1000)); }));
+    });
+}
+
+void discardPreparedVideo(const PreparedVideo &video)
+{
+    if (video.changed)
+        QFile::remove(video.path);
 }
 
 } // namespace deso::upload

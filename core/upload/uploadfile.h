@@ -1,7 +1,8 @@
 #pragma once
 // What a file is for a node, judged by its content, and how it is prepared to be sent:
-// the node's limits decide what is refused before any upload, and images over its size
-// limit are sent as a smaller copy made by core/image.
+// the node's limits decide what is refused before any upload, images over its size
+// limit are sent as a smaller copy made by core/image, and videos over the chosen
+// server's limit, when asked, as a smaller copy made by core/video (compress-to-fit).
 
 #include "common/result.h"
 #include "node/nodeclient.h"
@@ -10,6 +11,9 @@
 #include <QFuture>
 #include <QString>
 
+#include <atomic>
+#include <functional>
+#include <memory>
 #include <optional>
 
 namespace deso::upload {
@@ -26,11 +30,35 @@ struct UploadFile {
     QString mimeType;  // from the content, never the name
     qint64 size = 0;
     MediaKind kind = MediaKind::Unsupported;
-    bool needsSmallerCopy = false;  // an image over the node's size limit
+    bool needsSmallerCopy = false;  // an image over the node's size limit, or a video over fitVideosTo
     std::optional<Error> refusal;   // why the node would refuse it; nothing is sent then
 };
 
-UploadFile inspectFile(const QString &path);
+// fitVideosTo > 0: compress-to-fit is on with this limit (bytes): a video over it
+// is not refused but planned as a smaller copy (needsSmallerCopy). 0: videos over
+// the node's kMaxVideoBytes are refused.
+UploadFile inspectFile(const QString &path, qint64 fitVideosTo = 0);
+
+// The video file to send within `limitBytes`.
+struct PreparedVideo {
+    QString path;         // the file itself when it fits, else the smaller copy
+    qint64 size = 0;
+    bool changed = false; // a copy was made
+    QString preparation;  // one sentence, e.g. "Sent as a 1280×720 copy of 24.0 MB (was 31.5 MB)."
+};
+
+// The one rule for GUI and CLI: a video at most `limitBytes` goes as it is; a larger
+// one as an H.264/AAC copy that fits (core/video's compressToFit), made in the
+// cache folder and kept there until sent (a later run reuses it, so a resumed
+// upload finds the same file). The original is never changed. Blocking; progress
+// 0..1 while a copy is being made.
+Result<PreparedVideo> prepareVideo(const QString &path, qint64 limitBytes, const std::atomic<bool> *cancel,
+                                   const std::function<void(double)> &progress);
+// The same on a pool thread; progress as the future's progress value 0..1000.
+QFuture<Result<PreparedVideo>> prepareVideoAsync(const QString &path, qint64 limitBytes,
+                                                 std::shared_ptr<std::atomic<bool>> cancel);
+// Removes a copy prepareVideo made (after it was sent); nothing for an original.
+void discardPreparedVideo(const PreparedVideo &video);
 
 // What the user dropped or named, expanded: files to queue, and what was left out.
 struct MediaCollection {
@@ -59,7 +87,8 @@ bool containsFolder(const QStringList &paths);
 // but each real folder and file is taken once, so links that loop end. The walk stops
 // at `maxFiles` media files, or after looking at 20 times as many files. Blocking,
 // and a large tree takes a while: run it off the UI thread when paths hold a folder.
-MediaCollection collectMedia(const QStringList &paths, int maxFiles = kMaxCollectedFiles);
+// fitVideosTo: as for inspectFile.
+MediaCollection collectMedia(const QStringList &paths, qint64 fitVideosTo = 0, int maxFiles = kMaxCollectedFiles);
 
 // The image part to send. makeAcceptable: at most 10,000,000 bytes and 4000 px a side
 // (a file that fits is sent untouched), else the bytes as they are, typed from their

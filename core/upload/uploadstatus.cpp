@@ -78,6 +78,8 @@ QString describe(const UploadStatus &s)
         case StatusNote::Resuming: return QObject::tr("Resuming");
         case StatusNote::SmallerCopyPlanned:
             return QObject::tr("Over the node's 10 MB limit: a smaller copy will be sent.");
+        case StatusNote::SmallerVideoPlanned:
+            return QObject::tr("Over the size limit: a smaller copy that fits will be made and sent; the original stays as it is.");
         case StatusNote::NoPreviewFrame:
             return QObject::tr("No preview frame (%1); the node will judge the file.").arg(s.error.message);
         default: return QObject::tr("Waiting to upload");
@@ -85,6 +87,8 @@ QString describe(const UploadStatus &s)
     case UploadState::Processing:
         if (s.note == StatusNote::MakingSmallerCopy)
             return QObject::tr("Making a copy under 10 MB…");
+        if (s.note == StatusNote::MakingSmallerVideo)
+            return QObject::tr("Making a smaller copy that fits (%1 %)…").arg(int(s.preparedFraction * 100));
         if (s.note == StatusNote::NodeProcessing)
             return s.video ? QObject::tr("Uploaded; the node says: %1").arg(describe(*s.video))
                            : QObject::tr("Uploaded; the node is processing it");

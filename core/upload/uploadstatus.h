@@ -34,6 +34,8 @@ enum class StatusNote {
     NodeProcessing,     // uploaded; the node processes the video (`video` holds its view)
     NoPreviewFrame,     // no frame could be decoded for a preview (`error` says why)
     MediaServerProcessing, // sent to a media server; it processes the asset (`video` holds its view)
+    SmallerVideoPlanned, // a video over the chosen limit: a smaller copy that fits will be sent
+    MakingSmallerVideo,  // that copy is being made (`preparedFraction`)
 };
 Q_ENUM_NS(StatusNote)
 
@@ -51,6 +53,7 @@ struct UploadStatus {
     qint64 bytesSent = 0;
     qint64 bytesTotal = 0;      // what goes over the wire (a smaller copy's size for images)
     double bytesPerSecond = 0;  // 0 = not measured
+    double preparedFraction = 0; // MakingSmallerVideo: 0..1 of the copy made
     std::optional<node::VideoStatus> video; // the node's last answer about an uploaded video
     QString resultUrl;          // ImageURL, or where the ready video streams
     QString videoId;            // Stream-Media-Id

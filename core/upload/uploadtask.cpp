@@ -33,10 +33,14 @@ UploadTask::UploadTask(node::NodeClient *client, QString filePath, MediaKind kin
     m_status.bytesTotal = QFileInfo(m_path).size();
     if (m_kind == MediaKind::Image && m_options.makeAcceptable && m_status.bytesTotal > image::kMaxUploadBytes)
         m_status.note = StatusNote::SmallerCopyPlanned;
+    if (m_kind == MediaKind::Video && m_options.fitVideosTo > 0 && m_status.bytesTotal > m_options.fitVideosTo)
+        m_status.note = StatusNote::SmallerVideoPlanned;
 }
 
 UploadTask::~UploadTask()
 {
+    if (m_prepareCancel)
+        *m_prepareCancel = true; // a copy being made stops; its result is dropped
     delete m_work;  // aborts what is in flight; no callback runs after this
 }
 
@@ -78,6 +82,8 @@ void UploadTask::dropWork()
     // Callbacks still queued compare their run against m_work and do nothing.
     if (QObject *work = std::exchange(m_work, nullptr))
         work->deleteLater();
+    if (auto cancel = std::exchange(m_prepareCancel, nullptr))
+        *cancel = true;
     m_tus = nullptr;
     m_poller = nullptr;
 }
@@ -96,7 +102,51 @@ void UploadTask::start()
     m_status.bytesPerSecond = 0;
     if (m_kind == MediaKind::Image)
         startImage();
-    else if (m_options.mediaServer)
+    else
+        prepareVideoThenSend();
+}
+
+void UploadTask::prepareVideoThenSend()
+{
+    m_video = PreparedVideo{m_path, QFileInfo(m_path).size(), false, {}};
+    if (m_options.fitVideosTo <= 0 || m_video.size <= m_options.fitVideosTo) {
+        sendVideo();
+        return;
+    }
+    m_status.state = UploadState::Processing;
+    m_status.note = StatusNote::MakingSmallerVideo;
+    m_status.preparedFraction = 0;
+    m_status.bytesSent = 0;
+    update();
+    QObject *work = m_work;
+    m_prepareCancel = std::make_shared<std::atomic<bool>>(false);
+    using Watcher = QFutureWatcher<Result<PreparedVideo>>;
+    auto *watcher = new Watcher(work);
+    connect(watcher, &Watcher::progressValueChanged, work, [this, work](int permille) {
+        if (work != m_work)
+            return;
+        m_status.preparedFraction = permille / 1000.0;
+        update();
+    });
+    connect(watcher, &Watcher::finished, work, [this, work, watcher] {
+        if (work != m_work)
+            return;
+        m_prepareCancel.reset();
+        const Result<PreparedVideo> prepared = watcher->result();
+        if (!prepared) {
+            fail(prepared.error());
+            return;
+        }
+        m_video = prepared.value();
+        emit videoPrepared(m_video.preparation);
+        sendVideo();
+    });
+    watcher->setFuture(prepareVideoAsync(m_path, m_options.fitVideosTo, m_prepareCancel));
+}
+
+void UploadTask::sendVideo()
+{
+    if (m_options.mediaServer)
         startMediaServerVideo();
     else
         startVideo();
@@ -174,7 +224,7 @@ void UploadTask::startTusVideo(const QUrl &endpoint, node::NodeClient *follow, c
     m_status.video.reset();
     update();
     QObject *work = m_work;
-    auto *tus = new tus::TusUploader(endpoint, m_path, m_options.tus, work);
+    auto *tus = new tus::TusUploader(endpoint, m_video.path, m_options.tus, work);
     m_tus = tus;
     using tus::TusUploader;
     connect(tus, &TusUploader::progress, work, [this, work](qint64 sent, qint64 total, double speed, double eta) {
@@ -269,7 +319,7 @@ void UploadTask::startTusVideo(const QUrl &endpoint, node::NodeClient *follow, c
 
 void UploadTask::startMediaServerVideo()
 {
-    if (QFileInfo(m_path).size() <= m_options.mediaServerTusThreshold) {
+    if (m_video.size <= m_options.mediaServerTusThreshold) {
         startMediaServerMultipart();
         return;
     }
@@ -316,7 +366,7 @@ void UploadTask::startMediaServerMultipart()
         fail(credentials.error());
         return;
     }
-    const UploadFile file = inspectFile(m_path);
+    const UploadFile file = inspectFile(m_video.path);
     const QString type = file.mimeType.startsWith(QLatin1String("video/")) ? file.mimeType
                                                                             : QStringLiteral("application/octet-stream");
     m_status.state = UploadState::Uploading;
@@ -330,7 +380,7 @@ void UploadTask::startMediaServerMultipart()
     clock->start();
     node::NodeClient *media = m_options.mediaServer;
     media->uploadVideoForm(
-        m_path, type, credentials->publicKey, credentials->jwt, work,
+        m_video.path, type, credentials->publicKey, credentials->jwt, work,
         [this, work, media](Result<node::MediaServerUpload> sent) {
             if (work != m_work)
                 return;
@@ -459,6 +509,8 @@ void UploadTask::fail(const Error &error, StatusNote note)
 void UploadTask::succeed(const UploadResult &result)
 {
     dropWork();
+    discardPreparedVideo(m_video); // a copy made to fit is sent; the original stays
+    m_video = {};
     m_status.state = UploadState::Done;
     m_status.note = StatusNote::None;
     m_status.error = {};

@@ -23,6 +23,9 @@ struct UploadOptions {
     bool makeAcceptable = true;      // off = the bytes as they are (see prepareImage)
     CredentialsSource credentials;   // asked when the image is about to be sent
     // Videos.
+    // > 0: compress-to-fit with this limit (bytes): a larger video is sent as a smaller
+    // H.264/AAC copy that fits (prepareVideo), the original untouched. 0: as it is.
+    qint64 fitVideosTo = 0;
     tus::TusOptions tus;
     bool followProcessing = true;    // after the bytes: poll until the video can stream
     node::PollOptions poll;
@@ -86,6 +89,8 @@ signals:
     // Something went wrong that does not stop the upload (e.g. it could not be remembered
     // for a resume after a restart).
     void warning(const deso::Error &problem);
+    // A video over fitVideosTo: its smaller copy is ready and about to be sent (one sentence).
+    void videoPrepared(const QString &preparation);
     void finished(const deso::upload::UploadResult &result);
     void failed(const deso::Error &error);
     void cancelled();
@@ -94,6 +99,9 @@ private:
     void startImage();
     void sendImage(const node::ImagePart &part);
     void startVideo();
+    // Compress-to-fit first when asked and needed, then startVideo / startMediaServerVideo.
+    void prepareVideoThenSend();
+    void sendVideo();
     // tus to `endpoint`; once all bytes are there, `follow` is polled about the video.
     void startTusVideo(const QUrl &endpoint, node::NodeClient *follow, const node::PollOptions &poll, StatusNote note);
     void startMediaServerVideo();
@@ -112,6 +120,8 @@ private:
 
     QPointer<node::NodeClient> m_client;
     QString m_path;
+    PreparedVideo m_video; // what goes over the wire: m_path, or its smaller copy
+    std::shared_ptr<std::atomic<bool>> m_prepareCancel; // the copy being made, if any
     MediaKind m_kind;
     UploadOptions m_options;
     UploadStatus m_status;

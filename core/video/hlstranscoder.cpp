@@ -2,11 +2,14 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QSaveFile>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <memory>
+#include <optional>
 #include <vector>
 
 extern "C" {
@@ -38,9 +41,24 @@ QString avErrorText(int err)
     return QString::fromLatin1(buf);
 }
 
+Error diskFullError()
+{
+    return Error(kErrDiskFull, QStringLiteral("The disk is full (no space left on the device)."), 507);
+}
+
 Error transcodeError(const QString &what, int err = 0)
 {
+    if (err == AVERROR(ENOSPC))
+        return diskFullError();
     return Error(kErrTranscode, err ? QStringLiteral("%1 (%2).").arg(what, avErrorText(err)) : what + QLatin1Char('.'), 500);
+}
+
+// A file written with QSaveFile that failed: Qt reports ENOSPC as a resource error.
+Error fileWriteError(const QFileDevice &file, const QString &path)
+{
+    if (file.error() == QFileDevice::ResourceError || errno == ENOSPC)
+        return diskFullError();
+    return transcodeError(QStringLiteral("Cannot write %1").arg(path));
 }
 
 // RAII for the libav objects this file owns.
@@ -217,7 +235,7 @@ Status writeJpeg(const AVFrame *frame, const QString &path)
     QSaveFile out(path);
     if (!out.open(QIODevice::WriteOnly) || out.write(reinterpret_cast<const char *>(pkt->data), pkt->size) != pkt->size
         || !out.commit())
-        return transcodeError(QStringLiteral("Cannot write %1").arg(path));
+        return fileWriteError(out, path);
     return {};
 }
 
@@ -225,15 +243,19 @@ Status writeTextFile(const QString &path, const QByteArray &text)
 {
     QSaveFile f(path);
     if (!f.open(QIODevice::WriteOnly) || f.write(text) != text.size() || !f.commit())
-        return transcodeError(QStringLiteral("Cannot write %1").arg(path));
+        return fileWriteError(f, path);
     return {};
 }
 
 class Transcode {
 public:
+    // `single` set: one MP4 at that size and bitrate (compress-to-fit) written to
+    // `mp4Path`; no HLS, no posters. Else the whole ladder into `outDir`.
     Transcode(const QString &input, const QString &outDir, const HlsOptions &options, const std::atomic<bool> *cancel,
-              const ProgressCallback &progress)
-        : m_input(input), m_dir(outDir), m_options(options), m_cancel(cancel), m_progress(progress)
+              const ProgressCallback &progress, const Mp4Encoding *single = nullptr, const QString &mp4Path = {})
+        : m_input(input), m_dir(outDir), m_options(options), m_cancel(cancel), m_progress(progress),
+          m_single(single ? std::optional<Mp4Encoding>(*single) : std::nullopt),
+          m_mp4Path(mp4Path.isEmpty() ? QDir(outDir).filePath(HlsTranscoder::downloadName()) : mp4Path)
     {
     }
 
@@ -259,6 +281,8 @@ private:
     HlsOptions m_options;
     const std::atomic<bool> *m_cancel;
     const ProgressCallback &m_progress;
+    std::optional<Mp4Encoding> m_single;
+    QString m_mp4Path;
 
     VideoInfo m_info;
     InputPtr m_in;
@@ -337,8 +361,10 @@ Status Transcode::openInput()
     }
     // Poster candidates at 10 %, 25 %, 50 %, 75 % of the running time; the most
     // detailed wins, so a fade-in from black never becomes the poster.
-    for (double f : {0.10, 0.25, 0.50, 0.75})
-        m_posterTimes.push_back(m_startSeconds + f * m_info.durationSeconds);
+    for (double f : {0.10, 0.25, 0.50, 0.75}) {
+        if (!m_single)
+            m_posterTimes.push_back(m_startSeconds + f * m_info.durationSeconds);
+    }
     m_candidates.resize(m_posterTimes.size());
     return {};
 }
@@ -349,10 +375,13 @@ Status Transcode::openVideoEncoders()
     if (!x264)
         return transcodeError(QStringLiteral("This FFmpeg has no libx264 encoder"));
     const double fps = av_q2d(m_frameRate);
-    for (const HlsRung &rung : ladderFor(m_info.width, m_info.height)) {
+    const QList<HlsRung> rungs = m_single
+        ? QList<HlsRung>{HlsRung{m_single->width, m_single->height, m_single->videoBitrate, QStringLiteral("mp4")}}
+        : ladderFor(m_info.width, m_info.height);
+    for (const HlsRung &rung : rungs) {
         auto r = std::make_unique<RungEncoder>();
         r->rung = rung;
-        if (sourceFitsARung(rung)) {
+        if (!m_single && sourceFitsARung(rung)) {
             r->remux = true;
             const AVBitStreamFilter *filter = av_bsf_get_by_name("h264_mp4toannexb");
             AVBSFContext *bsf = nullptr;
@@ -378,11 +407,18 @@ Status Transcode::openVideoEncoders()
         // Keyframes come where we force them (segment boundaries); x264's own
         // interval is a backstop that counts frames, identically for every rung.
         enc->gop_size = std::max(1, int(std::ceil(fps * m_options.segmentSeconds * 2)));
-        enc->rc_max_rate = rung.videoBitrate;
-        enc->rc_buffer_size = rung.videoBitrate * 2;
         AVDictionary *opts = nullptr;
+        if (m_single) {
+            // A size budget: an average bitrate (ABR), peaks bounded so no stretch overspends.
+            enc->bit_rate = rung.videoBitrate;
+            enc->rc_max_rate = rung.videoBitrate * 3 / 2;
+            enc->rc_buffer_size = rung.videoBitrate * 2;
+        } else {
+            enc->rc_max_rate = rung.videoBitrate;
+            enc->rc_buffer_size = rung.videoBitrate * 2;
+            av_dict_set(&opts, "crf", "23", 0);
+        }
         av_dict_set(&opts, "preset", m_options.x264Preset.toLatin1().constData(), 0);
-        av_dict_set(&opts, "crf", "23", 0);
         av_dict_set(&opts, "forced-idr", "1", 0);
         av_dict_set(&opts, "x264-params", "scenecut=0:open-gop=0", 0);
         const int err = avcodec_open2(enc, x264, &opts);
@@ -474,7 +510,7 @@ Status Transcode::openAudio()
     enc->sample_rate = (inRate == 44100 || inRate == 48000) ? inRate : 48000;
     av_channel_layout_default(&enc->ch_layout, std::min(2, std::max(1, m_audioDecoder->ch_layout.nb_channels)));
     enc->sample_fmt = AV_SAMPLE_FMT_FLTP;
-    enc->bit_rate = 128000;
+    enc->bit_rate = m_single ? m_single->audioBitrate : 128000;
     enc->time_base = AVRational{1, enc->sample_rate};
     if (int err = avcodec_open2(enc, aac, nullptr); err < 0)
         return transcodeError(QStringLiteral("Cannot open the AAC encoder"), err);
@@ -506,9 +542,11 @@ Status Transcode::openOutputs()
 {
     const QByteArray segment = QByteArray::number(m_options.segmentSeconds, 'f', 3);
     for (auto &r : m_rungs) {
+        if (m_single)
+            break; // the MP4 alone
         const QString rungDir = QDir(m_dir).filePath(r->rung.name);
         if (!QDir().mkpath(rungDir))
-            return transcodeError(QStringLiteral("Cannot create %1").arg(rungDir));
+            return errno == ENOSPC ? diskFullError() : transcodeError(QStringLiteral("Cannot create %1").arg(rungDir));
         AVDictionary *opts = nullptr;
         av_dict_set(&opts, "hls_time", segment.constData(), 0);
         av_dict_set(&opts, "hls_playlist_type", "vod", 0);
@@ -533,7 +571,7 @@ Status Transcode::openOutputs()
     const AVStream *source = m_in->streams[m_videoIndex];
     const Muxer::StreamSource video = top.remux ? Muxer::StreamSource{nullptr, source->codecpar, source->time_base}
                                                 : Muxer::StreamSource{top.encoder.get(), nullptr, {0, 1}};
-    Status s = m_mp4.open("mp4", QDir(m_dir).filePath(HlsTranscoder::downloadName()), &opts, video,
+    Status s = m_mp4.open("mp4", m_mp4Path, &opts, video,
                           Muxer::StreamSource{m_audioEncoder.get(), nullptr, {0, 1}});
     av_dict_free(&opts);
     return s;
@@ -549,7 +587,7 @@ Status Transcode::encodeVideo(RungEncoder &r, const AVFrame *frame, size_t rungI
         // The HLS muxer adds up packet durations for #EXTINF; x264 leaves them 0.
         if (pkt->duration <= 0)
             pkt->duration = av_rescale_q(1, av_inv_q(m_frameRate), r.encoder->time_base);
-        Status s = r.hls.write(pkt.get(), 0);
+        Status s = m_single ? Status{} : r.hls.write(pkt.get(), 0);
         if (s.ok() && rungIndex + 1 == m_rungs.size())
             s = m_mp4.write(pkt.get(), 0);
         av_packet_unref(pkt.get());
@@ -585,7 +623,8 @@ Status Transcode::onVideoFrame(AVFrame *frame)
 
     // One forced IDR per segment boundary, the same frame in every rung; when a
     // rung is a copy of the source, exactly where the source has its keyframes.
-    const bool keyframe = remuxing() ? frame->key_frame != 0 : t + 1e-6 >= m_nextKeyframeAt;
+    const bool keyframe = m_single ? false // one file: x264 places its own keyframes
+        : remuxing() ? frame->key_frame != 0 : t + 1e-6 >= m_nextKeyframeAt;
     if (keyframe) {
         while (m_nextKeyframeAt <= t + 1e-6)
             m_nextKeyframeAt += m_options.segmentSeconds;
@@ -626,6 +665,8 @@ Status Transcode::encodeAudio(const AVFrame *frame)
     PacketPtr pkt(av_packet_alloc());
     while ((err = avcodec_receive_packet(m_audioEncoder.get(), pkt.get())) >= 0) {
         for (auto &r : m_rungs) {
+            if (m_single)
+                break;
             if (Status s = r->hls.write(pkt.get(), 1); !s.ok())
                 return s;
         }
@@ -764,7 +805,7 @@ Result<HlsOutput> Transcode::run()
     if (cancelled())
         return Error(kErrCancelled, QStringLiteral("Processing was cancelled."));
     if (!QDir().mkpath(m_dir))
-        return transcodeError(QStringLiteral("Cannot create %1").arg(m_dir));
+        return errno == ENOSPC ? diskFullError() : transcodeError(QStringLiteral("Cannot create %1").arg(m_dir));
     for (auto step : {&Transcode::openInput, &Transcode::openVideoEncoders, &Transcode::openAudio, &Transcode::openOutputs}) {
         if (Status s = (this->*step)(); !s.ok())
             return s.error();
@@ -814,12 +855,22 @@ Result<HlsOutput> Transcode::run()
     if (cancelled())
         return Error(kErrCancelled, QStringLiteral("Processing was cancelled."));
     for (auto &r : m_rungs) {
+        if (m_single)
+            break;
         if (Status s = r->hls.finish(); !s.ok())
             return s.error();
     }
     if (Status s = m_mp4.finish(); !s.ok())
         return s.error();
     m_mp4.close();
+    if (m_single) {
+        HlsOutput out;
+        out.downloadPath = m_mp4Path;
+        out.source = m_info;
+        if (m_progress)
+            m_progress(1.0);
+        return out;
+    }
     if (Status s = writePosters(); !s.ok())
         return s.error();
     if (Status s = writeMasterPlaylist(); !s.ok())
@@ -881,6 +932,18 @@ Result<HlsOutput> HlsTranscoder::transcode(const QString &inputPath, const QStri
 {
     Transcode t(inputPath, outputDir, options, cancel, progress);
     return t.run();
+}
+
+Result<VideoInfo> HlsTranscoder::encodeMp4(const QString &inputPath, const QString &outputPath, const Mp4Encoding &encoding,
+                                           const std::atomic<bool> *cancel, const ProgressCallback &progress)
+{
+    if (encoding.width <= 0 || encoding.height <= 0 || encoding.width % 2 || encoding.height % 2 || encoding.videoBitrate <= 0)
+        return transcodeError(QStringLiteral("An MP4 needs an even picture size and a bitrate"));
+    Transcode t(inputPath, QFileInfo(outputPath).absolutePath(), HlsOptions{}, cancel, progress, &encoding, outputPath);
+    auto out = t.run();
+    if (!out.ok())
+        return out.error();
+    return out->source;
 }
 
 } // namespace deso::video

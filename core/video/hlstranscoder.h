@@ -55,6 +55,16 @@ using ProgressCallback = std::function<void(double)>;
 // Error codes besides the probe's ERR_NON_VIDEO / ERR_MALFORMED_VIDEO.
 inline const QString kErrCancelled = QStringLiteral("video.cancelled");
 inline const QString kErrTranscode = QStringLiteral("video.transcode");
+inline const QString kErrDiskFull = QStringLiteral("video.disk_full"); // ENOSPC while writing outputs
+
+// One H.264/AAC MP4 (moov first) at this picture size and these average
+// bitrates: what compress-to-fit (video/compresstofit.h) asks for.
+struct Mp4Encoding {
+    int width = 0;          // even, at most the source's
+    int height = 0;
+    int videoBitrate = 0;   // bits per second, average
+    int audioBitrate = 128000;
+};
 
 class HlsTranscoder {
 public:
@@ -62,6 +72,11 @@ public:
     // files). On an error or cancellation the partial files stay for the caller
     // to remove (it owns the directory).
     static Result<HlsOutput> transcode(const QString &inputPath, const QString &outputDir, const HlsOptions &options,
+                                       const std::atomic<bool> *cancel, const ProgressCallback &progress);
+
+    // Writes `outputPath` only (its folder must exist); returns the source's probe.
+    // On an error or cancellation a partial file may stay for the caller to remove.
+    static Result<VideoInfo> encodeMp4(const QString &inputPath, const QString &outputPath, const Mp4Encoding &encoding,
                                        const std::atomic<bool> *cancel, const ProgressCallback &progress);
 
     static QString masterPlaylistName() { return QStringLiteral("master.m3u8"); }

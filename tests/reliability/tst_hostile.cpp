@@ -1,7 +1,8 @@
 // The host under hostile and faulty conditions (issue 17), on loopback against
 // the real EndpointHost: slow and silent clients, connection floods, web pages in
 // the user's browser (foreign Origins, DNS rebinding), a storage quota and a
-// really full disk (a small tmpfs mounted by the test when it runs as root).
+// really full disk (a small tmpfs mounted by the test when it runs as root) during
+// uploads and during processing, and per-client limits on unfinished uploads.
 //
 // The limits are configured small (1-2 s) so the timeouts are quick to see; the
 // waits around them are generous and only keep a broken host from hanging the
@@ -10,6 +11,7 @@
 #include "identity/jwt.h"
 #include "identity/keys.h"
 #include "rawhttpclient.h"
+#include "syntheticclip.h"
 #include "testfiles.h"
 #include "tus/tusuploader.h"
 
@@ -29,6 +31,10 @@
 
 #include <sys/mount.h>
 #include <unistd.h>
+
+extern "C" {
+#include <libavutil/log.h>
+}
 
 using namespace deso;
 using namespace deso::host;
@@ -657,6 +663,126 @@ private slots:
                                  request("POST", "/api/v0/upload-image", {{"Content-Type", type}}, form), &why);
         QVERIFY2(ok && ok->status == 200, qPrintable(ok ? QString::fromLatin1(ok->brief()) : why));
         QCOMPARE(filesUnder(images).size(), 1);
+    }
+
+    // A video whose processing runs out of disk: failed with a sentence that says
+    // so, partial outputs removed, the upload kept, the host answering. Once space
+    // returns, a restart of the host processes it again (the retry path) to ready.
+    void processingOnAFullDiskFailsThenRetriesOnRestart()
+    {
+        av_log_set_level(AV_LOG_QUIET); // the clip encoder's statistics
+        SmallDisk disk(24);
+        if (!disk.mounted())
+            QSKIP(qPrintable(QStringLiteral("no small filesystem: %1").arg(disk.why())));
+        const QString clipPath = m_dir.filePath(QStringLiteral("clip-enospc.mp4"));
+        SyntheticClip clip;
+        clip.width = 1280;
+        clip.height = 720;
+        clip.seconds = 3.0;
+        QVERIFY(writeSyntheticClip(clipPath, clip).ok());
+        QFile clipFile(clipPath);
+        QVERIFY(clipFile.open(QIODevice::ReadOnly));
+        const QByteArray bytes = clipFile.readAll();
+
+        HostConfig c;
+        c.dataDir = disk.path(QStringLiteral("host"));
+        c.maxStorageBytes = 0; // no quota: hit the real disk
+        QString why;
+        auto host = startHost(c, &why);
+        QVERIFY2(host, qPrintable(why));
+        // Room for the upload and its records, not for the ladder, poster and MP4.
+        const QString filler = disk.path(QStringLiteral("filler"));
+        QVERIFY(fillDisk(filler) > 0);
+        QVERIFY(QFile::resize(filler, QFileInfo(filler).size() - bytes.size() - 256 * 1024));
+
+        const QByteArray creationWithUpload = request(
+            "POST", "/api/v0/upload-video",
+            {{"Tus-Resumable", "1.0.0"}, {"Upload-Length", QByteArray::number(bytes.size())},
+             {"Content-Type", kOffsetType}, {"Content-Length", QByteArray::number(bytes.size())}}) + bytes;
+        const auto created = exchange(host->port(), "POST", creationWithUpload, &why);
+        QVERIFY2(created && (created->status == 200 || created->status == 204)
+                     && created->header("upload-offset").toLongLong() == bytes.size(),
+                 qPrintable(created ? QString::fromLatin1(created->brief()) : why));
+        const QString id = QString::fromLatin1(created->header("stream-media-id"));
+        const QByteArray statusRequest = request("GET", "/api/v0/get-video-status/" + id.toLatin1());
+        auto status = [&] {
+            QString ignored;
+            const auto a = exchange(host->port(), "GET", statusRequest, &ignored);
+            return a && a->status == 200 ? QJsonDocument::fromJson(a->body).object() : QJsonObject();
+        };
+        auto settled = [&] {
+            const QString s = status().value(QStringLiteral("state")).toString();
+            return s == QLatin1String("error") || s == QLatin1String("ready");
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(settled(), 120000);
+        const QJsonObject failed = status();
+        QCOMPARE(failed.value(QStringLiteral("state")).toString(), QStringLiteral("error"));
+        QCOMPARE(failed.value(QStringLiteral("errorReasonCode")).toString(), QStringLiteral("ERR_STORAGE_FULL"));
+        const QString sentence = failed.value(QStringLiteral("errorReasonText")).toString(); // legacy shape
+        QCOMPARE(failed.value(QStringLiteral("status")).toObject().value(QStringLiteral("errorMessage")).toString(), sentence);
+        QCOMPARE(failed.value(QStringLiteral("status")).toObject().value(QStringLiteral("phase")).toString(), QStringLiteral("failed"));
+        QVERIFY2(sentence.contains(QStringLiteral("disk is full")) && sentence.contains(QStringLiteral("no space left")),
+                 qPrintable(QJsonDocument(failed).toJson(QJsonDocument::Compact)));
+        QCOMPARE(failed.value(QStringLiteral("ReadyToStream")).toBool(), false);
+        const QString uploadDir = c.dataDir + QStringLiteral("/uploads/") + id;
+        QVERIFY2(!QDir(uploadDir + QStringLiteral("/media")).exists() && !QDir(uploadDir + QStringLiteral("/media.partial")).exists(),
+                 qPrintable(filesUnder(uploadDir).join(QLatin1Char(' '))));
+        QCOMPARE(testcommon::sha256Of(uploadDir + QStringLiteral("/data")), testcommon::sha256Of(clipPath));
+        const auto options = exchange(host->port(), "OPTIONS", request("OPTIONS", "/api/v0/upload-video"), &why);
+        QVERIFY2(options && options->status == 204, qPrintable(why)); // still answering
+        qInfo("ENOSPC during processing: %s", qPrintable(sentence));
+
+        // Space returns; the retry path is a restart of the host.
+        QVERIFY(QFile::remove(filler));
+        host.reset();
+        host = startHost(c, &why);
+        QVERIFY2(host, qPrintable(why));
+        QTRY_VERIFY_WITH_TIMEOUT(settled(), 120000);
+        const QJsonObject ready = status();
+        QCOMPARE(ready.value(QStringLiteral("state")).toString(), QStringLiteral("ready"));
+        QCOMPARE(ready.value(QStringLiteral("ReadyToStream")).toBool(), true);
+        QVERIFY(QFile::exists(uploadDir + QStringLiteral("/media/master.m3u8")));
+        QVERIFY(!QDir(uploadDir + QStringLiteral("/media.partial")).exists());
+    }
+
+    // At most N unfinished tus uploads per client address: one more is 429 with a
+    // sentence; a finished (or deleted) one frees its place.
+    void unfinishedUploadsPerClientAreBounded()
+    {
+        HostConfig c;
+        c.maxUnfinishedUploadsPerClient = 3;
+        QString why;
+        auto host = startHost(c, &why);
+        QVERIFY2(host, qPrintable(why));
+        QList<QByteArray> paths;
+        for (int i = 0; i < 3; ++i) {
+            const auto a = exchange(host->port(), "POST", creation(1000), &why);
+            QVERIFY2(a && a->status == 200, qPrintable(a ? QString::fromLatin1(a->brief()) : why));
+            paths << tusPathOf(*a);
+        }
+        const auto refused = exchange(host->port(), "POST", creation(1000), &why);
+        QVERIFY2(refused, qPrintable(why));
+        QCOMPARE(refused->status, 429);
+        QVERIFY2(refused->body.contains("already has 3 unfinished uploads"), refused->body.constData());
+        // An empty upload is finished at creation: it holds no place.
+        const auto empty = exchange(host->port(), "POST", creation(0), &why);
+        QVERIFY2(empty && empty->status == 200, qPrintable(empty ? QString::fromLatin1(empty->brief()) : why));
+
+        // Finishing one frees a place.
+        RawClient patch;
+        QVERIFY(patch.connectTo(host->port()));
+        QCOMPARE(patch.send(patchHead(paths[0], 0, 1000) + QByteArray(1000, 'v')), QString());
+        const auto patched = patch.read("PATCH", &why);
+        QVERIFY2(patched && patched->status == 204, qPrintable(patched ? QString::fromLatin1(patched->brief()) : why));
+        const auto fourth = exchange(host->port(), "POST", creation(1000), &why);
+        QVERIFY2(fourth && fourth->status == 200, qPrintable(fourth ? QString::fromLatin1(fourth->brief()) : why));
+        // Deleting one (tus termination) frees a place too.
+        const auto full = exchange(host->port(), "POST", creation(1000), &why);
+        QVERIFY2(full && full->status == 429, qPrintable(full ? QString::fromLatin1(full->brief()) : why));
+        const auto deleted = exchange(host->port(), "DELETE", request("DELETE", paths[1], {{"Tus-Resumable", "1.0.0"}}), &why);
+        QVERIFY2(deleted && deleted->status == 204, qPrintable(deleted ? QString::fromLatin1(deleted->brief()) : why));
+        const auto fifth = exchange(host->port(), "POST", creation(1000), &why);
+        QVERIFY2(fifth && fifth->status == 200, qPrintable(fifth ? QString::fromLatin1(fifth->brief()) : why));
     }
 };
 

@@ -131,7 +131,7 @@ private slots:
 
         // Named files stay, refused or not; the folder's media follow; the cap is said.
         const deso::upload::MediaCollection capped =
-            deso::upload::collectMedia({root.filePath(QStringLiteral("notes.md")), root.path()}, 3);
+            deso::upload::collectMedia({root.filePath(QStringLiteral("notes.md")), root.path()}, 0, 3);
         QCOMPARE(capped.files.size(), 3);
         QVERIFY(capped.files.first().refusal);
         QVERIFY(capped.capped);

@@ -3,6 +3,7 @@
 #include "host/http/httpserver.h"
 
 #include <QFile>
+#include <QHostAddress>
 #include <QSocketNotifier>
 #include <QThread>
 
@@ -56,6 +57,15 @@ HttpConnection::HttpConnection(int fd, HttpServer *server, HttpRouter *router)
     : QObject(server), m_fd(fd), m_server(server), m_router(router)
 {
     m_lastActivity = server->now();
+    sockaddr_storage peer{};
+    socklen_t peerLength = sizeof peer;
+    if (::getpeername(fd, reinterpret_cast<sockaddr *>(&peer), &peerLength) == 0) {
+        QHostAddress address(reinterpret_cast<const sockaddr *>(&peer));
+        bool v4 = false; // ::ffff:a.b.c.d on a dual-stack socket is the IPv4 client a.b.c.d
+        if (const quint32 ip = address.toIPv4Address(&v4); v4)
+            address = QHostAddress(ip);
+        m_peerAddress = address.toString().toLatin1();
+    }
     m_read = new QSocketNotifier(fd, QSocketNotifier::Read, this);
     m_write = new QSocketNotifier(fd, QSocketNotifier::Write, this);
     m_read->setEnabled(false);
@@ -254,6 +264,7 @@ bool HttpConnection::takeHead()
 void HttpConnection::startRequest(HttpRequest request)
 {
     m_request = std::move(request);
+    m_request.peerAddress = m_peerAddress;
     m_haveRequest = true;
     ++m_sequence;
     m_requestStarted = m_server->now();

@@ -63,6 +63,7 @@ private:
     void consume(qsizetype n);
 
     int m_fd;
+    QByteArray m_peerAddress; // HttpRequest::peerAddress of every request on it
     HttpServer *m_server;
     HttpRouter *m_router;
     State m_state = State::Head;

@@ -27,6 +27,7 @@ struct HttpRequest {
     HeaderList headers;  // names lower-cased, values trimmed
     BodyFraming framing = BodyFraming::None;
     qint64 contentLength = 0; // with BodyFraming::Length
+    QByteArray peerAddress;   // the client's IP address as text, set by the connection
 
     QByteArray path() const;
     QByteArray query() const; // after '?', without it
