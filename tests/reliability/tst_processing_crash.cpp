@@ -222,8 +222,9 @@ private slots:
         const QString calibration = upload(port, bytes, &why);
         QVERIFY2(!calibration.isEmpty(), qPrintable(why));
         QString wrong;
-        QCOMPARE(watch(calibration, kReadyWaitMs, &wrong), QStringLiteral("ready"));
+        const QString calibrated = watch(calibration, kReadyWaitMs, &wrong);
         QVERIFY2(wrong.isEmpty(), qPrintable(wrong));
+        QCOMPARE(calibrated, QStringLiteral("ready"));
         const qint64 processMs = qMax<qint64>(200, clock.elapsed());
 
         // Kill 1: the instant the upload completed (the job is queued or just started).
@@ -253,8 +254,9 @@ private slots:
 
         // The last restart: the job resumes by itself and ends ready, outputs valid.
         QVERIFY2(host.start(port, &why), qPrintable(why));
-        QCOMPARE(watch(id, kReadyWaitMs, &wrong), QStringLiteral("ready"));
+        const QString finalState = watch(id, kReadyWaitMs, &wrong);
         QVERIFY2(wrong.isEmpty(), qPrintable(wrong));
+        QCOMPARE(finalState, QStringLiteral("ready"));
         const QJsonObject done = status(port, id);
         QCOMPARE(done.value(QStringLiteral("ReadyToStream")).toBool(), true);
         bool served = false;
