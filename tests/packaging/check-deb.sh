@@ -36,6 +36,7 @@ expected=(
   ./usr/share/applications/deso-media.desktop
   "./usr/share/metainfo/$app_id.metainfo.xml"
   ./usr/share/icons/hicolor/scalable/apps/deso-media.svg
+  ./usr/share/doc/deso-media/copyright
 )
 for size in 16 32 48 64 128 256; do
   expected+=("./usr/share/icons/hicolor/${size}x${size}/apps/deso-media.png")
@@ -88,6 +89,12 @@ step "appstreamcli validate --no-net"
 metainfo="$root/usr/share/metainfo/$app_id.metainfo.xml"
 appstreamcli validate --no-net "$metainfo" || fail "appstreamcli validate failed"
 grep -q "<release version=\"$version\"" "$metainfo" || fail "metainfo has no <release> for $version"
+grep -q '<project_license>GPL-3.0-or-later</project_license>' "$metainfo" \
+  || fail "metainfo does not give the project's licence (GPL-3.0-or-later)"
+copyright="$root/usr/share/doc/deso-media/copyright"
+head -1 "$copyright" | grep -q '^Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/' \
+  || fail "the copyright file is not in Debian's machine-readable format"
+grep -q '^License: GPL-3.0-or-later' "$copyright" || fail "the copyright file does not name GPL-3.0-or-later"
 grep -q '<launchable type="desktop-id">deso-media.desktop</launchable>' "$metainfo" \
   || fail "metainfo does not launch deso-media.desktop"
 
