@@ -307,20 +307,8 @@ void NodeClient::uploadVideoFormOverSocket(const QString &filePath, qint64 size,
             [self = QPointer<NodeClient>(this), sender, url, headers, description, clock, what, filePath,
              parse = std::move(parse), done = std::move(done)](const tus::HttpAnswer &answer) {
         sender->deleteLater();
-        if (self) {
-            HttpExchange exchange;
-            exchange.method = "POST";
-            exchange.url = url;
-            exchange.requestHeaders = headers;
-            exchange.requestBody = description;
-            exchange.status = answer.status;
-            exchange.reason = answer.reason;
-            exchange.responseHeaders = answer.headers;
-            exchange.responseBody = answer.body;
-            exchange.networkError = answer.status == 0 ? answer.networkError : QString();
-            exchange.elapsedMs = clock.elapsed();
-            emit self->exchanged(exchange);
-        }
+        if (self)
+            emit self->exchanged(answer.toExchange("POST", url, headers, description, clock.elapsed()));
         if (answer.fileUnreadable) {
             done(Error(QStringLiteral("video.unreadable"),
                        QStringLiteral("Cannot read the video %1: %2").arg(filePath, answer.networkError)));

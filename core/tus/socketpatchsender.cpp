@@ -336,6 +336,23 @@ bool HttpAnswer::hasHeader(QByteArrayView name) const
     return !header(name).isNull();
 }
 
+node::HttpExchange HttpAnswer::toExchange(const QByteArray &method, const QUrl &url, const node::HeaderList &requestHeaders,
+                                          const QString &requestBody, qint64 elapsedMs) const
+{
+    node::HttpExchange exchange;
+    exchange.method = method;
+    exchange.url = url;
+    exchange.requestHeaders = requestHeaders;
+    exchange.requestBody = requestBody;
+    exchange.status = status;
+    exchange.reason = reason;
+    exchange.responseHeaders = headers;
+    exchange.responseBody = body;
+    exchange.networkError = status == 0 ? networkError : QString();
+    exchange.elapsedMs = elapsedMs;
+    return exchange;
+}
+
 QByteArray HttpAnswer::header(QByteArrayView name) const
 {
     for (const auto &h : headers) {

@@ -34,6 +34,9 @@ struct HttpAnswer {
 
     bool hasHeader(QByteArrayView name) const;
     QByteArray header(QByteArrayView name) const; // first one, name case-insensitive; null if absent
+    // The exchange a tester's log shows for this answer to the request described.
+    node::HttpExchange toExchange(const QByteArray &method, const QUrl &url, const node::HeaderList &requestHeaders,
+                                  const QString &requestBody, qint64 elapsedMs) const;
 };
 
 class SocketPatchSender : public QObject {

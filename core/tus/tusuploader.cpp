@@ -514,18 +514,7 @@ void TusUploader::sendPatchOverSocket(qint64 length, const QByteArray &checksumH
                           QStringLiteral("Cannot read the file %1 (did it change during the upload?).").arg(m_filePath)));
             return;
         }
-        node::HttpExchange exchange;
-        exchange.method = m_replyVerb;
-        exchange.url = m_uploadUrl;
-        exchange.requestHeaders = headers;
-        exchange.requestBody = m_replyBodyDescription;
-        exchange.status = answer.status;
-        exchange.reason = answer.reason;
-        exchange.responseHeaders = answer.headers;
-        exchange.responseBody = answer.body;
-        exchange.networkError = answer.status == 0 ? answer.networkError : QString();
-        exchange.elapsedMs = m_replyClock.elapsed();
-        emit exchanged(exchange);
+        emit exchanged(answer.toExchange(m_replyVerb, m_uploadUrl, headers, m_replyBodyDescription, m_replyClock.elapsed()));
         handleAnswer(answer, Step::Patch);
     });
     sender->start();

@@ -20,6 +20,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 using deso::video::HlsOptions;
 using deso::video::HlsTranscoder;
@@ -128,45 +129,45 @@ int main(int argc, char **argv)
         std::printf("ffmpeg program, same ladder + MP4 (no poster): %.2f s; ours / ffmpeg = %.3f (target <= 1.05)\n",
                     refSeconds, oursSeconds / refSeconds);
 
+    // Generates a variant of the clip and times our transcode of it.
+    struct Timed { double seconds = 0; QStringList remuxedRungs; };
+    auto timeVariant = [&](const QString &name, const SyntheticClip &variant) -> std::optional<Timed> {
+        const QString path = dir.filePath(name + QStringLiteral(".mp4"));
+        if (auto s = writeSyntheticClip(path, variant); !s.ok()) {
+            std::fprintf(stderr, "cannot generate the %s clip: %s\n", qPrintable(name), qPrintable(s.error().message));
+            return std::nullopt;
+        }
+        QElapsedTimer timer;
+        timer.start();
+        auto out = HlsTranscoder::transcode(path, dir.filePath(name), options, nullptr, {});
+        if (!out.ok()) {
+            std::fprintf(stderr, "%s transcode failed: %s\n", qPrintable(name), qPrintable(out.error().toString()));
+            return std::nullopt;
+        }
+        return Timed{double(timer.nsecsElapsed()) / 1e9, out->remuxedRungs};
+    };
+
     // The fast path: a 720p H.264 source whose keyframes fall every second is copied
     // into its rung (only 360p is encoded).
-    const QString source720 = dir.filePath(QStringLiteral("source720.mp4"));
     SyntheticClip clip720 = clip;
     clip720.width = 1280;
     clip720.height = 720;
     clip720.keyframeSeconds = 1.0; // at most one segment apart, also at the end of the clip
-    if (auto s = writeSyntheticClip(source720, clip720); !s.ok()) {
-        std::fprintf(stderr, "cannot generate the 720p clip: %s\n", qPrintable(s.error().message));
+    const auto remuxed = timeVariant(QStringLiteral("source720"), clip720);
+    if (!remuxed)
         return 1;
-    }
-    clock.restart();
-    auto remuxed = HlsTranscoder::transcode(source720, dir.filePath(QStringLiteral("remux")), options, nullptr, {});
-    const double remuxSeconds = double(clock.nsecsElapsed()) / 1e9;
-    if (!remuxed.ok()) {
-        std::fprintf(stderr, "remux transcode failed: %s\n", qPrintable(remuxed.error().toString()));
-        return 1;
-    }
     std::printf("remux fast path: 720p source, rungs copied: %s; %.2f s wall = %.2f x the clip's duration\n",
-                qPrintable(remuxed->remuxedRungs.join(QLatin1Char(','))), remuxSeconds, remuxSeconds / seconds);
+                qPrintable(remuxed->remuxedRungs.join(QLatin1Char(','))), remuxed->seconds, remuxed->seconds / seconds);
 
     // The case as a phone records it: 1080p H.264 with a keyframe every second.
     // Its top rung is the source copied, so only 720p and 360p are encoded.
-    const QString phone = dir.filePath(QStringLiteral("phone1080.mp4"));
     SyntheticClip phoneClip = clip;
     phoneClip.keyframeSeconds = 1.0;
-    if (auto s = writeSyntheticClip(phone, phoneClip); !s.ok()) {
-        std::fprintf(stderr, "cannot generate the 1080p phone-like clip: %s\n", qPrintable(s.error().message));
+    const auto phone = timeVariant(QStringLiteral("phone1080"), phoneClip);
+    if (!phone)
         return 1;
-    }
-    clock.restart();
-    auto phoneOut = HlsTranscoder::transcode(phone, dir.filePath(QStringLiteral("phone")), options, nullptr, {});
-    const double phoneSeconds = double(clock.nsecsElapsed()) / 1e9;
-    if (!phoneOut.ok()) {
-        std::fprintf(stderr, "phone-like transcode failed: %s\n", qPrintable(phoneOut.error().toString()));
-        return 1;
-    }
     std::printf("1080p source with 1 s keyframes (as phones record): rungs copied: %s; 720p + 360p encoded + poster: "
                 "%.2f s wall = %.2f x the clip's duration (target <= 0.5 on 2 cores)\n",
-                qPrintable(phoneOut->remuxedRungs.join(QLatin1Char(','))), phoneSeconds, phoneSeconds / seconds);
+                qPrintable(phone->remuxedRungs.join(QLatin1Char(','))), phone->seconds, phone->seconds / seconds);
     return 0;
 }

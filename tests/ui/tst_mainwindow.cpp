@@ -1,4 +1,5 @@
 // The main window: it opens, and dropped files land in the queue.
+#include "testsettings.h"
 #include "dropzone.h"
 #include "mainwindow.h"
 #include "mediaqueuemodel.h"
@@ -41,10 +42,7 @@ private slots:
     void initTestCase()
     {
         // Keep the user's real settings and queue out of the tests.
-        QStandardPaths::setTestModeEnabled(true);
-        QSettings::setDefaultFormat(QSettings::IniFormat);
-        QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, m_home.path());
-        QCoreApplication::setOrganizationName(QStringLiteral("deso-media-tests"));
+        testcommon::isolateAppSettings(m_home.path());
     }
 
     void windowOpens()

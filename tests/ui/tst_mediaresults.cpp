@@ -4,6 +4,7 @@
 // file to the processed stream and plays it, and the URLs to paste into a post (playback,
 // embed, download; ImageURL for images) are copied to the clipboard and opened through
 // QDesktopServices with exactly the URLs core/upload/medialinks gives.
+#include "testsettings.h"
 #include "mainwindow.h"
 #include "hostpanel.h"
 #include "mediaqueuemodel.h"
@@ -65,10 +66,7 @@ class TestMediaResults : public QObject {
 private slots:
     void initTestCase()
     {
-        QStandardPaths::setTestModeEnabled(true);
-        QSettings::setDefaultFormat(QSettings::IniFormat);
-        QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, m_home.path());
-        QCoreApplication::setOrganizationName(QStringLiteral("deso-media-tests"));
+        testcommon::isolateAppSettings(m_home.path());
         QDesktopServices::setUrlHandler(QStringLiteral("http"), &m_opened, "open");
         QDesktopServices::setUrlHandler(QStringLiteral("https"), &m_opened, "open");
 

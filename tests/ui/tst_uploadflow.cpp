@@ -1,6 +1,7 @@
 // The window end to end on loopback, with the app's own endpoint host and real core
 // clients: image upload to an ImageURL, video upload paused and resumed until it can
 // stream, the host panel, the node tester, TikTok errors and the JWT countdown.
+#include "testsettings.h"
 #include "host/endpointhost.h"
 #include "hostpanel.h"
 #include "identity/jwt.h"
@@ -77,10 +78,7 @@ class TestUploadFlow : public QObject {
 private slots:
     void initTestCase()
     {
-        QStandardPaths::setTestModeEnabled(true);
-        QSettings::setDefaultFormat(QSettings::IniFormat);
-        QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, m_home.path());
-        QCoreApplication::setOrganizationName(QStringLiteral("deso-media-tests"));
+        testcommon::isolateAppSettings(m_home.path());
     }
 
     void hostPanelStartsAndStopsTheHost()
