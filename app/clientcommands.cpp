@@ -183,7 +183,7 @@ std::optional<int> ClientCommand::parse(const QStringList &arguments)
         m_parser.addOption({QStringLiteral("retries"), QStringLiteral("Retries in a row after network errors or 5xx answers before giving up (default 8)."), QStringLiteral("n")});
         m_parser.addOption({QStringLiteral("no-resume"), QStringLiteral("Start a new upload even if an earlier one of this file was interrupted.")});
         m_parser.addOption({QStringLiteral("no-checksum"), QStringLiteral("Send tus chunks without Upload-Checksum even if the server offers it (saves hashing every byte on both ends).")});
-        m_parser.addOption({QStringLiteral("fit"), QStringLiteral("--fit [SIZE]: a video over SIZE (bytes or K/M suffix; default the node's 250M) is sent as a smaller H.264/AAC copy that fits; the file itself is not changed.")});
+        m_parser.addOption({QStringLiteral("fit"), QStringLiteral("--fit [SIZE]: a video over SIZE (bytes or K/M suffix; default the chosen server's limit: the node's 250 MB, or 65 MiB with --media-server) is sent as a smaller H.264/AAC copy that fits; the file itself is not changed.")});
         QCommandLineOption fitSize(QStringLiteral("fit-size"), QString(), QStringLiteral("size"));
         fitSize.setFlags(QCommandLineOption::HiddenFromHelp); // the SIZE of --fit [SIZE]
         m_parser.addOption(fitSize);
@@ -397,7 +397,7 @@ void ClientCommand::uploadVideo()
         options.tus.maxRetries = m_parser.value(QStringLiteral("retries")).toInt();
     if (m_parser.isSet(QStringLiteral("fit")))
         options.fitVideosTo = m_parser.isSet(QStringLiteral("fit-size")) ? *parseSize(m_parser.value(QStringLiteral("fit-size")))
-                                                                         : deso::upload::kMaxVideoBytes;
+                                                                         : deso::upload::videoLimit(m_mediaServer != nullptr).bytes;
     const bool wait = m_parser.isSet(QStringLiteral("wait"));
     options.followProcessing = wait;
     options.poll = pollOptions();

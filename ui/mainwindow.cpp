@@ -45,6 +45,7 @@
 #include <QTabWidget>
 #include <QTimer>
 #include <QToolBar>
+#include <QToolButton>
 #include <QVBoxLayout>
 #include <QtConcurrent>
 
@@ -195,7 +196,8 @@ MainWindow::MainWindow(QWidget *parent)
     connect(m_queue, &MediaQueueModel::uploadFinished, this, [this](const QString &id) { requestPoster(id); });
     connect(m_videoThumbnails, &VideoThumbnailer::failed, this, [this](const QString &id, const QString &reason) {
         const auto *it = m_queue->find(id);
-        if (it && it->status.state == MediaQueueModel::State::Waiting) {
+        // A row held with an offer keeps it: the offer's sentence says more.
+        if (it && it->status.state == MediaQueueModel::State::Waiting && it->status.note == deso::upload::StatusNote::None) {
             deso::upload::UploadStatus status = it->status;
             status.note = deso::upload::StatusNote::NoPreviewFrame;
             status.error = deso::Error(QStringLiteral("video.no_preview"), reason);
@@ -213,8 +215,14 @@ MainWindow::MainWindow(QWidget *parent)
     m_queue->setCredentialsSource(credentials);
     m_tester->setCredentialsSource(credentials);
     connect(m_settings, &NodeSettingsPanel::nodeUrlChanged, this, &MainWindow::applyNodeUrl);
-    m_queue->setFitVideosTo(m_settings->fitVideosTo());
-    connect(m_settings, &NodeSettingsPanel::fitVideosToChanged, m_queue, &MediaQueueModel::setFitVideosTo);
+    m_queue->setMediaServerVideoLimit(m_settings->mediaServerVideoLimit());
+    m_queue->setMakeFitCopiesUnasked(m_settings->makesFitCopiesUnasked());
+    connect(m_settings, &NodeSettingsPanel::mediaServerVideoLimitChanged, m_queue, &MediaQueueModel::setMediaServerVideoLimit);
+    connect(m_settings, &NodeSettingsPanel::makeFitCopiesUnaskedChanged, m_queue, &MediaQueueModel::setMakeFitCopiesUnasked);
+    connect(m_queue, &MediaQueueModel::fitCopyFailed, this, [this](const QString &id, const QString &message) {
+        const auto *it = m_queue->find(id);
+        showError(tr("%1: %2").arg(it ? it->name : tr("A video"), message));
+    });
     connect(m_settings, &NodeSettingsPanel::mediaServerUrlChanged, this, [this](const QUrl &url) {
         m_queue->setMediaServerUrl(url);
         m_tester->setMediaServerUrl(url);
@@ -304,6 +312,8 @@ QWidget *MainWindow::buildUploadTab()
     auto *right = new QWidget;
     auto *rightLayout = new QVBoxLayout(right);
     rightLayout->setContentsMargins(0, 0, 0, 0);
+    m_fitOffer = new QFrame;
+    rightLayout->addWidget(m_fitOffer);
     rightLayout->addWidget(m_previewStack, 1);
     rightLayout->addWidget(m_resultUrl);
 
@@ -375,8 +385,18 @@ void MainWindow::buildActions()
                            [this] { forSelected(&MediaQueueModel::cancel); });
     QAction *retry = make(QStringLiteral("retry"), tr("Retry"), QKeySequence(Qt::CTRL | Qt::Key_R),
                           [this] { forSelected(&MediaQueueModel::retry); });
-    for (QAction *a : {start, pause, resume, cancel, retry})
+    // Compress-to-fit's offer: in the row's context menu and above its preview.
+    QAction *makeCopy = make(QStringLiteral("makeFitCopy"), tr("Make a copy that fits"), QKeySequence(),
+                             [this] { forSelected(&MediaQueueModel::makeFitCopy); });
+    QAction *keepAsIs = make(QStringLiteral("keepAsIs"), tr("Keep as is"), QKeySequence(),
+                             [this] { forSelected(&MediaQueueModel::keepAsIs); });
+    QAction *uploadCopy = make(QStringLiteral("uploadCopy"), tr("Upload the copy"), QKeySequence(),
+                               [this] { forSelected(&MediaQueueModel::start); });
+    QAction *discardCopy = make(QStringLiteral("discardCopy"), tr("Discard the copy"), QKeySequence(),
+                                [this] { forSelected(&MediaQueueModel::discardCopy); });
+    for (QAction *a : {start, pause, resume, cancel, retry, makeCopy, keepAsIs, uploadCopy, discardCopy})
         m_queueView->addAction(a);
+    buildFitOffer();
 
     for (int i = 0; i < 9; ++i) {
         auto *tab = new QAction(this);
@@ -511,6 +531,7 @@ void MainWindow::showCurrent()
     } else if (it->kind == MediaQueueModel::Kind::Video) {
         if (fresh)
             m_videoPreview->setSource(it->path);
+        m_videoPreview->setCopy(it->copyPath);
         const bool started = it->status.state != MediaQueueModel::State::Waiting;
         m_videoPreview->setRemoteStatus(started ? deso::upload::describe(it->status) : QString());
         m_videoPreview->setLinks(deso::upload::mediaLinks(it->status));
@@ -632,6 +653,68 @@ void MainWindow::updateActions()
     }
     if (auto *remove = action(QStringLiteral("remove")))
         remove->setEnabled(m_queueView->currentIndex().isValid());
+    if (auto *a = action(QStringLiteral("makeFitCopy")))
+        a->setEnabled(any(&MediaQueueModel::canMakeFitCopy));
+    if (auto *a = action(QStringLiteral("keepAsIs")))
+        a->setEnabled(any(&MediaQueueModel::canKeepAsIs));
+    if (auto *a = action(QStringLiteral("discardCopy")))
+        a->setEnabled(any(&MediaQueueModel::canDiscardCopy));
+    if (auto *a = action(QStringLiteral("uploadCopy")))
+        a->setEnabled(std::any_of(ids.cbegin(), ids.cend(), [&](const QString &id) {
+            const auto *it = m_queue->find(id);
+            return it && !it->copyPath.isEmpty() && m_queue->canStart(id);
+        }));
+    updateFitOffer();
+}
+
+QWidget *MainWindow::buildFitOffer()
+{
+    m_fitOffer->setObjectName(QStringLiteral("fitOffer"));
+    auto *frame = static_cast<QFrame *>(m_fitOffer);
+    frame->setFrameShape(QFrame::StyledPanel);
+    m_fitOfferText = new QLabel;
+    m_fitOfferText->setObjectName(QStringLiteral("fitOfferText"));
+    m_fitOfferText->setWordWrap(true);
+    auto *buttons = new QHBoxLayout;
+    for (const char *name : {"makeFitCopy", "cancel", "uploadCopy", "discardCopy", "keepAsIs"}) {
+        auto *button = new QToolButton;
+        button->setDefaultAction(action(QString::fromLatin1(name)));
+        button->setToolButtonStyle(Qt::ToolButtonTextOnly);
+        button->setObjectName(QStringLiteral("fitOffer-%1").arg(QString::fromLatin1(name)));
+        buttons->addWidget(button);
+        m_fitOfferButtons << button;
+    }
+    buttons->addStretch();
+    auto *layout = new QVBoxLayout(m_fitOffer);
+    layout->setContentsMargins(8, 6, 8, 6);
+    layout->addWidget(m_fitOfferText);
+    layout->addLayout(buttons);
+    m_fitOffer->setVisible(false);
+    return m_fitOffer;
+}
+
+QString MainWindow::fitOfferText() const
+{
+    return m_fitOfferText ? m_fitOfferText->text() : QString();
+}
+
+void MainWindow::updateFitOffer()
+{
+    if (!m_fitOffer)
+        return;
+    using deso::upload::StatusNote;
+    const auto *it = m_queue->find(currentId());
+    const bool shown = it && it->kind == MediaQueueModel::Kind::Video && it->smallerCopyCanFit
+                       && (it->status.note == StatusNote::SmallerVideoOffered || it->status.note == StatusNote::MakingSmallerVideo
+                           || it->status.note == StatusNote::SmallerVideoReady
+                           || (it->status.state == MediaQueueModel::State::Refused && m_queue->canMakeFitCopy(it->id)));
+    m_fitOffer->setVisible(shown);
+    if (!shown)
+        return;
+    m_fitOfferText->setText(deso::upload::describe(it->status));
+    // Only the choices there are now.
+    for (QToolButton *button : m_fitOfferButtons)
+        button->setVisible(button->defaultAction()->isEnabled());
 }
 
 // What the node will store for an image: core/image's pipeline, run off the UI thread

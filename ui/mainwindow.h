@@ -50,6 +50,10 @@ public:
     TikTokPanel *tiktokPanel() const { return m_tiktok; }
     NodeTesterPanel *testerPanel() const { return m_tester; }
     PosterLoader *posterLoader() const { return m_posters; }
+    // Above the preview: the offer for a video over its server's limit (one sentence and
+    // its choices: make a copy that fits, cancel, keep as is, upload or discard the copy).
+    QWidget *fitOffer() const { return m_fitOffer; }
+    QString fitOfferText() const;
 
     // Starts the app's own endpoint host on 127.0.0.1 (the configured port, or any free
     // one when that is taken) and, when "use this host" is on, points the client at it.
@@ -91,6 +95,8 @@ private:
     void applyNodeUrl();
     void showProcessed(const QString &id);
     void requestPoster(const QString &id);  // when the row's video is processed and its poster not yet here
+    QWidget *buildFitOffer();
+    void updateFitOffer();
 
     MediaQueueModel *m_queue;
     ThumbnailLoader *m_thumbnails;
@@ -111,6 +117,9 @@ private:
     VideoPreview *m_videoPreview = nullptr;
     UrlField *m_resultUrl = nullptr;
     QLabel *m_previewHint = nullptr;
+    QWidget *m_fitOffer = nullptr;
+    QLabel *m_fitOfferText = nullptr;
+    QList<class QToolButton *> m_fitOfferButtons;
     QString m_previewedId;
     QString m_sessionFile;
     QList<QAction *> m_actions;

@@ -4,7 +4,9 @@
 #include "upload/medialinks.h"
 #include "upload/uploadfile.h"
 #include "upload/uploadtask.h"
+#include "video/hlstranscoder.h"
 
+#include <QFile>
 #include <QFileInfo>
 #include <QJsonObject>
 #include <QLocale>
@@ -41,6 +43,11 @@ MediaQueueModel::MediaQueueModel(QObject *parent)
 
 MediaQueueModel::~MediaQueueModel()
 {
+    // Copies being made stop; what they leave is only their partial files, which core removes.
+    for (FitJob &job : m_fitJobs) {
+        *job.cancel = true;
+        job.watcher->disconnect(this);
+    }
     qDeleteAll(m_tasks);  // before the client they use
     m_tasks.clear();
 }
@@ -87,6 +94,8 @@ QVariant MediaQueueModel::data(const QModelIndex &index, int role) const
     case ProgressRole:
         if (s.state == State::Done)
             return 1000;
+        if (s.note == StatusNote::MakingSmallerVideo)
+            return int(s.preparedFraction * 1000);
         if (s.bytesTotal <= 0)
             return -1;
         return int(std::min<qint64>(1000, s.bytesSent * 1000 / s.bytesTotal));
@@ -95,6 +104,7 @@ QVariant MediaQueueModel::data(const QModelIndex &index, int role) const
     case RemoteStatusRole: return it.remoteStatus();
     case DetailRole: return detailText(it);
     case ProgressTextRole: return progressText(it);
+    case CopyPathRole: return it.copyPath;
     default: return {};
     }
 }
@@ -110,7 +120,7 @@ QHash<int, QByteArray> MediaQueueModel::roleNames() const
                   {ProgressRole, "progress"}, {ResultUrlRole, "resultUrl"},
                   {VideoIdRole, "videoId"}, {RemoteStatusRole, "remoteStatus"},
                   {DetailRole, "detail"}, {ProgressTextRole, "progressText"},
-                  {PosterRole, "poster"}, {PosterUrlRole, "posterUrl"}});
+                  {PosterRole, "poster"}, {PosterUrlRole, "posterUrl"}, {CopyPathRole, "copyPath"}});
     return names;
 }
 
@@ -131,10 +141,15 @@ const MediaQueueModel::Item *MediaQueueModel::find(const QString &id) const
 MediaQueueModel::Item MediaQueueModel::itemFor(const QString &path) const
 {
     // What the file is and whether the node would take it: the upload layer's rules.
-    return itemFor(deso::upload::inspectFile(path, m_fitVideosTo));
+    return itemFor(deso::upload::inspectFile(path, videoLimit()));
 }
 
-MediaQueueModel::Item MediaQueueModel::itemFor(const deso::upload::UploadFile &file)
+deso::upload::VideoLimit MediaQueueModel::videoLimit() const
+{
+    return deso::upload::videoLimit(!m_mediaServer->baseUrl().isEmpty(), m_mediaServerVideoLimit);
+}
+
+MediaQueueModel::Item MediaQueueModel::itemFor(const deso::upload::UploadFile &file) const
 {
     Item it;
     it.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
@@ -144,12 +159,16 @@ MediaQueueModel::Item MediaQueueModel::itemFor(const deso::upload::UploadFile &f
     it.size = file.size;
     it.kind = file.kind;
     it.status.bytesTotal = file.size;
-    if (file.refusal) {
+    if (file.smallerCopyCanFit) {
+        // Not refused, not sent: held with the offer (or planned, by setting).
+        it.smallerCopyCanFit = true;
+        it.status.videoLimit = file.videoLimit;
+        it.status.note = m_makeFitCopiesUnasked ? StatusNote::SmallerVideoPlanned : StatusNote::SmallerVideoOffered;
+    } else if (file.refusal) {
         it.status.state = State::Refused;
         it.status.error = *file.refusal;
     } else if (file.needsSmallerCopy) {
-        it.status.note = file.kind == deso::upload::MediaKind::Video ? StatusNote::SmallerVideoPlanned
-                                                                      : StatusNote::SmallerCopyPlanned;
+        it.status.note = StatusNote::SmallerCopyPlanned;
     }
     return it;
 }
@@ -159,11 +178,11 @@ int MediaQueueModel::addFiles(const QStringList &paths)
     if (paths.isEmpty())
         return 0;
     if (!deso::upload::containsFolder(paths))
-        return append(deso::upload::collectMedia(paths, m_fitVideosTo));
+        return append(deso::upload::collectMedia(paths, videoLimit()));
     // A folder may hold a large tree: walked off the UI thread.
     if (m_collecting++ == 0)
         emit collectingChanged(true);
-    QtConcurrent::run([paths, fit = m_fitVideosTo] { return deso::upload::collectMedia(paths, fit); })
+    QtConcurrent::run([paths, limit = videoLimit()] { return deso::upload::collectMedia(paths, limit); })
         .then(this, [this](const deso::upload::MediaCollection &collection) {
             append(collection);
             if (--m_collecting == 0)
@@ -174,13 +193,15 @@ int MediaQueueModel::addFiles(const QStringList &paths)
 
 int MediaQueueModel::append(const deso::upload::MediaCollection &collection)
 {
-    QStringList refused;
+    QStringList refused, offered;
     QList<Item> fresh;
     fresh.reserve(collection.files.size());
     for (const deso::upload::UploadFile &file : collection.files) {
         fresh.append(itemFor(file));
         if (fresh.last().status.state == State::Refused)
             refused << QStringLiteral("%1: %2").arg(fresh.last().name, fresh.last().reason());
+        else if (fresh.last().status.note == StatusNote::SmallerVideoOffered)
+            offered << fresh.last().name;
     }
     const int first = int(m_items.size());
     if (!fresh.isEmpty()) {
@@ -192,6 +213,11 @@ int MediaQueueModel::append(const deso::upload::MediaCollection &collection)
     if (!refused.isEmpty())
         sentences << (refused.size() == 1 ? tr("1 file refused — %1").arg(refused.first())
                                           : tr("%1 files refused — %2").arg(refused.size()).arg(refused.join(QStringLiteral("; "))));
+    if (!offered.isEmpty())
+        sentences << (offered.size() == 1
+                          ? tr("%1 is over %2's %3 limit: select it to make a copy that fits, or keep it as it is.")
+                          : tr("%1 are over %2's %3 limit: select each to make a copy that fits, or keep it as it is."))
+                         .arg(offered.join(QStringLiteral(", ")), videoLimit().holder(), humanSize(videoLimit().bytes));
     if (const QString leftOut = collection.leftOutSentence(); !leftOut.isEmpty())
         sentences << leftOut;
     if (fresh.isEmpty() && sentences.isEmpty())
@@ -208,10 +234,13 @@ void MediaQueueModel::removeRow(int row)
         return;
     const QString id = m_items.at(row).id;
     beginRemoveRows({}, row, row);
-    // A removed row takes its upload with it.
+    // A removed row takes its upload with it, and its copy that fits (made or being made).
     m_pending.removeAll(id);
     delete m_tasks.take(id);
     m_rate.remove(id);
+    if (auto job = m_fitJobs.find(id); job != m_fitJobs.end())
+        *job->cancel = true;  // its end finds no row and removes what it made
+    removeCopy(m_items[row]);
     m_items.removeAt(row);
     endRemoveRows();
     pump();
@@ -244,6 +273,14 @@ void MediaQueueModel::setStatus(const QString &id, const UploadStatus &status)
     for (auto field : {&UploadStatus::resultUrl, &UploadStatus::videoId, &UploadStatus::uploadUrl})
         if ((next.*field).isEmpty())
             next.*field = it.status.*field;
+    // An upload task knows nothing of the offer: the limit and the copy's facts stay.
+    if (next.videoLimit.bytes <= 0)
+        next.videoLimit = it.status.videoLimit;
+    if (next.copyBytes <= 0) {
+        next.copyBytes = it.status.copyBytes;
+        next.copyWidth = it.status.copyWidth;
+        next.copyHeight = it.status.copyHeight;
+    }
     it.status = next;
     if (next.state != State::Paused)
         it.resumable = false;
@@ -366,7 +403,8 @@ bool MediaQueueModel::canStart(const QString &id) const
 {
     const Item *it = find(id);
     const UploadTask *task = m_tasks.value(id);
-    return it && it->status.state == State::Waiting && !m_pending.contains(id) && !(task && task->isActive());
+    return it && it->status.state == State::Waiting && it->status.note != StatusNote::SmallerVideoOffered
+           && !m_pending.contains(id) && !(task && task->isActive());
 }
 
 bool MediaQueueModel::canPause(const QString &id) const
@@ -383,6 +421,8 @@ bool MediaQueueModel::canResume(const QString &id) const
 
 bool MediaQueueModel::canCancel(const QString &id) const
 {
+    if (auto job = m_fitJobs.constFind(id); job != m_fitJobs.cend())
+        return !job->cancelling;
     const UploadTask *task = m_tasks.value(id);
     return m_pending.contains(id) || (task && task->canCancel());
 }
@@ -412,6 +452,20 @@ void MediaQueueModel::start(const QString &id)
 {
     if (!canStart(id))
         return;
+    if (const Item *it = find(id); it->kind == Kind::Video && it->copyPath.isEmpty() && !it->smallerCopyCanFit) {
+        // The route or its limit may have changed since the file was added: judged again.
+        const deso::upload::VideoLimit limit = videoLimit();
+        if (it->size > limit.bytes) {
+            Item &held = m_items[rowOf(id)];
+            held.smallerCopyCanFit = true;
+            UploadStatus status = held.status;
+            status.videoLimit = limit;
+            status.note = m_makeFitCopiesUnasked ? StatusNote::SmallerVideoPlanned : StatusNote::SmallerVideoOffered;
+            setStatus(id, status);
+            if (!m_makeFitCopiesUnasked)
+                return;
+        }
+    }
     if (!m_client->baseUrl().isValid() || m_client->baseUrl().isEmpty()) {
         failRow(id, deso::Error(QStringLiteral("upload.no_node"),
                                 tr("No node is chosen: set a node URL in Node & identity, or start the local host.")));
@@ -456,10 +510,12 @@ void MediaQueueModel::launch(const QString &id)
         options.tus.storeFile = m_tusStoreFile;
     if (m_chunkSize > 0)
         options.tus.chunkSize = m_chunkSize;
-    options.fitVideosTo = m_fitVideosTo;
+    // Made unasked when it starts (by setting); a copy made on offer is sent as it is.
+    if (it->smallerCopyCanFit && it->copyPath.isEmpty())
+        options.fitVideosTo = it->status.videoLimit.bytes;
     if (!m_mediaServer->baseUrl().isEmpty())
         options.mediaServer = m_mediaServer;
-    auto *task = new UploadTask(m_client, it->path, it->kind, options, this);
+    auto *task = new UploadTask(m_client, it->uploadPath(), it->kind, options, this);
     m_tasks.insert(id, task);
     // One way only: the task's status lands in the row; nothing comes back.
     connect(task, &UploadTask::statusChanged, this, [this, id](const UploadStatus &status) {
@@ -468,7 +524,11 @@ void MediaQueueModel::launch(const QString &id)
             pump();  // a paused, finished or processing upload frees its slot
     });
     connect(task, &UploadTask::finished, this, [this, id](const deso::upload::UploadResult &result) {
-        if (result.videoStatus && result.videoStatus->width > 0 && result.videoStatus->height > 0)
+        if (const int row = rowOf(id); row >= 0 && !m_items[row].copyPath.isEmpty()) {
+            removeCopy(m_items[row]);  // sent: the cache keeps no copy
+            changed(row);
+        }
+        if (result.videoStatus && result.videoStatus->width > 0 && result.videoStatus->height > 0 && !find(id)->status.copyBytes)
             setDimensions(id, QSize(result.videoStatus->width, result.videoStatus->height));
         emit uploadFinished(id, result.url);
     });
@@ -507,6 +567,12 @@ void MediaQueueModel::resume(const QString &id)
 
 void MediaQueueModel::cancel(const QString &id)
 {
+    if (auto job = m_fitJobs.find(id); job != m_fitJobs.end()) {
+        // The encode stops at its next frame; its end puts the offer back.
+        *job->cancel = true;
+        job->cancelling = true;
+        return;
+    }
     if (m_pending.removeAll(id) > 0) {
         UploadStatus status = find(id)->status;
         status.state = State::Waiting;
@@ -529,6 +595,151 @@ void MediaQueueModel::retry(const QString &id)
     status.bytesSent = 0;
     setStatus(id, status);
     start(id);
+}
+
+// Compress-to-fit ----------------------------------------------------------------------
+
+bool MediaQueueModel::isMakingFitCopy(const QString &id) const
+{
+    return m_fitJobs.contains(id);
+}
+
+bool MediaQueueModel::canMakeFitCopy(const QString &id) const
+{
+    const Item *it = find(id);
+    const UploadTask *task = m_tasks.value(id);
+    return it && it->smallerCopyCanFit && it->copyPath.isEmpty() && !m_fitJobs.contains(id) && !m_pending.contains(id)
+           && !(task && task->isActive())
+           && (it->status.note == StatusNote::SmallerVideoOffered || it->status.state == State::Refused);
+}
+
+bool MediaQueueModel::canKeepAsIs(const QString &id) const
+{
+    const Item *it = find(id);
+    return it && it->status.state == State::Waiting && it->status.note == StatusNote::SmallerVideoOffered
+           && !m_fitJobs.contains(id);
+}
+
+bool MediaQueueModel::canDiscardCopy(const QString &id) const
+{
+    const Item *it = find(id);
+    const UploadTask *task = m_tasks.value(id);
+    return it && !it->copyPath.isEmpty() && !m_pending.contains(id) && !(task && task->isActive())
+           && it->status.state != State::Paused && it->status.state != State::Done;
+}
+
+void MediaQueueModel::makeFitCopy(const QString &id)
+{
+    if (!canMakeFitCopy(id))
+        return;
+    const Item *it = find(id);
+    UploadStatus status = it->status;
+    status.state = State::Processing;
+    status.note = StatusNote::MakingSmallerVideo;
+    status.error = {};
+    status.preparedFraction = 0;
+    status.bytesSent = 0;
+    setStatus(id, status);
+    FitJob job;
+    job.cancel = std::make_shared<std::atomic<bool>>(false);
+    using Watcher = QFutureWatcher<deso::Result<deso::upload::PreparedVideo>>;
+    job.watcher = new Watcher(this);
+    connect(job.watcher, &Watcher::progressValueChanged, this, [this, id](int permille) {
+        const Item *it = find(id);
+        if (!it || it->status.note != StatusNote::MakingSmallerVideo)
+            return;
+        UploadStatus status = it->status;
+        status.preparedFraction = permille / 1000.0;
+        setStatus(id, status);
+    });
+    connect(job.watcher, &Watcher::finished, this, [this, id, watcher = job.watcher] {
+        m_fitJobs.remove(id);
+        watcher->deleteLater();
+        fitCopyMade(id, watcher->result());
+    });
+    // Core's one rule (the command line's --fit too): named by the file and the limit, in
+    // the cache folder; compressToFit writes a .partial beside it and removes it when stopped.
+    job.watcher->setFuture(deso::upload::prepareVideoAsync(it->path, it->status.videoLimit.bytes, job.cancel));
+    m_fitJobs.insert(id, job);
+}
+
+void MediaQueueModel::fitCopyMade(const QString &id, const deso::Result<deso::upload::PreparedVideo> &made)
+{
+    const int row = rowOf(id);
+    if (row < 0) {  // removed meanwhile: nothing of it stays
+        if (made && made->changed)
+            deso::upload::discardPreparedVideo(made.value());
+        return;
+    }
+    Item &it = m_items[row];
+    UploadStatus status = it.status;
+    status.state = State::Waiting;
+    status.preparedFraction = 0;
+    if (!made) {
+        const bool cancelled = made.error().code == deso::video::kErrCancelled;
+        status.note = StatusNote::SmallerVideoOffered;
+        status.error = cancelled ? deso::Error() : made.error();
+        setStatus(id, status);
+        if (!cancelled)
+            emit fitCopyFailed(id, describe(status));
+        return;
+    }
+    if (!made->changed) {  // it fits as it is after all (the file changed since it was added)
+        it.smallerCopyCanFit = false;
+        status.note = StatusNote::None;
+        status.error = {};
+        status.bytesTotal = made->size;
+        it.size = made->size;
+        setStatus(id, status);
+        return;
+    }
+    it.copyPath = made->path;
+    status.note = StatusNote::SmallerVideoReady;
+    status.error = {};
+    status.copyBytes = made->size;
+    status.copyWidth = made->width;
+    status.copyHeight = made->height;
+    setStatus(id, status);
+    emit fitCopyReady(id, it.copyPath);
+}
+
+void MediaQueueModel::keepAsIs(const QString &id)
+{
+    if (!canKeepAsIs(id))
+        return;
+    const Item *it = find(id);
+    UploadStatus status = it->status;
+    status.state = State::Refused;
+    status.note = StatusNote::None;
+    status.error = deso::upload::videoTooLarge(it->size, it->status.videoLimit);
+    setStatus(id, status);
+}
+
+void MediaQueueModel::discardCopy(const QString &id)
+{
+    if (!canDiscardCopy(id))
+        return;
+    if (UploadTask *task = m_tasks.take(id))
+        task->deleteLater();
+    const int row = rowOf(id);
+    Item &it = m_items[row];
+    removeCopy(it);
+    it.status.state = State::Waiting;
+    it.status.note = StatusNote::SmallerVideoOffered;
+    it.status.error = {};
+    it.status.bytesSent = 0;
+    it.status.bytesTotal = it.size;
+    it.status.copyBytes = 0;
+    it.status.copyWidth = it.status.copyHeight = 0;
+    changed(row);
+}
+
+void MediaQueueModel::removeCopy(Item &it)
+{
+    // Only ever the copy: never the creator's own file.
+    if (!it.copyPath.isEmpty() && QFileInfo(it.copyPath) != QFileInfo(it.path))
+        QFile::remove(it.copyPath);
+    it.copyPath.clear();
 }
 
 // Totals and words -------------------------------------------------------------------
@@ -596,7 +807,11 @@ QString MediaQueueModel::detailText(const Item &it) const
     parts << (it.mimeType.isEmpty() ? tr("unknown type") : it.mimeType) << humanSize(it.size);
     if (it.dimensions.isValid())
         parts << QStringLiteral("%1×%2").arg(it.dimensions.width()).arg(it.dimensions.height());
-    return parts.join(QStringLiteral(" · "));
+    QString text = parts.join(QStringLiteral(" · "));
+    const UploadStatus &s = it.status;
+    if (s.copyBytes > 0)  // the copy that fits beside the original
+        text += tr(" → copy %1 · %2×%3").arg(humanSize(s.copyBytes)).arg(s.copyWidth).arg(s.copyHeight);
+    return text;
 }
 
 QString MediaQueueModel::progressText(const Item &it) const
@@ -638,9 +853,12 @@ QJsonArray MediaQueueModel::toJson() const
     for (const Item &it : m_items) {
         if (it.status.state == State::Refused)
             continue;  // nothing to resume; the reason was shown when it was dropped
-        out.append(QJsonObject{{QStringLiteral("id"), it.id},
-                               {QStringLiteral("path"), it.path},
-                               {QStringLiteral("status"), it.status.toJson()}});
+        QJsonObject saved{{QStringLiteral("id"), it.id},
+                          {QStringLiteral("path"), it.path},
+                          {QStringLiteral("status"), it.status.toJson()}};
+        if (!it.copyPath.isEmpty())
+            saved.insert(QStringLiteral("copyPath"), it.copyPath);
+        out.append(saved);
     }
     return out;
 }
@@ -697,6 +915,17 @@ int MediaQueueModel::restore(const QJsonArray &items)
             s.bytesSent = 0;
             s.video.reset();
             break;
+        }
+        // A copy that fits, made in an earlier run and not sent yet, is used again.
+        const QString copy = o.value(QStringLiteral("copyPath")).toString();
+        if (it.smallerCopyCanFit && s.state != State::Done && !copy.isEmpty() && QFileInfo(copy).isFile()
+            && QFileInfo(copy).size() <= s.videoLimit.bytes && saved.copyBytes > 0) {
+            it.copyPath = copy;
+            s.copyBytes = QFileInfo(copy).size();
+            s.copyWidth = saved.copyWidth;
+            s.copyHeight = saved.copyHeight;
+            if (s.state == State::Waiting)
+                s.note = StatusNote::SmallerVideoReady;
         }
         fresh.append(it);
     }

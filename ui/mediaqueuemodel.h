@@ -4,12 +4,18 @@
 // status (data, not words) lands in the row. The view words it with
 // deso::upload::describe() when it paints. The queue can be saved and restored, so
 // resumable uploads survive a restart.
+// A video over its server's limit (deso::upload::videoLimit) is held with an offer: make
+// a smaller copy that fits (core's prepareVideo, off the UI thread, with progress and
+// cancel) to preview and then upload or discard, or keep it as it is (refused). The copy
+// lives in the cache folder until it is sent, discarded or its row removed; the original
+// is never changed.
 
 #include "upload/credentials.h"
 #include "upload/uploadfile.h"
 #include "upload/uploadstatus.h"
 
 #include <QAbstractListModel>
+#include <QFutureWatcher>
 #include <QElapsedTimer>
 #include <QHash>
 #include <QImage>
@@ -44,6 +50,13 @@ public:
         QImage thumbnail;  // small preview, filled in off the UI thread
         QImage poster;     // the server's poster of a processed video, once fetched (shown instead)
         bool resumable = false;    // restored from an earlier run with a tus upload to continue
+        // A video over the limit it was judged by (status.videoLimit): a copy that fits is
+        // offered, or made unasked by setting.
+        bool smallerCopyCanFit = false;
+        QString copyPath;  // that copy, once made (facts in status.copy*); what the upload sends
+
+        // What an upload of this row sends: the copy that fits, once made, else the file.
+        QString uploadPath() const { return copyPath.isEmpty() ? path : copyPath; }
 
         // Why it was refused or failed, or what is going on (describe()); empty when nothing is to say.
         QString reason() const;
@@ -73,7 +86,8 @@ public:
         DetailRole,      // "image/png · 1.2 MB · 800×600"
         ProgressTextRole, // "1.2 MB of 3.4 MB · 800 KB/s · 3 s left"
         PosterRole,      // QImage: the server's poster of a processed video; null until fetched
-        PosterUrlRole    // QUrl: where the server serves that poster (core/upload/medialinks)
+        PosterUrlRole,   // QUrl: where the server serves that poster (core/upload/medialinks)
+        CopyPathRole     // QString: the smaller copy that fits, once made; empty otherwise
     };
 
     explicit MediaQueueModel(QObject *parent = nullptr);
@@ -120,9 +134,15 @@ public:
     // Where tus upload URLs are remembered between runs; empty = its default.
     void setTusStoreFile(const QString &path) { m_tusStoreFile = path; }
     void setTusChunkSize(qint64 bytes) { m_chunkSize = bytes; }
-    // Compress-to-fit for files added and uploads started from now on: videos over
-    // this many bytes are sent as a smaller copy (0: off; the node's limit refuses them).
-    void setFitVideosTo(qint64 bytes) { m_fitVideosTo = bytes; }
+    // The media server's video limit (bytes; <= 0: core's default), for files added and
+    // uploads started from now on while videos go to a media server.
+    void setMediaServerVideoLimit(qint64 bytes) { m_mediaServerVideoLimit = bytes; }
+    // The limit videos are judged by now: the node's, or the media server's when one is set.
+    deso::upload::VideoLimit videoLimit() const;
+    // On: a video over the limit is not held with an offer but sent as a copy that fits,
+    // made when its upload starts (no preview). Off (default): the offer.
+    void setMakeFitCopiesUnasked(bool on) { m_makeFitCopiesUnasked = on; }
+    bool makesFitCopiesUnasked() const { return m_makeFitCopiesUnasked; }
     void setMaxConcurrent(int n) { m_maxConcurrent = std::max(1, n); }
 
     bool canStart(const QString &id) const;
@@ -130,6 +150,11 @@ public:
     bool canResume(const QString &id) const;
     bool canCancel(const QString &id) const;
     bool canRetry(const QString &id) const;
+    // Compress-to-fit's offer, for a video over its limit.
+    bool canMakeFitCopy(const QString &id) const;  // held with the offer, or kept as is (refused)
+    bool canKeepAsIs(const QString &id) const;     // held with the offer
+    bool canDiscardCopy(const QString &id) const;  // a copy is made and not being sent
+    bool isMakingFitCopy(const QString &id) const;
     int activeCount() const;  // uploads holding a slot (preparing or sending)
 
     struct Totals {
@@ -157,6 +182,14 @@ public slots:
     void resume(const QString &id);
     void cancel(const QString &id);
     void retry(const QString &id);
+    // Makes the copy that fits off the UI thread (progress in the row; cancel() stops it and
+    // removes the partial file); when it is made the row waits to be started (it sends the
+    // copy) or the copy discarded.
+    void makeFitCopy(const QString &id);
+    // The video goes as it is: refused, with the limit's sentence (the offer stays open).
+    void keepAsIs(const QString &id);
+    // Removes the copy; the row is held with the offer again.
+    void discardCopy(const QString &id);
 
 signals:
     void filesAdded(int firstRow, int count);
@@ -167,10 +200,15 @@ signals:
     void uploadFinished(const QString &id, const QString &url);
     // The upload goes on, but something needs saying (e.g. it cannot resume after a restart).
     void uploadWarning(const QString &id, const QString &message);
+    // The copy that fits is made (the preview can play it), or could not be (one sentence).
+    void fitCopyReady(const QString &id, const QString &copyPath);
+    void fitCopyFailed(const QString &id, const QString &message);
 
 private:
     Item itemFor(const QString &path) const;
-    static Item itemFor(const deso::upload::UploadFile &file);
+    Item itemFor(const deso::upload::UploadFile &file) const;
+    void fitCopyMade(const QString &id, const deso::Result<deso::upload::PreparedVideo> &made);
+    void removeCopy(Item &it);
     int append(const deso::upload::MediaCollection &collection);
     void changed(int row);
     void pump();
@@ -196,7 +234,15 @@ private:
     // 8 MiB: within the production rules (5 MiB..200 MiB, 256 KiB multiples) and small
     // enough that a pause or a crash loses little, unlike the web client's 50 MiB.
     qint64 m_chunkSize = 8 * 1024 * 1024;
-    qint64 m_fitVideosTo = deso::upload::kMaxVideoBytes;
+    qint64 m_mediaServerVideoLimit = 0;  // <= 0: core's default
+    bool m_makeFitCopiesUnasked = false;
+    // Copies being made, by item id: the flag cancels core's encode.
+    struct FitJob {
+        std::shared_ptr<std::atomic<bool>> cancel;
+        QFutureWatcher<deso::Result<deso::upload::PreparedVideo>> *watcher = nullptr;
+        bool cancelling = false;
+    };
+    QHash<QString, FitJob> m_fitJobs;
     int m_maxConcurrent = 2;
     QStringList m_pending;  // started, waiting for a free slot
     QHash<QString, deso::upload::UploadTask *> m_tasks;

@@ -5,6 +5,7 @@
 #include "upload/uploadfile.h"
 
 #include <QButtonGroup>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDateTime>
 #include <QFormLayout>
@@ -84,13 +85,17 @@ void NodeSettingsPanel::buildUi()
     m_mediaEffective = new QLabel;
     m_mediaEffective->setObjectName(QStringLiteral("mediaServerEffective"));
     m_mediaEffective->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_fitVideos = new QSpinBox;
-    m_fitVideos->setObjectName(QStringLiteral("fitVideosTo"));
-    m_fitVideos->setRange(0, 1024 * 1024);
-    m_fitVideos->setSuffix(tr(" MiB"));
-    m_fitVideos->setSpecialValueText(tr("Off: refuse them"));
-    m_fitVideos->setToolTip(tr("A video over this size is sent as a smaller H.264/AAC copy that fits; the file itself is "
-                               "never changed. The node takes 250 MiB."));
+    m_mediaServerLimit = new QSpinBox;
+    m_mediaServerLimit->setObjectName(QStringLiteral("mediaServerVideoLimit"));
+    m_mediaServerLimit->setRange(1, 1024 * 1024);
+    m_mediaServerLimit->setSuffix(tr(" MiB"));
+    m_mediaServerLimit->setToolTip(tr("Videos over this size are not sent to the media server as they are: a smaller "
+                                      "copy that fits is offered. DeSo's web app refuses videos over 65 MB; the node "
+                                      "itself takes 250 MB."));
+    m_fitUnasked = new QCheckBox(tr("Make a smaller copy of a video over the limit without asking (no preview)"));
+    m_fitUnasked->setObjectName(QStringLiteral("makeFitCopiesUnasked"));
+    m_fitUnasked->setToolTip(tr("Off: a video over the limit waits with an offer to make a copy that fits, which you can "
+                                "preview before it is sent. The original file is never changed either way."));
     m_mainnet = new QRadioButton(tr("Mainnet"));
     m_testnet = new QRadioButton(tr("Testnet"));
     auto *net = new QHBoxLayout;
@@ -103,7 +108,8 @@ void NodeSettingsPanel::buildUi()
     nodeForm->addRow(QString(), m_nodeEffective);
     nodeForm->addRow(tr("Media server (videos)"), m_media);
     nodeForm->addRow(QString(), m_mediaEffective);
-    nodeForm->addRow(tr("Shrink videos over"), m_fitVideos);
+    nodeForm->addRow(tr("Media server takes videos up to"), m_mediaServerLimit);
+    nodeForm->addRow(tr("Videos over the limit"), m_fitUnasked);
     nodeForm->addRow(tr("Network"), net);
 
     auto *idBox = new QGroupBox(tr("Identity (who signs image uploads)"));
@@ -202,9 +208,13 @@ void NodeSettingsPanel::buildUi()
         saveSettings();
         emit mediaServerUrlChanged(mediaServerUrl());
     });
-    connect(m_fitVideos, &QSpinBox::valueChanged, this, [this] {
+    connect(m_mediaServerLimit, &QSpinBox::valueChanged, this, [this] {
         saveSettings();
-        emit fitVideosToChanged(fitVideosTo());
+        emit mediaServerVideoLimitChanged(mediaServerVideoLimit());
+    });
+    connect(m_fitUnasked, &QCheckBox::toggled, this, [this](bool on) {
+        saveSettings();
+        emit makeFitCopiesUnaskedChanged(on);
     });
     connect(m_media->lineEdit(), &QLineEdit::editingFinished, this, [this] {
         const QString text = m_media->currentText().trimmed();
@@ -282,8 +292,11 @@ void NodeSettingsPanel::loadSettings()
         m_media->setCurrentIndex(i);
     }
     {
-        const QSignalBlocker blockFit(m_fitVideos);
-        m_fitVideos->setValue(s.value(QStringLiteral("upload/fitVideosMiB"), int(deso::upload::kMaxVideoBytes >> 20)).toInt());
+        const QSignalBlocker blockLimit(m_mediaServerLimit);
+        const QSignalBlocker blockUnasked(m_fitUnasked);
+        m_mediaServerLimit->setValue(s.value(QStringLiteral("upload/mediaServerVideoMiB"),
+                                             int(deso::upload::kDefaultMediaServerVideoBytes >> 20)).toInt());
+        m_fitUnasked->setChecked(s.value(QStringLiteral("upload/makeFitCopiesUnasked"), false).toBool());
     }
     (s.value(QStringLiteral("node/network"), QStringLiteral("mainnet")).toString() == QLatin1String("testnet")
          ? m_testnet : m_mainnet)->setChecked(true);
@@ -306,7 +319,8 @@ void NodeSettingsPanel::saveSettings() const
     QSettings s;
     s.setValue(QStringLiteral("node/url"), m_node->currentData().toString());
     s.setValue(QStringLiteral("node/mediaServer"), m_media->currentData().toString());
-    s.setValue(QStringLiteral("upload/fitVideosMiB"), m_fitVideos->value());
+    s.setValue(QStringLiteral("upload/mediaServerVideoMiB"), m_mediaServerLimit->value());
+    s.setValue(QStringLiteral("upload/makeFitCopiesUnasked"), m_fitUnasked->isChecked());
     s.setValue(QStringLiteral("node/network"), m_testnet->isChecked() ? QStringLiteral("testnet") : QStringLiteral("mainnet"));
     s.setValue(QStringLiteral("identity/mode"), m_modeJwt->isChecked() ? QStringLiteral("jwt") : QStringLiteral("testkey"));
     s.setValue(QStringLiteral("identity/publicKey"), m_publicKey->text().trimmed());
@@ -316,9 +330,24 @@ void NodeSettingsPanel::saveSettings() const
         s.setValue(QStringLiteral("identity/testKey"), m_loadedKeyName);
 }
 
-qint64 NodeSettingsPanel::fitVideosTo() const
+qint64 NodeSettingsPanel::mediaServerVideoLimit() const
 {
-    return qint64(m_fitVideos->value()) << 20;
+    return qint64(m_mediaServerLimit->value()) << 20;
+}
+
+void NodeSettingsPanel::setMediaServerVideoLimit(qint64 bytes)
+{
+    m_mediaServerLimit->setValue(int(std::max<qint64>(1, bytes >> 20)));
+}
+
+bool NodeSettingsPanel::makesFitCopiesUnasked() const
+{
+    return m_fitUnasked->isChecked();
+}
+
+void NodeSettingsPanel::setMakeFitCopiesUnasked(bool on)
+{
+    m_fitUnasked->setChecked(on);
 }
 
 QUrl NodeSettingsPanel::nodeUrl() const

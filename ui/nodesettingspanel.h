@@ -15,6 +15,7 @@
 #include <memory>
 
 class QButtonGroup;
+class QCheckBox;
 class QComboBox;
 class QLabel;
 class QLineEdit;
@@ -74,9 +75,13 @@ public:
     bool hasLoadedTestKey() const { return !m_loadedKey.isNull(); }
     QListWidget *testKeyList() const { return m_keyList; }
 
-    // Compress-to-fit: videos over this many bytes are sent as a smaller copy that
-    // fits (0: off, the node's refusal stands). Default the node's 250 MiB.
-    qint64 fitVideosTo() const;
+    // The media server's video limit (bytes, whole MiB; default core's 65 MiB): a video
+    // over it, sent to a media server, gets the offer of a copy that fits.
+    qint64 mediaServerVideoLimit() const;
+    void setMediaServerVideoLimit(qint64 bytes);
+    // On: that copy is made unasked when the upload starts. Off (default): offered.
+    bool makesFitCopiesUnasked() const;
+    void setMakeFitCopiesUnasked(bool on);
 
     // What an image upload signs with right now, or why there is nothing.
     deso::Result<deso::upload::Credentials> credentials() const;
@@ -86,7 +91,8 @@ signals:
     void mediaServerUrlChanged(const QUrl &url);
     void useLocalHostChanged(bool on);
     void identityChanged();
-    void fitVideosToChanged(qint64 bytes);
+    void mediaServerVideoLimitChanged(qint64 bytes);
+    void makeFitCopiesUnaskedChanged(bool on);
     void message(const QString &text, bool isError);
 
 private:
@@ -103,7 +109,8 @@ private:
     QLabel *m_nodeEffective;
     QComboBox *m_media;
     QLabel *m_mediaEffective;
-    QSpinBox *m_fitVideos; // MiB; 0 = off
+    QSpinBox *m_mediaServerLimit; // MiB
+    QCheckBox *m_fitUnasked;
     QRadioButton *m_mainnet;
     QRadioButton *m_testnet;
     QRadioButton *m_modeTestKey;

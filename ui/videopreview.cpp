@@ -30,7 +30,7 @@ VideoPreview::VideoPreview(QWidget *parent)
     : QWidget(parent), m_player(new QMediaPlayer(this)), m_audio(new QAudioOutput(this)), m_video(new QVideoWidget),
       m_play(new QPushButton(tr("Play"))), m_position(new QSlider(Qt::Horizontal)), m_time(new QLabel),
       m_info(new QLabel), m_status(new QLabel), m_localButton(new QToolButton), m_streamButton(new QToolButton),
-      m_streamNote(new QLabel)
+      m_copyButton(new QToolButton), m_streamNote(new QLabel)
 {
     using deso::upload::LinkKind;
     for (LinkKind kind : {LinkKind::Playback, LinkKind::Embed, LinkKind::Download}) {
@@ -39,10 +39,14 @@ VideoPreview::VideoPreview(QWidget *parent)
         m_links << field;
     }
     m_localButton->setText(tr("Local file"));
+    m_copyButton->setText(tr("Copy that fits"));
+    m_copyButton->setObjectName(QStringLiteral("copyButton"));
+    m_copyButton->setToolTip(tr("The smaller copy made to fit the server's limit, as it will be sent"));
+    m_copyButton->setVisible(false);
     m_streamButton->setText(tr("As viewers see it"));
     m_streamButton->setToolTip(tr("The processed stream the server serves, once the video is ready"));
     auto *sources = new QButtonGroup(this);
-    for (QToolButton *b : {m_localButton, m_streamButton}) {
+    for (QToolButton *b : {m_localButton, m_copyButton, m_streamButton}) {
         b->setCheckable(true);
         b->setToolButtonStyle(Qt::ToolButtonTextOnly);
         sources->addButton(b);
@@ -52,6 +56,7 @@ VideoPreview::VideoPreview(QWidget *parent)
     m_streamNote->setWordWrap(true);
     connect(m_localButton, &QToolButton::clicked, this, &VideoPreview::showLocalFile);
     connect(m_streamButton, &QToolButton::clicked, this, &VideoPreview::showStream);
+    connect(m_copyButton, &QToolButton::clicked, this, &VideoPreview::showCopy);
     m_video->setMinimumSize(240, 160);
     m_video->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
     m_player->setAudioOutput(m_audio);
@@ -67,6 +72,7 @@ VideoPreview::VideoPreview(QWidget *parent)
     controls->addWidget(m_time);
     auto *switcher = new QHBoxLayout;
     switcher->addWidget(m_localButton);
+    switcher->addWidget(m_copyButton);
     switcher->addWidget(m_streamButton);
     switcher->addWidget(m_streamNote, 1);
     auto *layout = new QVBoxLayout(this);
@@ -125,6 +131,8 @@ void VideoPreview::setSource(const QString &path)
 {
     m_localPath = path;
     m_stream.clear();
+    m_copyPath.clear();
+    m_copyButton->setVisible(false);
     setLinks({});
     showLocalFile();
 }
@@ -140,8 +148,9 @@ void VideoPreview::play(const QUrl &source)
 
 void VideoPreview::showLocalFile()
 {
-    const bool change = m_showingStream || m_player->source() != QUrl::fromLocalFile(m_localPath);
+    const bool change = m_showingStream || m_showingCopy || m_player->source() != QUrl::fromLocalFile(m_localPath);
     m_showingStream = false;
+    m_showingCopy = false;
     m_localButton->setChecked(true);
     if (change && !m_localPath.isEmpty())
         play(QUrl::fromLocalFile(m_localPath));
@@ -155,9 +164,40 @@ void VideoPreview::showStream()
     }
     const bool change = !m_showingStream || m_player->source() != m_stream;
     m_showingStream = true;
+    m_showingCopy = false;
     m_streamButton->setChecked(true);
     if (change)
         play(m_stream);
+}
+
+void VideoPreview::setCopy(const QString &path)
+{
+    if (path == m_copyPath)
+        return;
+    const bool first = m_copyPath.isEmpty();
+    m_copyPath = path;
+    m_copyButton->setVisible(!path.isEmpty());
+    if (path.isEmpty()) {
+        if (m_showingCopy)
+            showLocalFile();
+    } else if (first && !m_showingStream) {
+        showCopy();  // newly made: show what will be sent
+    }
+}
+
+void VideoPreview::showCopy()
+{
+    if (m_copyPath.isEmpty()) {
+        (m_showingStream ? m_streamButton : m_localButton)->setChecked(true);
+        return;
+    }
+    const QUrl copy = QUrl::fromLocalFile(m_copyPath);
+    const bool change = !m_showingCopy || m_player->source() != copy;
+    m_showingCopy = true;
+    m_showingStream = false;
+    m_copyButton->setChecked(true);
+    if (change)
+        play(copy);
 }
 
 QUrl VideoPreview::streamToPlay(const QList<deso::upload::MediaLink> &links)
@@ -192,7 +232,10 @@ void VideoPreview::clear()
     m_player->setSource({});
     m_localPath.clear();
     m_stream.clear();
+    m_copyPath.clear();
+    m_copyButton->setVisible(false);
     m_showingStream = false;
+    m_showingCopy = false;
     m_localButton->setChecked(true);
     setLinks({});
     m_resolution = {};

@@ -3,6 +3,8 @@
 // and resolution; shows the server's processing state and, once the video is ready, plays
 // beside the local file what viewers will get (the processed stream the server serves),
 // with the URLs to paste into a post (playback, embed, download), each with Copy and Open.
+// A video over its server's limit can also play the smaller copy made to fit, before it is
+// sent, beside the original.
 
 #include "upload/medialinks.h"
 
@@ -34,10 +36,17 @@ public:
     // What the "as viewers see it" view plays of these links (see README: Qt 6.4 and HLS).
     static QUrl streamToPlay(const QList<deso::upload::MediaLink> &links);
 
-    // Which of the two the player shows.
+    // The smaller copy that fits (compress-to-fit), once made; empty: none (or no longer:
+    // sent or discarded). The first time a copy is set, the preview switches to it.
+    void setCopy(const QString &path);
+    QString copyPath() const { return m_copyPath; }
+
+    // Which of the three the player shows.
     void showLocalFile();
+    void showCopy();
     void showStream();
     bool isShowingStream() const { return m_showingStream; }
+    bool isShowingCopy() const { return m_showingCopy; }
     QUrl streamUrl() const { return m_stream; }
 
     QMediaPlayer *player() const { return m_player; }
@@ -47,6 +56,7 @@ public:
     UrlField *linkField(deso::upload::LinkKind kind) const { return m_links.value(int(kind)); }
     QToolButton *localButton() const { return m_localButton; }
     QToolButton *streamButton() const { return m_streamButton; }
+    QToolButton *copyButton() const { return m_copyButton; }
     QVideoWidget *videoWidget() const { return m_video; }
     // The frame on screen now (converted on demand; null before the first frame).
     QImage currentFrame() const;
@@ -69,11 +79,14 @@ private:
     QLabel *m_status;
     QToolButton *m_localButton;
     QToolButton *m_streamButton;
+    QToolButton *m_copyButton;
     QLabel *m_streamNote;
     QList<UrlField *> m_links;  // by LinkKind: playback, embed, download (image unused)
     QString m_localPath;
     QUrl m_stream;
+    QString m_copyPath;
     bool m_showingStream = false;
+    bool m_showingCopy = false;
     QSize m_resolution;
     QVideoFrame m_frame;
 };

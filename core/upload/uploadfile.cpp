@@ -31,7 +31,20 @@ Error refused(const char *code, const QString &sentence)
 
 } // namespace
 
-UploadFile inspectFile(const QString &path, qint64 fitVideosTo)
+VideoLimit videoLimit(bool toMediaServer, qint64 mediaServerLimitBytes)
+{
+    if (!toMediaServer)
+        return VideoLimit{kMaxVideoBytes, false};
+    return VideoLimit{mediaServerLimitBytes > 0 ? mediaServerLimitBytes : kDefaultMediaServerVideoBytes, true};
+}
+
+Error videoTooLarge(qint64 size, const VideoLimit &limit)
+{
+    return refused("upload.too_large", QStringLiteral("Too large: %1 takes videos up to %2 and this one is %3.")
+                                           .arg(limit.holder(), humanSize(limit.bytes), humanSize(size)));
+}
+
+UploadFile inspectFile(const QString &path, const VideoLimit &limit)
 {
     UploadFile f;
     const QFileInfo info(path);
@@ -58,11 +71,11 @@ UploadFile inspectFile(const QString &path, qint64 fitVideosTo)
             f.needsSmallerCopy = f.size > image::kMaxUploadBytes;
     } else if (kVideoTypes.contains(f.mimeType)) {
         f.kind = MediaKind::Video;
-        if (fitVideosTo > 0)
-            f.needsSmallerCopy = f.size > fitVideosTo;
-        else if (f.size > kMaxVideoBytes)
-            f.refusal = refused("upload.too_large", QStringLiteral("Too large: the node takes videos up to 250 MB and this one is %1.")
-                                                        .arg(humanSize(f.size)));
+        f.videoLimit = limit;
+        if (limit.bytes > 0 && f.size > limit.bytes) {
+            f.refusal = videoTooLarge(f.size, limit);
+            f.smallerCopyCanFit = true;
+        }
     } else {
         f.refusal = refused("upload.unsupported_type",
                             QStringLiteral("Unsupported type %1: the node takes JPEG, PNG, WebP and GIF images and MP4, "
@@ -78,7 +91,7 @@ bool containsFolder(const QStringList &paths)
     return std::any_of(paths.begin(), paths.end(), [](const QString &p) { return QFileInfo(p).isDir(); });
 }
 
-MediaCollection collectMedia(const QStringList &paths, qint64 fitVideosTo, int maxFiles)
+MediaCollection collectMedia(const QStringList &paths, const VideoLimit &limit, int maxFiles)
 {
     MediaCollection c;
     c.maxFiles = maxFiles;
@@ -92,7 +105,7 @@ MediaCollection collectMedia(const QStringList &paths, qint64 fitVideosTo, int m
                 return;
             seenFiles.insert(canonical);
         }
-        UploadFile f = inspectFile(path, fitVideosTo);
+        UploadFile f = inspectFile(path, limit);
         if (named || f.kind != MediaKind::Unsupported)
             c.files.append(std::move(f));
         else
@@ -226,6 +239,8 @@ Result<PreparedVideo> prepareVideo(const QString &path, qint64 limitBytes, const
     prepared.path = copy;
     prepared.size = QFileInfo(copy).size();
     prepared.changed = true;
+    prepared.width = made->width;
+    prepared.height = made->height;
     prepared.preparation = QStringLiteral("Sent as a %1×%2 copy of %3 (was %4), made to fit %5.")
                                .arg(made->width).arg(made->height)
                                .arg(humanSize(prepared.size), humanSize(info.size()), humanSize(limitBytes));

@@ -20,6 +20,16 @@ namespace deso::upload {
 
 // The node's limits, so that a file that cannot succeed is refused before any upload.
 inline constexpr qint64 kMaxVideoBytes = 262'144'000;
+// A media server's video limit unless the creator sets another: DeSo's web app refuses
+// videos over 65 MB before sending them to media.deso.org.
+inline constexpr qint64 kDefaultMediaServerVideoBytes = 65 * 1024 * 1024;
+
+// The one rule for where a video's size limit comes from, for the window and the command
+// line: the node's kMaxVideoBytes when videos go to the node over tus, the media server's
+// limit (mediaServerLimitBytes; <= 0: kDefaultMediaServerVideoBytes) when they go to one.
+VideoLimit videoLimit(bool toMediaServer, qint64 mediaServerLimitBytes = 0);
+// "Too large: the node takes videos up to 250.0 MB and this one is 300.0 MB."
+Error videoTooLarge(qint64 size, const VideoLimit &limit);
 // Images over the node's 10,000,000 bytes are sent as a smaller copy; past this even that
 // is refused, to keep the memory it takes bounded.
 inline constexpr qint64 kMaxShrinkableImageBytes = 64 * 1024 * 1024;
@@ -30,14 +40,18 @@ struct UploadFile {
     QString mimeType;  // from the content, never the name
     qint64 size = 0;
     MediaKind kind = MediaKind::Unsupported;
-    bool needsSmallerCopy = false;  // an image over the node's size limit, or a video over fitVideosTo
-    std::optional<Error> refusal;   // why the node would refuse it; nothing is sent then
+    bool needsSmallerCopy = false;  // an image over the node's size limit
+    // A video over the limit it was judged by: refused as it is (`refusal` says so), but a
+    // smaller copy that fits can be made (prepareVideo): the window offers it (or makes it
+    // unasked, by setting), the command line's `upload-video --fit` makes it.
+    bool smallerCopyCanFit = false;
+    VideoLimit videoLimit;          // what a video was judged by
+    std::optional<Error> refusal;   // why the server would refuse it; nothing is sent then
 };
 
-// fitVideosTo > 0: compress-to-fit is on with this limit (bytes): a video over it
-// is not refused but planned as a smaller copy (needsSmallerCopy). 0: videos over
-// the node's kMaxVideoBytes are refused.
-UploadFile inspectFile(const QString &path, qint64 fitVideosTo = 0);
+// What `path` is and whether it can go as it is; videos are judged by `limit`
+// (default: the node's).
+UploadFile inspectFile(const QString &path, const VideoLimit &limit = videoLimit(false));
 
 // The video file to send within `limitBytes`.
 struct PreparedVideo {
@@ -45,6 +59,7 @@ struct PreparedVideo {
     qint64 size = 0;
     bool changed = false; // a copy was made
     QString preparation;  // one sentence, e.g. "Sent as a 1280×720 copy of 24.0 MB (was 31.5 MB)."
+    int width = 0, height = 0; // of the copy (0 when sent as it is)
 };
 
 // The one rule for GUI and CLI: a video at most `limitBytes` goes as it is; a larger
@@ -87,8 +102,9 @@ bool containsFolder(const QStringList &paths);
 // but each real folder and file is taken once, so links that loop end. The walk stops
 // at `maxFiles` media files, or after looking at 20 times as many files. Blocking,
 // and a large tree takes a while: run it off the UI thread when paths hold a folder.
-// fitVideosTo: as for inspectFile.
-MediaCollection collectMedia(const QStringList &paths, qint64 fitVideosTo = 0, int maxFiles = kMaxCollectedFiles);
+// limit: as for inspectFile.
+MediaCollection collectMedia(const QStringList &paths, const VideoLimit &limit = videoLimit(false),
+                             int maxFiles = kMaxCollectedFiles);
 
 // The image part to send. makeAcceptable: at most 10,000,000 bytes and 4000 px a side
 // (a file that fits is sent untouched), else the bytes as they are, typed from their

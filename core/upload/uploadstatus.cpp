@@ -1,5 +1,7 @@
 #include "upload/uploadstatus.h"
 
+#include "common/datasize.h"
+
 #include <QJsonValue>
 #include <QMetaEnum>
 
@@ -50,6 +52,23 @@ QString describe(const node::VideoStatus &video)
                              : QObject::tr("processing (%1, %2 %)").arg(video.state, percent);
 }
 
+QString VideoLimit::holder() const
+{
+    return mediaServer ? QObject::tr("the media server") : QObject::tr("the node");
+}
+
+namespace {
+
+QString overLimit(const UploadStatus &s)
+{
+    if (s.videoLimit.bytes <= 0)
+        return QObject::tr("Over the size limit");
+    return QObject::tr("Over %1's %2 limit (this is %3)")
+        .arg(s.videoLimit.holder(), humanSize(s.videoLimit.bytes), humanSize(s.bytesTotal));
+}
+
+} // namespace
+
 QString stateKey(UploadState state)
 {
     return enumKey(state);
@@ -79,7 +98,17 @@ QString describe(const UploadStatus &s)
         case StatusNote::SmallerCopyPlanned:
             return QObject::tr("Over the node's 10 MB limit: a smaller copy will be sent.");
         case StatusNote::SmallerVideoPlanned:
-            return QObject::tr("Over the size limit: a smaller copy that fits will be made and sent; the original stays as it is.");
+            return QObject::tr("%1: a smaller copy that fits will be made and sent; the original stays as it is.").arg(overLimit(s));
+        case StatusNote::SmallerVideoOffered:
+            if (s.hasError())
+                return QObject::tr("The copy that fits could not be made: %1 Try again, or keep the video as it is.")
+                    .arg(s.error.message);
+            return QObject::tr("%1: make a smaller copy that fits (the original stays as it is), or keep it as it is and it "
+                               "is refused.").arg(overLimit(s));
+        case StatusNote::SmallerVideoReady:
+            return QObject::tr("A copy that fits is ready: %1×%2, %3 (the original is %4). Preview it, then upload it or "
+                               "discard it.").arg(s.copyWidth).arg(s.copyHeight)
+                .arg(humanSize(s.copyBytes), humanSize(s.bytesTotal));
         case StatusNote::NoPreviewFrame:
             return QObject::tr("No preview frame (%1); the node will judge the file.").arg(s.error.message);
         default: return QObject::tr("Waiting to upload");
@@ -88,7 +117,10 @@ QString describe(const UploadStatus &s)
         if (s.note == StatusNote::MakingSmallerCopy)
             return QObject::tr("Making a copy under 10 MB…");
         if (s.note == StatusNote::MakingSmallerVideo)
-            return QObject::tr("Making a smaller copy that fits (%1 %)…").arg(int(s.preparedFraction * 100));
+            return s.videoLimit.bytes > 0
+                       ? QObject::tr("Making a copy that fits %1's %2 limit (%3 %)…")
+                             .arg(s.videoLimit.holder(), humanSize(s.videoLimit.bytes)).arg(int(s.preparedFraction * 100))
+                       : QObject::tr("Making a smaller copy that fits (%1 %)…").arg(int(s.preparedFraction * 100));
         if (s.note == StatusNote::NodeProcessing)
             return s.video ? QObject::tr("Uploaded; the node says: %1").arg(describe(*s.video))
                            : QObject::tr("Uploaded; the node is processing it");
@@ -125,6 +157,13 @@ QJsonObject UploadStatus::toJson() const
         o.insert(QStringLiteral("error"), QJsonObject{{QStringLiteral("code"), error.code},
                                                       {QStringLiteral("message"), error.message},
                                                       {QStringLiteral("httpStatus"), error.httpStatus}});
+    if (videoLimit.bytes > 0)
+        o.insert(QStringLiteral("videoLimit"), QJsonObject{{QStringLiteral("bytes"), double(videoLimit.bytes)},
+                                                           {QStringLiteral("mediaServer"), videoLimit.mediaServer}});
+    if (copyBytes > 0)
+        o.insert(QStringLiteral("copy"), QJsonObject{{QStringLiteral("bytes"), double(copyBytes)},
+                                                     {QStringLiteral("width"), copyWidth},
+                                                     {QStringLiteral("height"), copyHeight}});
     // The node's own answer: read back with the same parser as a fresh one.
     if (video)
         o.insert(QStringLiteral("video"), video->raw);
@@ -145,6 +184,13 @@ UploadStatus UploadStatus::fromJson(const QJsonObject &o)
     const QJsonObject error = o.value(QStringLiteral("error")).toObject();
     s.error = Error(error.value(QStringLiteral("code")).toString(), error.value(QStringLiteral("message")).toString(),
                     error.value(QStringLiteral("httpStatus")).toInt());
+    const QJsonObject limit = o.value(QStringLiteral("videoLimit")).toObject();
+    s.videoLimit = VideoLimit{qint64(limit.value(QStringLiteral("bytes")).toDouble()),
+                              limit.value(QStringLiteral("mediaServer")).toBool()};
+    const QJsonObject copy = o.value(QStringLiteral("copy")).toObject();
+    s.copyBytes = qint64(copy.value(QStringLiteral("bytes")).toDouble());
+    s.copyWidth = copy.value(QStringLiteral("width")).toInt();
+    s.copyHeight = copy.value(QStringLiteral("height")).toInt();
     s.resultUrl = o.value(QStringLiteral("resultUrl")).toString();
     s.videoId = o.value(QStringLiteral("videoId")).toString();
     s.uploadUrl = o.value(QStringLiteral("uploadUrl")).toString();

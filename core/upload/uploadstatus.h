@@ -34,8 +34,11 @@ enum class StatusNote {
     NodeProcessing,     // uploaded; the node processes the video (`video` holds its view)
     NoPreviewFrame,     // no frame could be decoded for a preview (`error` says why)
     MediaServerProcessing, // sent to a media server; it processes the asset (`video` holds its view)
-    SmallerVideoPlanned, // a video over the chosen limit: a smaller copy that fits will be sent
+    SmallerVideoPlanned, // a video over `videoLimit`: a smaller copy that fits will be made and sent, unasked
     MakingSmallerVideo,  // that copy is being made (`preparedFraction`)
+    SmallerVideoOffered, // a video over `videoLimit`: held until the creator makes a copy that fits or keeps it
+                         // as it is (then refused); `error`: why the last copy could not be made, if it failed
+    SmallerVideoReady,   // that copy is made (`copyBytes`, `copyWidth`×`copyHeight`): to preview, then upload or discard
 };
 Q_ENUM_NS(StatusNote)
 
@@ -46,6 +49,14 @@ inline bool isFollowingServer(StatusNote note)
     return note == StatusNote::NodeProcessing || note == StatusNote::MediaServerProcessing;
 }
 
+// The most a video may weigh where it is sent, and whose limit that is: the node's
+// 250 MB over tus, or the chosen media server's (see core/upload's videoLimit).
+struct VideoLimit {
+    qint64 bytes = 0;          // 0: none known
+    bool mediaServer = false;  // the media server's limit, else the node's
+    QString holder() const;    // "the node" / "the media server"
+};
+
 struct UploadStatus {
     UploadState state = UploadState::Waiting;
     StatusNote note = StatusNote::None;
@@ -54,6 +65,9 @@ struct UploadStatus {
     qint64 bytesTotal = 0;      // what goes over the wire (a smaller copy's size for images)
     double bytesPerSecond = 0;  // 0 = not measured
     double preparedFraction = 0; // MakingSmallerVideo: 0..1 of the copy made
+    VideoLimit videoLimit;      // SmallerVideo* notes: the limit the video is over
+    qint64 copyBytes = 0;       // SmallerVideoReady (and its upload): the copy that fits
+    int copyWidth = 0, copyHeight = 0;
     std::optional<node::VideoStatus> video; // the node's last answer about an uploaded video
     QString resultUrl;          // ImageURL, or where the ready video streams
     QString videoId;            // Stream-Media-Id

@@ -95,6 +95,35 @@ private slots:
         QCOMPARE(inspectFile(m_dir.filePath(QStringLiteral("gone.png"))).refusal->code, QStringLiteral("upload.missing"));
     }
 
+    // The one rule for a video's limit: the node's 250 MB over tus, the media server's
+    // (65 MiB unless set) when videos go there; over it, the video is refused as it is
+    // but a smaller copy can fit, and the sentence names whose limit it is.
+    void aVideoOverItsServersLimitCanBeMadeToFit()
+    {
+        using deso::upload::videoLimit;
+        QCOMPARE(videoLimit(false).bytes, deso::upload::kMaxVideoBytes);
+        QVERIFY(!videoLimit(false).mediaServer);
+        QCOMPARE(videoLimit(true).bytes, deso::upload::kDefaultMediaServerVideoBytes);
+        QCOMPARE(videoLimit(true, 0).bytes, deso::upload::kDefaultMediaServerVideoBytes);
+        QCOMPARE(videoLimit(true, 3 << 20).bytes, qint64(3 << 20));
+        QCOMPARE(videoLimit(false, 3 << 20).bytes, deso::upload::kMaxVideoBytes); // the node's limit is not a setting
+
+        const QString clip = m_dir.filePath(QStringLiteral("padded.mp4"));
+        QVERIFY(deso::nodetest::writeSampleClip(clip, 2 * 1024 * 1024).ok());
+        const qint64 size = QFileInfo(clip).size();
+        UploadFile asIs = inspectFile(clip, videoLimit(true, size));
+        QVERIFY(!asIs.refusal && !asIs.smallerCopyCanFit);
+        UploadFile over = inspectFile(clip, videoLimit(true, 1 << 20));
+        QCOMPARE(over.kind, MediaKind::Video);
+        QVERIFY(over.smallerCopyCanFit);
+        QVERIFY(over.refusal);
+        QCOMPARE(over.refusal->code, QStringLiteral("upload.too_large"));
+        QVERIFY2(over.refusal->message.startsWith(QStringLiteral("Too large: the media server takes videos up to 1.0 MB")),
+                 qPrintable(over.refusal->message));
+        QCOMPARE(over.videoLimit.bytes, qint64(1 << 20));
+        QVERIFY(!inspectFile(clip).smallerCopyCanFit); // the node's 250 MB
+    }
+
     // A folder is walked for its images and videos (by content), in name order, depth
     // first; other files are skipped and said in one sentence; links that loop end; the
     // cap stops the walk and is said too.
@@ -131,7 +160,7 @@ private slots:
 
         // Named files stay, refused or not; the folder's media follow; the cap is said.
         const deso::upload::MediaCollection capped =
-            deso::upload::collectMedia({root.filePath(QStringLiteral("notes.md")), root.path()}, 0, 3);
+            deso::upload::collectMedia({root.filePath(QStringLiteral("notes.md")), root.path()}, deso::upload::videoLimit(false), 3);
         QCOMPARE(capped.files.size(), 3);
         QVERIFY(capped.files.first().refusal);
         QVERIFY(capped.capped);
@@ -426,6 +455,24 @@ private slots:
         retrying.note = StatusNote::Retrying;
         retrying.error = deso::Error(QStringLiteral("network.error"), QStringLiteral("Connection refused."));
         QCOMPARE(describe(retrying), QStringLiteral("Connection trouble; retrying (Connection refused.)"));
+
+        // Compress-to-fit's offer and its copy: the limit and the copy's facts are data too.
+        UploadStatus offered;
+        offered.note = StatusNote::SmallerVideoOffered;
+        offered.bytesTotal = 300 * 1024 * 1024;
+        offered.videoLimit = deso::upload::videoLimit(true);
+        QCOMPARE(describe(offered), QStringLiteral("Over the media server's 65.0 MB limit (this is 300.0 MB): make a smaller "
+                                                   "copy that fits (the original stays as it is), or keep it as it is and it is refused."));
+        UploadStatus ready = offered;
+        ready.note = StatusNote::SmallerVideoReady;
+        ready.copyBytes = 60 * 1024 * 1024;
+        ready.copyWidth = 1280;
+        ready.copyHeight = 720;
+        const UploadStatus readyBack = UploadStatus::fromJson(ready.toJson());
+        QCOMPARE(readyBack.videoLimit.bytes, ready.videoLimit.bytes);
+        QVERIFY(readyBack.videoLimit.mediaServer);
+        QCOMPARE(describe(readyBack), QStringLiteral("A copy that fits is ready: 1280×720, 60.0 MB (the original is 300.0 MB). "
+                                                     "Preview it, then upload it or discard it."));
     }
 };
 
