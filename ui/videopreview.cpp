@@ -7,6 +7,8 @@
 #include <QButtonGroup>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QAudioDevice>
+#include <QMediaDevices>
 #include <QMediaMetaData>
 #include <QMediaPlayer>
 #include <QPushButton>
@@ -59,7 +61,10 @@ VideoPreview::VideoPreview(QWidget *parent)
     connect(m_copyButton, &QToolButton::clicked, this, &VideoPreview::showCopy);
     m_video->setMinimumSize(240, 160);
     m_video->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
-    m_player->setAudioOutput(m_audio);
+    // Qt 6.4's FFmpeg backend crashes in its audio renderer when there is no audio device
+    // (a headless session, a server): a video with sound then plays silent.
+    if (!QMediaDevices::audioOutputs().isEmpty())
+        m_player->setAudioOutput(m_audio);
     m_player->setVideoOutput(m_video);
     m_info->setObjectName(QStringLiteral("videoInfo"));
     m_status->setObjectName(QStringLiteral("videoStatus"));
