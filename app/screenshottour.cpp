@@ -10,6 +10,7 @@
 #include "videopreview.h"
 
 #include "nodetest/sampleclip.h"
+#include "upload/uploadfile.h"
 
 #include <QAction>
 #include <QApplication>
@@ -218,6 +219,33 @@ int runScreenshotTour(const QString &outputDir)
     waitFor([&] { return !w.testerPanel()->isRunning(); }, 90000);
     w.testerPanel()->tableView()->selectRow(6);  // the media server's status until ready
     ok &= shoot(QStringLiteral("08-tester-media-server.png"));
+
+    // Compress-to-fit: with the media server's limit set to 2 MiB, a 3 MiB clip is held with
+    // the offer; the copy that fits is made, previewed beside the original, ready to upload.
+    w.nodeSettings()->setMediaServerVideoLimit(2 * 1024 * 1024);
+    const QString big = QDir(work.path()).filePath(QStringLiteral("beach-day.mp4"));
+    if (const deso::Status written = deso::nodetest::writeSampleClip(big, 3 * 1024 * 1024); !written.ok()) {
+        err << "deso-media: " << written.error().message << Qt::endl;
+        return 1;
+    }
+    w.addFiles({big});
+    const int bigRow = q->rowCount() - 1;
+    const QString bigId = q->item(bigRow).id;
+    w.tabs()->setCurrentIndex(0);
+    w.selectRow(bigRow);
+    w.videoPreview()->player()->play();
+    waitFor([&] { return !w.videoPreview()->currentFrame().isNull(); }, 15000);
+    w.videoPreview()->player()->pause();
+    ok &= shoot(QStringLiteral("09-fit-offer.png"));
+    q->makeFitCopy(bigId);
+    if (!waitFor([&] { return !q->isMakingFitCopy(bigId); }, 60000) || q->item(bigRow).copyPath.isEmpty())
+        err << "deso-media: the copy that fits was not made: " << q->item(bigRow).reason() << Qt::endl;
+    w.videoPreview()->player()->play();
+    waitFor([&] { return w.videoPreview()->isShowingCopy() && !w.videoPreview()->currentFrame().isNull(); }, 15000);
+    w.videoPreview()->player()->pause();
+    ok &= shoot(QStringLiteral("10-fit-copy-ready.png"));
+    q->removeRow(bigRow); // takes its copy out of the cache
+    w.nodeSettings()->setMediaServerVideoLimit(deso::upload::kDefaultMediaServerVideoBytes);
     w.nodeSettings()->setMediaServerChoice(QStringLiteral("auto"));
     return ok ? 0 : 1;
 }

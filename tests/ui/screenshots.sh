@@ -5,8 +5,9 @@
 # The app runs its screenshot tour (deso-media --screenshot-tour): its own local host on
 # 127.0.0.1, a session-only test key, an image uploaded, a video paused mid-upload, the
 # node tester run, then a media-server upload to ready (poster, stream, URLs) and the tester's
-# media-server steps; settings and data live in a temporary folder. docs/screenshots keeps
-# 07-media-server-result.png and 08-tester-media-server.png from a run of this script.
+# media-server steps, then a video over the media server's limit held with the offer of a copy
+# that fits, and that copy made and previewed; settings and data live in a temporary folder.
+# docs/screenshots keeps 07 to 10 from a run of this script.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
