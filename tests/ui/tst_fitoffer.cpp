@@ -232,6 +232,18 @@ private slots:
         QCOMPARE(preview.player()->source(), QUrl::fromLocalFile(m_clip));
         preview.copyButton()->click();
         QCOMPARE(preview.player()->source(), QUrl::fromLocalFile(it.copyPath));
+
+        // A restart finds the copy again (the saved queue names it): no second encode.
+        MediaQueueModel restored;
+        restored.setMediaServerUrl(q().mediaServerUrl());
+        restored.setMediaServerVideoLimit(kLimit);
+        QCOMPARE(restored.restore(q().toJson()), q().rowCount());
+        const auto *back = restored.find(m_rowId);
+        QVERIFY(back);
+        QCOMPARE(back->status.note, StatusNote::SmallerVideoReady);
+        QCOMPARE(back->copyPath, it.copyPath);
+        QCOMPARE(back->status.copyBytes, copyBytes);
+        QVERIFY(restored.canStart(m_rowId));
     }
 
     void keepingItAsItIsRefusesItWithTheLimitsSentence()
@@ -287,6 +299,29 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(QThreadPool::globalInstance()->activeThreadCount() == 0, 60000);
         QTRY_COMPARE_WITH_TIMEOUT(copiesOnDisk().size(), 1, 5000); // the first clip's copy only
         QCOMPARE(testcommon::sha256Of(padded), paddedHash);
+    }
+
+    // By setting, no offer: the copy is made when the upload starts and sent, unasked.
+    void unaskedTheCopyIsMadeWhenTheUploadStarts()
+    {
+        w().nodeSettings()->setMakeFitCopiesUnasked(true);
+        QVERIFY(q().makesFitCopiesUnasked());
+        const QString padded = m_data.filePath(QStringLiteral("unasked.mp4"));
+        QVERIFY(deso::nodetest::writeSampleClip(padded, 3 * 1024 * 1024).ok());
+        const QByteArray paddedHash = testcommon::sha256Of(padded);
+        const QString id = addOne(padded);
+        w().nodeSettings()->setMakeFitCopiesUnasked(false); // the rows added from now on get the offer again
+        QCOMPARE(item(id).status.note, StatusNote::SmallerVideoPlanned);
+        QVERIFY(q().canStart(id));
+        QVERIFY(!q().canMakeFitCopy(id));
+        q().start(id);
+        QTRY_VERIFY_WITH_TIMEOUT(item(id).status.state == State::Done || item(id).status.state == State::Failed, 120000);
+        QVERIFY2(item(id).status.state == State::Done, qPrintable(item(id).reason()));
+        QVERIFY2(item(id).status.bytesTotal > 0 && item(id).status.bytesTotal <= kLimit,
+                 qPrintable(QString::number(item(id).status.bytesTotal)));
+        QCOMPARE(testcommon::sha256Of(padded), paddedHash);
+        QVERIFY(copiesOnDisk().size() == 1); // only the first clip's copy, still waiting
+        q().removeRow(q().rowOf(id));
     }
 
     void theCopyIsWhatTheServerGets()

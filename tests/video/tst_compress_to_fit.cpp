@@ -6,6 +6,8 @@
 // host processes the copy to ready.
 
 #include "host/endpointhost.h"
+#include "nodetest/sampleclip.h"
+#include "upload/uploadfile.h"
 #include "processrun.h"
 #include "syntheticclip.h"
 #include "testfiles.h"
@@ -181,6 +183,39 @@ private slots:
         for (const QString &sub : QDir(cache).entryList(QDir::Dirs | QDir::NoDotAndDotDot))
             copies += QDir(cache + QLatin1Char('/') + sub + QStringLiteral("/fitted-videos")).entryList(QDir::Files).size();
         QCOMPARE(copies, 0);
+    }
+
+    // `--fit` without a SIZE fits the chosen server's limit, decided where the window
+    // decides it (core/upload's videoLimit): with --media-server, the media server's 65 MiB.
+    void cliFitDefaultsToTheChosenServersLimit()
+    {
+        host::HostConfig config;
+        config.dataDir = m_dir.filePath(QStringLiteral("host-media"));
+        host::EndpointHost host;
+        auto started = host.start(config);
+        QVERIFY2(started.ok(), started.ok() ? "" : qPrintable(started.error().toString()));
+        auto env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("XDG_CACHE_HOME"), m_dir.filePath(QStringLiteral("cache-media")));
+        env.insert(QStringLiteral("XDG_CONFIG_HOME"), m_dir.filePath(QStringLiteral("config")));
+        env.insert(QStringLiteral("XDG_DATA_HOME"), m_dir.filePath(QStringLiteral("data")));
+        const QString store = QStringLiteral("file:") + m_dir.filePath(QStringLiteral("keys.json"));
+        const auto created = testcommon::runProcess(QStringLiteral(DESO_MEDIA_BIN),
+                                                    {QStringLiteral("--key-store"), store, QStringLiteral("--create-test-key"),
+                                                     QStringLiteral("creator")}, env);
+        QVERIFY2(created.exitCode == 0, qPrintable(created.err));
+        // Just over 65 MiB: the 320×180 sample clip and a padding box MP4 readers skip.
+        const QString big = m_dir.filePath(QStringLiteral("over65.mp4"));
+        QVERIFY(nodetest::writeSampleClip(big, 65 * 1024 * 1024).ok());
+        QVERIFY(QFileInfo(big).size() > upload::kDefaultMediaServerVideoBytes);
+        const auto run = testcommon::runProcess(QStringLiteral(DESO_MEDIA_BIN),
+                                                {QStringLiteral("upload-video"), big, QStringLiteral("--media-server"),
+                                                 host.baseUrl().toString(), QStringLiteral("--key"), QStringLiteral("creator"),
+                                                 QStringLiteral("--key-store"), store, QStringLiteral("--fit"),
+                                                 QStringLiteral("--wait"), QStringLiteral("--timeout"), QStringLiteral("90")},
+                                                env, 120000);
+        QVERIFY2(run.exitCode == 0, qPrintable(run.out + run.err));
+        QVERIFY2(run.err.contains(QStringLiteral("made to fit 65.0 MB")), qPrintable(run.err));
+        QVERIFY2(run.out.contains(QStringLiteral("Phase: ready")), qPrintable(run.out));
     }
 
     void cliFitWantsASize()
