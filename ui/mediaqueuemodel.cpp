@@ -383,7 +383,51 @@ QUrl MediaQueueModel::nodeUrl() const
 
 void MediaQueueModel::setMediaServerUrl(const QUrl &baseUrl)
 {
+    const bool routeChanged = baseUrl.isEmpty() != m_mediaServer->baseUrl().isEmpty();
     m_mediaServer->setBaseUrl(baseUrl);
+    if (routeChanged)
+        judgeVideoLimits();
+}
+
+void MediaQueueModel::setMediaServerVideoLimit(qint64 bytes)
+{
+    m_mediaServerVideoLimit = bytes;
+    judgeVideoLimits();
+}
+
+void MediaQueueModel::judgeVideoLimits()
+{
+    // Rows nobody has acted on yet follow the limit of where videos go now: held with the
+    // offer when over it, free to start when not; a copy made or being made stays as it is.
+    const deso::upload::VideoLimit limit = videoLimit();
+    for (int row = 0; row < m_items.size(); ++row) {
+        Item &it = m_items[row];
+        UploadStatus &s = it.status;
+        const bool held = s.note == StatusNote::SmallerVideoOffered || s.note == StatusNote::SmallerVideoPlanned;
+        const bool untouched = s.state == State::Waiting && (s.note == StatusNote::None || held);
+        const bool keptAsIs = s.state == State::Refused && it.smallerCopyCanFit;
+        if (it.kind != Kind::Video || !it.copyPath.isEmpty() || m_fitJobs.contains(it.id) || !(untouched || keptAsIs))
+            continue;
+        if (it.size > limit.bytes) {
+            if (it.smallerCopyCanFit && s.videoLimit.bytes == limit.bytes && s.videoLimit.mediaServer == limit.mediaServer)
+                continue;
+            it.smallerCopyCanFit = true;
+            s.videoLimit = limit;
+            if (keptAsIs)
+                s.error = deso::upload::videoTooLarge(it.size, limit);
+            else if (!held)
+                s.note = m_makeFitCopiesUnasked ? StatusNote::SmallerVideoPlanned : StatusNote::SmallerVideoOffered;
+        } else if (it.smallerCopyCanFit) {
+            it.smallerCopyCanFit = false;
+            s.state = State::Waiting;
+            s.note = StatusNote::None;
+            s.error = {};
+            s.videoLimit = {};
+        } else {
+            continue;
+        }
+        changed(row);
+    }
 }
 
 QUrl MediaQueueModel::mediaServerUrl() const

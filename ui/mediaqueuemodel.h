@@ -126,7 +126,8 @@ public:
     void setNodeUrl(const QUrl &baseUrl);
     QUrl nodeUrl() const;
     // Videos started from now on go to this media server (the media-server contract);
-    // an empty URL sends them to the node with tus (legacy).
+    // an empty URL sends them to the node with tus (legacy). Switching between the two
+    // judges the rows not acted on yet by the other's video limit.
     void setMediaServerUrl(const QUrl &baseUrl);
     QUrl mediaServerUrl() const;
     // Asked each time an image upload is about to be sent (a test key signs a fresh JWT each time).
@@ -136,7 +137,8 @@ public:
     void setTusChunkSize(qint64 bytes) { m_chunkSize = bytes; }
     // The media server's video limit (bytes; <= 0: core's default), for files added and
     // uploads started from now on while videos go to a media server.
-    void setMediaServerVideoLimit(qint64 bytes) { m_mediaServerVideoLimit = bytes; }
+    // Rows not acted on yet are judged again by it (as when the media server is set or unset).
+    void setMediaServerVideoLimit(qint64 bytes);
     // The limit videos are judged by now: the node's, or the media server's when one is set.
     deso::upload::VideoLimit videoLimit() const;
     // On: a video over the limit is not held with an offer but sent as a copy that fits,
@@ -208,6 +210,7 @@ private:
     Item itemFor(const QString &path) const;
     Item itemFor(const deso::upload::UploadFile &file) const;
     void fitCopyMade(const QString &id, const deso::Result<deso::upload::PreparedVideo> &made);
+    void judgeVideoLimits();
     void removeCopy(Item &it);
     int append(const deso::upload::MediaCollection &collection);
     void changed(int row);

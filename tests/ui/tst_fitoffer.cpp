@@ -262,6 +262,46 @@ private slots:
         q().removeRow(q().rowOf(id));
     }
 
+    // The limit is where videos go now: rows not acted on follow a change of route or limit.
+    void theOfferFollowsWhereVideosGo()
+    {
+        const QString padded = m_data.filePath(QStringLiteral("route.mp4"));
+        QVERIFY(deso::nodetest::writeSampleClip(padded, 3 * 1024 * 1024).ok());
+        const QString offered = addOne(padded);
+        const QString kept = addOne(padded);
+        select(kept);
+        q().keepAsIs(kept);
+        QCOMPARE(item(offered).status.note, StatusNote::SmallerVideoOffered);
+        QCOMPARE(item(kept).status.state, State::Refused);
+        // To the node over tus: its 250 MB take both as they are.
+        w().nodeSettings()->setMediaServerChoice(QStringLiteral("legacy"));
+        QVERIFY(q().mediaServerUrl().isEmpty());
+        QCOMPARE(q().videoLimit().bytes, deso::upload::kMaxVideoBytes);
+        for (const QString &id : {offered, kept}) {
+            QCOMPARE(item(id).status.state, State::Waiting);
+            QCOMPARE(item(id).status.note, StatusNote::None);
+            QVERIFY(q().canStart(id) && !q().canMakeFitCopy(id));
+        }
+        QVERIFY(!w().fitOffer()->isVisible());
+        // Back to the media server: held again, with its limit.
+        w().nodeSettings()->setMediaServerChoice(QStringLiteral("local"));
+        for (const QString &id : {offered, kept}) {
+            QCOMPARE(item(id).status.note, StatusNote::SmallerVideoOffered);
+            QCOMPARE(item(id).status.videoLimit.bytes, kLimit);
+            QVERIFY(!q().canStart(id));
+        }
+        // A larger limit in the settings frees them; the smaller one holds them again.
+        w().nodeSettings()->setMediaServerVideoLimit(4 * 1024 * 1024);
+        QVERIFY(q().canStart(offered));
+        w().nodeSettings()->setMediaServerVideoLimit(kLimit);
+        QCOMPARE(item(offered).status.note, StatusNote::SmallerVideoOffered);
+        // The copy already made was left alone throughout.
+        QCOMPARE(item(m_rowId).status.note, StatusNote::SmallerVideoReady);
+        QVERIFY(QFileInfo::exists(item(m_rowId).copyPath));
+        q().removeRow(q().rowOf(offered));
+        q().removeRow(q().rowOf(kept));
+    }
+
     void discardingOrRemovingTheRowTakesTheCopyAway()
     {
         // A short 320×180 clip padded past the limit: its copy is quick to make.
