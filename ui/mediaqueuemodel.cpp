@@ -194,14 +194,17 @@ int MediaQueueModel::addFiles(const QStringList &paths)
 int MediaQueueModel::append(const deso::upload::MediaCollection &collection)
 {
     QStringList refused, offered;
+    deso::upload::VideoLimit offeredLimit;
     QList<Item> fresh;
     fresh.reserve(collection.files.size());
     for (const deso::upload::UploadFile &file : collection.files) {
         fresh.append(itemFor(file));
         if (fresh.last().status.state == State::Refused)
             refused << QStringLiteral("%1: %2").arg(fresh.last().name, fresh.last().reason());
-        else if (fresh.last().status.note == StatusNote::SmallerVideoOffered)
+        else if (fresh.last().status.note == StatusNote::SmallerVideoOffered) {
             offered << fresh.last().name;
+            offeredLimit = fresh.last().status.videoLimit;
+        }
     }
     const int first = int(m_items.size());
     if (!fresh.isEmpty()) {
@@ -217,7 +220,7 @@ int MediaQueueModel::append(const deso::upload::MediaCollection &collection)
         sentences << (offered.size() == 1
                           ? tr("%1 is over %2's %3 limit: select it to make a copy that fits, or keep it as it is.")
                           : tr("%1 are over %2's %3 limit: select each to make a copy that fits, or keep it as it is."))
-                         .arg(offered.join(QStringLiteral(", ")), videoLimit().holder(), humanSize(videoLimit().bytes));
+                         .arg(offered.join(QStringLiteral(", ")), offeredLimit.holder(), humanSize(offeredLimit.bytes));
     if (const QString leftOut = collection.leftOutSentence(); !leftOut.isEmpty())
         sentences << leftOut;
     if (fresh.isEmpty() && sentences.isEmpty())
@@ -652,9 +655,16 @@ bool MediaQueueModel::canMakeFitCopy(const QString &id) const
 {
     const Item *it = find(id);
     const UploadTask *task = m_tasks.value(id);
-    return it && it->smallerCopyCanFit && it->copyPath.isEmpty() && !m_fitJobs.contains(id) && !m_pending.contains(id)
-           && !(task && task->isActive())
-           && (it->status.note == StatusNote::SmallerVideoOffered || it->status.state == State::Refused);
+    if (!it || !it->smallerCopyCanFit || !it->copyPath.isEmpty() || m_fitJobs.contains(id) || m_pending.contains(id)
+        || (task && task->isActive())
+        || !(it->status.note == StatusNote::SmallerVideoOffered || it->status.state == State::Refused))
+        return false;
+    // The same file dropped twice makes one copy (core names it by file and limit): the
+    // second row waits for the first row's encode, then finds its copy made.
+    for (const FitJob &job : m_fitJobs)
+        if (job.path == it->path && job.limitBytes == it->status.videoLimit.bytes)
+            return false;
+    return true;
 }
 
 bool MediaQueueModel::canKeepAsIs(const QString &id) const
@@ -686,6 +696,8 @@ void MediaQueueModel::makeFitCopy(const QString &id)
     setStatus(id, status);
     FitJob job;
     job.cancel = std::make_shared<std::atomic<bool>>(false);
+    job.path = it->path;
+    job.limitBytes = it->status.videoLimit.bytes;
     using Watcher = QFutureWatcher<deso::Result<deso::upload::PreparedVideo>>;
     job.watcher = new Watcher(this);
     connect(job.watcher, &Watcher::progressValueChanged, this, [this, id](int permille) {
@@ -711,7 +723,7 @@ void MediaQueueModel::fitCopyMade(const QString &id, const deso::Result<deso::up
 {
     const int row = rowOf(id);
     if (row < 0) {  // removed meanwhile: nothing of it stays
-        if (made && made->changed)
+        if (made && made->changed && !copyInUse(made->path))
             deso::upload::discardPreparedVideo(made.value());
         return;
     }
@@ -780,10 +792,20 @@ void MediaQueueModel::discardCopy(const QString &id)
 
 void MediaQueueModel::removeCopy(Item &it)
 {
-    // Only ever the copy: never the creator's own file.
-    if (!it.copyPath.isEmpty() && QFileInfo(it.copyPath) != QFileInfo(it.path))
-        QFile::remove(it.copyPath);
-    it.copyPath.clear();
+    if (it.copyPath.isEmpty())
+        return;
+    const QString copy = std::exchange(it.copyPath, QString());
+    if (!copyInUse(copy))
+        QFile::remove(copy);
+}
+
+bool MediaQueueModel::copyInUse(const QString &copy) const
+{
+    // Only ever a copy is removed, never a creator's own file, and not while another row of
+    // the same file still has it to send.
+    return std::any_of(m_items.cbegin(), m_items.cend(), [&](const Item &other) {
+        return other.copyPath == copy || QFileInfo(other.path) == QFileInfo(copy);
+    });
 }
 
 // Totals and words -------------------------------------------------------------------

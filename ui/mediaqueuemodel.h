@@ -212,6 +212,7 @@ private:
     void fitCopyMade(const QString &id, const deso::Result<deso::upload::PreparedVideo> &made);
     void judgeVideoLimits();
     void removeCopy(Item &it);
+    bool copyInUse(const QString &copy) const;
     int append(const deso::upload::MediaCollection &collection);
     void changed(int row);
     void pump();
@@ -242,6 +243,8 @@ private:
     // Copies being made, by item id: the flag cancels core's encode.
     struct FitJob {
         std::shared_ptr<std::atomic<bool>> cancel;
+        QString path;          // of the original
+        qint64 limitBytes = 0; // the copy is made to fit
         QFutureWatcher<deso::Result<deso::upload::PreparedVideo>> *watcher = nullptr;
         bool cancelling = false;
     };

@@ -259,7 +259,14 @@ private slots:
         // Still a choice: the offer stays open on the refused row.
         QVERIFY(q().canMakeFitCopy(id));
         QVERIFY(w().fitOffer()->isVisible() && offerButton("makeFitCopy")->isVisible());
+        // Made after all: the same file and limit find the copy already made (no second
+        // encode), and removing this row leaves the first row's copy in place.
+        offerButton("makeFitCopy")->click();
+        QTRY_VERIFY_WITH_TIMEOUT(!q().isMakingFitCopy(id), 30000);
+        QCOMPARE(item(id).status.note, StatusNote::SmallerVideoReady);
+        QCOMPARE(item(id).copyPath, item(m_rowId).copyPath);
         q().removeRow(q().rowOf(id));
+        QVERIFY(QFileInfo::exists(item(m_rowId).copyPath));
     }
 
     // The limit is where videos go now: rows not acted on follow a change of route or limit.
