@@ -398,6 +398,9 @@ void ClientCommand::uploadVideo()
     if (m_parser.isSet(QStringLiteral("fit")))
         options.fitVideosTo = m_parser.isSet(QStringLiteral("fit-size")) ? *parseSize(m_parser.value(QStringLiteral("fit-size")))
                                                                          : deso::upload::videoLimit(m_mediaServer != nullptr).bytes;
+    else if (const auto file = deso::upload::inspectFile(m_argument, deso::upload::videoLimit(m_mediaServer != nullptr));
+             file.smallerCopyCanFit)  // sent as given (a tester sees the server's own refusal), but said
+        err() << file.refusal->message << " Sent as it is; --fit sends a smaller copy that fits.\n" << Qt::flush;
     const bool wait = m_parser.isSet(QStringLiteral("wait"));
     options.followProcessing = wait;
     options.poll = pollOptions();

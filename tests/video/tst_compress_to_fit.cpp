@@ -207,6 +207,16 @@ private slots:
         const QString big = m_dir.filePath(QStringLiteral("over65.mp4"));
         QVERIFY(nodetest::writeSampleClip(big, 65 * 1024 * 1024).ok());
         QVERIFY(QFileInfo(big).size() > upload::kDefaultMediaServerVideoBytes);
+        // Without --fit it goes as given (a tester sees the server's refusal), but the limit is said.
+        const auto asIs = testcommon::runProcess(QStringLiteral(DESO_MEDIA_BIN),
+                                                 {QStringLiteral("upload-video"), big, QStringLiteral("--media-server"),
+                                                  QStringLiteral("http://127.0.0.1:9"), QStringLiteral("--key"),
+                                                  QStringLiteral("creator"), QStringLiteral("--key-store"), store,
+                                                  QStringLiteral("--retries"), QStringLiteral("0")}, env);
+        QVERIFY(asIs.exitCode != 0);
+        QVERIFY2(asIs.err.contains(QStringLiteral("Too large: the media server takes videos up to 65.0 MB and this one is "))
+                     && asIs.err.contains(QStringLiteral("Sent as it is; --fit sends a smaller copy that fits.")),
+                 qPrintable(asIs.err));
         const auto run = testcommon::runProcess(QStringLiteral(DESO_MEDIA_BIN),
                                                 {QStringLiteral("upload-video"), big, QStringLiteral("--media-server"),
                                                  host.baseUrl().toString(), QStringLiteral("--key"), QStringLiteral("creator"),
