@@ -309,6 +309,41 @@ private slots:
         q().removeRow(q().rowOf(kept));
     }
 
+    // A copy that cannot be made is said in one sentence, in the row and in the window's
+    // notice bar; the offer stays, and nothing is left in the cache.
+    void aCopyThatCannotBeMadeIsSaidInOneSentence()
+    {
+        // Two minutes cannot fit in 1 MiB at a bitrate anyone could watch.
+        const QString longClip = m_data.filePath(QStringLiteral("two-minutes.mp4"));
+        SyntheticClip clip;
+        clip.width = 160;
+        clip.height = 90;
+        clip.seconds = 120;
+        clip.fps = 10;
+        const deso::Status written = writeSyntheticClip(longClip, clip);
+        QVERIFY2(written.ok(), written.ok() ? "" : qPrintable(written.error().message));
+        w().nodeSettings()->setMediaServerVideoLimit(1024 * 1024);
+        QVERIFY2(QFileInfo(longClip).size() > 1024 * 1024, qPrintable(QString::number(QFileInfo(longClip).size())));
+        const QString id = addOne(longClip);
+        QCOMPARE(item(id).status.note, StatusNote::SmallerVideoOffered);
+        select(id);
+        QSignalSpy failed(&q(), &MediaQueueModel::fitCopyFailed);
+        offerButton("makeFitCopy")->click();
+        QTRY_VERIFY_WITH_TIMEOUT(!q().isMakingFitCopy(id), 60000);
+        QCOMPARE(failed.size(), 1);
+        QCOMPARE(item(id).status.state, State::Waiting);
+        QCOMPARE(item(id).status.note, StatusNote::SmallerVideoOffered);
+        const QString sentence = item(id).reason();
+        QVERIFY2(sentence.startsWith(QStringLiteral("The copy that fits could not be made: A 120-second video cannot fit in 1.0 MB"))
+                     && sentence.endsWith(QStringLiteral("Try again, or keep the video as it is.")), qPrintable(sentence));
+        QVERIFY2(w().notice()->message().contains(sentence), qPrintable(w().notice()->message()));
+        QCOMPARE(w().fitOfferText(), sentence);
+        QVERIFY(q().canMakeFitCopy(id) && q().canKeepAsIs(id));
+        QCOMPARE(copiesOnDisk().filter(QStringLiteral(".partial")), QStringList());
+        q().removeRow(q().rowOf(id));
+        w().nodeSettings()->setMediaServerVideoLimit(kLimit);
+    }
+
     void discardingOrRemovingTheRowTakesTheCopyAway()
     {
         // A short 320×180 clip padded past the limit: its copy is quick to make.
