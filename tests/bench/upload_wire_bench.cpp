@@ -96,6 +96,30 @@ double processCpu(qint64 pid)
     return double(fields.at(11).toLongLong() + fields.at(12).toLongLong()) / double(::sysconf(_SC_CLK_TCK));
 }
 
+// Waits (at most 10 s) until the servers have gone quiet: the host probes a finished upload
+// in the background, and that work must neither slow the next row nor count as its CPU.
+void waitUntilIdle(const QList<qint64> &pids)
+{
+    auto cpu = [&] {
+        double sum = 0;
+        for (const qint64 pid : pids)
+            sum += processCpu(pid);
+        return sum;
+    };
+    QElapsedTimer clock;
+    clock.start();
+    double before = cpu();
+    while (clock.elapsed() < 10000) {
+        QEventLoop wait;
+        QTimer::singleShot(100, &wait, &QEventLoop::quit);
+        wait.exec(); // the servers' output pipes drain meanwhile
+        const double now = cpu();
+        if (now - before < 0.005)
+            return;
+        before = now;
+    }
+}
+
 double median(QList<double> values)
 {
     if (values.isEmpty())
@@ -475,9 +499,12 @@ int main(int argc, char **argv)
         for (int k = 0; k < rows.size(); ++k) {
             Row &row = rows[round % 2 == 0 ? k : rows.size() - 1 - k];
             ::sync(); // no run pays for the previous run's writeback
+            waitUntilIdle({hostPid, tusServer.process.processId()});
             const qint64 serverPid = row.ownHost ? hostPid : tusServer.process.processId();
             const double serverCpuBefore = processCpu(serverPid);
             RunResult r = row.run();
+            // Until the server is quiet again: the CPU of the host includes probing the finished upload.
+            waitUntilIdle({hostPid, tusServer.process.processId()});
             r.serverCpu = processCpu(serverPid) - serverCpuBefore;
             if (r.seconds < 0) {
                 out << "upload_wire_bench: " << row.name << " failed: " << r.problem << Qt::endl;
@@ -525,7 +552,7 @@ int main(int argc, char **argv)
 
     out << "\nupload_wire_bench: " << mib << " MiB of random bytes over loopback, " << rounds
         << " interleaved rounds; MiB/s best and median; ratios of best to best and median to median;"
-           " CPU seconds (median) of the client and the server\n";
+           " CPU seconds (median) of the client and of the server (the own host's include probing the finished upload)\n";
     out << QStringLiteral("  %1 %2 %3  %4  %5  %6 %7\n").arg(QStringLiteral("path"), -52).arg(QStringLiteral("best"), 6)
                .arg(QStringLiteral("median"), 6).arg(QStringLiteral("vs curl, same server"), 21)
                .arg(QStringLiteral("vs tus-js->@tus"), 15).arg(QStringLiteral("CPU client"), 10).arg(QStringLiteral("server"), 6);
