@@ -21,9 +21,10 @@
 // Node rows need node + npm: the packages are installed into DESO_BENCH_NODE_DIR on the
 // first run; without Node they are skipped with a message.
 //
-// Usage: upload_wire_bench [--mib N] [--rounds N] [--no-node] [--deso-media PATH]
-//   --deso-media: another build's binary for the host and the own client rows (to compare
-//   two builds on the same machine at the same time).
+// Usage: upload_wire_bench [--mib N] [--rounds N] [--no-node] [--deso-media PATH] [--compare PATH]
+//   --deso-media: another build's binary for the host and the own client rows.
+//   --compare: another build's binary as a client in rows of its own, interleaved with this
+//   build's (a before/after of the client in one run, on the same machine at the same time).
 
 #include "identity/keys.h"
 #include "node/nodeclient.h"
@@ -301,11 +302,13 @@ int main(int argc, char **argv)
     qint64 mib = 250;
     int rounds = 3;
     QString desoMedia = QStringLiteral(DESO_MEDIA_BIN);
+    QString compareClient; // another build's client, in rows of its own beside this build's
     const QStringList args = app.arguments();
     for (int i = 1; i + 1 < args.size(); ++i) {
         if (args[i] == QLatin1String("--mib")) mib = args[i + 1].toLongLong();
         if (args[i] == QLatin1String("--rounds")) rounds = args[i + 1].toInt();
         if (args[i] == QLatin1String("--deso-media")) desoMedia = args[i + 1];
+        if (args[i] == QLatin1String("--compare")) compareClient = args[i + 1];
     }
     const qint64 total = mib * 1024 * 1024;
 
@@ -380,8 +383,8 @@ int main(int argc, char **argv)
             patched.seconds += creationSeconds;
         return patched;
     };
-    auto ownClient = [&](const QUrl &endpoint, const QStringList &extra = {}) {
-        return runTimed(desoMedia,
+    auto ownClient = [&](const QUrl &endpoint, const QStringList &extra = {}, const QString &binary = {}) {
+        return runTimed(binary.isEmpty() ? desoMedia : binary,
                         QStringList{QStringLiteral("upload-video"), source, QStringLiteral("--node"), nodeBase(endpoint),
                                     QStringLiteral("--chunk-size"), QStringLiteral("%1M").arg(kChunkMiB),
                                     QStringLiteral("--no-resume"), QStringLiteral("--json")} + extra,
@@ -487,6 +490,13 @@ int main(int argc, char **argv)
              << Row{QStringLiteral("tus-js-client 4, 50 MiB chunks -> own host"), [&] { return tusJs(hostEndpoint); }, true, {}}
              << Row{QStringLiteral("tus-js-client 4 -> @tus/server"), [&] { return tusJs(tusServerEndpoint); }, false, {}}
              << Row{QStringLiteral("curl, creation + one PATCH -> @tus/server"), [&] { return curlPatch(tusServerEndpoint); }, false, {}};
+    }
+    if (!compareClient.isEmpty()) {
+        rows << Row{QStringLiteral("--compare client, checksums -> own host"), [&] { return ownClient(hostEndpoint, {}, compareClient); },
+                    true, {}};
+        if (withNode)
+            rows << Row{QStringLiteral("--compare client -> @tus/server"), [&] { return ownClient(tusServerEndpoint, {}, compareClient); },
+                        false, {}};
     }
     rows << Row{QStringLiteral("UploadTask in-process (the GUI's path) -> own host"), [&] { return uploadTask(hostEndpoint); }, true, {}}
          << Row{curlFormRow, [&] { return curlForm(hostEndpoint); }, true, {}, curlFormRow}
