@@ -12,6 +12,7 @@
 #include <limits>
 #include <mutex>
 #include <optional>
+#include <system_error>
 #include <thread>
 
 #include <fcntl.h>
@@ -199,8 +200,13 @@ private:
         // what is left (issue 15: the two were back to back at the end of every PATCH). The
         // offset is still recorded only after both, so durability is unchanged.
         std::future<int> dataSynced;
-        if (bodyComplete && !m_failed)
-            dataSynced = std::async(std::launch::async, [fd = m_fd] { return ::fdatasync(fd) == 0 ? 0 : errno; });
+        if (bodyComplete && !m_failed) {
+            try {
+                dataSynced = std::async(std::launch::async, [fd = m_fd] { return ::fdatasync(fd) == 0 ? 0 : errno; });
+            } catch (const std::system_error &) {
+                // No thread to be had: commit() flushes after the digest, as before.
+            }
+        }
         // The follower and the flush use m_fd: both end before the file is cut back or closed.
         const bool checksummed = m_follower->hashing();
         const Result<QByteArray> received = m_follower->finish(); // fails only while hashing
