@@ -8,9 +8,11 @@
 #include <QFile>
 
 #include <condition_variable>
+#include <future>
 #include <limits>
 #include <mutex>
 #include <optional>
+#include <system_error>
 #include <thread>
 
 #include <fcntl.h>
@@ -194,9 +196,21 @@ private:
     {
         m_finished = true;
         m_record->busy = false;
-        // The follower reads m_fd: it ends before the file is cut back or closed.
+        // The data's flush does not depend on the digest: it runs while the follower hashes
+        // what is left (issue 15: the two were back to back at the end of every PATCH). The
+        // offset is still recorded only after both, so durability is unchanged.
+        std::future<int> dataSynced;
+        if (bodyComplete && !m_failed) {
+            try {
+                dataSynced = std::async(std::launch::async, [fd = m_fd] { return ::fdatasync(fd) == 0 ? 0 : errno; });
+            } catch (const std::system_error &) {
+                // No thread to be had: commit() flushes after the digest, as before.
+            }
+        }
+        // The follower and the flush use m_fd: both end before the file is cut back or closed.
         const bool checksummed = m_follower->hashing();
         const Result<QByteArray> received = m_follower->finish(); // fails only while hashing
+        const std::optional<int> syncError = dataSynced.valid() ? std::optional<int>(dataSynced.get()) : std::nullopt;
         if (m_failed) {
             truncateBack(m_record->offset);
             ::close(m_fd);
@@ -216,7 +230,7 @@ private:
                 return r;
             }
         }
-        Status s = commit(m_start + m_written);
+        Status s = syncError ? commit(m_start + m_written, *syncError) : commit(m_start + m_written);
         if (!s.ok() && m_failed)
             truncateBack(m_record->offset);
         ::close(m_fd);
@@ -232,11 +246,14 @@ private:
         return r;
     }
 
-    Status commit(qint64 newOffset)
+    // `syncError`: the outcome (0 or an errno) of an fdatasync of everything written, when
+    // one has already run; without it, commit runs one.
+    Status commit(qint64 newOffset, std::optional<int> syncError = std::nullopt)
     {
-        if (::fdatasync(m_fd) != 0) {
+        const int error = syncError ? *syncError : (::fdatasync(m_fd) == 0 ? 0 : errno);
+        if (error != 0) {
             m_failed = true; // not durable: finish() truncates back to the recorded offset
-            return storageWriteError(errno, QStringLiteral("tus.sync"), QStringLiteral("The host could not flush the upload to disk."));
+            return storageWriteError(error, QStringLiteral("tus.sync"), QStringLiteral("The host could not flush the upload to disk."));
         }
         m_record->offset = newOffset;
         m_record->expiresAt = QDateTime::currentDateTimeUtc().addSecs(m_server.m_config.expirySeconds);

@@ -30,8 +30,10 @@ const EVP_MD *evpAlgorithm(QCryptographicHash::Algorithm algorithm)
 
 } // namespace
 
-// Large reads keep the digest loop in libcrypto rather than in syscalls.
-constexpr qint64 kFileReadPiece = 4 * 1024 * 1024;
+// Pieces that stay in the CPU's L2 cache: the copy out of the page cache and the hash's
+// read of it then meet in the cache (issue 15: 256 KiB took ~10 % less CPU per byte than
+// 4 MiB, which both wrote and read the buffer through memory), and still few syscalls.
+constexpr qint64 kFileReadPiece = 256 * 1024;
 
 struct IncrementalDigest::Context {
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();

@@ -77,7 +77,8 @@ HttpAnswer answerOf(const QNetworkReply *reply, const QByteArray &body)
 
 // Reads the range in bounded pieces: the checksum never needs the chunk in memory.
 // Runs on a pool thread, usually while the previous chunk is on the wire.
-TusUploader::ChunkChecksum checksumOfRange(const QString &path, qint64 offset, qint64 length, const QString &algorithm)
+TusUploader::ChunkChecksum checksumOfRange(const QString &path, qint64 offset, qint64 length, const QString &algorithm,
+                                           const std::shared_ptr<std::atomic<bool>> &stop)
 {
     TusUploader::ChunkChecksum out;
     const auto algo = checksumAlgorithm(algorithm.toLatin1());
@@ -95,7 +96,17 @@ TusUploader::ChunkChecksum checksumOfRange(const QString &path, qint64 offset, q
         out.error = tusError("tus.file_unreadable", QStringLiteral("Cannot read the file %1.").arg(path));
         return out;
     }
-    if (Status added = digest->addFileRange(file.handle(), offset, length); !added) {
+    // In slices, so that a digest no longer wanted stops soon.
+    constexpr qint64 kSlice = 4 * 1024 * 1024;
+    Status added;
+    for (qint64 done = 0; added && done < length; done += kSlice) {
+        if (stop && stop->load(std::memory_order_relaxed)) {
+            out.error = tusError("tus.checksum", QStringLiteral("The checksum was not needed."));
+            return out;
+        }
+        added = digest->addFileRange(file.handle(), offset + done, qMin(kSlice, length - done));
+    }
+    if (!added) {
         out.error = added.error().code == QLatin1String("tus.file_unreadable")
             ? tusError("tus.file_unreadable", QStringLiteral("Cannot read the file %1 (did it change during the upload?).").arg(path))
             : added.error();
@@ -136,7 +147,7 @@ TusUploader::TusUploader(QUrl creationEndpoint, QString filePath, TusOptions opt
 TusUploader::~TusUploader()
 {
     ++m_checksumGeneration;
-    m_nextChecksum.reset(); // the file may change while nothing is sent
+    dropPrefetchedChecksum();
     abortCurrent();
 }
 
@@ -171,7 +182,7 @@ void TusUploader::noteStored(const Status &stored)
 void TusUploader::fail(const Error &error)
 {
     ++m_checksumGeneration;
-    m_nextChecksum.reset(); // the file may change while nothing is sent
+    dropPrefetchedChecksum();
     abortCurrent();
     m_retryTimer.stop();
     setState(State::Failed);
@@ -218,7 +229,7 @@ void TusUploader::pause()
     if (m_state != State::Creating && m_state != State::Uploading && m_state != State::Retrying)
         return;
     ++m_checksumGeneration;
-    m_nextChecksum.reset(); // the file may change while nothing is sent
+    dropPrefetchedChecksum();
     abortCurrent();
     m_retryTimer.stop();
     setState(State::Paused);
@@ -250,7 +261,7 @@ void TusUploader::cancel()
         || m_state == State::Failed)
         return;
     ++m_checksumGeneration;
-    m_nextChecksum.reset(); // the file may change while nothing is sent
+    dropPrefetchedChecksum();
     abortCurrent();
     m_retryTimer.stop();
     if (!m_uploadUrl.isEmpty() && terminationAllowed()) {
@@ -443,10 +454,11 @@ void TusUploader::sendNextChunk()
 
 QFuture<TusUploader::ChunkChecksum> TusUploader::takeChecksum(qint64 offset, qint64 length, const QString &algorithm)
 {
-    std::optional<PendingChecksum> pending = std::exchange(m_nextChecksum, std::nullopt);
-    if (pending && pending->offset == offset && pending->length == length && pending->algorithm == algorithm)
-        return pending->digest;
-    return QtConcurrent::run(checksumOfRange, m_filePath, offset, length, algorithm);
+    if (m_nextChecksum && m_nextChecksum->offset == offset && m_nextChecksum->length == length
+        && m_nextChecksum->algorithm == algorithm)
+        return std::exchange(m_nextChecksum, std::nullopt)->digest;
+    dropPrefetchedChecksum();
+    return QtConcurrent::run(checksumOfRange, m_filePath, offset, length, algorithm, nullptr);
 }
 
 void TusUploader::prefetchChecksum(qint64 offset, const QString &algorithm)
@@ -457,8 +469,17 @@ void TusUploader::prefetchChecksum(qint64 offset, const QString &algorithm)
     if (m_nextChecksum && m_nextChecksum->offset == offset && m_nextChecksum->length == length
         && m_nextChecksum->algorithm == algorithm)
         return; // already on its way
+    dropPrefetchedChecksum();
+    auto stop = std::make_shared<std::atomic<bool>>(false);
     m_nextChecksum = PendingChecksum{offset, length, algorithm,
-                                     QtConcurrent::run(checksumOfRange, m_filePath, offset, length, algorithm)};
+                                     QtConcurrent::run(checksumOfRange, m_filePath, offset, length, algorithm, stop), stop};
+}
+
+void TusUploader::dropPrefetchedChecksum()
+{
+    if (m_nextChecksum && m_nextChecksum->stop)
+        m_nextChecksum->stop->store(true, std::memory_order_relaxed);
+    m_nextChecksum.reset();
 }
 
 void TusUploader::sendPatch(qint64 length, const QByteArray &checksumHeader)
@@ -634,6 +655,8 @@ void TusUploader::handleAnswer(const HttpAnswer &answer, Step step)
             m_extensions = headerList(answer, "Tus-Extension");
             m_checksumAlgorithms = headerList(answer, "Tus-Checksum-Algorithm");
         }
+        if (m_nextChecksum && m_nextChecksum->algorithm != checksumAlgorithm())
+            dropPrefetchedChecksum(); // hashed ahead for nothing: give its CPU back to the upload
         createOrContinue();
         return;
     }

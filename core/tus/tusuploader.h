@@ -27,7 +27,9 @@
 #include <QTimer>
 #include <QUrl>
 
+#include <atomic>
 #include <deque>
+#include <memory>
 #include <optional>
 
 class QNetworkAccessManager;
@@ -137,6 +139,7 @@ private:
         qint64 length = 0;
         QString algorithm;
         QFuture<ChunkChecksum> digest;
+        std::shared_ptr<std::atomic<bool>> stop; // set: the hashing gives up (its digest is not wanted)
     };
 
     enum class Step { Discover, Create, Sync, Patch, Terminate };
@@ -154,6 +157,9 @@ private:
     QFuture<ChunkChecksum> takeChecksum(qint64 offset, qint64 length, const QString &algorithm);
     // Starts hashing the chunk at offset while the current one is on the wire.
     void prefetchChecksum(qint64 offset, const QString &algorithm);
+    // Stops and forgets a digest started ahead (the file may change while nothing is sent,
+    // and a digest the server turned out not to want should not take CPU from the upload).
+    void dropPrefetchedChecksum();
     void terminate();
     void complete();
     // PATCH bodies go straight from the file to a socket when the URL allows it (plain

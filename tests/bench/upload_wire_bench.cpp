@@ -1,13 +1,16 @@
 // upload_wire_bench: how close the app's own tus client comes to wire speed (issue 15).
 // One run uploads the same 250 MiB random file over loopback along every path below,
-// each twice in interleaved rounds, and keeps each path's best time:
-//   curl, one PATCH           -> own host      (the reference: what the host can take)
+// in interleaved rounds (3 by default, the order reversed every other round), and keeps
+// each path's times, best and median, with the CPU time its client and its server used
+// (CPU time varies far less than wall time on a shared machine):
+//   curl, creation POST + one PATCH -> own host (the reference: what the host can take;
+//                             the creation is timed as the other clients' is)
 //   own client (deso-media upload-video --chunk-size 50M, checksums on) -> own host
 //   the same with --no-checksum (what hashing every byte on both ends costs)
 //   own client                -> @tus/server   (Node; an independent tus server)
 //   tus-js-client 4, 50 MiB   -> own host
 //   tus-js-client 4, 50 MiB   -> @tus/server
-//   curl, one PATCH           -> @tus/server
+//   curl, creation POST + one PATCH -> @tus/server
 //   UploadTask in this process (the GUI's uploads: the same class the CLI runs) -> own host
 //   curl -F, one multipart POST (media-server upload-video) -> own host (the multipart reference)
 //   own client --media-server --multipart (the same POST, streamed by the plain-socket sender) -> own host
@@ -18,7 +21,10 @@
 // Node rows need node + npm: the packages are installed into DESO_BENCH_NODE_DIR on the
 // first run; without Node they are skipped with a message.
 //
-// Usage: upload_wire_bench [--mib N] [--rounds N] [--no-node]
+// Usage: upload_wire_bench [--mib N] [--rounds N] [--no-node] [--deso-media PATH] [--compare PATH]
+//   --deso-media: another build's binary for the host and the own client rows.
+//   --compare: another build's binary as a client in rows of its own, interleaved with this
+//   build's (a before/after of the client in one run, on the same machine at the same time).
 
 #include "identity/keys.h"
 #include "node/nodeclient.h"
@@ -42,10 +48,12 @@
 #include <QTextStream>
 #include <QTimer>
 
+#include <algorithm>
 #include <csignal>
 #include <functional>
 #include <optional>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 namespace {
@@ -58,7 +66,69 @@ struct RunResult {
     double seconds = -1;       // < 0: failed
     qint64 peakRssKiB = 0;     // the client process's VmHWM (own client only)
     QString problem;
+    double clientCpu = 0;      // user + system seconds of the client (child or this process)
+    double serverCpu = 0;      // user + system seconds the server process used meanwhile
 };
+
+double seconds(const timeval &t)
+{
+    return double(t.tv_sec) + double(t.tv_usec) / 1e6;
+}
+
+// CPU seconds of this process's reaped children (QProcess reaps them), or of this process.
+double rusageCpu(int who)
+{
+    rusage usage{};
+    ::getrusage(who, &usage);
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// user + system seconds of a running process, from /proc/PID/stat.
+double processCpu(qint64 pid)
+{
+    QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
+    if (pid <= 0 || !stat.open(QIODevice::ReadOnly))
+        return 0;
+    const QByteArray text = stat.readAll();
+    // Fields after the command name (which may hold spaces) : state is field 3, utime 14, stime 15.
+    const QList<QByteArray> fields = text.mid(text.lastIndexOf(')') + 2).split(' ');
+    if (fields.size() < 13)
+        return 0;
+    return double(fields.at(11).toLongLong() + fields.at(12).toLongLong()) / double(::sysconf(_SC_CLK_TCK));
+}
+
+// Waits (at most 10 s) until the servers have gone quiet: the host probes a finished upload
+// in the background, and that work must neither slow the next row nor count as its CPU.
+void waitUntilIdle(const QList<qint64> &pids)
+{
+    auto cpu = [&] {
+        double sum = 0;
+        for (const qint64 pid : pids)
+            sum += processCpu(pid);
+        return sum;
+    };
+    QElapsedTimer clock;
+    clock.start();
+    double before = cpu();
+    while (clock.elapsed() < 10000) {
+        QEventLoop wait;
+        QTimer::singleShot(100, &wait, &QEventLoop::quit);
+        wait.exec(); // the servers' output pipes drain meanwhile
+        const double now = cpu();
+        if (now - before < 0.005)
+            return;
+        before = now;
+    }
+}
+
+double median(QList<double> values)
+{
+    if (values.isEmpty())
+        return -1;
+    std::sort(values.begin(), values.end());
+    const qsizetype n = values.size();
+    return n % 2 ? values.at(n / 2) : (values.at(n / 2 - 1) + values.at(n / 2)) / 2;
+}
 
 // Runs a child to its end while the event loop keeps turning (the host's log pipe drains),
 // sampling its peak RSS from /proc as it goes.
@@ -73,6 +143,7 @@ RunResult runTimed(const QString &program, const QStringList &arguments, const Q
         const qint64 kib = testcommon::procStatusBytes(child.processId(), "VmHWM") / 1024;
         result.peakRssKiB = qMax(result.peakRssKiB, kib);
     });
+    const double childrenCpuBefore = rusageCpu(RUSAGE_CHILDREN);
     QElapsedTimer clock;
     clock.start();
     child.start(program, arguments);
@@ -84,6 +155,7 @@ RunResult runTimed(const QString &program, const QStringList &arguments, const Q
         loop.exec();
     const double seconds = clock.elapsed() / 1000.0;
     sampler.stop();
+    result.clientCpu = rusageCpu(RUSAGE_CHILDREN) - childrenCpuBefore;
     const QByteArray stdoutText = child.readAllStandardOutput();
     if (child.exitStatus() != QProcess::NormalExit || child.exitCode() != 0) {
         result.problem = QStringLiteral("%1 exited with %2: %3 %4")
@@ -228,11 +300,15 @@ int main(int argc, char **argv)
 {
     QCoreApplication app(argc, argv);
     qint64 mib = 250;
-    int rounds = 2;
+    int rounds = 3;
+    QString desoMedia = QStringLiteral(DESO_MEDIA_BIN);
+    QString compareClient; // another build's client, in rows of its own beside this build's
     const QStringList args = app.arguments();
     for (int i = 1; i + 1 < args.size(); ++i) {
         if (args[i] == QLatin1String("--mib")) mib = args[i + 1].toLongLong();
         if (args[i] == QLatin1String("--rounds")) rounds = args[i + 1].toInt();
+        if (args[i] == QLatin1String("--deso-media")) desoMedia = args[i + 1];
+        if (args[i] == QLatin1String("--compare")) compareClient = args[i + 1];
     }
     const qint64 total = mib * 1024 * 1024;
 
@@ -257,7 +333,7 @@ int main(int argc, char **argv)
 
     ServerChild host;
     const QString hostDir = dir.filePath(QStringLiteral("host"));
-    if (!host.start(QStringLiteral(DESO_MEDIA_BIN),
+    if (!host.start(desoMedia,
                     {QStringLiteral("--serve"), QStringLiteral("--port"), QStringLiteral("0"), QStringLiteral("--data-dir"), hostDir},
                     QRegularExpression(QStringLiteral("listening on (http://[^ ]+) ")), QStringLiteral("/api/v0/upload-video"))) {
         out << "upload_wire_bench: the host did not start" << Qt::endl;
@@ -283,11 +359,15 @@ int main(int argc, char **argv)
     const QUrl tusServerEndpoint = tusServer.endpoint;
     auto nodeBase = [](const QUrl &endpoint) { return endpoint.resolved(QUrl(QStringLiteral("/"))).toString(); };
 
+    // The creation is timed too: every other client's time includes its own.
     auto curlPatch = [&](const QUrl &endpoint) {
+        QElapsedTimer creationClock;
+        creationClock.start();
         const QUrl upload = createUpload(endpoint, total);
+        const double creationSeconds = creationClock.elapsed() / 1000.0;
         if (!upload.isValid())
             return RunResult{-1, 0, QStringLiteral("creation at %1 failed").arg(endpoint.toString())};
-        return runTimed(QStringLiteral("curl"),
+        RunResult patched = runTimed(QStringLiteral("curl"),
                         {QStringLiteral("-sS"), QStringLiteral("-o"), QStringLiteral("/dev/null"), QStringLiteral("-w"),
                          QStringLiteral("%{http_code}"), QStringLiteral("-X"), QStringLiteral("PATCH"), QStringLiteral("-T"), source,
                          QStringLiteral("-H"), QStringLiteral("Tus-Resumable: 1.0.0"), QStringLiteral("-H"),
@@ -299,9 +379,12 @@ int main(int argc, char **argv)
                             *problem = QStringLiteral("curl PATCH answered ") + QString::fromLatin1(status);
                             return false;
                         });
+        if (patched.seconds >= 0)
+            patched.seconds += creationSeconds;
+        return patched;
     };
-    auto ownClient = [&](const QUrl &endpoint, const QStringList &extra = {}) {
-        return runTimed(QStringLiteral(DESO_MEDIA_BIN),
+    auto ownClient = [&](const QUrl &endpoint, const QStringList &extra = {}, const QString &binary = {}) {
+        return runTimed(binary.isEmpty() ? desoMedia : binary,
                         QStringList{QStringLiteral("upload-video"), source, QStringLiteral("--node"), nodeBase(endpoint),
                                     QStringLiteral("--chunk-size"), QStringLiteral("%1M").arg(kChunkMiB),
                                     QStringLiteral("--no-resume"), QStringLiteral("--json")} + extra,
@@ -342,12 +425,14 @@ int main(int argc, char **argv)
             result.problem = error.message;
             loop.quit();
         });
+        const double cpuBefore = rusageCpu(RUSAGE_SELF);
         QElapsedTimer clock;
         clock.start();
         task.start();
         loop.exec();
         if (result.problem.isEmpty())
             result.seconds = clock.elapsed() / 1000.0;
+        result.clientCpu = rusageCpu(RUSAGE_SELF) - cpuBefore;
         return result;
     };
     // The media-server multipart upload needs a signed uploader: a fresh key, signed here.
@@ -369,7 +454,7 @@ int main(int argc, char **argv)
                         });
     };
     auto ownForm = [&](const QUrl &endpoint) {
-        return runTimed(QStringLiteral(DESO_MEDIA_BIN),
+        return runTimed(desoMedia,
                         {QStringLiteral("upload-video"), source, QStringLiteral("--node"), nodeBase(endpoint),
                          QStringLiteral("--media-server"), nodeBase(endpoint), QStringLiteral("--multipart"),
                          QStringLiteral("--jwt"), uploader.jwt,
@@ -388,10 +473,13 @@ int main(int argc, char **argv)
         bool ownHost = false;
         RunResult best;
         QString reference = {}; // the row its ratio is against; empty: curl's PATCH to the same server
+        QList<double> times = {};
+        QList<double> clientCpus = {};
+        QList<double> serverCpus = {};
     };
     const QString curlFormRow = QStringLiteral("curl -F, one multipart POST -> own host");
     QList<Row> rows{
-        {QStringLiteral("curl, one PATCH -> own host"), [&] { return curlPatch(hostEndpoint); }, true, {}},
+        {QStringLiteral("curl, creation + one PATCH -> own host"), [&] { return curlPatch(hostEndpoint); }, true, {}},
         {QStringLiteral("own client, 50 MiB chunks, checksums -> own host"), [&] { return ownClient(hostEndpoint); }, true, {}},
         // What the checksums cost (both ends hash every byte): the same upload without them.
         {QStringLiteral("own client, 50 MiB chunks, --no-checksum -> own host"),
@@ -401,7 +489,14 @@ int main(int argc, char **argv)
         rows << Row{QStringLiteral("own client -> @tus/server"), [&] { return ownClient(tusServerEndpoint); }, false, {}}
              << Row{QStringLiteral("tus-js-client 4, 50 MiB chunks -> own host"), [&] { return tusJs(hostEndpoint); }, true, {}}
              << Row{QStringLiteral("tus-js-client 4 -> @tus/server"), [&] { return tusJs(tusServerEndpoint); }, false, {}}
-             << Row{QStringLiteral("curl, one PATCH -> @tus/server"), [&] { return curlPatch(tusServerEndpoint); }, false, {}};
+             << Row{QStringLiteral("curl, creation + one PATCH -> @tus/server"), [&] { return curlPatch(tusServerEndpoint); }, false, {}};
+    }
+    if (!compareClient.isEmpty()) {
+        rows << Row{QStringLiteral("--compare client, checksums -> own host"), [&] { return ownClient(hostEndpoint, {}, compareClient); },
+                    true, {}};
+        if (withNode)
+            rows << Row{QStringLiteral("--compare client -> @tus/server"), [&] { return ownClient(tusServerEndpoint, {}, compareClient); },
+                        false, {}};
     }
     rows << Row{QStringLiteral("UploadTask in-process (the GUI's path) -> own host"), [&] { return uploadTask(hostEndpoint); }, true, {}}
          << Row{curlFormRow, [&] { return curlForm(hostEndpoint); }, true, {}, curlFormRow}
@@ -414,13 +509,24 @@ int main(int argc, char **argv)
         for (int k = 0; k < rows.size(); ++k) {
             Row &row = rows[round % 2 == 0 ? k : rows.size() - 1 - k];
             ::sync(); // no run pays for the previous run's writeback
-            const RunResult r = row.run();
+            waitUntilIdle({hostPid, tusServer.process.processId()});
+            const qint64 serverPid = row.ownHost ? hostPid : tusServer.process.processId();
+            const double serverCpuBefore = processCpu(serverPid);
+            RunResult r = row.run();
+            // Until the server is quiet again: the CPU of the host includes probing the finished upload.
+            waitUntilIdle({hostPid, tusServer.process.processId()});
+            r.serverCpu = processCpu(serverPid) - serverCpuBefore;
             if (r.seconds < 0) {
                 out << "upload_wire_bench: " << row.name << " failed: " << r.problem << Qt::endl;
                 allOk = false;
                 continue;
             }
-            out << QStringLiteral("  round %1  %2: %3 s").arg(round + 1).arg(row.name).arg(r.seconds, 0, 'f', 2) << Qt::endl;
+            out << QStringLiteral("  round %1  %2: %3 s (CPU: client %4 s, server %5 s)")
+                       .arg(round + 1).arg(row.name).arg(r.seconds, 0, 'f', 2).arg(r.clientCpu, 0, 'f', 2).arg(r.serverCpu, 0, 'f', 2)
+                << Qt::endl;
+            row.times << r.seconds;
+            row.clientCpus << r.clientCpu;
+            row.serverCpus << r.serverCpu;
             if (row.best.seconds < 0 || r.seconds < row.best.seconds)
                 row.best.seconds = r.seconds;
             row.best.peakRssKiB = qMax(row.best.peakRssKiB, r.peakRssKiB);
@@ -443,28 +549,36 @@ int main(int argc, char **argv)
     host.stop();
     tusServer.stop();
 
-    auto mibPerSecond = [&](const Row &row) { return row.best.seconds > 0 ? total / 1048576.0 / row.best.seconds : 0.0; };
+    auto mibPerSecond = [&](double seconds) { return seconds > 0 ? total / 1048576.0 / seconds : 0.0; };
     auto find = [&](const QString &prefix) -> const Row * {
         for (const Row &row : rows)
             if (row.name == prefix)
                 return &row;
         return nullptr;
     };
-    const Row *curlOwn = find(QStringLiteral("curl, one PATCH -> own host"));
-    const Row *curlTus = find(QStringLiteral("curl, one PATCH -> @tus/server"));
+    const Row *curlOwn = find(QStringLiteral("curl, creation + one PATCH -> own host"));
+    const Row *curlTus = find(QStringLiteral("curl, creation + one PATCH -> @tus/server"));
     const Row *jsTus = find(QStringLiteral("tus-js-client 4 -> @tus/server"));
 
-    out << "\nupload_wire_bench: " << mib << " MiB of random bytes over loopback, best of " << rounds << "\n";
-    out << QStringLiteral("  %1 %2  %3  %4\n").arg(QStringLiteral("path"), -50).arg(QStringLiteral("MiB/s"), 7)
-               .arg(QStringLiteral("vs curl->same server"), 20).arg(QStringLiteral("vs tus-js->@tus/server"), 22);
+    out << "\nupload_wire_bench: " << mib << " MiB of random bytes over loopback, " << rounds
+        << " interleaved rounds; MiB/s best and median; ratios of best to best and median to median;"
+           " CPU seconds (median) of the client and of the server (the own host's include probing the finished upload)\n";
+    out << QStringLiteral("  %1 %2 %3  %4  %5  %6 %7\n").arg(QStringLiteral("path"), -52).arg(QStringLiteral("best"), 6)
+               .arg(QStringLiteral("median"), 6).arg(QStringLiteral("vs curl, same server"), 21)
+               .arg(QStringLiteral("vs tus-js->@tus"), 15).arg(QStringLiteral("CPU client"), 10).arg(QStringLiteral("server"), 6);
+    auto ratio = [](double ours, double theirs) {
+        return theirs > 0 && ours > 0 ? QString::number(ours / theirs, 'f', 2) + QStringLiteral("x") : QStringLiteral("-");
+    };
     for (const Row &row : rows) {
-        const double speed = mibPerSecond(row);
+        const double best = mibPerSecond(row.best.seconds);
+        const double mid = mibPerSecond(median(row.times));
         const Row *reference = !row.reference.isEmpty() ? find(row.reference) : row.ownHost ? curlOwn : curlTus;
-        const QString vsCurl = reference && mibPerSecond(*reference) > 0
-            ? QString::number(speed / mibPerSecond(*reference), 'f', 2) + QStringLiteral("x") : QStringLiteral("-");
-        const QString vsJs = jsTus && mibPerSecond(*jsTus) > 0
-            ? QString::number(speed / mibPerSecond(*jsTus), 'f', 2) + QStringLiteral("x") : QStringLiteral("-");
-        out << QStringLiteral("  %1 %2  %3  %4\n").arg(row.name, -50).arg(speed, 7, 'f', 1).arg(vsCurl, 20).arg(vsJs, 22);
+        const QString vsCurl = reference ? ratio(best, mibPerSecond(reference->best.seconds)) + QStringLiteral(" / ")
+                                               + ratio(mid, mibPerSecond(median(reference->times)))
+                                         : QStringLiteral("-");
+        const QString vsJs = jsTus ? ratio(best, mibPerSecond(jsTus->best.seconds)) : QStringLiteral("-");
+        out << QStringLiteral("  %1 %2 %3  %4  %5  %6 %7\n").arg(row.name, -52).arg(best, 6, 'f', 1).arg(mid, 6, 'f', 1)
+                   .arg(vsCurl, 21).arg(vsJs, 15).arg(median(row.clientCpus), 10, 'f', 2).arg(median(row.serverCpus), 6, 'f', 2);
     }
     out << "  (the multipart rows' ratio is against curl -F to the same host)\n";
     out << "  goals: own client -> own host >= 0.90x curl -> own host; >= 1.5x tus-js -> @tus/server; "
