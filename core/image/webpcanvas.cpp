@@ -7,7 +7,6 @@
 #include <webp/decode.h>
 #include <webp/demux.h>
 
-#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -17,24 +16,6 @@ namespace deso::image {
 namespace {
 
 const QString kWebp = QStringLiteral("WebP");
-
-// libvips 8.14's blend_pixel(src, dst) for dst = (0,0,0,0), which is what the first
-// frame is blended onto: straight-alpha OVER with libvips' own integer rounding, so a
-// half-transparent pixel comes out exactly as the node stores it.
-void blendOntoTransparent(const uchar *src, uchar *dst, int pixels)
-{
-    for (int i = 0; i < pixels; ++i, src += 4, dst += 4) {
-        const uint32_t a = src[3];
-        if (a == 0) {
-            std::memset(dst, 0, 4);
-            continue;
-        }
-        const uint32_t scale = (uint32_t(1) << 24) / a;
-        for (int c = 0; c < 3; ++c)
-            dst[c] = uchar((uint32_t(src[c]) * a * scale + (uint32_t(1) << 12)) >> 24);
-        dst[3] = uchar(a);
-    }
-}
 
 struct DecodedFrame {
     WebPDecoderConfig config;
@@ -46,13 +27,13 @@ struct DecodedFrame {
     }
 };
 
-// Decodes one ANMF fragment (ALPH + VP8, or VP8L) to straight RGBA, scaled to `size`
-// when it differs from the frame's own size.
-Status decodeFragment(const WebPIterator &frame, QSize size, DecodedFrame &out)
+// Decodes one ANMF fragment (ALPH + VP8, or VP8L) to RGB or straight RGBA, scaled to
+// `size` when it differs from the frame's own size.
+Status decodeFragment(const WebPIterator &frame, QSize size, bool alpha, DecodedFrame &out)
 {
     if (!WebPInitDecoderConfig(&out.config))
         return corruptError(kWebp, QStringLiteral("libwebp version mismatch"));
-    out.config.output.colorspace = MODE_RGBA;
+    out.config.output.colorspace = alpha ? MODE_RGBA : MODE_RGB;
     out.config.options.use_threads = 1;
     if (size != QSize(frame.width, frame.height)) {
         out.config.options.use_scaling = 1;
@@ -113,9 +94,8 @@ Status decodeWebpCanvas(const QByteArray &bytes, const ImageHeader &header, QSiz
     const QRect area(frame.x_offset, frame.y_offset, frame.width, frame.height);
     if (area.isEmpty() || !QRect(QPoint(0, 0), canvas).contains(area))
         return corruptError(kWebp, QStringLiteral("the first frame lies outside the canvas"));
-    const bool blend = frame.blend_method == WEBP_MUX_BLEND;
 
-    // What libwebp allocates for the frame: the RGBA output, plus the ARGB plane of a
+    // What libwebp allocates for the frame: the RGB(A) output, plus the ARGB plane of a
     // lossless frame or the alpha plane of a lossy one.
     WebPBitstreamFeatures features {};
     const VP8StatusCode st = WebPGetFeatures(frame.fragment.bytes, frame.fragment.size, &features);
@@ -124,37 +104,25 @@ Status decodeWebpCanvas(const QByteArray &bytes, const ImageHeader &header, QSiz
     if (st != VP8_STATUS_OK)
         return corruptError(kWebp, QStringLiteral("the first frame is malformed"));
     const QSize decodeSize = everyFrameCoversCanvas ? outSize : area.size();
+    const int channels = alpha ? 4 : 3;
     const qint64 framePixels = qint64(area.width()) * area.height();
-    const qint64 need = qint64(decodeSize.width()) * decodeSize.height() * 4
+    const qint64 need = qint64(decodeSize.width()) * decodeSize.height() * channels
         + (features.format == 2 ? framePixels * 4 : features.has_alpha ? framePixels : 0);
     if (need > kDecodeMemoryBound)
         return memoryBoundError(header, QStringLiteral("decoding this animated WebP's first frame"), need);
 
     DecodedFrame decoded;
-    if (Status s = decodeFragment(frame, decodeSize, decoded); !s.ok())
+    if (Status s = decodeFragment(frame, decodeSize, alpha, decoded); !s.ok())
         return s;
     const WebPRGBABuffer &pixels = decoded.config.output.u.RGBA;
-    const int channels = alpha ? 4 : 3;
 
     if (everyFrameCoversCanvas) {
-        // The frame is the canvas, already at the target size.
-        std::vector<uchar> blended(size_t(outSize.width()) * 4), rgb(size_t(outSize.width()) * 3);
+        // The frame is the canvas, already at the target size; RGB when libvips would
+        // drop the (all-opaque) alpha band.
         if (Status s = sink.begin(outSize, channels); !s.ok())
             return s;
-        for (int y = 0; y < outSize.height(); ++y) {
-            const uchar *src = pixels.rgba + size_t(y) * size_t(pixels.stride);
-            if (blend) {
-                blendOntoTransparent(src, blended.data(), outSize.width());
-                src = blended.data();
-            }
-            if (!alpha) {
-                // Opaque everywhere: drop the alpha band, as libvips does.
-                for (int x = 0; x < outSize.width(); ++x)
-                    std::memcpy(rgb.data() + size_t(x) * 3, src + size_t(x) * 4, 3);
-                src = rgb.data();
-            }
-            sink.row(y, src);
-        }
+        for (int y = 0; y < outSize.height(); ++y)
+            sink.row(y, pixels.rgba + size_t(y) * size_t(pixels.stride));
         return sink.finish();
     }
 
@@ -177,10 +145,7 @@ Status decodeWebpCanvas(const QByteArray &bytes, const ImageHeader &header, QSiz
             continue;
         }
         const uchar *src = pixels.rgba + size_t(y - area.top()) * size_t(pixels.stride);
-        if (blend)
-            blendOntoTransparent(src, inFrame, area.width());
-        else
-            std::memcpy(inFrame, src, size_t(area.width()) * 4);
+        std::memcpy(inFrame, src, size_t(area.width()) * 4);
         target->row(y, framed.data());
     }
     return target->finish();

@@ -5,8 +5,9 @@
 // stores:
 //  - the canvas starts fully transparent (0,0,0,0); the ANIM background colour is
 //    only a hint and is ignored, as libvips and libwebp's WebPAnimDecoder do;
-//  - a frame with blending is drawn with libvips' non-premultiplied OVER (its integer
-//    rounding included), one without is copied;
+//  - the first frame is copied onto it, pixels and alpha as decoded, whatever its
+//    blend flag says (libvips blends only from frame 2 on; WebPAnimDecoder too treats
+//    the first frame as a key frame drawn on a cleared canvas);
 //  - the result has alpha when the file's alpha flag is set or any frame has alpha
 //    or does not cover the canvas; otherwise it is RGB;
 //  - when every frame covers the canvas, libwebp's scaler decodes straight to the
