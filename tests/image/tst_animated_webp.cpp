@@ -4,6 +4,7 @@
 // library) makes of the same files: the full-size composite must equal `vips copy`
 // pixel for pixel, and the stored WebP must match `vips thumbnail` at the same size.
 #include "host/endpointhost.h"
+#include "image/acceptablefile.h"
 #include "identity/jwt.h"
 #include "identity/keys.h"
 #include "image/imagepipeline.h"
@@ -538,6 +539,22 @@ private slots:
         QCOMPARE(thumb->size(), QSize(40, 40));
         QCOMPARE(qAlpha(thumb->pixel(0, 0)), 0);
         QCOMPARE(qAlpha(thumb->pixel(20, 27)), 255);  // the disc's centre, (40 + 18 sin 0, 40 + 14 cos 0) / 2
+    }
+
+    // The client's "make it acceptable" shrinks an over-wide animation to the still the
+    // node would store, and says so.
+    void makeAcceptableKeepsTheFirstFrame()
+    {
+        const Case c = m_cases.value(QStringLiteral("partial first frame, scaled to 4000"));
+        auto acceptable = makeAcceptable(c.file, QStringLiteral("banner.webp"));
+        QVERIFY2(acceptable.ok(), qPrintable(acceptable.ok() ? QString() : acceptable.error().toString()));
+        QCOMPARE(acceptable->size, QSize(4000, 545));
+        QCOMPARE(acceptable->format, Format::Png);  // transparent around the first frame: lossless fits
+        QVERIFY2(acceptable->description.contains(QLatin1String("first frame only")), qPrintable(acceptable->description));
+        QImage still;
+        QVERIFY(still.loadFromData(acceptable->bytes, "PNG"));
+        QCOMPARE(qAlpha(still.pixel(10, 10)), 0);
+        QCOMPARE(qAlpha(still.pixel(2000, 270)), 255);
     }
 
     // The pixel-flood guard reads the canvas from VP8X before anything is decoded.
