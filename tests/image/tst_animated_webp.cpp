@@ -29,6 +29,8 @@
 
 #include <cmath>
 
+#include <sys/resource.h>
+
 using namespace deso;
 using namespace deso::image;
 
@@ -555,6 +557,28 @@ private slots:
         QVERIFY(still.loadFromData(acceptable->bytes, "PNG"));
         QCOMPARE(qAlpha(still.pixel(10, 10)), 0);
         QCOMPARE(qAlpha(still.pixel(2000, 270)), 255);
+    }
+
+    // The largest canvas the guard lets in is never held whole: rows are built around
+    // the decoded first frame (16383² RGBA would be 1,073 MB on its own).
+    void largestCanvasIsBuiltRowByRow()
+    {
+        const QByteArray file = muxAnimation({16383, 16383},
+                                             {{webpStill(drawFrame({512, 512}, 3, false), false), {8000, 8000}},
+                                              {webpStill(drawFrame({64, 64}, 4, false), false), {0, 0}}});
+        QVERIFY(!file.isEmpty());
+        const HttpReply r = upload(file);
+        QVERIFY2(r.status == 200, r.body.constData());
+        const QUrl url(QJsonDocument::fromJson(r.body).object().value(QStringLiteral("ImageURL")).toString());
+        const QImage stored = decodeWebp(httpSend(m_nam, "GET", url).body);
+        QCOMPARE(stored.size(), QSize(4000, 4000));
+        QCOMPARE(qAlpha(stored.pixel(0, 0)), 0);
+        QCOMPARE(qAlpha(stored.pixel(8256 * 4000 / 16383, 8256 * 4000 / 16383)), 255);  // the frame's centre
+        rusage usage {};
+        QCOMPARE(getrusage(RUSAGE_SELF, &usage), 0);
+        const long peakMb = usage.ru_maxrss / 1024;
+        qInfo("peak RSS of this test process so far: %ld MB", peakMb);
+        QVERIFY2(peakMb < 512, qPrintable(QStringLiteral("peak RSS %1 MB").arg(peakMb)));
     }
 
     // The pixel-flood guard reads the canvas from VP8X before anything is decoded.
