@@ -14,7 +14,6 @@
 
 #include "../host/testhttp.h"
 
-#include <QHttpMultiPart>
 #include <QImage>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -292,32 +291,22 @@ class TestAnimatedWebp : public QObject {
 
     HttpReply upload(const QByteArray &file)
     {
-        auto *form = new QHttpMultiPart(QHttpMultiPart::FormDataType);
-        auto field = [&](const QByteArray &name, const QByteArray &value, bool isFile = false) {
-            QHttpPart part;
-            QByteArray disposition = "form-data; name=\"" + name + '"';
-            if (isFile) {
-                disposition += "; filename=\"sticker.webp\"";
-                part.setHeader(QNetworkRequest::ContentTypeHeader, "image/webp");
-            }
-            part.setHeader(QNetworkRequest::ContentDispositionHeader, disposition);
-            part.setBody(value);
-            form->append(part);
-        };
-        field("UserPublicKeyBase58Check", m_key.publicKey().toBase58Check(identity::Network::Mainnet).toLatin1());
-        field("JWT", identity::signJwt(m_key).toLatin1());
-        field("file", file, true);
-        QNetworkReply *reply = m_nam.post(
-            QNetworkRequest(m_host->baseUrl().resolved(QUrl(QStringLiteral("/api/v0/upload-image")))), form);
-        form->setParent(reply);
-        QSignalSpy done(reply, &QNetworkReply::finished);
-        if (!reply->isFinished())
-            done.wait(60000);
-        HttpReply r;
-        r.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-        r.body = reply->readAll();
-        reply->deleteLater();
-        return r;
+        return httpPostForm(
+            m_nam, m_host->baseUrl().resolved(QUrl(QStringLiteral("/api/v0/upload-image"))),
+            {{"UserPublicKeyBase58Check", m_key.publicKey().toBase58Check(identity::Network::Mainnet).toLatin1(), {}, {}},
+             {"JWT", identity::signJwt(m_key).toLatin1(), {}, {}},
+             {"file", file, "sticker.webp", "image/webp"}},
+            60000);
+    }
+
+    // A file in the test's folder for vips to read.
+    QString writeFile(const QString &name, const QByteArray &bytes)
+    {
+        const QString path = m_dir.filePath(name);
+        QFile f(path);
+        if (!f.open(QIODevice::WriteOnly) || f.write(bytes) != bytes.size())
+            return {};
+        return path;
     }
 
     static QString errorOf(const HttpReply &r)
@@ -456,10 +445,8 @@ private slots:
                   "composite is skipped; packaging/install-deps.sh installs it.");
         QFETCH(QString, name);
         const Case c = m_cases.value(name);
-        const QString in = m_dir.filePath(QStringLiteral("copy-in.webp")), out = m_dir.filePath(QStringLiteral("copy-out.png"));
-        QFile f(in);
-        QVERIFY(f.open(QIODevice::WriteOnly) && f.write(c.file) == c.file.size());
-        f.close();
+        const QString in = writeFile(QStringLiteral("copy-in.webp"), c.file), out = m_dir.filePath(QStringLiteral("copy-out.png"));
+        QVERIFY(!in.isEmpty());
         QVERIFY(runVips({QStringLiteral("copy"), in, out}));
         const QImage vips(out);  // Qt reads vips' PNG back as ARGB32 (straight alpha) or RGB32
         QVERIFY(!vips.isNull());
@@ -503,10 +490,8 @@ private slots:
         const Case c = m_cases.value(name);
         QVERIFY2(m_stored.contains(name), "acceptedByHost did not store this case");
         const QSize size = ImagePipeline::targetSize(c.canvas);
-        const QString in = m_dir.filePath(QStringLiteral("thumb-in.webp"));
-        QFile f(in);
-        QVERIFY(f.open(QIODevice::WriteOnly) && f.write(c.file) == c.file.size());
-        f.close();
+        const QString in = writeFile(QStringLiteral("thumb-in.webp"), c.file);
+        QVERIFY(!in.isEmpty());
         const QStringList sizeArgs = {QString::number(size.width()), QStringLiteral("--height"),
                                       QString::number(size.height()), QStringLiteral("--size"), QStringLiteral("force")};
         const QString png = m_dir.filePath(QStringLiteral("thumb-out.png"));
