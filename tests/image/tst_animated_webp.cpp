@@ -68,7 +68,7 @@ QByteArray webpStill(const QImage &rgba, bool lossless)
     WebPConfigInit(&config);
     config.quality = 90;
     config.lossless = lossless;
-    config.exact = lossless;  // keep colour under transparent pixels: the no-blend copy must carry it
+    config.exact = lossless;  // keep colour under transparent pixels: libvips copies the first frame with it
     WebPPicture pic;
     WebPPictureInit(&pic);
     pic.width = rgba.width();
@@ -161,7 +161,6 @@ QByteArray animEncoderAnimation(const QList<QImage> &frames)
 
 struct FirstFrame {
     QRect rect;
-    bool blend = false;
     int frames = 0;
 };
 
@@ -173,7 +172,6 @@ FirstFrame firstFrameOf(const QByteArray &webp)
     WebPIterator it {};
     if (demux && WebPDemuxGetFrame(demux, 1, &it)) {
         f.rect = QRect(it.x_offset, it.y_offset, it.width, it.height);
-        f.blend = it.blend_method == WEBP_MUX_BLEND;
         f.frames = it.num_frames;
         WebPDemuxReleaseIterator(&it);
     }
@@ -353,7 +351,7 @@ private slots:
                           {webpStill(drawFrame({120, 90}, 3, false), false), {0, 0}, true, false}}),
             {120, 90}};
 
-        m_cases[QStringLiteral("alpha gradient blended")] = {
+        m_cases[QStringLiteral("alpha gradient, first frame flagged to blend")] = {
             muxAnimation({100, 100},
                          {{webpStill(drawFrame({60, 60}, 4, false, true), false), {10, 20}, true, false},
                           {webpStill(drawFrame({40, 40}, 5, false), false), {50, 50}, true, true}}),
@@ -436,7 +434,8 @@ private slots:
     }
 
     // The composite itself, before any scaling or encoding, equals libvips' pixel for
-    // pixel: same transparent canvas, same blend rounding, same alpha decision.
+    // pixel: same transparent canvas, first frame copied whatever its blend flag (even
+    // under transparent pixels), same alpha decision.
     void fullSizeCompositeEqualsVipsCopy_data() { addCaseRows(); }
     void fullSizeCompositeEqualsVipsCopy()
     {
@@ -605,6 +604,47 @@ private slots:
         QCOMPARE(r.status, 400);
         QVERIFY2(errorOf(r).endsWith(QStringLiteral("The image data ends early (the file is truncated or incomplete).")),
                  qPrintable(errorOf(r)));
+    }
+
+    // Damaged animations (bytes flipped in the ANMF headers and frame data, cut short,
+    // garbage inserted) are each accepted or refused with a 400 image.* error.
+    void damagedAnimationsNeverCrash()
+    {
+        int refused = 0, accepted = 0;
+        quint32 seed = 7;
+        auto next = [&seed] { return seed = seed * 1664525u + 1013904223u; };
+        for (const QString &name : {QStringLiteral("sticker 80x80, 9 frames (WebPAnimEncoder)"),
+                                    QStringLiteral("offsets, blend, dispose to background")}) {
+            const QByteArray file = m_cases.value(name).file;
+            for (int i = 0; i < 200; ++i) {
+                QByteArray damaged = file;
+                const int kind = i % 4;
+                const qsizetype at = 12 + qsizetype(next() % quint32(file.size() - 12));
+                if (kind == 0) {
+                    damaged[at] = char(damaged[at] ^ char(1 << (next() % 8)));
+                } else if (kind == 1) {
+                    damaged[at] = char(next() >> 24);
+                    damaged[(at + 1) % damaged.size()] = char(next() >> 24);
+                } else if (kind == 2) {
+                    damaged.truncate(at);
+                } else {
+                    damaged.insert(at, QByteArray(int(next() % 16) + 1, char(next() >> 24)));
+                }
+                PipelineOptions options;
+                options.multiThreaded = false;
+                const auto result = ImagePipeline::process(damaged, {}, options);
+                if (result.ok()) {
+                    ++accepted;
+                    continue;
+                }
+                ++refused;
+                QVERIFY2(result.error().httpStatus == 400 && result.error().code.startsWith(QLatin1String("image.")),
+                         qPrintable(result.error().toString()));
+                QVERIFY(!result.error().message.isEmpty());
+            }
+        }
+        qInfo("400 damaged animations: %d accepted, %d refused with a 400", accepted, refused);
+        QVERIFY(refused > 0 && accepted > 0);
     }
 
     void cleanupTestCase()
