@@ -387,6 +387,14 @@ private slots:
                           {webpStill(drawFrame({4200, 300}, 13, false), false), {0, 0}, false, false}}),
             {4200, 300}, true, false};
 
+        // The first frame covers the canvas, a later one does not: libvips keeps alpha
+        // (all opaque here) and loads at full size.
+        m_cases[QStringLiteral("whole first frame, partial later frame")] = {
+            muxAnimation({72, 56},
+                         {{webpStill(drawFrame({72, 56}, 16, false), false), {0, 0}, false, true},
+                          {webpStill(drawFrame({24, 24}, 17, false), false), {30, 20}, true, false}}),
+            {72, 56}, true, false};
+
         // Opaque frames covering the canvas: libvips drops the alpha band.
         m_cases[QStringLiteral("whole-canvas opaque frames")] = {
             muxAnimation({64, 48},
