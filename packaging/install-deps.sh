@@ -21,6 +21,8 @@ pkgs=(
   xvfb xauth curl desktop-file-utils appstream dpkg-dev file
   # tests: a real Secret Service for the OS-keychain test (tests/identity/run-with-keyring.sh)
   dbus-daemon gnome-keyring
+  # tests: libvips, the node's image library, to compare animated WebPs with (tst_animated_webp)
+  libvips-tools
 )
 s3rver_dir=
 while [ $# -gt 0 ]; do

@@ -170,11 +170,13 @@ Result<AcceptableFile> makeAcceptable(const QByteArray &fileBytes, const QString
         : QStringLiteral("Kept at %1").arg(sizeText(image.size()));
     const QString how = quality > 0 ? QStringLiteral("%1 (quality %2)").arg(formatName(format).toUpper()).arg(quality)
                                     : QStringLiteral("%1 (lossless)").arg(formatName(format).toUpper());
-    out.description = QStringLiteral("%1 and re-encoded as %2 because %3: %4 (was %5)%6.")
+    out.description = QStringLiteral("%1 and re-encoded as %2 because %3: %4 (was %5)%6%7.")
                           .arg(what, how, why.join(QStringLiteral(" and ")), megabytes(out.bytes.size()),
                                megabytes(originalBytes),
                                orientation != 1 ? QStringLiteral("; EXIF orientation applied, metadata removed")
-                                                : QStringLiteral("; metadata removed"));
+                                                : QStringLiteral("; metadata removed"),
+                               header->animated ? QStringLiteral("; first frame only, as the node stores animated WebPs")
+                                                : QString());
     return out;
 }
 

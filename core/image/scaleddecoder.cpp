@@ -1,5 +1,7 @@
 #include "image/scaleddecoder.h"
 
+#include "image/webpcanvas.h"
+
 #include <csetjmp>
 #include <cstdio>
 #include <cstring>
@@ -10,11 +12,8 @@
 #include <jerror.h>
 #include <png.h>
 #include <webp/decode.h>
-#include <webp/demux.h>
 
 namespace deso::image {
-
-namespace {
 
 Error truncatedError()
 {
@@ -37,6 +36,8 @@ Error memoryBoundError(const ImageHeader &h, const QString &why, qint64 bytes)
                      .arg(bytes / (1024 * 1024)).arg(kDecodeMemoryBound / (1024 * 1024)),
                  400);
 }
+
+namespace {
 
 // ---------------------------------------------------------------- JPEG
 
@@ -317,7 +318,8 @@ Status decodePng(const QByteArray &bytes, const ImageHeader &header, QSize outSi
 
 // ---------------------------------------------------------------- WebP
 
-Status decodeWebp(const QByteArray &bytes, const ImageHeader &header, QSize outSize, RowSink &sink)
+Status decodeWebp(const QByteArray &bytes, const ImageHeader &header, QSize outSize, RowSink &sink,
+                  ResampleKernel kernel)
 {
     const auto *data = reinterpret_cast<const uint8_t *>(bytes.constData());
     size_t size = size_t(bytes.size());
@@ -331,39 +333,9 @@ Status decodeWebp(const QByteArray &bytes, const ImageHeader &header, QSize outS
     if (st != VP8_STATUS_OK)
         return corruptError(QStringLiteral("WebP"), QStringLiteral("invalid bitstream header (status %1)").arg(int(st)));
 
-    // Animated WebP: the node's libvips takes the first frame; so do we.
-    std::unique_ptr<WebPDemuxer, void (*)(WebPDemuxer *)> demux(nullptr, WebPDemuxDelete);
-    WebPIterator iter {};
-    bool haveIter = false;
-    if (config.input.has_animation) {
-        WebPData wd {data, size};
-        demux.reset(WebPDemux(&wd));
-        if (!demux)
-            return corruptError(QStringLiteral("WebP"), QStringLiteral("the animation container is malformed"));
-        if (!WebPDemuxGetFrame(demux.get(), 1, &iter))
-            return corruptError(QStringLiteral("WebP"), QStringLiteral("the animation has no frame"));
-        haveIter = true;
-        if (iter.x_offset != 0 || iter.y_offset != 0 || iter.width != header.size.width()
-            || iter.height != header.size.height()) {
-            WebPDemuxReleaseIterator(&iter);
-            return Error(QStringLiteral("image.unsupported"),
-                         QStringLiteral("This animated WebP's first frame does not cover the whole canvas; "
-                                        "upload it as a GIF or a still image instead."),
-                         400);
-        }
-        data = iter.fragment.bytes;
-        size = iter.fragment.size;
-        st = WebPGetFeatures(data, size, &config.input);
-        if (st != VP8_STATUS_OK) {
-            WebPDemuxReleaseIterator(&iter);
-            return corruptError(QStringLiteral("WebP"), QStringLiteral("the first frame is malformed"));
-        }
-    }
-    struct IterRelease {
-        WebPIterator *it;
-        bool active;
-        ~IterRelease() { if (active) WebPDemuxReleaseIterator(it); }
-    } releaseIter {&iter, haveIter};
+    // Animated (ANMF frames with offsets, blending, disposal): the first frame on its canvas.
+    if (config.input.has_animation)
+        return decodeWebpCanvas(bytes, header, outSize, sink, kernel);
 
     const qint64 pixels = qint64(config.input.width) * config.input.height;
     if (config.input.format == 2 && pixels * 4 > kDecodeMemoryBound)
@@ -409,7 +381,7 @@ Status decodeScaled(const QByteArray &bytes, const ImageHeader &header, QSize ou
     switch (header.format) {
     case Format::Jpeg: return decodeJpeg(bytes, header, outSize, sink, kernel, twoThreads);
     case Format::Png: return decodePng(bytes, header, outSize, sink, kernel, twoThreads);
-    case Format::Webp: return decodeWebp(bytes, header, outSize, sink);
+    case Format::Webp: return decodeWebp(bytes, header, outSize, sink, kernel);
     case Format::Gif: break;
     }
     return Error(QStringLiteral("image.unsupported"),

@@ -4,7 +4,8 @@
 //  - JPEG: libjpeg DCT scaling (M/8) to the smallest size not below 1.25× the target,
 //    then the streaming resampler for the remainder (shrink-on-load);
 //  - PNG: libpng row by row into the streaming resampler (no full-size bitmap);
-//  - WebP: libwebp's built-in scaler.
+//  - WebP: libwebp's built-in scaler; animated WebPs: the first frame on its canvas
+//    (webpcanvas.h).
 // Decodes whose working set would exceed kDecodeMemoryBound (progressive JPEG
 // coefficient buffers, interlaced PNG, lossless or alpha WebP planes) are refused with
 // image.memory_bound before anything large is allocated. Internal to core/image.
@@ -27,6 +28,11 @@ inline constexpr qint64 kDecodeMemoryBound = 160ll * 1024 * 1024;
 // twoThreads: decode on this thread while a second one resamples and feeds `sink`.
 Status decodeScaled(const QByteArray &bytes, const ImageHeader &header, QSize outSize, RowSink &sink,
                     ResampleKernel kernel = ResampleKernel::Lanczos3, bool twoThreads = false);
+
+// The decoders' errors (400), shared with webpcanvas.cpp.
+Error truncatedError();
+Error corruptError(const QString &format, const QString &detail);
+Error memoryBoundError(const ImageHeader &h, const QString &why, qint64 bytes);
 
 // Collects rows into a QImage (Format_RGB888 or Format_RGBA8888).
 class ImageRowSink final : public RowSink {

@@ -5,6 +5,7 @@
 #include <QEventLoop>
 #include <QFile>
 #include <QHash>
+#include <QHttpMultiPart>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QNetworkRequest>
@@ -20,6 +21,25 @@ struct HttpReply {
     QByteArray header(const QByteArray &name) const { return headers.value(name.toLower()); }
 };
 
+// Waits for `reply` (at most timeoutMs) and collects status, body and headers; the
+// reply is deleted later.
+inline HttpReply awaitReply(QNetworkReply *reply, int timeoutMs = 20000)
+{
+    QEventLoop loop;
+    QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
+    QTimer::singleShot(timeoutMs, &loop, &QEventLoop::quit);
+    if (!reply->isFinished())
+        loop.exec();
+    HttpReply r;
+    r.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    r.body = reply->readAll();
+    r.error = reply->error();
+    for (const auto &pair : reply->rawHeaderPairs())
+        r.headers.insert(pair.first.toLower(), pair.second);
+    reply->deleteLater();
+    return r;
+}
+
 inline HttpReply httpSend(QNetworkAccessManager &nam, const QByteArray &method, const QUrl &url,
                           const QList<QPair<QByteArray, QByteArray>> &headers = {}, const QByteArray &body = {})
 {
@@ -33,19 +53,37 @@ inline HttpReply httpSend(QNetworkAccessManager &nam, const QByteArray &method, 
         reply = nam.get(request);
     else
         reply = nam.sendCustomRequest(request, method, body);
-    QEventLoop loop;
-    QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
-    QTimer::singleShot(20000, &loop, &QEventLoop::quit);
-    if (!reply->isFinished())
-        loop.exec();
-    HttpReply r;
-    r.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    r.body = reply->readAll();
-    r.error = reply->error();
-    for (const auto &pair : reply->rawHeaderPairs())
-        r.headers.insert(pair.first.toLower(), pair.second);
-    reply->deleteLater();
-    return r;
+    return awaitReply(reply);
+}
+
+// One part of a multipart/form-data body.
+struct FormField {
+    QByteArray name;
+    QByteArray value;
+    QByteArray fileName;    // non-empty: a file part
+    QByteArray contentType; // of a file part
+};
+
+// POSTs a multipart/form-data body as QHttpMultiPart builds it (upload-image's form).
+inline HttpReply httpPostForm(QNetworkAccessManager &nam, const QUrl &url, const QList<FormField> &fields,
+                              int timeoutMs = 20000)
+{
+    auto *multi = new QHttpMultiPart(QHttpMultiPart::FormDataType);
+    for (const FormField &f : fields) {
+        QHttpPart part;
+        QByteArray disposition = "form-data; name=\"" + f.name + '"';
+        if (!f.fileName.isEmpty()) {
+            disposition += "; filename=\"" + f.fileName + '"';
+            if (!f.contentType.isEmpty())
+                part.setHeader(QNetworkRequest::ContentTypeHeader, f.contentType);
+        }
+        part.setHeader(QNetworkRequest::ContentDispositionHeader, disposition);
+        part.setBody(f.value);
+        multi->append(part);
+    }
+    QNetworkReply *reply = nam.post(QNetworkRequest(url), multi);
+    multi->setParent(reply);
+    return awaitReply(reply, timeoutMs);
 }
 
 // Sends raw bytes and reads until the server closes (send "Connection: close").

@@ -8,7 +8,6 @@
 
 #include <QBuffer>
 #include <QCryptographicHash>
-#include <QHttpMultiPart>
 #include <QImage>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -26,40 +25,11 @@ class TestUploadImage : public QObject {
     identity::PrivateKey m_key = identity::PrivateKey::generate();
     QString m_publicKey;
 
-    struct Field {
-        QByteArray name;
-        QByteArray value;
-        QByteArray fileName;    // non-empty: a file part
-        QByteArray contentType; // of a file part
-    };
+    using Field = FormField;
 
     HttpReply post(const QList<Field> &fields)
     {
-        auto *multi = new QHttpMultiPart(QHttpMultiPart::FormDataType);
-        for (const Field &f : fields) {
-            QHttpPart part;
-            QByteArray disposition = "form-data; name=\"" + f.name + '"';
-            if (!f.fileName.isEmpty()) {
-                disposition += "; filename=\"" + f.fileName + '"';
-                if (!f.contentType.isEmpty())
-                    part.setHeader(QNetworkRequest::ContentTypeHeader, f.contentType);
-            }
-            part.setHeader(QNetworkRequest::ContentDispositionHeader, disposition);
-            part.setBody(f.value);
-            multi->append(part);
-        }
-        QNetworkRequest request(m_host->baseUrl().resolved(QUrl(QStringLiteral("/api/v0/upload-image"))));
-        QNetworkReply *reply = m_nam.post(request, multi);
-        multi->setParent(reply);
-        QSignalSpy done(reply, &QNetworkReply::finished);
-        done.wait(20000);
-        HttpReply r;
-        r.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-        r.body = reply->readAll();
-        for (const auto &pair : reply->rawHeaderPairs())
-            r.headers.insert(pair.first.toLower(), pair.second);
-        reply->deleteLater();
-        return r;
+        return httpPostForm(m_nam, m_host->baseUrl().resolved(QUrl(QStringLiteral("/api/v0/upload-image"))), fields);
     }
 
     QList<Field> form(const QByteArray &file, const QByteArray &type, const QString &jwt = {})
