@@ -10,6 +10,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <sys/socket.h>
+
 using namespace deso::host;
 
 using HeaderPairs = QList<QPair<QByteArray, QByteArray>>;
@@ -397,7 +399,11 @@ private slots:
                 request += "Upload-Checksum: sha1 " + QCryptographicHash::hash(bytes, QCryptographicHash::Sha1).toBase64() + "\r\n";
             s.write(request + "\r\n" + bytes.left(40000));
             QVERIFY(s.waitForBytesWritten(5000));
-            s.disconnectFromHost(); // FIN after the partial body: the host reads it all, then EOF
+            // FIN after the partial body: the host reads it all, then EOF. Half-close and
+            // wait for the host to close its side, so the HEAD below cannot come before
+            // the host has even seen the PATCH (an offset of 0 is also the starting value).
+            QVERIFY(::shutdown(int(s.socketDescriptor()), SHUT_WR) == 0);
+            QTRY_COMPARE_WITH_TIMEOUT(s.state(), QAbstractSocket::UnconnectedState, 5000);
             const QByteArray expected = withChecksum ? QByteArray("0") : QByteArray("40000");
             QTRY_COMPARE_WITH_TIMEOUT(head(location).header("Upload-Offset"), expected, 5000);
             QCOMPARE(readFile(dataFile(id)), withChecksum ? QByteArray() : bytes.left(40000));
