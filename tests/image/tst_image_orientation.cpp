@@ -1,0 +1,318 @@
+// EXIF orientation without a full-size buffer: the pipeline applies orientations 2..8
+// while rows enter the WebP encoder's YUV planes. Proven two ways:
+//  - the output is byte for byte what the old route produced (decode at the target
+//    size, rotate the whole QImage with Qt, encode), for all eight orientations,
+//    with odd sizes, with and without alpha;
+//  - a 16,383 × 16,383 JPEG (the largest the node's guard lets in) in all eight
+//    orientations, each processed in a child process (this executable re-run with
+//    --process-child) whose peak RSS (VmHWM) must stay within the bound, and whose
+//    output must be the orientation-1 output rotated by Qt.
+#include "image/exiforientation.h"
+#include "image/imageformat.h"
+#include "image/imagepipeline.h"
+#include "image/scaleddecoder.h"
+#include "image/webpencoder.h"
+#include "testfiles.h"
+
+#include <QBuffer>
+#include <QFile>
+#include <QImageWriter>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtEndian>
+#include <QtTest>
+
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include <jpeglib.h>
+#include <unistd.h>
+
+using namespace deso;
+using namespace deso::image;
+
+namespace {
+
+constexpr qint64 kPeakBound = 64ll * 1024 * 1024;
+
+// Stored quadrants TL red, TR green, BL blue, BR white, plus a dark square inside TL
+// near its top-left corner, so that every one of the eight orientations looks different.
+QRgb patternAt(int x, int y, int w, int h)
+{
+    if (x >= w / 16 && x < w / 8 && y >= h / 16 && y < h / 8)
+        return qRgb(20, 20, 20);
+    static const QRgb colors[4] = {qRgb(220, 30, 30), qRgb(30, 200, 40), qRgb(40, 50, 210), qRgb(245, 245, 245)};
+    return colors[(y >= h / 2 ? 2 : 0) + (x >= w / 2 ? 1 : 0)];
+}
+
+QImage pattern(int w, int h, bool alpha)
+{
+    QImage img(w, h, alpha ? QImage::Format_RGBA8888 : QImage::Format_RGB888);
+    for (int y = 0; y < h; ++y) {
+        for (int x = 0; x < w; ++x) {
+            QColor c = QColor::fromRgb(patternAt(x, y, w, h));
+            // A gradient too, so that chroma and luma differ between neighbours.
+            c.setRed(std::clamp(c.red() + (x * 31 + y * 17) % 23 - 11, 0, 255));
+            if (alpha)
+                c.setAlpha(x < w / 3 ? 255 : (y < h / 2 ? 120 : 0));
+            img.setPixelColor(x, y, c);
+        }
+    }
+    return img;
+}
+
+QByteArray encode(const QImage &img, const char *fmt, int quality = -1)
+{
+    QByteArray out;
+    QBuffer buf(&out);
+    buf.open(QIODevice::WriteOnly);
+    QImageWriter w(&buf, fmt);
+    w.setQuality(quality);
+    if (!w.write(img))
+        qFatal("encode failed: %s", qPrintable(w.errorString()));
+    return out;
+}
+
+QByteArray be32(quint32 v)
+{
+    QByteArray b(4, 0);
+    qToBigEndian(v, b.data());
+    return b;
+}
+
+// TIFF payload with just the orientation tag.
+QByteArray tiffOrientation(int orientation)
+{
+    QByteArray t("MM\0*", 4);
+    t += be32(8);
+    t += QByteArray("\x00\x01", 2);
+    t += QByteArray("\x01\x12\x00\x03", 4);
+    t += be32(1);
+    t += char(0);
+    t += char(orientation);
+    t += QByteArray(2, '\0');
+    t += be32(0);
+    return t;
+}
+
+QByteArray jpegWithExif(const QByteArray &jpeg, int orientation)
+{
+    const QByteArray body = QByteArray("Exif\0\0", 6) + tiffOrientation(orientation);
+    QByteArray seg("\xFF\xE1", 2);
+    seg += char((body.size() + 2) >> 8);
+    seg += char((body.size() + 2) & 0xff);
+    return jpeg.left(2) + seg + body + jpeg.mid(2);
+}
+
+quint32 pngCrc(const QByteArray &data)
+{
+    quint32 c = 0xffffffffu;
+    for (uchar b : data) {
+        c ^= b;
+        for (int k = 0; k < 8; ++k)
+            c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+    }
+    return c ^ 0xffffffffu;
+}
+
+// An eXIf chunk right after IHDR.
+QByteArray pngWithExif(const QByteArray &png, int orientation)
+{
+    const QByteArray typeAndData = "eXIf" + tiffOrientation(orientation);
+    const QByteArray chunk = be32(quint32(typeAndData.size() - 4)) + typeAndData + be32(pngCrc(typeAndData));
+    return png.left(33) + chunk + png.mid(33);
+}
+
+// A w×h baseline JPEG of the pattern, written row by row with libjpeg (a 16,383² RGB
+// bitmap would be 805 MB).
+bool writeBigJpeg(const QString &path, int w, int h)
+{
+    FILE *f = std::fopen(QFile::encodeName(path).constData(), "wb");
+    if (!f)
+        return false;
+    jpeg_compress_struct cinfo {};
+    jpeg_error_mgr err {};
+    cinfo.err = jpeg_std_error(&err);  // default error_exit: exits the test on failure
+    jpeg_create_compress(&cinfo);
+    jpeg_stdio_dest(&cinfo, f);
+    cinfo.image_width = JDIMENSION(w);
+    cinfo.image_height = JDIMENSION(h);
+    cinfo.input_components = 3;
+    cinfo.in_color_space = JCS_RGB;
+    jpeg_set_defaults(&cinfo);
+    jpeg_set_quality(&cinfo, 80, TRUE);
+    jpeg_start_compress(&cinfo, TRUE);
+    std::vector<uchar> row(size_t(w) * 3);
+    while (cinfo.next_scanline < cinfo.image_height) {
+        const int y = int(cinfo.next_scanline);
+        for (int x = 0; x < w; ++x) {
+            const QRgb c = patternAt(x, y, w, h);
+            row[size_t(x) * 3] = uchar(qRed(c));
+            row[size_t(x) * 3 + 1] = uchar(qGreen(c));
+            row[size_t(x) * 3 + 2] = uchar(qBlue(c));
+        }
+        JSAMPROW rows[1] = {row.data()};
+        jpeg_write_scanlines(&cinfo, rows, 1);
+    }
+    jpeg_finish_compress(&cinfo);
+    jpeg_destroy_compress(&cinfo);
+    return std::fclose(f) == 0;
+}
+
+double meanAbsDiff(const QImage &a, const QImage &b)
+{
+    const QImage x = a.convertToFormat(QImage::Format_RGB888);
+    const QImage y = b.convertToFormat(QImage::Format_RGB888);
+    if (x.size() != y.size())
+        return 1e9;
+    double sum = 0;
+    for (int r = 0; r < x.height(); ++r) {
+        const uchar *p = x.constScanLine(r), *q = y.constScanLine(r);
+        for (int i = 0; i < x.width() * 3; ++i)
+            sum += std::abs(int(p[i]) - int(q[i]));
+    }
+    return sum / (double(x.width()) * x.height() * 3);
+}
+
+// The child: process one file with the pipeline's defaults, write the WebP, print the
+// peak RSS of this process.
+int processChild(const char *inPath, const char *outPath)
+{
+    QFile in(QFile::decodeName(inPath));
+    if (!in.open(QIODevice::ReadOnly))
+        return 2;
+    const QByteArray bytes = in.readAll();
+    in.close();
+    PipelineOptions options;
+    options.maxFileBytes = 0;
+    auto r = ImagePipeline::process(bytes, {}, options);
+    if (!r.ok()) {
+        std::fprintf(stderr, "%s\n", qPrintable(r.error().toString()));
+        return 1;
+    }
+    QFile out(QFile::decodeName(outPath));
+    if (!out.open(QIODevice::WriteOnly) || out.write(r->bytes) != r->bytes.size())
+        return 3;
+    out.close();
+    std::printf("VmHWM %lld\n", static_cast<long long>(testcommon::procStatusBytes(getpid(), "VmHWM")));
+    return 0;
+}
+
+} // namespace
+
+class TestImageOrientation : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+
+private slots:
+    void initTestCase() { QVERIFY(m_dir.isValid()); }
+
+    void sameBytesAsRotatingTheWholeImage_data()
+    {
+        QTest::addColumn<int>("orientation");
+        QTest::addColumn<QSize>("size");
+        QTest::addColumn<bool>("alpha");
+        for (int o = 1; o <= 8; ++o) {
+            // Odd and even sides, scaled and not: every chroma pairing case.
+            QTest::addRow("%d 63x37", o) << o << QSize(63, 37) << false;
+            QTest::addRow("%d 64x38", o) << o << QSize(64, 38) << false;
+            QTest::addRow("%d 4321x1235 scaled", o) << o << QSize(4321, 1235) << false;
+            QTest::addRow("%d 37x63 alpha", o) << o << QSize(37, 63) << true;
+        }
+    }
+
+    void sameBytesAsRotatingTheWholeImage()
+    {
+        QFETCH(int, orientation);
+        QFETCH(QSize, size);
+        QFETCH(bool, alpha);
+        const QImage src = pattern(size.width(), size.height(), alpha);
+        const QByteArray file = alpha ? pngWithExif(encode(src, "png"), orientation)
+                                      : jpegWithExif(encode(src, "jpeg", 90), orientation);
+        const Format format = alpha ? Format::Png : Format::Jpeg;
+        QCOMPARE(exifOrientation(file, format), orientation);
+        const PipelineOptions options;
+        auto r = ImagePipeline::process(file, {}, options);
+        QVERIFY2(r.ok(), qPrintable(r.ok() ? QString() : r.error().toString()));
+
+        // The old route: a whole decoded image, rotated by Qt, then encoded.
+        auto header = readHeader(file);
+        QVERIFY(header.ok());
+        const QSize storedTarget = ImagePipeline::targetSize(header->size, options.maxLongSide);
+        auto decoded = decodeToImage(file, *header, storedTarget);
+        QVERIFY(decoded.ok());
+        const QImage rotated = applyOrientation(std::move(decoded).value(), orientation);
+        auto reference = encodeWebp(rotated, WebpEncodeSettings {options.webpQuality, options.webpMethod, true});
+        QVERIFY(reference.ok());
+        QCOMPARE(r->outputSize, rotated.size());
+        QVERIFY2(r->bytes == *reference, qPrintable(QStringLiteral("%1 bytes vs the reference's %2")
+                                                        .arg(r->bytes.size()).arg(reference->size())));
+    }
+
+    void largestAcceptedImageInEveryOrientationStaysWithinTheBound()
+    {
+        const int side = kMaxDimension;
+        const QString stored = m_dir.filePath(QStringLiteral("big.jpg"));
+        QVERIFY(writeBigJpeg(stored, side, side));
+        QFile f(stored);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QByteArray jpeg = f.readAll();
+        f.close();
+        qInfo("a %d×%d baseline JPEG of %lld bytes", side, side, static_cast<long long>(jpeg.size()));
+
+        QImage upright;
+        for (int o = 1; o <= 8; ++o) {
+            const QString in = m_dir.filePath(QStringLiteral("big-%1.jpg").arg(o));
+            const QString out = m_dir.filePath(QStringLiteral("big-%1.webp").arg(o));
+            QFile w(in);
+            QVERIFY(w.open(QIODevice::WriteOnly));
+            const QByteArray withExif = jpegWithExif(jpeg, o);
+            QCOMPARE(w.write(withExif), withExif.size());
+            w.close();
+
+            QProcess child;
+            child.start(QCoreApplication::applicationFilePath(), {QStringLiteral("--process-child"), in, out});
+            QVERIFY(child.waitForFinished(5 * 60 * 1000));
+            QVERIFY2(child.exitStatus() == QProcess::NormalExit && child.exitCode() == 0,
+                     qPrintable(QString::fromLocal8Bit(child.readAllStandardError())));
+            const QByteArray report = child.readAllStandardOutput().trimmed();
+            QVERIFY2(report.startsWith("VmHWM "), report.constData());
+            const qint64 peak = report.mid(6).toLongLong();
+            qInfo("orientation %d: peak RSS %.1f MB (bound %lld MB)", o, double(peak) / (1024 * 1024),
+                  static_cast<long long>(kPeakBound / (1024 * 1024)));
+            QVERIFY(peak > 0);
+            QVERIFY2(peak <= kPeakBound, qPrintable(QStringLiteral("orientation %1 peaked at %2 bytes").arg(o).arg(peak)));
+
+            QImage result(out);
+            QVERIFY(!result.isNull());
+            QCOMPARE(result.size(), QSize(4000, 4000));
+            if (o == 1) {
+                upright = result;
+                // The pattern itself: the dark square sits near the top-left.
+                QVERIFY(qGray(upright.pixel(375, 375)) < 60);
+                QVERIFY(qRed(upright.pixel(3000, 1000)) < 80 && qGreen(upright.pixel(3000, 1000)) > 150);
+                continue;
+            }
+            // Independent reference: Qt rotates the upright result.
+            const QImage expected = applyOrientation(upright, o);
+            const double diff = meanAbsDiff(result, expected);
+            QVERIFY2(diff < 1.0, qPrintable(QStringLiteral("orientation %1 differs by %2 on average").arg(o).arg(diff)));
+            QFile::remove(in);
+            QFile::remove(out);
+        }
+    }
+};
+
+int main(int argc, char **argv)
+{
+    if (argc == 4 && std::strcmp(argv[1], "--process-child") == 0)
+        return processChild(argv[2], argv[3]);
+    QCoreApplication app(argc, argv);
+    TestImageOrientation test;
+    QTEST_SET_MAIN_SOURCE_PATH
+    return QTest::qExec(&test, argc, argv);
+}
+
+#include "tst_image_orientation.moc"
