@@ -20,6 +20,12 @@ namespace {
 // 16-bit weights (so SIMD can multiply-add pairs of them: pmaddwd); 14 bits keep the
 // largest one (≤ 1.0) in range and the rounding error far below one 8-bit level.
 constexpr int kPrecision = 14;
+// The vertical pass keeps 6 fractional bits for the horizontal one: values up to
+// 255 × Σ|w| × 64 fit int16 (Σ|w| < 1.4 for these kernels; clamped beyond), and the
+// horizontal sums (int16 × 14-bit weights) fit int32.
+constexpr int kColumnBits = 6;
+constexpr int kColumnShift = kPrecision - kColumnBits;
+constexpr int kOutShift = kPrecision + kColumnBits;
 
 double sinc(double x)
 {
@@ -59,8 +65,14 @@ bool haveAvx2()
 
 inline uchar clip8(int32_t v)
 {
-    v >>= kPrecision;
+    v >>= kOutShift;
     return uchar(v < 0 ? 0 : (v > 255 ? 255 : v));
+}
+
+inline int16_t clip16(int32_t v)
+{
+    v >>= kColumnShift;
+    return int16_t(v < -32768 ? -32768 : (v > 32767 ? 32767 : v));
 }
 
 } // namespace
@@ -166,7 +178,7 @@ Status RowResampler::begin(QSize sourceSize, int channels)
     m_ring.assign(inStride * size_t(m_ringRows), 0);
     // The AVX2 horizontal loop reads whole groups of 4 taps, 16 bytes at a time, past
     // the last pixel (with zero weights): padding keeps those reads inside the buffer.
-    m_column.assign(inStride + 64, 0);
+    m_column.assign(inStride + 32, 0);
     m_outRow.assign(size_t(m_out.width()) * size_t(channels) + 4, 0);
     return m_sink.begin(m_out, channels);
 }
@@ -176,15 +188,15 @@ namespace {
 // The portable loops. The AVX2 ones below compute the very same integer sums (integer
 // addition is exact in any order), so the output does not depend on the CPU.
 template <int C>
-void horizontalPass(const uchar *__restrict in, uchar *__restrict out, int outW, const int *__restrict start,
+void horizontalPass(const int16_t *__restrict in, uchar *__restrict out, int outW, const int *__restrict start,
                     const int *__restrict count, const int16_t *__restrict weights, int stride)
 {
     for (int o = 0; o < outW; ++o) {
         const int16_t *__restrict w = weights + size_t(o) * size_t(stride);
-        const uchar *__restrict s = in + size_t(start[o]) * C;
+        const int16_t *__restrict s = in + size_t(start[o]) * C;
         int32_t acc[C];
         for (int c = 0; c < C; ++c)
-            acc[c] = 1 << (kPrecision - 1);
+            acc[c] = 1 << (kOutShift - 1);
         const int n = count[o];
         for (int k = 0; k < n; ++k, s += C) {
             const int32_t wk = w[k];
@@ -198,24 +210,24 @@ void horizontalPass(const uchar *__restrict in, uchar *__restrict out, int outW,
 }
 
 void verticalPass(const uchar *const *__restrict rows, const int16_t *__restrict w, int taps, int from, int n,
-                  uchar *__restrict out)
+                  int16_t *__restrict out)
 {
     for (int i = from; i < n; ++i) {
-        int32_t acc = 1 << (kPrecision - 1);
+        int32_t acc = 1 << (kColumnShift - 1);
         for (int k = 0; k < taps; ++k)
             acc += int32_t(rows[k][i]) * w[k];
-        out[i] = clip8(acc);
+        out[i] = clip16(acc);
     }
 }
 
 #ifdef DESO_RESAMPLER_AVX2
 
-// Output bytes [0, n & ~31) of a vertical pass; returns how many were done.
+// Output values [0, n & ~31) of a vertical pass; returns how many were done.
 __attribute__((target("avx2"))) int verticalAvx2(const uchar *const *rows, const int16_t *w, int taps, int n,
-                                                 uchar *out)
+                                                 int16_t *out)
 {
     const __m256i zero = _mm256_setzero_si256();
-    const __m256i round = _mm256_set1_epi32(1 << (kPrecision - 1));
+    const __m256i round = _mm256_set1_epi32(1 << (kColumnShift - 1));
     int i = 0;
     for (; i + 32 <= n; i += 32) {
         __m256i a0 = round, a1 = round, a2 = round, a3 = round;
@@ -231,39 +243,41 @@ __attribute__((target("avx2"))) int verticalAvx2(const uchar *const *rows, const
             a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(_mm256_unpacklo_epi8(hi, zero), wp));
             a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(_mm256_unpackhi_epi8(hi, zero), wp));
         }
-        // The unpacks and packs both work within 128-bit lanes, so they undo each other.
-        const __m256i s01 = _mm256_packs_epi32(_mm256_srai_epi32(a0, kPrecision), _mm256_srai_epi32(a1, kPrecision));
-        const __m256i s23 = _mm256_packs_epi32(_mm256_srai_epi32(a2, kPrecision), _mm256_srai_epi32(a3, kPrecision));
-        _mm256_storeu_si256(reinterpret_cast<__m256i *>(out + i), _mm256_packus_epi16(s01, s23));
+        // Per 128-bit lane, a0..a3 hold values 0-3, 4-7, 8-11, 12-15 of that lane's 16.
+        const __m256i s01 = _mm256_packs_epi32(_mm256_srai_epi32(a0, kColumnShift), _mm256_srai_epi32(a1, kColumnShift));
+        const __m256i s23 = _mm256_packs_epi32(_mm256_srai_epi32(a2, kColumnShift), _mm256_srai_epi32(a3, kColumnShift));
+        _mm256_storeu_si256(reinterpret_cast<__m256i *>(out + i), _mm256_permute2x128_si256(s01, s23, 0x20));
+        _mm256_storeu_si256(reinterpret_cast<__m256i *>(out + i + 16), _mm256_permute2x128_si256(s01, s23, 0x31));
     }
     return i;
 }
 
-// Four taps per step: 16 source bytes broadcast to both lanes, shuffled to int16
-// (r0 r1 g0 g1 b0 b1 [a0 a1]) | (r2 r3 g2 g3 b2 b3 [a2 a3]), pmaddwd with the
-// matching weight pairs. `in` must be readable 16 bytes past the last group's start.
+// Four taps per step: taps 0-1 in the low lane, 2-3 in the high one, shuffled to
+// (r0 r1 g0 g1 b0 b1 [a0 a1]) and multiplied by the matching weight pairs (pmaddwd).
+// `in` must be readable 16 bytes past the start of the last group's second half.
 template <int C>
-__attribute__((target("avx2"))) void horizontalAvx2(const uchar *in, uchar *out, int outW, const int *start,
+__attribute__((target("avx2"))) void horizontalAvx2(const int16_t *in, uchar *out, int outW, const int *start,
                                                     const int *count, const int16_t *wide, int groups)
 {
     const __m256i mask = C == 3
-        ? _mm256_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1,
-                           6, -1, 9, -1, 7, -1, 10, -1, 8, -1, 11, -1, -1, -1, -1, -1)
-        : _mm256_setr_epi8(0, -1, 4, -1, 1, -1, 5, -1, 2, -1, 6, -1, 3, -1, 7, -1,
-                           8, -1, 12, -1, 9, -1, 13, -1, 10, -1, 14, -1, 11, -1, 15, -1);
-    const __m128i round = _mm_set1_epi32(1 << (kPrecision - 1));
+        ? _mm256_setr_epi8(0, 1, 6, 7, 2, 3, 8, 9, 4, 5, 10, 11, -1, -1, -1, -1,
+                           0, 1, 6, 7, 2, 3, 8, 9, 4, 5, 10, 11, -1, -1, -1, -1)
+        : _mm256_setr_epi8(0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15,
+                           0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15);
+    const __m128i round = _mm_set1_epi32(1 << (kOutShift - 1));
     for (int o = 0; o < outW; ++o) {
-        const uchar *s = in + size_t(start[o]) * C;
+        const int16_t *s = in + size_t(start[o]) * C;
         const auto *w = reinterpret_cast<const __m256i *>(wide + size_t(o) * size_t(groups) * 16);
         const int used = (count[o] + 3) / 4;
         __m256i acc = _mm256_setzero_si256();
         for (int g = 0; g < used; ++g, s += 4 * C) {
-            const __m128i px = _mm_loadu_si128(reinterpret_cast<const __m128i *>(s));
-            const __m256i p = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(px), mask);
+            const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i *>(s));
+            const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i *>(s + 2 * C));
+            const __m256i p = _mm256_shuffle_epi8(_mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1), mask);
             acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, _mm256_loadu_si256(w + g)));
         }
         __m128i sum = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
-        sum = _mm_srai_epi32(_mm_add_epi32(sum, round), kPrecision);
+        sum = _mm_srai_epi32(_mm_add_epi32(sum, round), kOutShift);
         sum = _mm_packus_epi16(_mm_packs_epi32(sum, sum), sum);
         const int32_t v = _mm_cvtsi128_si32(sum);
         std::memcpy(out, &v, 4);  // C == 3: the 4th byte is overwritten by the next pixel (m_outRow has room)
@@ -275,7 +289,7 @@ __attribute__((target("avx2"))) void horizontalAvx2(const uchar *in, uchar *out,
 
 } // namespace
 
-void RowResampler::horizontal(const uchar *in, uchar *out) const
+void RowResampler::horizontal(const int16_t *in, uchar *out) const
 {
 #ifdef DESO_RESAMPLER_AVX2
     if (m_simd) {
@@ -292,7 +306,7 @@ void RowResampler::horizontal(const uchar *in, uchar *out) const
         horizontalPass<4>(in, out, m_out.width(), m_h.start.data(), m_h.count.data(), m_h.weights.data(), m_h.stride);
 }
 
-void RowResampler::vertical(const uchar *const *rows, const int16_t *weights, int taps, uchar *out) const
+void RowResampler::vertical(const uchar *const *rows, const int16_t *weights, int taps, int16_t *out) const
 {
     const int n = m_in.width() * m_channels;
     int done = 0;

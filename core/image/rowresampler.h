@@ -50,8 +50,8 @@ private:
         int stride = 0;
     };
     static Taps computeTaps(int inLen, int outLen, ResampleKernel kernel);
-    void horizontal(const uchar *in, uchar *out) const;
-    void vertical(const uchar *const *rows, const int16_t *weights, int taps, uchar *out) const;
+    void horizontal(const int16_t *in, uchar *out) const;
+    void vertical(const uchar *const *rows, const int16_t *weights, int taps, int16_t *out) const;
     void kernelRow(const uchar *pixels);
     void emitReadyRows();
 
@@ -75,7 +75,9 @@ private:
     int m_hGroups = 0;                // groups per output pixel in m_hWide
     int m_ringRows = 0;
     std::vector<uchar> m_ring;        // kernel-input rows (premultiplied for RGBA), m_ringRows of them
-    std::vector<uchar> m_column;      // one vertically resampled row at input width, zero-padded
+    // One vertically resampled row at input width, in 1/64 steps and not yet clamped,
+    // so the only rounding to 8 bits is the final one; zero-padded.
+    std::vector<int16_t> m_column;
     std::vector<uchar> m_outRow;
     int m_rowsIn = 0;
     int m_nextOut = 0;
