@@ -1,5 +1,7 @@
 #include "image/rowresampler.h"
 
+#include <QtGlobal>
+
 #include <algorithm>
 #include <cmath>
 #include <condition_variable>
@@ -56,7 +58,8 @@ double catmullRom(double x)
 bool haveAvx2()
 {
 #ifdef DESO_RESAMPLER_AVX2
-    static const bool have = __builtin_cpu_supports("avx2");
+    // DESO_RESAMPLER_PORTABLE: the portable loops even on AVX2 CPUs (tests compare both).
+    static const bool have = __builtin_cpu_supports("avx2") && !qEnvironmentVariableIsSet("DESO_RESAMPLER_PORTABLE");
     return have;
 #else
     return false;

@@ -7,6 +7,7 @@
 //    orientations, each processed in a child process (this executable re-run with
 //    --process-child) whose peak RSS (VmHWM) must stay within the bound, and whose
 //    output must be the orientation-1 output rotated by Qt.
+// Also: the resampler's AVX2 loops and its portable loops give the same bytes.
 #include "image/exiforientation.h"
 #include "image/imageformat.h"
 #include "image/imagepipeline.h"
@@ -249,6 +250,57 @@ private slots:
         QCOMPARE(r->outputSize, rotated.size());
         QVERIFY2(r->bytes == *reference, qPrintable(QStringLiteral("%1 bytes vs the reference's %2")
                                                         .arg(r->bytes.size()).arg(reference->size())));
+    }
+
+    void portableAndAvx2ResamplersAgree_data()
+    {
+        QTest::addColumn<QByteArray>("file");
+        QTest::addColumn<QSize>("expected");
+        QImage noisy(6000, 600, QImage::Format_RGB888);
+        quint32 seed = 7;
+        for (int y = 0; y < noisy.height(); ++y) {
+            uchar *p = noisy.scanLine(y);
+            for (int i = 0; i < noisy.width() * 3; ++i) {
+                seed = seed * 1664525u + 1013904223u;
+                p[i] = uchar(((i / 3) * 255 / noisy.width() + y / 3 + int(seed >> 27)) & 0xff);
+            }
+        }
+        QTest::newRow("jpeg 6000x600 (1.5x, lanczos)") << encode(noisy, "jpeg", 92) << QSize(4000, 400);
+        QTest::newRow("jpeg 4321x1235 orientation 6") << jpegWithExif(encode(pattern(4321, 1235, false), "jpeg", 90), 6)
+                                                      << QSize(1143, 4000);
+        QTest::newRow("png rgba 9001x301 (box 2 + lanczos)") << encode(pattern(9001, 301, true), "png") << QSize(4000, 133);
+    }
+
+    void portableAndAvx2ResamplersAgree()
+    {
+        QFETCH(QByteArray, file);
+        QFETCH(QSize, expected);
+        if (!__builtin_cpu_supports("avx2"))
+            QSKIP("this CPU has no AVX2: only the portable loops run here");
+        const QString in = m_dir.filePath(QStringLiteral("simd-in"));
+        QFile f(in);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        QCOMPARE(f.write(file), file.size());
+        f.close();
+        QByteArray outputs[2];
+        for (int portable = 0; portable < 2; ++portable) {
+            const QString out = m_dir.filePath(QStringLiteral("simd-out-%1.webp").arg(portable));
+            QProcess child;
+            QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+            if (portable)
+                env.insert(QStringLiteral("DESO_RESAMPLER_PORTABLE"), QStringLiteral("1"));
+            else
+                env.remove(QStringLiteral("DESO_RESAMPLER_PORTABLE"));
+            child.setProcessEnvironment(env);
+            child.start(QCoreApplication::applicationFilePath(), {QStringLiteral("--process-child"), in, out});
+            QVERIFY(child.waitForFinished(60 * 1000));
+            QVERIFY2(child.exitCode() == 0, child.readAllStandardError().constData());
+            QFile o(out);
+            QVERIFY(o.open(QIODevice::ReadOnly));
+            outputs[portable] = o.readAll();
+        }
+        QCOMPARE(QImage::fromData(outputs[0]).size(), expected);
+        QVERIFY(outputs[0] == outputs[1]);
     }
 
     void largestAcceptedImageInEveryOrientationStaysWithinTheBound()
