@@ -508,7 +508,7 @@ int main(int argc, char **argv)
         out << QStringLiteral("  ratios ours/vips: wall %1x  peak RSS %2x  bytes %3x  SSIM %4%5\n")
                    .arg(median(oursWall) / median(vipsWall), 0, 'f', 2).arg(double(oursRss) / double(vipsRss), 0, 'f', 2)
                    .arg(double(oursBytes) / double(vipsBytes), 0, 'f', 3).arg(oursSsim - vipsSsim >= 0 ? "+" : "")
-                   .arg(oursSsim - vipsSsim, 0, 'f', 4);
+                   .arg(oursSsim - vipsSsim, 0, 'f', 5);
         out.flush();
     }
     return failures ? 1 : 0;

@@ -13,14 +13,12 @@
 #include "image/imagepipeline.h"
 #include "image/scaleddecoder.h"
 #include "image/webpencoder.h"
+#include "imagetestfiles.h"
 #include "testfiles.h"
 
-#include <QBuffer>
 #include <QFile>
-#include <QImageWriter>
 #include <QProcess>
 #include <QTemporaryDir>
-#include <QtEndian>
 #include <QtTest>
 
 #include <cstdio>
@@ -32,6 +30,7 @@
 
 using namespace deso;
 using namespace deso::image;
+using namespace imagetest;
 
 namespace {
 
@@ -63,66 +62,10 @@ QImage pattern(int w, int h, bool alpha)
     return img;
 }
 
-QByteArray encode(const QImage &img, const char *fmt, int quality = -1)
-{
-    QByteArray out;
-    QBuffer buf(&out);
-    buf.open(QIODevice::WriteOnly);
-    QImageWriter w(&buf, fmt);
-    w.setQuality(quality);
-    if (!w.write(img))
-        qFatal("encode failed: %s", qPrintable(w.errorString()));
-    return out;
-}
-
-QByteArray be32(quint32 v)
-{
-    QByteArray b(4, 0);
-    qToBigEndian(v, b.data());
-    return b;
-}
-
-// TIFF payload with just the orientation tag.
-QByteArray tiffOrientation(int orientation)
-{
-    QByteArray t("MM\0*", 4);
-    t += be32(8);
-    t += QByteArray("\x00\x01", 2);
-    t += QByteArray("\x01\x12\x00\x03", 4);
-    t += be32(1);
-    t += char(0);
-    t += char(orientation);
-    t += QByteArray(2, '\0');
-    t += be32(0);
-    return t;
-}
-
-QByteArray jpegWithExif(const QByteArray &jpeg, int orientation)
-{
-    const QByteArray body = QByteArray("Exif\0\0", 6) + tiffOrientation(orientation);
-    QByteArray seg("\xFF\xE1", 2);
-    seg += char((body.size() + 2) >> 8);
-    seg += char((body.size() + 2) & 0xff);
-    return jpeg.left(2) + seg + body + jpeg.mid(2);
-}
-
-quint32 pngCrc(const QByteArray &data)
-{
-    quint32 c = 0xffffffffu;
-    for (uchar b : data) {
-        c ^= b;
-        for (int k = 0; k < 8; ++k)
-            c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
-    }
-    return c ^ 0xffffffffu;
-}
-
 // An eXIf chunk right after IHDR.
 QByteArray pngWithExif(const QByteArray &png, int orientation)
 {
-    const QByteArray typeAndData = "eXIf" + tiffOrientation(orientation);
-    const QByteArray chunk = be32(quint32(typeAndData.size() - 4)) + typeAndData + be32(pngCrc(typeAndData));
-    return png.left(33) + chunk + png.mid(33);
+    return pngWithChunkAfterIhdr(png, pngChunk("eXIf", tiffOrientation(orientation)));
 }
 
 // A w×h baseline JPEG of the pattern, written row by row with libjpeg (a 16,383² RGB
@@ -159,21 +102,6 @@ bool writeBigJpeg(const QString &path, int w, int h)
     jpeg_finish_compress(&cinfo);
     jpeg_destroy_compress(&cinfo);
     return std::fclose(f) == 0;
-}
-
-double meanAbsDiff(const QImage &a, const QImage &b)
-{
-    const QImage x = a.convertToFormat(QImage::Format_RGB888);
-    const QImage y = b.convertToFormat(QImage::Format_RGB888);
-    if (x.size() != y.size())
-        return 1e9;
-    double sum = 0;
-    for (int r = 0; r < x.height(); ++r) {
-        const uchar *p = x.constScanLine(r), *q = y.constScanLine(r);
-        for (int i = 0; i < x.width() * 3; ++i)
-            sum += std::abs(int(p[i]) - int(q[i]));
-    }
-    return sum / (double(x.width()) * x.height() * 3);
 }
 
 // The child: process one file with the pipeline's defaults, write the WebP, print the
