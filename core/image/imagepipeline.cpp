@@ -204,23 +204,14 @@ Result<ProcessedImage> ImagePipeline::process(const QByteArray &fileBytes, const
     const QSize storedTarget = targetSize(header->size, options.maxLongSide);
     const WebpEncodeSettings settings {options.webpQuality, options.webpMethod, options.multiThreaded};
 
-    if (orientation == 1) {
-        WebpRowEncoder encoder(settings);
-        if (Status s = decodeScaled(fileBytes, *header, storedTarget, encoder, ResampleKernel::Lanczos3,
-                                    options.multiThreaded);
-            !s.ok())
-            return s.error();
-        out.bytes = encoder.takeBytes();
-    } else {
-        auto decoded = decodeToImage(fileBytes, *header, storedTarget);
-        if (!decoded.ok())
-            return decoded.error();
-        const QImage oriented = applyOrientation(std::move(decoded).value(), orientation);
-        auto encoded = encodeWebp(oriented, settings);
-        if (!encoded.ok())
-            return encoded.error();
-        out.bytes = std::move(encoded).value();
-    }
+    // Orientation is applied as rows enter the encoder's YUV planes: no full-size
+    // bitmap, stored or rotated, exists for any orientation.
+    WebpRowEncoder encoder(settings, orientation);
+    if (Status s = decodeScaled(fileBytes, *header, storedTarget, encoder, ResampleKernel::Lanczos3,
+                                options.multiThreaded);
+        !s.ok())
+        return s.error();
+    out.bytes = encoder.takeBytes();
 
     int w = 0, h = 0;
     if (!WebPGetInfo(reinterpret_cast<const uint8_t *>(out.bytes.constData()), size_t(out.bytes.size()), &w, &h)) {

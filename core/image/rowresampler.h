@@ -4,7 +4,11 @@
 // 16383-pixel-tall image is scaled with a few dozen rows in memory instead of the
 // whole bitmap. Like libvips' thumbnail, a large reduction is done in two steps: an
 // integer box shrink (each input pixel touched once) down to less than 2× the target,
-// then the kernel for the remainder. Internal to core/image.
+// then the kernel for the remainder. The kernel runs vertically first (one output
+// row from a window of input rows), then horizontally on that single row, so the
+// costlier horizontal pass runs once per output row, not once per input row. Both
+// passes use 16-bit fixed-point weights; on CPUs with AVX2 they run as pmaddwd loops,
+// with integer results identical to the portable loops. Internal to core/image.
 
 #include "common/result.h"
 
@@ -42,11 +46,12 @@ private:
     struct Taps {
         std::vector<int> start;         // first source index per output index
         std::vector<int> count;         // taps per output index
-        std::vector<int32_t> weights;   // fixed point, `stride` per output index
+        std::vector<int16_t> weights;   // fixed point, `stride` per output index, summing to 1.0
         int stride = 0;
     };
     static Taps computeTaps(int inLen, int outLen, ResampleKernel kernel);
-    void horizontal(const uchar *in, uchar *out) const;
+    void horizontal(const int16_t *in, uchar *out) const;
+    void vertical(const uchar *const *rows, const int16_t *weights, int taps, int16_t *out) const;
     void kernelRow(const uchar *pixels);
     void emitReadyRows();
 
@@ -63,10 +68,16 @@ private:
     int m_channels = 3;
     bool m_passThrough = false;
     Taps m_h, m_v;
+    bool m_simd = false;              // AVX2 loops
+    // Horizontal weights laid out for the AVX2 loop: per output pixel, groups of 4
+    // taps as 16 int16 (w0 w1 repeated 4×, then w2 w3 repeated 4×).
+    std::vector<int16_t> m_hWide;
+    int m_hGroups = 0;                // groups per output pixel in m_hWide
     int m_ringRows = 0;
-    std::vector<uchar> m_ring;        // horizontally resampled rows, m_ringRows of them
-    std::vector<uchar> m_premul;      // one input row, premultiplied (RGBA only)
-    std::vector<int32_t> m_acc;       // vertical accumulators, one output row
+    std::vector<uchar> m_ring;        // kernel-input rows (premultiplied for RGBA), m_ringRows of them
+    // One vertically resampled row at input width, in 1/64 steps and not yet clamped,
+    // so the only rounding to 8 bits is the final one; zero-padded.
+    std::vector<int16_t> m_column;
     std::vector<uchar> m_outRow;
     int m_rowsIn = 0;
     int m_nextOut = 0;

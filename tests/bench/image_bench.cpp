@@ -9,12 +9,14 @@
 //
 //   image_bench [--runs N] [--quality Q] [--method M] [--dir DIR] [--only NAME]
 //   image_bench --breakdown FILE     time decode+scale and encode separately, in process
+#include "image/exiforientation.h"
 #include "image/imageformat.h"
 #include "image/imagepipeline.h"
 #include "image/scaleddecoder.h"
 #include "image/thumbnailer.h"
 #include "image/webpencoder.h"
 
+#include <QBuffer>
 #include <QCoreApplication>
 #include <QDir>
 #include <QElapsedTimer>
@@ -167,6 +169,19 @@ bool writeBigPng(const QString &path, int w, int h)
     png_write_end(png, info);
     png_destroy_write_struct(&png, &info);
     return std::fclose(f) == 0;
+}
+
+// A JPEG APP1 "Exif" segment holding only the orientation tag, inserted after SOI:
+// the shape a phone gives a photo taken in portrait.
+QByteArray withExifOrientation(const QByteArray &jpeg, int orientation)
+{
+    QByteArray tiff("MM\0*\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01\0\0\0\0\0\0\0\0", 26);
+    tiff[19] = char(orientation);
+    const QByteArray body = QByteArray("Exif\0\0", 6) + tiff;
+    QByteArray segment("\xFF\xE1", 2);
+    segment += char((body.size() + 2) >> 8);
+    segment += char((body.size() + 2) & 0xff);
+    return jpeg.left(2) + segment + body + jpeg.mid(2);
 }
 
 double ssim(const QString &image, const QString &reference)
@@ -357,7 +372,7 @@ int main(int argc, char **argv)
         else if (a == QLatin1String("--breakdown")) { breakdownFile = next; ++i; }
         else {
             out << "usage: image_bench [--runs N] [--quality Q] [--method M] [--single-thread] [--dir DIR] "
-                   "[--only photo6000|photo4000|png12000] | --breakdown FILE\n";
+                   "[--only photo6000|photo4000|png12000|rotated6000] | --breakdown FILE\n";
             return a == QLatin1String("--help") ? 0 : 64;
         }
     }
@@ -377,6 +392,8 @@ int main(int argc, char **argv)
         {QStringLiteral("photo6000"), QDir(dir).filePath(QStringLiteral("photo-6000x4000-q92.jpg"))},
         {QStringLiteral("photo4000"), QDir(dir).filePath(QStringLiteral("photo-4000x3000-q92.jpg"))},
         {QStringLiteral("png12000"), QDir(dir).filePath(QStringLiteral("flat-12000x12000.png"))},
+        // The 6000×4000 photo as a phone stores a portrait shot: EXIF orientation 6.
+        {QStringLiteral("rotated6000"), QDir(dir).filePath(QStringLiteral("photo-6000x4000-q92-exif6.jpg"))},
     };
     // Deterministic inputs, generated once per directory.
     for (const Case &c : cases) {
@@ -387,6 +404,16 @@ int main(int argc, char **argv)
         bool ok = false;
         if (c.name == QLatin1String("png12000")) {
             ok = writeBigPng(c.file, 12000, 12000);
+        } else if (c.name == QLatin1String("rotated6000")) {
+            QByteArray jpeg;
+            QBuffer buffer(&jpeg);
+            buffer.open(QIODevice::WriteOnly);
+            QImageWriter w(&buffer, "jpeg");
+            w.setQuality(92);
+            ok = w.write(photo(6000, 4000, 20261127));
+            const QByteArray rotated = withExifOrientation(jpeg, 6);
+            QFile f(c.file);
+            ok = ok && f.open(QIODevice::WriteOnly) && f.write(rotated) == rotated.size();
         } else {
             const QSize size = c.name == QLatin1String("photo6000") ? QSize(6000, 4000) : QSize(4000, 3000);
             QImageWriter w(c.file, "jpeg");
@@ -417,16 +444,26 @@ int main(int argc, char **argv)
         QFile f(c.file);
         if (!f.open(QIODevice::ReadOnly))
             return 1;
-        auto header = readHeader(&f);
+        const QByteArray fileBytes = f.readAll();
+        auto header = readHeader(fileBytes);
         if (!header.ok())
             return 1;
-        const QSize target = ImagePipeline::targetSize(header->size);
+        // Sizes and the reference as displayed: the stored image turned per its EXIF orientation.
+        const int orientation = exifOrientation(fileBytes, header->format);
+        const bool swaps = orientationSwapsAxes(orientation);
+        const QSize target = swaps ? ImagePipeline::targetSize(header->size).transposed()
+                                   : ImagePipeline::targetSize(header->size);
         const QString stem = QDir(dir).filePath(c.name);
         const QString reference = stem + QStringLiteral(".reference.png");
         if (!QFileInfo::exists(reference)) {
+            // Rotated inputs: the stored image is scaled, then turned exactly (pixels moved,
+            // not resampled); ffmpeg's own autorotation would scale after turning.
+            const QSize storedTarget = swaps ? target.transposed() : target;
+            const QString scaled = orientation == 1 ? reference : stem + QStringLiteral(".reference-stored.png");
             const QString scale = QStringLiteral("scale=%1:%2:flags=lanczos+accurate_rnd+full_chroma_int+full_chroma_inp")
-                                      .arg(target.width()).arg(target.height());
-            if (!runTool(QStringLiteral("ffmpeg"), {"-v", "error", "-y", "-i", c.file, "-vf", scale, "-pix_fmt", "rgb24", reference})) {
+                                      .arg(storedTarget.width()).arg(storedTarget.height());
+            if (!runTool(QStringLiteral("ffmpeg"), {"-v", "error", "-y", "-noautorotate", "-i", c.file, "-vf", scale, "-pix_fmt", "rgb24", scaled})
+                || (orientation != 1 && !applyOrientation(QImage(scaled), orientation).save(reference))) {
                 out << "ffmpeg could not make the reference for " << c.file << "\n";
                 return 1;
             }
@@ -471,7 +508,7 @@ int main(int argc, char **argv)
         out << QStringLiteral("  ratios ours/vips: wall %1x  peak RSS %2x  bytes %3x  SSIM %4%5\n")
                    .arg(median(oursWall) / median(vipsWall), 0, 'f', 2).arg(double(oursRss) / double(vipsRss), 0, 'f', 2)
                    .arg(double(oursBytes) / double(vipsBytes), 0, 'f', 3).arg(oursSsim - vipsSsim >= 0 ? "+" : "")
-                   .arg(oursSsim - vipsSsim, 0, 'f', 4);
+                   .arg(oursSsim - vipsSsim, 0, 'f', 5);
         out.flush();
     }
     return failures ? 1 : 0;

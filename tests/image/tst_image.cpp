@@ -6,6 +6,7 @@
 #include "image/imageformat.h"
 #include "image/imagepipeline.h"
 #include "image/thumbnailer.h"
+#include "imagetestfiles.h"
 
 #include <QBuffer>
 #include <QColorSpace>
@@ -21,6 +22,7 @@
 
 using namespace deso;
 using namespace deso::image;
+using namespace imagetest;
 
 namespace {
 
@@ -56,20 +58,6 @@ QImage quadrants(int w, int h)
     return img;
 }
 
-QByteArray encode(const QImage &img, const char *fmt, int quality = -1, bool progressive = false)
-{
-    QByteArray out;
-    QBuffer buf(&out);
-    buf.open(QIODevice::WriteOnly);
-    QImageWriter w(&buf, fmt);
-    w.setQuality(quality);
-    if (progressive)
-        w.setProgressiveScanWrite(true);
-    if (!w.write(img))
-        qFatal("encode failed: %s", qPrintable(w.errorString()));
-    return out;
-}
-
 QImage decode(const QByteArray &bytes)
 {
     QImage img;
@@ -77,34 +65,11 @@ QImage decode(const QByteArray &bytes)
     return img;
 }
 
-quint32 crc32(const QByteArray &data)
-{
-    quint32 c = 0xffffffffu;
-    for (uchar b : data) {
-        c ^= b;
-        for (int k = 0; k < 8; ++k)
-            c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
-    }
-    return c ^ 0xffffffffu;
-}
-
-QByteArray be32(quint32 v)
-{
-    QByteArray b(4, 0);
-    qToBigEndian(v, b.data());
-    return b;
-}
-
 QByteArray le32(quint32 v)
 {
     QByteArray b(4, 0);
     qToLittleEndian(v, b.data());
     return b;
-}
-
-QByteArray pngChunk(const QByteArray &type, const QByteArray &data)
-{
-    return be32(quint32(data.size())) + type + data + be32(crc32(type + data));
 }
 
 // A PNG whose IHDR claims w×h over a tiny IDAT: the classic decompression bomb shape.
@@ -119,47 +84,6 @@ QByteArray pngWithHeader(quint32 w, quint32 h, int interlace)
     const QByteArray zlib = qCompress(QByteArray(4096, '\0')).mid(4);  // strip Qt's length prefix
     return QByteArray("\x89PNG\r\n\x1a\n", 8) + pngChunk("IHDR", ihdr) + pngChunk("IDAT", zlib)
         + pngChunk("IEND", {});
-}
-
-// TIFF payload with just the orientation tag (big-endian, as many cameras write it).
-QByteArray tiffOrientation(int orientation)
-{
-    QByteArray t("MM\0*", 4);
-    t += be32(8);
-    t += QByteArray("\x00\x01", 2);                  // one entry
-    t += QByteArray("\x01\x12\x00\x03", 4);          // tag 0x0112, SHORT
-    t += be32(1);                                    // count
-    t += char(0);
-    t += char(orientation);
-    t += QByteArray(2, '\0');
-    t += be32(0);  // no next IFD
-    return t;
-}
-
-QByteArray jpegSegment(uchar marker, const QByteArray &body)
-{
-    QByteArray s;
-    s += char(0xFF);
-    s += char(marker);
-    const int len = int(body.size()) + 2;
-    s += char(len >> 8);
-    s += char(len & 0xff);
-    return s + body;
-}
-
-QByteArray jpegWithSegments(const QByteArray &jpeg, const QByteArray &segments)
-{
-    return jpeg.left(2) + segments + jpeg.mid(2);
-}
-
-QByteArray jpegWithExif(const QByteArray &jpeg, int orientation)
-{
-    return jpegWithSegments(jpeg, jpegSegment(0xE1, QByteArray("Exif\0\0", 6) + tiffOrientation(orientation)));
-}
-
-QByteArray pngWithChunkAfterIhdr(const QByteArray &png, const QByteArray &chunk)
-{
-    return png.left(33) + chunk + png.mid(33);
 }
 
 struct RiffChunk {
@@ -204,22 +128,6 @@ QString sha256sum(const QByteArray &data)
     p.closeWriteChannel();
     p.waitForFinished();
     return QString::fromLatin1(p.readAllStandardOutput()).section(QLatin1Char(' '), 0, 0);
-}
-
-// Mean absolute difference per channel between two same-size images.
-double meanAbsDiff(const QImage &a, const QImage &b)
-{
-    const QImage x = a.convertToFormat(QImage::Format_RGB888);
-    const QImage y = b.convertToFormat(QImage::Format_RGB888);
-    if (x.size() != y.size())
-        return 1e9;
-    double sum = 0;
-    for (int r = 0; r < x.height(); ++r) {
-        const uchar *p = x.constScanLine(r), *q = y.constScanLine(r);
-        for (int i = 0; i < x.width() * 3; ++i)
-            sum += std::abs(int(p[i]) - int(q[i]));
-    }
-    return sum / (double(x.width()) * x.height() * 3);
 }
 
 bool near(QColor a, QColor b, int tol = 48)

@@ -1,0 +1,298 @@
+// EXIF orientation without a full-size buffer: the pipeline applies orientations 2..8
+// while rows enter the WebP encoder's YUV planes. Proven two ways:
+//  - the output is byte for byte what the old route produced (decode at the target
+//    size, rotate the whole QImage with Qt, encode), for all eight orientations,
+//    with odd sizes, with and without alpha;
+//  - a 16,383 × 16,383 JPEG (the largest the node's guard lets in) in all eight
+//    orientations, each processed in a child process (this executable re-run with
+//    --process-child) whose peak RSS (VmHWM) must stay within the bound, and whose
+//    output must be the orientation-1 output rotated by Qt.
+// Also: the resampler's AVX2 loops and its portable loops give the same bytes.
+#include "image/exiforientation.h"
+#include "image/imageformat.h"
+#include "image/imagepipeline.h"
+#include "image/scaleddecoder.h"
+#include "image/webpencoder.h"
+#include "imagetestfiles.h"
+#include "testfiles.h"
+
+#include <QFile>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include <jpeglib.h>
+#include <unistd.h>
+
+using namespace deso;
+using namespace deso::image;
+using namespace imagetest;
+
+namespace {
+
+constexpr qint64 kPeakBound = 64ll * 1024 * 1024;
+
+// Stored quadrants TL red, TR green, BL blue, BR white, plus a dark square inside TL
+// near its top-left corner, so that every one of the eight orientations looks different.
+QRgb patternAt(int x, int y, int w, int h)
+{
+    if (x >= w / 16 && x < w / 8 && y >= h / 16 && y < h / 8)
+        return qRgb(20, 20, 20);
+    static const QRgb colors[4] = {qRgb(220, 30, 30), qRgb(30, 200, 40), qRgb(40, 50, 210), qRgb(245, 245, 245)};
+    return colors[(y >= h / 2 ? 2 : 0) + (x >= w / 2 ? 1 : 0)];
+}
+
+QImage pattern(int w, int h, bool alpha)
+{
+    QImage img(w, h, alpha ? QImage::Format_RGBA8888 : QImage::Format_RGB888);
+    for (int y = 0; y < h; ++y) {
+        for (int x = 0; x < w; ++x) {
+            QColor c = QColor::fromRgb(patternAt(x, y, w, h));
+            // A gradient too, so that chroma and luma differ between neighbours.
+            c.setRed(std::clamp(c.red() + (x * 31 + y * 17) % 23 - 11, 0, 255));
+            if (alpha)
+                c.setAlpha(x < w / 3 ? 255 : (y < h / 2 ? 120 : 0));
+            img.setPixelColor(x, y, c);
+        }
+    }
+    return img;
+}
+
+// An eXIf chunk right after IHDR.
+QByteArray pngWithExif(const QByteArray &png, int orientation)
+{
+    return pngWithChunkAfterIhdr(png, pngChunk("eXIf", tiffOrientation(orientation)));
+}
+
+// A w×h baseline JPEG of the pattern, written row by row with libjpeg (a 16,383² RGB
+// bitmap would be 805 MB).
+bool writeBigJpeg(const QString &path, int w, int h)
+{
+    FILE *f = std::fopen(QFile::encodeName(path).constData(), "wb");
+    if (!f)
+        return false;
+    jpeg_compress_struct cinfo {};
+    jpeg_error_mgr err {};
+    cinfo.err = jpeg_std_error(&err);  // default error_exit: exits the test on failure
+    jpeg_create_compress(&cinfo);
+    jpeg_stdio_dest(&cinfo, f);
+    cinfo.image_width = JDIMENSION(w);
+    cinfo.image_height = JDIMENSION(h);
+    cinfo.input_components = 3;
+    cinfo.in_color_space = JCS_RGB;
+    jpeg_set_defaults(&cinfo);
+    jpeg_set_quality(&cinfo, 80, TRUE);
+    jpeg_start_compress(&cinfo, TRUE);
+    std::vector<uchar> row(size_t(w) * 3);
+    while (cinfo.next_scanline < cinfo.image_height) {
+        const int y = int(cinfo.next_scanline);
+        for (int x = 0; x < w; ++x) {
+            const QRgb c = patternAt(x, y, w, h);
+            row[size_t(x) * 3] = uchar(qRed(c));
+            row[size_t(x) * 3 + 1] = uchar(qGreen(c));
+            row[size_t(x) * 3 + 2] = uchar(qBlue(c));
+        }
+        JSAMPROW rows[1] = {row.data()};
+        jpeg_write_scanlines(&cinfo, rows, 1);
+    }
+    jpeg_finish_compress(&cinfo);
+    jpeg_destroy_compress(&cinfo);
+    return std::fclose(f) == 0;
+}
+
+// The child: process one file with the pipeline's defaults, write the WebP, print the
+// peak RSS of this process.
+int processChild(const char *inPath, const char *outPath)
+{
+    QFile in(QFile::decodeName(inPath));
+    if (!in.open(QIODevice::ReadOnly))
+        return 2;
+    const QByteArray bytes = in.readAll();
+    in.close();
+    PipelineOptions options;
+    options.maxFileBytes = 0;
+    auto r = ImagePipeline::process(bytes, {}, options);
+    if (!r.ok()) {
+        std::fprintf(stderr, "%s\n", qPrintable(r.error().toString()));
+        return 1;
+    }
+    QFile out(QFile::decodeName(outPath));
+    if (!out.open(QIODevice::WriteOnly) || out.write(r->bytes) != r->bytes.size())
+        return 3;
+    out.close();
+    std::printf("VmHWM %lld\n", static_cast<long long>(testcommon::procStatusBytes(getpid(), "VmHWM")));
+    return 0;
+}
+
+} // namespace
+
+class TestImageOrientation : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+
+private slots:
+    void initTestCase() { QVERIFY(m_dir.isValid()); }
+
+    void sameBytesAsRotatingTheWholeImage_data()
+    {
+        QTest::addColumn<int>("orientation");
+        QTest::addColumn<QSize>("size");
+        QTest::addColumn<bool>("alpha");
+        for (int o = 1; o <= 8; ++o) {
+            // Odd and even sides, scaled and not: every chroma pairing case.
+            QTest::addRow("%d 63x37", o) << o << QSize(63, 37) << false;
+            QTest::addRow("%d 64x38", o) << o << QSize(64, 38) << false;
+            QTest::addRow("%d 4321x1235 scaled", o) << o << QSize(4321, 1235) << false;
+            QTest::addRow("%d 37x63 alpha", o) << o << QSize(37, 63) << true;
+        }
+    }
+
+    void sameBytesAsRotatingTheWholeImage()
+    {
+        QFETCH(int, orientation);
+        QFETCH(QSize, size);
+        QFETCH(bool, alpha);
+        const QImage src = pattern(size.width(), size.height(), alpha);
+        const QByteArray file = alpha ? pngWithExif(encode(src, "png"), orientation)
+                                      : jpegWithExif(encode(src, "jpeg", 90), orientation);
+        const Format format = alpha ? Format::Png : Format::Jpeg;
+        QCOMPARE(exifOrientation(file, format), orientation);
+        const PipelineOptions options;
+        auto r = ImagePipeline::process(file, {}, options);
+        QVERIFY2(r.ok(), qPrintable(r.ok() ? QString() : r.error().toString()));
+
+        // The old route: a whole decoded image, rotated by Qt, then encoded.
+        auto header = readHeader(file);
+        QVERIFY(header.ok());
+        const QSize storedTarget = ImagePipeline::targetSize(header->size, options.maxLongSide);
+        auto decoded = decodeToImage(file, *header, storedTarget);
+        QVERIFY(decoded.ok());
+        const QImage rotated = applyOrientation(std::move(decoded).value(), orientation);
+        auto reference = encodeWebp(rotated, WebpEncodeSettings {options.webpQuality, options.webpMethod, true});
+        QVERIFY(reference.ok());
+        QCOMPARE(r->outputSize, rotated.size());
+        QVERIFY2(r->bytes == *reference, qPrintable(QStringLiteral("%1 bytes vs the reference's %2")
+                                                        .arg(r->bytes.size()).arg(reference->size())));
+    }
+
+    void portableAndAvx2ResamplersAgree_data()
+    {
+        QTest::addColumn<QByteArray>("file");
+        QTest::addColumn<QSize>("expected");
+        QImage noisy(6000, 600, QImage::Format_RGB888);
+        quint32 seed = 7;
+        for (int y = 0; y < noisy.height(); ++y) {
+            uchar *p = noisy.scanLine(y);
+            for (int i = 0; i < noisy.width() * 3; ++i) {
+                seed = seed * 1664525u + 1013904223u;
+                p[i] = uchar(((i / 3) * 255 / noisy.width() + y / 3 + int(seed >> 27)) & 0xff);
+            }
+        }
+        QTest::newRow("jpeg 6000x600 (1.5x, lanczos)") << encode(noisy, "jpeg", 92) << QSize(4000, 400);
+        QTest::newRow("jpeg 4321x1235 orientation 6") << jpegWithExif(encode(pattern(4321, 1235, false), "jpeg", 90), 6)
+                                                      << QSize(1143, 4000);
+        QTest::newRow("png rgba 9001x301 (box 2 + lanczos)") << encode(pattern(9001, 301, true), "png") << QSize(4000, 133);
+    }
+
+    void portableAndAvx2ResamplersAgree()
+    {
+        QFETCH(QByteArray, file);
+        QFETCH(QSize, expected);
+        if (!__builtin_cpu_supports("avx2"))
+            QSKIP("this CPU has no AVX2: only the portable loops run here");
+        const QString in = m_dir.filePath(QStringLiteral("simd-in"));
+        QFile f(in);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        QCOMPARE(f.write(file), file.size());
+        f.close();
+        QByteArray outputs[2];
+        for (int portable = 0; portable < 2; ++portable) {
+            const QString out = m_dir.filePath(QStringLiteral("simd-out-%1.webp").arg(portable));
+            QProcess child;
+            QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+            if (portable)
+                env.insert(QStringLiteral("DESO_RESAMPLER_PORTABLE"), QStringLiteral("1"));
+            else
+                env.remove(QStringLiteral("DESO_RESAMPLER_PORTABLE"));
+            child.setProcessEnvironment(env);
+            child.start(QCoreApplication::applicationFilePath(), {QStringLiteral("--process-child"), in, out});
+            QVERIFY(child.waitForFinished(60 * 1000));
+            QVERIFY2(child.exitCode() == 0, child.readAllStandardError().constData());
+            QFile o(out);
+            QVERIFY(o.open(QIODevice::ReadOnly));
+            outputs[portable] = o.readAll();
+        }
+        QCOMPARE(QImage::fromData(outputs[0]).size(), expected);
+        QVERIFY(outputs[0] == outputs[1]);
+    }
+
+    void largestAcceptedImageInEveryOrientationStaysWithinTheBound()
+    {
+        const int side = kMaxDimension;
+        const QString stored = m_dir.filePath(QStringLiteral("big.jpg"));
+        QVERIFY(writeBigJpeg(stored, side, side));
+        QFile f(stored);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QByteArray jpeg = f.readAll();
+        f.close();
+        qInfo("a %d×%d baseline JPEG of %lld bytes", side, side, static_cast<long long>(jpeg.size()));
+
+        QImage upright;
+        for (int o = 1; o <= 8; ++o) {
+            const QString in = m_dir.filePath(QStringLiteral("big-%1.jpg").arg(o));
+            const QString out = m_dir.filePath(QStringLiteral("big-%1.webp").arg(o));
+            QFile w(in);
+            QVERIFY(w.open(QIODevice::WriteOnly));
+            const QByteArray withExif = jpegWithExif(jpeg, o);
+            QCOMPARE(w.write(withExif), withExif.size());
+            w.close();
+
+            QProcess child;
+            child.start(QCoreApplication::applicationFilePath(), {QStringLiteral("--process-child"), in, out});
+            QVERIFY(child.waitForFinished(5 * 60 * 1000));
+            QVERIFY2(child.exitStatus() == QProcess::NormalExit && child.exitCode() == 0,
+                     qPrintable(QString::fromLocal8Bit(child.readAllStandardError())));
+            const QByteArray report = child.readAllStandardOutput().trimmed();
+            QVERIFY2(report.startsWith("VmHWM "), report.constData());
+            const qint64 peak = report.mid(6).toLongLong();
+            qInfo("orientation %d: peak RSS %.1f MB (bound %lld MB)", o, double(peak) / (1024 * 1024),
+                  static_cast<long long>(kPeakBound / (1024 * 1024)));
+            QVERIFY(peak > 0);
+            QVERIFY2(peak <= kPeakBound, qPrintable(QStringLiteral("orientation %1 peaked at %2 bytes").arg(o).arg(peak)));
+
+            QImage result(out);
+            QVERIFY(!result.isNull());
+            QCOMPARE(result.size(), QSize(4000, 4000));
+            if (o == 1) {
+                upright = result;
+                // The pattern itself: the dark square sits near the top-left.
+                QVERIFY(qGray(upright.pixel(375, 375)) < 60);
+                QVERIFY(qRed(upright.pixel(3000, 1000)) < 80 && qGreen(upright.pixel(3000, 1000)) > 150);
+                continue;
+            }
+            // Independent reference: Qt rotates the upright result.
+            const QImage expected = applyOrientation(upright, o);
+            const double diff = meanAbsDiff(result, expected);
+            QVERIFY2(diff < 1.0, qPrintable(QStringLiteral("orientation %1 differs by %2 on average").arg(o).arg(diff)));
+            QFile::remove(in);
+            QFile::remove(out);
+        }
+    }
+};
+
+int main(int argc, char **argv)
+{
+    if (argc == 4 && std::strcmp(argv[1], "--process-child") == 0)
+        return processChild(argv[2], argv[3]);
+    QCoreApplication app(argc, argv);
+    TestImageOrientation test;
+    QTEST_SET_MAIN_SOURCE_PATH
+    return QTest::qExec(&test, argc, argv);
+}
+
+#include "tst_image_orientation.moc"
