@@ -87,8 +87,10 @@ QString playbackIdOnDisk(const QString &dataDir, const QString &id)
 // What the output routes serve for `playbackId`: empty when consistent, else what
 // is wrong. Each route is 404 or a complete file; with `mustBeServed` (the status
 // said ready before we asked) every one must be 200. *served: any route was 200.
-QString checkOutputs(quint16 port, const QString &playbackId, bool mustBeServed, bool *served, const QString &downloadCopy = {})
+QString checkOutputsOnce(quint16 port, const QString &playbackId, bool mustBeServed, bool *served, bool *publishedMeanwhile,
+                         const QString &downloadCopy)
 {
+    *publishedMeanwhile = false;
     *served = false;
     QString why;
     const QByteArray pb = playbackId.toLatin1();
@@ -150,10 +152,25 @@ QString checkOutputs(quint16 port, const QString &playbackId, bool mustBeServed,
         }
     }
     const bool all = master->status == 200 && poster->status == 200 && download->status == 200;
+    // The routes are asked one after another: 404s followed only by 200s is what an
+    // all-at-once publish between two of the requests looks like.
+    *publishedMeanwhile = *served && !all && !(master->status == 200 && poster->status != 200)
+                          && !(poster->status == 200 && download->status != 200);
     if (*served && !all)
         return QStringLiteral("some outputs are served and others not (hls %1, thumbnail %2, download %3)")
             .arg(master->status).arg(poster->status).arg(download->status);
     return {};
+}
+
+// checkOutputsOnce, asked again once when the outputs were published between its
+// requests; the second look must then see every output whole.
+QString checkOutputs(quint16 port, const QString &playbackId, bool mustBeServed, bool *served, const QString &downloadCopy = {})
+{
+    bool publishedMeanwhile = false;
+    const QString wrong = checkOutputsOnce(port, playbackId, mustBeServed, served, &publishedMeanwhile, downloadCopy);
+    if (!publishedMeanwhile)
+        return wrong;
+    return checkOutputsOnce(port, playbackId, true, served, &publishedMeanwhile, downloadCopy);
 }
 
 } // namespace
