@@ -7,6 +7,7 @@
 // the limit's sentence; discarding or removing takes the copy away; and the copy, not the
 // original, is what the real host stores. The original's bytes never change.
 #include "testsettings.h"
+#include "windowonownhost.h"
 #include "testfiles.h"
 #include "hostpanel.h"
 #include "mainwindow.h"
@@ -81,18 +82,7 @@ private slots:
 
         m_window = std::make_unique<MainWindow>();
         MainWindow &win = w();
-        win.setSessionFile(m_data.filePath(QStringLiteral("queue.json")));
-        win.queue()->setTusStoreFile(m_data.filePath(QStringLiteral("tus.json")));
-        win.testerPanel()->setWorkDir(m_data.filePath(QStringLiteral("node-test")));
-        win.hostPanel()->setPort(0);
-        win.hostPanel()->setDataDir(m_data.filePath(QStringLiteral("host")));
-        win.nodeSettings()->setIdentityMode(NodeSettingsPanel::IdentityMode::TestKey);
-        win.nodeSettings()->setKeyStorage(NodeSettingsPanel::KeyStorage::Memory);
-        win.nodeSettings()->createTestKey(QStringLiteral("creator"));
-        QVERIFY(QTest::qWaitFor([&] { return win.nodeSettings()->hasLoadedTestKey(); }, 5000));
-        QVERIFY(win.startLocalHost());
-        win.nodeSettings()->setUseLocalHost(true);
-        win.nodeSettings()->setMediaServerChoice(QStringLiteral("local"));
+        QVERIFY(uitest::startWindowOnOwnHost(win, m_data.path()));
         // The default is the offer, and the media server's limit is a setting (whole MiB).
         QVERIFY(!win.nodeSettings()->makesFitCopiesUnasked());
         QCOMPARE(win.nodeSettings()->mediaServerVideoLimit(), deso::upload::kDefaultMediaServerVideoBytes);

@@ -5,6 +5,7 @@
 // embed, download; ImageURL for images) are copied to the clipboard and opened through
 // QDesktopServices with exactly the URLs core/upload/medialinks gives.
 #include "testsettings.h"
+#include "windowonownhost.h"
 #include "mainwindow.h"
 #include "hostpanel.h"
 #include "mediaqueuemodel.h"
@@ -72,18 +73,7 @@ private slots:
 
         m_window = std::make_unique<MainWindow>();
         MainWindow &win = w();
-        win.setSessionFile(m_data.filePath(QStringLiteral("queue.json")));
-        win.queue()->setTusStoreFile(m_data.filePath(QStringLiteral("tus.json")));
-        win.testerPanel()->setWorkDir(m_data.filePath(QStringLiteral("node-test")));
-        win.hostPanel()->setPort(0);
-        win.hostPanel()->setDataDir(m_data.filePath(QStringLiteral("host")));
-        win.nodeSettings()->setIdentityMode(NodeSettingsPanel::IdentityMode::TestKey);
-        win.nodeSettings()->setKeyStorage(NodeSettingsPanel::KeyStorage::Memory);
-        win.nodeSettings()->createTestKey(QStringLiteral("creator"));
-        QVERIFY(QTest::qWaitFor([&] { return win.nodeSettings()->hasLoadedTestKey(); }, 5000));
-        QVERIFY(win.startLocalHost());
-        win.nodeSettings()->setUseLocalHost(true);
-        win.nodeSettings()->setMediaServerChoice(QStringLiteral("local"));
+        QVERIFY(uitest::startWindowOnOwnHost(win, m_data.path()));
         QCOMPARE(win.queue()->mediaServerUrl(), win.hostPanel()->baseUrl());
         win.resize(1200, 760);
         win.show();
