@@ -155,16 +155,21 @@ Status EndpointHost::Impl::startInThread(const HostConfig &newConfig)
     tusConfig.expirySeconds = config.uploadExpirySeconds;
     tusConfig.quota = site.quota;
     tusConfig.maxUnfinishedPerClient = config.maxUnfinishedUploadsPerClient;
-    tus = std::make_unique<TusServer>(store, tusConfig,
-                                      [this](const std::shared_ptr<UploadRecord> &r) { processing->uploadComplete(r); });
+    // An upload may be found complete off the server thread (object storage): its processing starts on it.
+    const auto onComplete = [this](const std::shared_ptr<UploadRecord> &r) {
+        QMetaObject::invokeMethod(context, [this, r] {
+            if (processing)
+                processing->uploadComplete(r);
+        });
+    };
+    tus = std::make_unique<TusServer>(store, tusConfig, onComplete);
     images = std::make_unique<ImageController>(site, *storage, authorizations, context);
     videos = std::make_unique<VideoController>(site, *storage);
     tiktok = std::make_unique<TikTokController>(resolver);
     playback = std::make_unique<PlaybackController>(*storage);
-    media = std::make_unique<MediaServerController>(site, store, authorizations, config.mediaUploadMaxBytes,
-                                                    [this](const std::shared_ptr<UploadRecord> &r) { processing->uploadComplete(r); });
+    media = std::make_unique<MediaServerController>(site, store, authorizations, config.mediaUploadMaxBytes, onComplete);
     router = std::make_unique<EndpointRouter>(site, EndpointRouter::Controllers{images.get(), tus.get(), videos.get(), tiktok.get(),
-                                                                               playback.get(), media.get()},
+                                                                               playback.get(), media.get(), storage.get(), context},
                                               [this](const RequestLogEntry &entry) { log(entry); });
     server = new HttpServer(router.get(), config.httpLimits, context);
     if (!server->listen(config.bindAddress, config.port)) {
@@ -205,6 +210,8 @@ void EndpointHost::Impl::stopInThread()
     // to the bytes received (their handlers are abandoned, and commit).
     delete server;
     server = nullptr;
+    if (storage)
+        storage->drainBlockingWork(); // bucket work of closed requests ends while its controllers exist
     router.reset();
     playback.reset();
     media.reset();

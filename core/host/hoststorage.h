@@ -11,8 +11,11 @@
 #include "host/http/httphandler.h"
 #include "host/uploadstore.h"
 
+#include <QMetaObject>
+#include <QObject>
 #include <QString>
 
+#include <functional>
 #include <memory>
 
 namespace deso::host {
@@ -32,6 +35,16 @@ public:
     virtual UploadStore &uploads() = 0;
     // The local data dir when the backend is one (its quota applies); empty otherwise.
     virtual QString localDataDir() const = 0;
+
+    // Whether record and object calls may block on the network (object storage).
+    // Then the server thread never makes them itself: it hands them to
+    // runBlocking (runStorageWork below) and answers later.
+    virtual bool callsBlock() const { return false; }
+    // Runs `task` on the backend's own threads (callsBlock() backends; others run it here).
+    virtual void runBlocking(std::function<void()> task) { task(); }
+    // The host stopping, on the server thread: waits for runBlocking tasks and
+    // delivers the results they posted back, so none arrives after the host is gone.
+    virtual void drainBlockingWork() {}
 
     // Stored objects. Worker threads only (they may block on the network).
     virtual Result<bool> exists(const QString &key) = 0;
@@ -83,6 +96,22 @@ private:
     QString m_dataDir;
     LocalUploadStore m_uploads;
 };
+
+// Runs `work` where storage calls may block, then `done(result)` on `context`'s
+// thread (the server thread); for a backend whose calls do not block, both at
+// once, here. `context` outlives the work (the host drains it before stopping).
+template <class T>
+void runStorageWork(HostStorage &storage, QObject *context, std::function<T()> work, std::function<void(T)> done)
+{
+    if (!storage.callsBlock()) {
+        done(work());
+        return;
+    }
+    storage.runBlocking([context, work = std::move(work), done = std::move(done)] {
+        auto result = std::make_shared<T>(work());
+        QMetaObject::invokeMethod(context, [done, result] { done(std::move(*result)); }, Qt::QueuedConnection);
+    });
+}
 
 // The storage a host configuration names: `dir:PATH`, `s3://BUCKET[/PREFIX]`,
 // or empty for the data dir.

@@ -4,6 +4,7 @@
 #include "tus/incrementaldigest.h"
 #include "video/hlstranscoder.h"
 
+#include <QCoreApplication>
 #include <QDeadlineTimer>
 #include <QDebug>
 #include <QDir>
@@ -12,6 +13,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QMetaObject>
+#include <QMutex>
+#include <QWaitCondition>
 #include <QPointer>
 #include <QRegularExpression>
 #include <QTemporaryFile>
@@ -107,35 +110,61 @@ struct MultipartState {
 // ---------------------------------------------------------------------------
 // S3Gateway
 
-S3Gateway::S3Gateway(const s3::S3Config &config)
+namespace {
+thread_local const S3Gateway *t_gatewayOfThread = nullptr; // set while a gateway thread runs a task
+}
+
+S3Gateway::S3Gateway(const s3::S3Config &config) : m_config(config)
 {
-    m_thread.setObjectName(QStringLiteral("S3Gateway"));
-    m_worker = new QObject;
-    m_worker->moveToThread(&m_thread);
-    QObject::connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
-    m_thread.start();
-    QMetaObject::invokeMethod(m_worker, [this, config] { m_client = new s3::BlockingS3Client(config); },
-                              Qt::BlockingQueuedConnection);
+    m_pool.setObjectName(QStringLiteral("S3Gateway"));
+    m_pool.setMaxThreadCount(kThreads);
 }
 
 S3Gateway::~S3Gateway()
 {
-    QMetaObject::invokeMethod(m_worker, [this] {
-        delete m_client;
-        m_client = nullptr;
-    }, Qt::BlockingQueuedConnection);
-    m_thread.quit();
-    m_thread.wait();
+    m_pool.waitForDone();
 }
 
-Result<s3::S3Answer> S3Gateway::call(const std::function<Result<s3::S3Answer>(s3::BlockingS3Client &)> &operation)
+void S3Gateway::run(std::function<void()> task)
 {
+    m_pool.start([this, task = std::move(task)] {
+        t_gatewayOfThread = this;
+        task();
+        t_gatewayOfThread = nullptr;
+    });
+}
+
+void S3Gateway::waitForDone()
+{
+    m_pool.waitForDone();
+}
+
+Result<s3::S3Answer> S3Gateway::call(const Operation &operation)
+{
+    if (t_gatewayOfThread == this) {
+        if (!m_clients.hasLocalData())
+            m_clients.setLocalData(new s3::BlockingS3Client(m_config));
+        return operation(*m_clients.localData());
+    }
+    if (QThread::currentThread() == m_serverThread)
+        qWarning().noquote() << QStringLiteral("A bucket call blocked the server thread (a fault: it should go through runStorageWork).");
+    // Waited for without an event loop: nothing else runs on this thread meanwhile.
     std::optional<Result<s3::S3Answer>> result;
-    QMetaObject::invokeMethod(m_worker, [&] { result.emplace(operation(*m_client)); }, Qt::BlockingQueuedConnection);
+    QMutex mutex;
+    QWaitCondition done;
+    QMutexLocker lock(&mutex);
+    run([&] {
+        auto r = call(operation);
+        QMutexLocker inner(&mutex);
+        result.emplace(std::move(r));
+        done.wakeAll();
+    });
+    while (!result)
+        done.wait(&mutex);
     return std::move(*result);
 }
 
-void S3Gateway::callBestEffort(const std::function<Result<s3::S3Answer>(s3::BlockingS3Client &)> &operation, const QString &what)
+void S3Gateway::callBestEffort(const Operation &operation, const QString &what)
 {
     if (auto r = call(operation); !r.ok())
         qWarning().noquote() << QStringLiteral("Object storage, %1: %2").arg(what, r.error().message);
@@ -160,12 +189,17 @@ Result<std::shared_ptr<UploadRecord>> S3UploadStore::read(const QString &id) con
     return record;
 }
 
-std::shared_ptr<UploadRecord> S3UploadStore::byId(const QString &id) const
+Result<std::shared_ptr<UploadRecord>> S3UploadStore::find(const QString &id) const
 {
     static const QRegularExpression idRe(QStringLiteral("^[0-9a-f]{32}$"));
     if (!idRe.match(id).hasMatch())
-        return nullptr;
-    auto r = read(id);
+        return std::shared_ptr<UploadRecord>();
+    return read(id);
+}
+
+std::shared_ptr<UploadRecord> S3UploadStore::byId(const QString &id) const
+{
+    auto r = find(id);
     if (!r.ok()) {
         qWarning().noquote() << QStringLiteral("Upload %1: %2").arg(id, r.error().message);
         return nullptr;
@@ -190,16 +224,31 @@ Result<std::shared_ptr<UploadRecord>> S3UploadStore::byToken(const QByteArray &t
     return r.value() && r.value()->token == token ? r.value() : std::shared_ptr<UploadRecord>();
 }
 
-std::shared_ptr<UploadRecord> S3UploadStore::byPlaybackId(const QString &playbackId) const
+Result<std::shared_ptr<UploadRecord>> S3UploadStore::findByPlaybackId(const QString &playbackId) const
 {
     static const QRegularExpression idRe(QStringLiteral("^[0-9a-f]{32}$"));
     if (!idRe.match(playbackId).hasMatch())
-        return nullptr;
+        return std::shared_ptr<UploadRecord>();
     auto got = m_storage.gateway().call([&](s3::BlockingS3Client &c) { return c.getObject(playbackKey(playbackId)); });
-    if (!got.ok())
+    if (!got.ok()) {
+        if (isMissing(got.error()))
+            return std::shared_ptr<UploadRecord>();
+        return storageError(got.error());
+    }
+    auto r = find(QString::fromLatin1(got->body.trimmed()));
+    if (!r.ok())
+        return r.error();
+    return r.value() && r.value()->playbackId == playbackId ? r.value() : std::shared_ptr<UploadRecord>();
+}
+
+std::shared_ptr<UploadRecord> S3UploadStore::byPlaybackId(const QString &playbackId) const
+{
+    auto r = findByPlaybackId(playbackId);
+    if (!r.ok()) {
+        qWarning().noquote() << QStringLiteral("Playback id %1: %2").arg(playbackId, r.error().message);
         return nullptr;
-    auto r = byId(QString::fromLatin1(got->body.trimmed()));
-    return r && r->playbackId == playbackId ? r : nullptr;
+    }
+    return r.value();
 }
 
 Result<std::shared_ptr<UploadRecord>> S3UploadStore::create(qint64 length, const QByteArray &metadataHeader,
@@ -681,7 +730,28 @@ Status S3Storage::open()
     if (!probed.ok())
         return storageError(probed.error());
     m_conditionalWrites = probed->conditionalWritesHonoured;
+    m_gateway->setServerThread(QThread::currentThread()); // from now on it serves
     return {};
+}
+
+void S3Storage::runBlocking(std::function<void()> task)
+{
+    ++m_blockingTasks;
+    m_gateway->run(std::move(task));
+}
+
+void S3Storage::drainBlockingWork()
+{
+    if (!m_gateway)
+        return;
+    // Results come back as posted calls, which may start more work (a PATCH's next step).
+    for (int round = 0; round < 1000; ++round) {
+        const quint64 started = m_blockingTasks;
+        m_gateway->waitForDone();
+        QCoreApplication::sendPostedEvents(nullptr, QEvent::MetaCall);
+        if (m_blockingTasks == started)
+            break;
+    }
 }
 
 QString S3Storage::description() const

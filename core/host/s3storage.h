@@ -17,6 +17,8 @@
 
 #include <QObject>
 #include <QThread>
+#include <QThreadPool>
+#include <QThreadStorage>
 
 #include <functional>
 
@@ -29,20 +31,34 @@ inline constexpr qint64 kDefaultS3PartBytes = 8LL * 1024 * 1024; // Livepeer's t
 inline constexpr int kUploadLeaseSeconds = 6;
 inline constexpr int kUploadLeaseRenewMs = 2000;
 
-// Runs blocking S3 calls for the server thread on a thread of its own (the
-// blocking client spins an event loop, which the server thread must not).
+// The threads where the host's bucket calls block, each with its own
+// BlockingS3Client (the blocking client spins an event loop, which the server
+// thread must not; and one slow call must not hold the others up). The server
+// thread gives them work with run() and is answered later (runStorageWork).
 class S3Gateway {
 public:
+    static constexpr int kThreads = 8;
+    using Operation = std::function<Result<s3::S3Answer>(s3::BlockingS3Client &)>;
+
     explicit S3Gateway(const s3::S3Config &config);
     ~S3Gateway();
-    Result<s3::S3Answer> call(const std::function<Result<s3::S3Answer>(s3::BlockingS3Client &)> &operation);
+    // Runs `task` on one of the gateway's threads.
+    void run(std::function<void()> task);
+    // Waits for every task run() was given (and those they gave).
+    void waitForDone();
+    // A blocking call: on a gateway thread, at once with its client; from another
+    // thread it runs on a gateway thread and is waited for (no event loop spins
+    // there). On the server thread that is a fault (logged): it stalls every connection.
+    Result<s3::S3Answer> call(const Operation &operation);
     // For clean-ups whose failure leaves only garbage: logged as a warning with `what`.
-    void callBestEffort(const std::function<Result<s3::S3Answer>(s3::BlockingS3Client &)> &operation, const QString &what);
+    void callBestEffort(const Operation &operation, const QString &what);
+    void setServerThread(QThread *thread) { m_serverThread = thread; }
 
 private:
-    QThread m_thread;
-    QObject *m_worker = nullptr;
-    s3::BlockingS3Client *m_client = nullptr;
+    s3::S3Config m_config;
+    QThreadStorage<s3::BlockingS3Client *> m_clients;
+    QThreadPool m_pool; // after m_clients: its threads end (deleting their clients) before it goes
+    QThread *m_serverThread = nullptr;
 };
 
 class S3Storage;
@@ -57,6 +73,8 @@ public:
     Result<std::shared_ptr<UploadRecord>> byToken(const QByteArray &token) const override;
     std::shared_ptr<UploadRecord> byId(const QString &id) const override;
     std::shared_ptr<UploadRecord> byPlaybackId(const QString &playbackId) const override;
+    Result<std::shared_ptr<UploadRecord>> find(const QString &id) const override;
+    Result<std::shared_ptr<UploadRecord>> findByPlaybackId(const QString &playbackId) const override;
     QList<std::shared_ptr<UploadRecord>> all() const override { return {}; }
     Status save(const UploadRecord &record) override;
     Status remove(const QString &id) override;
@@ -98,9 +116,13 @@ public:
     Status publishOutputs(const QString &id, const QString &stagingDir) override;
     QString scratchDir() const override { return m_scratchDir; }
 
+    bool callsBlock() const override { return true; }
+    void runBlocking(std::function<void()> task) override;
+    void drainBlockingWork() override;
+
     const s3::S3Config &config() const { return m_config; }
     qint64 partBytes() const { return m_partBytes; }
-    // For the server thread only.
+    // Bucket calls of records, leases and parts (see S3Gateway).
     S3Gateway &gateway() { return *m_gateway; }
     // This instance's name in leases.
     const QString &instanceId() const { return m_instanceId; }
@@ -114,6 +136,7 @@ private:
     QString m_instanceId;
     bool m_conditionalWrites = false;
     std::unique_ptr<S3Gateway> m_gateway;
+    quint64 m_blockingTasks = 0; // runBlocking calls (server thread), for drainBlockingWork
     QObject *m_context = nullptr; // on the server thread: answers of pool work come back here
     S3UploadStore m_uploads;
 };

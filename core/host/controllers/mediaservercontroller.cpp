@@ -415,7 +415,11 @@ HttpResponse MediaServerController::enableDownload(const HttpRequest &request, c
 {
     if (!VideoController::isVideoId(id))
         return HttpResponse::error(400, QStringLiteral("EnableVideoDownload: videoId must match [0-9a-z]{25,35}"));
-    const auto record = m_store.byId(id);
+    const auto found = m_store.find(id);
+    if (!found.ok())
+        return HttpResponse::error(found.error().httpStatus ? found.error().httpStatus : 503,
+                                   QStringLiteral("EnableVideoDownload: %1").arg(found.error().message));
+    const auto &record = found.value();
     if (!record)
         return HttpResponse::error(404, QStringLiteral("EnableVideoDownload: no video with id %1").arg(id));
     if (record->state == VideoState::Error)

@@ -10,6 +10,7 @@
 #include "host/uploadstore.h"
 
 #include <QHash>
+#include <QMutex>
 
 namespace deso::host {
 
@@ -35,6 +36,7 @@ private:
         VideoStatusInputs inputs;
         QByteArray body;
     };
+    mutable QMutex m_keptStatusMutex; // status() runs off the server thread with object storage
     mutable QHash<QString, KeptStatus> m_keptStatus;
 };
 

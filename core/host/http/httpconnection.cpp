@@ -51,6 +51,30 @@ bool Responder::connected() const
     return m_connection && m_connection->m_state != HttpConnection::State::Closed;
 }
 
+// ---- BodyValve ----------------------------------------------------------------
+
+BodyValve::BodyValve(HttpConnection *connection, quint64 sequence) : m_connection(connection), m_sequence(sequence)
+{
+}
+
+void BodyValve::pause() const
+{
+    if (m_connection)
+        m_connection->pauseBody(m_sequence, true);
+}
+
+void BodyValve::resume() const
+{
+    if (m_connection)
+        m_connection->pauseBody(m_sequence, false);
+}
+
+void BodyValve::answerNow(HttpResponse response) const
+{
+    if (m_connection)
+        m_connection->answerDuringBody(m_sequence, std::move(response));
+}
+
 // ---- HttpConnection -----------------------------------------------------------
 
 HttpConnection::HttpConnection(int fd, HttpServer *server, HttpRouter *router)
@@ -144,7 +168,7 @@ void HttpConnection::checkDeadline(qint64 now)
         }
         break;
     case State::Body:
-        if (now - m_lastActivity > limits.bodyStallTimeoutMs)
+        if (!m_bodyPaused && now - m_lastActivity > limits.bodyStallTimeoutMs)
             closeNow(); // the handler keeps the bytes that arrived (abandon)
         break;
     case State::Write:
@@ -224,7 +248,7 @@ void HttpConnection::pump()
     // Level-triggered notifiers: reading stays on while we want bytes (every path
     // above returns only once the socket is drained or we yield on purpose), and
     // is off while an answer is pending, so pipelined bytes wait in the kernel.
-    wantRead(m_state == State::Head || m_state == State::Body || m_state == State::Drain);
+    wantRead(m_state == State::Head || (m_state == State::Body && !m_bodyPaused) || m_state == State::Drain);
     wantWrite(m_state == State::Write && m_blockedOnWrite);
 }
 
@@ -289,6 +313,7 @@ void HttpConnection::startRequest(HttpRequest request)
         return;
     }
     m_handler = std::move(admission.handler);
+    m_bodyPaused = false;
     m_bodyLimit = admission.maxBodyBytes;
     m_bodyRemaining = m_request.framing == BodyFraming::Length ? m_request.contentLength : 0;
     m_chunk = Chunk::Size;
@@ -303,6 +328,33 @@ void HttpConnection::startRequest(HttpRequest request)
         }
     }
     m_state = State::Body;
+    m_handler->attach(BodyValve(this, m_sequence));
+}
+
+void HttpConnection::pauseBody(quint64 sequence, bool paused)
+{
+    if (sequence != m_sequence || m_state != State::Body || m_bodyPaused == paused)
+        return;
+    m_bodyPaused = paused;
+    if (paused) {
+        wantRead(false);
+        return;
+    }
+    m_lastActivity = m_server->now(); // the stall deadline starts again
+    // Not from inside the handler's call: the next event-loop turn takes the body up.
+    QMetaObject::invokeMethod(this, [this] { pump(); }, Qt::QueuedConnection);
+}
+
+void HttpConnection::answerDuringBody(quint64 sequence, HttpResponse response)
+{
+    if (sequence != m_sequence || m_state != State::Body)
+        return;
+    m_state = State::Answer;
+    m_bodyPaused = false;
+    response.closeConnection = true; // the rest of the body is never read
+    respond(std::move(response));
+    if (!m_inPump)
+        QMetaObject::invokeMethod(this, [this] { pump(); }, Qt::QueuedConnection);
 }
 
 Status HttpConnection::deliver(const char *data, qint64 size)
@@ -320,6 +372,10 @@ bool HttpConnection::feedLengthBody()
 {
     qint64 taken = 0;
     while (m_bodyRemaining > 0) {
+        if (m_state != State::Body)
+            return true; // answered early (BodyValve::answerNow): the pump writes it
+        if (m_bodyPaused)
+            return false; // BodyValve::resume pumps again
         if (available() > 0) {
             const qsizetype n = qsizetype(qMin<qint64>(available(), m_bodyRemaining));
             const char *data = m_in.constData() + m_inPos;
@@ -354,7 +410,8 @@ bool HttpConnection::feedLengthBody()
         }
     }
     m_bodyBuffer = {};
-    bodyComplete();
+    if (m_state == State::Body)
+        bodyComplete();
     return true;
 }
 
@@ -365,6 +422,10 @@ bool HttpConnection::feedChunkedBody()
         return true;
     };
     for (;;) {
+        if (m_state != State::Body)
+            return true; // answered early (BodyValve::answerNow): the pump writes it
+        if (m_bodyPaused)
+            return false; // BodyValve::resume pumps again
         switch (m_chunk) {
         case Chunk::Size: {
             const qsizetype eol = m_in.indexOf("\r\n", m_inPos);
