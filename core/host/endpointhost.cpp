@@ -168,6 +168,8 @@ Status EndpointHost::Impl::startInThread(const HostConfig &newConfig)
     tiktok = std::make_unique<TikTokController>(resolver);
     playback = std::make_unique<PlaybackController>(*storage);
     media = std::make_unique<MediaServerController>(site, store, authorizations, config.mediaUploadMaxBytes, onComplete);
+    if (storage->callsBlock())
+        media->adoptOn(*storage, context);
     router = std::make_unique<EndpointRouter>(site, EndpointRouter::Controllers{images.get(), tus.get(), videos.get(), tiktok.get(),
                                                                                playback.get(), media.get(), storage.get(), context},
                                               [this](const RequestLogEntry &entry) { log(entry); });
@@ -184,9 +186,14 @@ Status EndpointHost::Impl::startInThread(const HostConfig &newConfig)
     storageDescription = storage->description();
     running = true;
     processing->resumeUnfinished();
-    store.purgeExpired(QDateTime::currentDateTimeUtc());
+    // A sweep of object storage lists the bucket: off the server thread.
+    const auto purge = [this] {
+        runStorageWork<int>(*storage, context, [this] { return int(storage->uploads().purgeExpired(QDateTime::currentDateTimeUtc()).size()); },
+                            [](int) {});
+    };
+    purge();
     purgeTimer = new QTimer(context);
-    QObject::connect(purgeTimer, &QTimer::timeout, context, [this] { storage->uploads().purgeExpired(QDateTime::currentDateTimeUtc()); });
+    QObject::connect(purgeTimer, &QTimer::timeout, context, purge);
     purgeTimer->start(60 * 1000);
     return {};
 }
@@ -255,6 +262,8 @@ int EndpointHost::purgeExpiredUploads()
 {
     if (!d->running)
         return 0;
+    if (d->storage->callsBlock()) // its calls block: never on the server thread (this one waits for them)
+        return int(d->storage->uploads().purgeExpired(QDateTime::currentDateTimeUtc()).size());
     return runIn(d->thread, d->context, [this] { return int(d->storage->uploads().purgeExpired(QDateTime::currentDateTimeUtc()).size()); });
 }
 

@@ -10,6 +10,7 @@
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QMetaObject>
@@ -347,10 +348,81 @@ Status S3UploadStore::remove(const QString &id)
     return {};
 }
 
+namespace {
+// Objects of an upload without its record (a creation cut short) go when the newest is this old.
+constexpr qint64 kOrphanSeconds = 3600;
+}
+
 QStringList S3UploadStore::purgeExpired(const QDateTime &now)
 {
-    Q_UNUSED(now);
-    return {};
+    QStringList gone;
+    S3Gateway &gateway = m_storage.gateway();
+    // Every upload folder: uploads/<id>/ (a page of prefixes at a time).
+    s3::ListOptions folders;
+    folders.prefix = QStringLiteral("uploads/");
+    folders.delimiter = QStringLiteral("/");
+    QStringList ids;
+    for (;;) {
+        auto page = gateway.call([&](s3::BlockingS3Client &c) { return c.listObjects(folders); });
+        if (!page.ok()) {
+            qWarning().noquote() << QStringLiteral("Sweeping expired uploads: %1").arg(storageError(page.error()).message);
+            return gone;
+        }
+        for (const QString &prefix : page->list.commonPrefixes)
+            ids << prefix.section(QLatin1Char('/'), 1, 1);
+        if (!page->list.truncated)
+            break;
+        folders.continuationToken = page->list.nextContinuationToken;
+    }
+    static const QRegularExpression idRe(QStringLiteral("^[0-9a-f]{32}$"));
+    for (const QString &id : std::as_const(ids)) {
+        if (!idRe.match(id).hasMatch())
+            continue;
+        auto record = read(id);
+        if (!record.ok())
+            continue; // the bucket failed (said by read's caller next time) or the record is damaged: kept
+        bool expired = false;
+        if (const auto &r = record.value()) {
+            expired = !r->complete() && r->expiresAt.isValid() && r->expiresAt <= now;
+            if (expired) {
+                // A PATCH streaming now renews the record and its lease: not expired then.
+                auto lease = gateway.call([&](s3::BlockingS3Client &c) { return c.getObject(leaseKey(id)); });
+                if (lease.ok()) {
+                    const QDateTime until = QDateTime::fromString(
+                        QJsonDocument::fromJson(lease->body).object().value(QStringLiteral("expires")).toString(), Qt::ISODateWithMs);
+                    expired = !(until.isValid() && until > now);
+                } else if (!isMissing(lease.error())) {
+                    expired = false;
+                }
+            }
+        } else {
+            // No record: the leftovers of a creation cut short, once they are old.
+            s3::ListOptions objects;
+            objects.prefix = QStringLiteral("uploads/") + id + QLatin1Char('/');
+            auto listed = gateway.call([&](s3::BlockingS3Client &c) { return c.listObjects(objects); });
+            if (!listed.ok())
+                continue;
+            QDateTime newest;
+            for (const auto &o : listed->list.objects)
+                newest = qMax(newest, o.lastModified);
+            expired = newest.isValid() && newest.secsTo(now) > kOrphanSeconds;
+        }
+        if (!expired)
+            continue;
+        if (auto removed = remove(id); !removed.ok()) {
+            qWarning().noquote() << QStringLiteral("Expired upload %1: %2").arg(id, removed.error().message);
+            continue;
+        }
+        gone << id;
+    }
+    // Spooled parts left by a stopped instance of this scratch folder.
+    QDirIterator spools(m_storage.scratchDir(), {QStringLiteral("part-*"), QStringLiteral("serve-*")}, QDir::Files);
+    while (spools.hasNext()) {
+        const QFileInfo spool(spools.next());
+        if (spool.lastModified().secsTo(now) > kOrphanSeconds)
+            QFile::remove(spool.filePath());
+    }
+    return gone;
 }
 
 QString S3UploadStore::stagingDir() const
@@ -368,138 +440,320 @@ Status S3UploadStore::adoptFile(const QString &id, const QString &stagedPath)
 }
 
 // ---------------------------------------------------------------------------
-// One PATCH into an upload kept in the bucket. Bytes go to a spool file of at
-// most one part; a full part goes to the multipart upload at once (and, without
-// a checksum, is recorded: a checkpoint any instance resumes from). What is left
-// when the body ends is stored as the tail object. The lease taken before the
-// first byte keeps other instances out; it is checked again before every record.
-class S3PatchSink final : public RequestHandler {
+// One PATCH into an upload kept in the bucket. Bytes go to a spool file of one
+// part; a full part goes to the multipart upload (and, without a checksum, is
+// recorded: a checkpoint any instance resumes from) on a gateway thread while
+// the next part spools, so the server thread never waits for the bucket. Two
+// spool files at most: when both are full the body is held back (BodyValve)
+// until the part in flight is stored. What is left when the body ends is
+// stored as the tail object. The lease taken before the first byte keeps other
+// instances out; it is checked again before every record.
+//
+// S3Patch is shared by the handler and the bucket steps it starts (one at a
+// time, in order): a PATCH abandoned by its client still finishes its steps.
+class S3Patch final : public std::enable_shared_from_this<S3Patch> {
 public:
-    S3PatchSink(S3UploadStore &store, PatchIntake intake, MultipartState state, QString leaseOwner)
+    S3Patch(S3UploadStore &store, PatchIntake intake, MultipartState state, QString leaseOwner)
         : m_store(store), m_intake(std::move(intake)), m_state(std::move(state)), m_leaseOwner(std::move(leaseOwner)),
-          m_recordedPartsEnd(m_state.partsEnd())
+          m_recordedPartsEnd(m_state.partsEnd()), m_queuedBytes(m_state.partsEnd())
     {
-    }
-    ~S3PatchSink() override
-    {
-        if (!m_finished)
-            abandon();
     }
 
+    // A gateway thread (takePatch): the first spool, starting with the tail waiting in the bucket.
     Status open()
     {
-        m_spool.setFileTemplate(QDir(m_store.m_storage.scratchDir()).filePath(QStringLiteral("part-XXXXXX")));
-        if (!m_spool.open())
-            return Error(QStringLiteral("host.storage"), QStringLiteral("The host could not create a spool file for the upload."), 500);
+        auto spool = newSpool();
+        if (!spool.ok())
+            return spool.error();
+        m_spool = std::move(spool).value();
         if (m_intake.checksumAlgorithm) {
             auto digest = tus::IncrementalDigest::create(*m_intake.checksumAlgorithm);
             if (!digest.ok())
                 return Error(digest.error().code, digest.error().message, 500);
             m_hash.emplace(std::move(digest).value());
         }
-        // The tail waiting in the bucket starts the spool: the next part begins with it.
         if (m_state.tailBytes > 0) {
             s3::GetOptions range;
             range.range = s3::ByteRange{0, m_state.tailBytes - 1};
             const QString key = tailKey(m_intake.record->id, m_state.partsEnd());
-            m_spool.close();
-            auto got = gateway().call([&](s3::BlockingS3Client &c) { return c.getObjectToFile(key, m_spool.fileName(), range); });
+            m_spool->close();
+            auto got = gateway().call([&](s3::BlockingS3Client &c) { return c.getObjectToFile(key, m_spool->fileName(), range); });
             if (!got.ok())
                 return storageError(got.error());
-            if (!m_spool.open() || m_spool.size() != m_state.tailBytes || !m_spool.seek(m_state.tailBytes))
+            if (!m_spool->open() || m_spool->size() != m_state.tailBytes || !m_spool->seek(m_state.tailBytes))
                 return Error(QStringLiteral("host.storage"), QStringLiteral("The upload's stored tail is shorter than recorded."), 500);
         }
         return {};
     }
 
-    Status body(const char *data, qint64 size) override
+    // A gateway thread: gives the upload up before the first byte (open() failed).
+    void refuse()
     {
+        m_finished = true;
+        release();
+    }
+
+    // ---- server thread ----
+
+    void attach(BodyValve valve) { m_valve = valve; }
+
+    Status body(const char *data, qint64 size)
+    {
+        if (m_error)
+            return *m_error;
         if (m_hash) {
-            if (Status hashed = m_hash->addData(QByteArrayView(data, size)); !hashed.ok())
-                return fail(Error(hashed.error().code, hashed.error().message, 500));
+            if (Status hashed = m_hash->addData(QByteArrayView(data, size)); !hashed.ok()) {
+                m_error = Error(hashed.error().code, hashed.error().message, 500);
+                return *m_error;
+            }
         }
         while (size > 0) {
-            const qint64 n = qMin(size, m_state.partBytes - m_spool.pos());
-            if (m_spool.write(data, n) != n)
-                return fail(Error(QStringLiteral("tus.write"), QStringLiteral("The host could not spool the upload to disk."), 500));
+            if (m_waitingFull) { // both spools full: the rest waits here (< one read) and the body is held
+                m_carry.append(data, size);
+                break;
+            }
+            const qint64 n = qMin(size, m_state.partBytes - m_spool->pos());
+            if (m_spool->write(data, n) != n)
+                return failNow(Error(QStringLiteral("tus.write"), QStringLiteral("The host could not spool the upload to disk."), 500));
             data += n;
             size -= n;
-            if (m_renewLease.hasExpired()) {
-                if (auto s = renewLease(); !s.ok())
-                    return fail(s.error());
-            }
-            if (m_spool.pos() == m_state.partBytes && offsetNow() < m_intake.record->length) {
-                if (auto s = sendPart(); !s.ok())
-                    return fail(s.error());
-                // Without a checksum partial bodies count: a checkpoint per part.
-                if (!m_hash) {
-                    if (auto s = record(); !s.ok())
-                        return fail(s.error());
+            if (m_spool->pos() == m_state.partBytes && offsetNow() < m_intake.record->length) {
+                if (!m_stepRunning) {
+                    if (Status s = startPart(); !s.ok())
+                        return failNow(s.error());
+                } else {
+                    m_waitingFull = true;
+                    m_valve.pause();
                 }
             }
+        }
+        if (!m_stepRunning && m_renewLease.hasExpired()) {
+            m_renewLease.setRemainingTime(kUploadLeaseRenewMs);
+            runStep([](S3Patch &p) { return p.renewLease(); });
         }
         return {};
     }
 
-    void end(Responder responder) override
+    void end(Responder responder)
     {
-        m_finished = true;
-        if (m_hash) {
-            const Result<QByteArray> digest = m_hash->result();
-            if (!digest.ok() || digest.value() != m_intake.expectedDigest) {
-                release();
-                responder.send(m_intake.answer(
-                    Error(QStringLiteral("tus.checksum"),
-                          QStringLiteral("The Upload-Checksum does not match the received bytes; nothing was written."), 460),
-                    m_intake.record));
-                return;
-            }
-        }
-        const Status stored = finishBytes();
-        release();
-        responder.send(m_intake.answer(stored, m_intake.record));
+        m_bodyDone = true;
+        m_responder = std::move(responder);
+        if (!m_stepRunning && !m_waitingFull)
+            finishAfterBody();
     }
 
-    void abandon() override
+    void abandon()
     {
-        if (m_finished)
+        if (m_bodyDone || m_abandoned || m_finishing)
             return;
-        m_finished = true;
-        // Without a checksum the bytes received count (as in the data dir): keep them.
-        if (!m_failed && !m_hash) {
-            if (auto s = finishBytes(); !s.ok())
-                qWarning().noquote() << QStringLiteral("Upload %1: %2").arg(m_intake.record->id, s.error().message);
-        }
-        release();
+        m_abandoned = true;
+        if (!m_stepRunning && !m_waitingFull)
+            finishAbandoned();
     }
 
 private:
     S3Gateway &gateway() { return m_store.m_storage.gateway(); }
-    qint64 offsetNow() const { return m_state.partsEnd() + m_spool.pos(); }
+    qint64 offsetNow() const { return m_queuedBytes + m_spool->pos(); }
 
-    Status fail(Error e)
+    Result<std::unique_ptr<QTemporaryFile>> newSpool()
     {
-        m_failed = true;
-        release();
+        auto spool = std::make_unique<QTemporaryFile>(QDir(m_store.m_storage.scratchDir()).filePath(QStringLiteral("part-XXXXXX")));
+        if (!spool->open())
+            return Error(QStringLiteral("host.storage"), QStringLiteral("The host could not create a spool file for the upload."), 500);
+        return spool;
+    }
+
+    // A failure found on the server thread while the body streams: the door
+    // answers it and abandons us; we only give the lease back.
+    Error failNow(Error e)
+    {
+        m_error = e;
         return e;
     }
 
-    Status sendPart()
+    // Runs one bucket step on a gateway thread; afterStep on this thread when it is done.
+    void runStep(std::function<Status(S3Patch &)> work)
+    {
+        m_stepRunning = true;
+        auto self = shared_from_this();
+        S3Storage &storage = m_store.m_storage;
+        storage.runBlocking([self, work = std::move(work), context = storage.context()] {
+            auto outcome = std::make_shared<Status>(work(*self));
+            QMetaObject::invokeMethod(context, [self, outcome] { self->afterStep(*outcome); }, Qt::QueuedConnection);
+        });
+    }
+
+    // Hands the full spool to a part step; the next part spools in the other file.
+    Status startPart()
+    {
+        if (!m_spool->flush())
+            return Error(QStringLiteral("tus.write"), QStringLiteral("The host could not spool the upload to disk."), 500);
+        m_inFlight = std::move(m_spool);
+        m_queuedBytes += m_state.partBytes;
+        if (m_spare) {
+            m_spool = std::move(m_spare);
+        } else {
+            auto spool = newSpool();
+            if (!spool.ok())
+                return spool.error();
+            m_spool = std::move(spool).value();
+        }
+        if (!m_carry.isEmpty()) {
+            if (m_spool->write(m_carry) != m_carry.size())
+                return Error(QStringLiteral("tus.write"), QStringLiteral("The host could not spool the upload to disk."), 500);
+            m_carry.clear();
+        }
+        const QString path = m_inFlight->fileName();
+        const qint64 bytes = m_state.partBytes;
+        const bool checkpoint = !m_hash; // without a checksum partial bodies count
+        m_renewLease.setRemainingTime(kUploadLeaseRenewMs);
+        runStep([path, bytes, checkpoint](S3Patch &p) {
+            if (Status s = p.sendPart(path, bytes); !s.ok())
+                return s;
+            return checkpoint ? p.record() : p.renewLease();
+        });
+        return {};
+    }
+
+    void afterStep(const Status &outcome)
+    {
+        m_stepRunning = false;
+        if (m_inFlight) { // the part is stored: its file spools the next one
+            m_inFlight->seek(0);
+            m_inFlight->resize(0);
+            m_spare = std::move(m_inFlight);
+        }
+        if (m_finishing)
+            return; // the last step (finishAfterBody/finishAbandoned) answers itself
+        if (!outcome.ok() && !m_error) {
+            m_error = outcome.error();
+            if (!m_bodyDone && !m_abandoned) {
+                m_waitingFull = false;
+                m_valve.answerNow(m_intake.answer(*m_error, m_intake.record)); // the rest of the body unread
+                m_finishing = true;
+                runStep([](S3Patch &p) {
+                    p.release();
+                    return Status();
+                });
+                return;
+            }
+        }
+        if (m_waitingFull && !m_error) {
+            m_waitingFull = false;
+            if (Status s = startPart(); !s.ok()) {
+                m_error = s.error();
+            } else {
+                if (!m_bodyDone && !m_abandoned)
+                    m_valve.resume();
+                return;
+            }
+        }
+        m_waitingFull = false;
+        if (m_bodyDone)
+            finishAfterBody();
+        else if (m_abandoned)
+            finishAbandoned();
+    }
+
+    void finishAfterBody()
+    {
+        m_finishing = true;
+        Responder responder = *m_responder;
+        if (m_error) {
+            const Error e = *m_error;
+            runStep([](S3Patch &p) {
+                p.release();
+                return Status();
+            });
+            responder.send(m_intake.answer(e, m_intake.record));
+            return;
+        }
+        if (m_hash) {
+            const Result<QByteArray> digest = m_hash->result();
+            if (!digest.ok() || digest.value() != m_intake.expectedDigest) {
+                auto self = shared_from_this();
+                runStepThen([](S3Patch &p) {
+                    p.release();
+                    return Status();
+                }, [self, responder](const Status &) {
+                    responder.send(self->m_intake.answer(
+                        Error(QStringLiteral("tus.checksum"),
+                              QStringLiteral("The Upload-Checksum does not match the received bytes; nothing was written."), 460),
+                        self->m_intake.record));
+                });
+                return;
+            }
+        }
+        const Result<QString> spooled = flushedSpool();
+        if (!spooled.ok()) {
+            runStep([](S3Patch &p) {
+                p.release();
+                return Status();
+            });
+            responder.send(m_intake.answer(spooled.error(), m_intake.record));
+            return;
+        }
+        auto self = shared_from_this();
+        runStepThen([path = spooled.value(), bytes = m_spool->pos()](S3Patch &p) {
+            const Status stored = p.finishBytes(path, bytes);
+            p.release();
+            return stored;
+        }, [self, responder](const Status &stored) { responder.send(self->m_intake.answer(stored, self->m_intake.record)); });
+    }
+
+    // No one to answer: without a checksum the bytes received count (as in the data dir).
+    void finishAbandoned()
+    {
+        m_finishing = true;
+        const Result<QString> spooled = flushedSpool();
+        const bool keep = !m_error && !m_hash && spooled.ok();
+        const QString id = m_intake.record->id;
+        runStep([keep, path = spooled.ok() ? spooled.value() : QString(), bytes = m_spool->pos(), id](S3Patch &p) {
+            if (keep) {
+                if (auto s = p.finishBytes(path, bytes); !s.ok())
+                    qWarning().noquote() << QStringLiteral("Upload %1: %2").arg(id, s.error().message);
+            }
+            p.release();
+            return Status();
+        });
+    }
+
+    void runStepThen(std::function<Status(S3Patch &)> work, std::function<void(const Status &)> then)
+    {
+        m_then = std::move(then);
+        m_stepRunning = true;
+        auto self = shared_from_this();
+        S3Storage &storage = m_store.m_storage;
+        storage.runBlocking([self, work = std::move(work), context = storage.context()] {
+            auto outcome = std::make_shared<Status>(work(*self));
+            QMetaObject::invokeMethod(context, [self, outcome] {
+                self->m_stepRunning = false;
+                if (auto then = std::move(self->m_then))
+                    then(*outcome);
+            }, Qt::QueuedConnection);
+        });
+    }
+
+    Result<QString> flushedSpool()
+    {
+        if (!m_spool->flush())
+            return Error(QStringLiteral("tus.write"), QStringLiteral("The host could not spool the upload to disk."), 500);
+        return m_spool->fileName();
+    }
+
+    // ---- gateway threads, one step at a time ----
+
+    Status sendPart(const QString &path, qint64 bytes)
     {
         const QString key = uploadDataKey(m_intake.record->id);
         const int number = int(m_state.etags.size()) + 1;
-        const qint64 bytes = m_spool.pos();
-        if (!m_spool.flush())
-            return Error(QStringLiteral("tus.write"), QStringLiteral("The host could not spool the upload to disk."), 500);
         auto part = gateway().call([&](s3::BlockingS3Client &c) {
-            return c.uploadPartFromFile(key, m_state.uploadId, number, m_spool.fileName(), 0, bytes);
+            return c.uploadPartFromFile(key, m_state.uploadId, number, path, 0, bytes);
         });
         if (!part.ok())
             return storageError(part.error());
         m_state.etags << part->object.etag;
         m_state.tailBytes = 0;
-        m_spool.seek(0);
-        m_spool.resize(0);
         return {};
     }
 
@@ -507,6 +761,8 @@ private:
     Status leaseHeld()
     {
         auto got = gateway().call([&](s3::BlockingS3Client &c) { return c.getObject(leaseKey(m_intake.record->id)); });
+        if (!got.ok() && !isMissing(got.error()))
+            return storageError(got.error());
         const QJsonObject lease = got.ok() ? QJsonDocument::fromJson(got->body).object() : QJsonObject();
         if (lease.value(QStringLiteral("owner")).toString() != m_leaseOwner) {
             m_released = true; // not ours to delete any more
@@ -527,34 +783,26 @@ private:
         r.backendState = m_state.json();
         if (auto s = m_store.save(r); !s.ok())
             return s;
-        return extendLease();
+        return takeLease(m_store, m_intake.record->id, m_leaseOwner);
     }
 
     Status renewLease()
     {
         if (auto s = leaseHeld(); !s.ok())
             return s;
-        return extendLease();
-    }
-
-    // Only right after leaseHeld() said the lease is ours.
-    Status extendLease()
-    {
-        m_renewLease.setRemainingTime(kUploadLeaseRenewMs);
         return takeLease(m_store, m_intake.record->id, m_leaseOwner);
     }
 
     // Stores what the spool holds: the last part and the whole object when the
     // upload is complete, else the tail object.
-    Status finishBytes()
+    Status finishBytes(const QString &spoolPath, qint64 spooled)
     {
         UploadRecord &r = *m_intake.record;
         const qint64 oldPartsEnd = m_recordedPartsEnd;
-        const qint64 spooled = m_spool.pos();
         const QString key = uploadDataKey(r.id);
-        if (offsetNow() == r.length) {
+        if (m_state.partsEnd() + spooled == r.length) {
             if (spooled > 0 || m_state.etags.isEmpty()) {
-                if (auto s = sendPart(); !s.ok())
+                if (auto s = sendPart(spoolPath, spooled); !s.ok())
                     return s;
             }
             if (auto s = leaseHeld(); !s.ok())
@@ -573,10 +821,8 @@ private:
             return {};
         }
         if (spooled > 0) {
-            if (!m_spool.flush())
-                return Error(QStringLiteral("tus.write"), QStringLiteral("The host could not spool the upload to disk."), 500);
             const QString tail = tailKey(r.id, m_state.partsEnd());
-            auto put = gateway().call([&](s3::BlockingS3Client &c) { return c.putObjectFromFile(tail, m_spool.fileName(), 0, spooled); });
+            auto put = gateway().call([&](s3::BlockingS3Client &c) { return c.putObjectFromFile(tail, spoolPath, 0, spooled); });
             if (!put.ok())
                 return storageError(put.error());
         }
@@ -606,14 +852,7 @@ private:
     }
 
 public:
-    // Gives the upload up before the first byte (open() failed): nothing to keep.
-    void refuse()
-    {
-        m_finished = true;
-        release();
-    }
-
-    // Writes a lease on upload `id` for `owner` (kUploadLeaseSeconds from now).
+    // Writes a lease on upload `id` for `owner` (kUploadLeaseSeconds from now). Gateway threads.
     static Status takeLease(S3UploadStore &store, const QString &id, const QString &owner, bool createOnly = false)
     {
         const QJsonObject lease{{QStringLiteral("owner"), owner},
@@ -633,15 +872,43 @@ public:
 private:
     S3UploadStore &m_store;
     PatchIntake m_intake;
+    // Gateway threads (one step at a time):
     MultipartState m_state;
     QString m_leaseOwner;
     qint64 m_recordedPartsEnd; // where the recorded tail object starts
-    QTemporaryFile m_spool;
+    bool m_released = false;
+    // Server thread:
+    BodyValve m_valve;
+    std::unique_ptr<QTemporaryFile> m_spool;    // the part being received
+    std::unique_ptr<QTemporaryFile> m_inFlight; // the part being stored
+    std::unique_ptr<QTemporaryFile> m_spare;    // emptied, for the next part
+    QByteArray m_carry;                         // bytes past a full spool while a part is in flight
+    qint64 m_queuedBytes;                       // upload bytes before m_spool (stored or in flight)
     QDeadlineTimer m_renewLease{kUploadLeaseRenewMs};
     std::optional<tus::IncrementalDigest> m_hash;
+    std::optional<Error> m_error;
+    std::optional<Responder> m_responder;
+    std::function<void(const Status &)> m_then;
+    bool m_stepRunning = false;
+    bool m_waitingFull = false; // m_spool is full and waits for the part in flight
+    bool m_bodyDone = false;
+    bool m_abandoned = false;
+    bool m_finishing = false;
     bool m_finished = false;
-    bool m_failed = false;
-    bool m_released = false;
+};
+
+// The door's handler of an S3 PATCH: everything happens in its S3Patch.
+class S3PatchSink final : public RequestHandler {
+public:
+    explicit S3PatchSink(std::shared_ptr<S3Patch> patch) : m_patch(std::move(patch)) {}
+    ~S3PatchSink() override { m_patch->abandon(); } // after end() it does nothing
+    void attach(BodyValve valve) override { m_patch->attach(valve); }
+    Status body(const char *data, qint64 size) override { return m_patch->body(data, size); }
+    void end(Responder responder) override { m_patch->end(std::move(responder)); }
+    void abandon() override { m_patch->abandon(); }
+
+private:
+    std::shared_ptr<S3Patch> m_patch;
 };
 
 Result<std::unique_ptr<RequestHandler>> S3UploadStore::takePatch(PatchIntake intake)
@@ -662,7 +929,7 @@ Result<std::unique_ptr<RequestHandler>> S3UploadStore::takePatch(PatchIntake int
     }
     // Unique per request: two PATCHes on one instance exclude each other too.
     const QString owner = m_storage.instanceId() + QLatin1Char('/') + randomHex(8);
-    if (auto s = S3PatchSink::takeLease(*this, id, owner, !leaseExists && m_storage.conditionalWrites()); !s.ok())
+    if (auto s = S3Patch::takeLease(*this, id, owner, !leaseExists && m_storage.conditionalWrites()); !s.ok())
         return s.error().httpStatus == 423 ? busy : s.error();
     // Without conditional writes two instances may both have written: the lease
     // read back names the one that wrote last, and only that one goes on.
@@ -690,12 +957,12 @@ Result<std::unique_ptr<RequestHandler>> S3UploadStore::takePatch(PatchIntake int
     if (state.uploadId.isEmpty() || state.partBytes < s3::kMinPartSize
         || state.partsEnd() + state.tailBytes != intake.record->offset)
         return releaseAnd(Error(QStringLiteral("host.upload_corrupt"), QStringLiteral("The record of upload %1 is damaged.").arg(id), 500));
-    auto sink = std::make_unique<S3PatchSink>(*this, std::move(intake), state, owner);
-    if (auto s = sink->open(); !s.ok()) {
-        sink->refuse();
+    auto patch = std::make_shared<S3Patch>(*this, std::move(intake), state, owner);
+    if (auto s = patch->open(); !s.ok()) {
+        patch->refuse();
         return s.error();
     }
-    return std::unique_ptr<RequestHandler>(std::move(sink));
+    return std::unique_ptr<RequestHandler>(std::make_unique<S3PatchSink>(std::move(patch)));
 }
 
 // ---------------------------------------------------------------------------

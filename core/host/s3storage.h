@@ -78,8 +78,10 @@ public:
     QList<std::shared_ptr<UploadRecord>> all() const override { return {}; }
     Status save(const UploadRecord &record) override;
     Status remove(const QString &id) override;
-    // Expired uploads go when a request touches them (TusServer answers 410), or
-    // by the bucket's lifecycle rules: nothing here lists the bucket.
+    // Expired uploads go when a request touches them (TusServer answers 410) and
+    // in this sweep (off the server thread): records past their expiry without a
+    // live lease, and objects of an upload without a record after an hour; their
+    // multipart upload is aborted where the server can (s3rver cannot: a warning).
     QStringList purgeExpired(const QDateTime &now) override;
     QString dataPath(const QString &) const override { return {}; }
     QString stagingDir() const override;
@@ -90,7 +92,7 @@ public:
     Result<std::shared_ptr<UploadRecord>> read(const QString &id) const;
 
 private:
-    friend class S3PatchSink;
+    friend class S3Patch;
     S3Storage &m_storage;
 };
 
@@ -126,6 +128,8 @@ public:
     S3Gateway &gateway() { return *m_gateway; }
     // This instance's name in leases.
     const QString &instanceId() const { return m_instanceId; }
+    // On the server thread: where results of bucket work are delivered.
+    QObject *context() const { return m_context; }
     // Whether the server honours If-None-Match: * (probed at open()).
     bool conditionalWrites() const { return m_conditionalWrites; }
 

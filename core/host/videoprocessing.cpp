@@ -97,8 +97,20 @@ void VideoProcessing::uploadComplete(const std::shared_ptr<UploadRecord> &record
     record->errorMessage.clear();
     if (record->playbackId.isEmpty())
         record->playbackId = newPlaybackId();
-    save(*record);
-    start(record);
+    if (!m_storage.callsBlock()) {
+        save(*record);
+        start(record);
+        return;
+    }
+    // Object storage: the record is written off the server thread, and the job starts once it is.
+    auto alive = m_alive;
+    runStorageWork<int>(m_storage, m_context, [this, record] {
+        save(*record);
+        return 0;
+    }, [this, alive, record](int) {
+        if (*alive)
+            start(record);
+    });
 }
 
 void VideoProcessing::resumeUnfinished()
@@ -132,15 +144,24 @@ void VideoProcessing::start(const std::shared_ptr<UploadRecord> &record)
                     f();
             });
     };
-    m_pool->submit(id, [this, id, playbackId, options = m_options, onHostThread](const std::atomic<bool> &cancelled) {
-        onHostThread([this, id, playbackId] {
+    // Object storage: records are read and written here, on the job's thread (each
+    // access is a bucket call); progress is not kept (a record re-read per tick).
+    const bool recordsHere = m_storage.callsBlock();
+    m_pool->submit(id, [this, id, playbackId, options = m_options, onHostThread, recordsHere](const std::atomic<bool> &cancelled) {
+        auto markInProgress = [this, id, playbackId] {
             auto r = m_store.byId(id);
             if (r && r->playbackId == playbackId && r->state == VideoState::Queued) {
                 r->state = VideoState::InProgress;
                 save(*r);
             }
-        });
-        auto progress = [this, id, playbackId, onHostThread](double p) {
+        };
+        if (recordsHere)
+            markInProgress();
+        else
+            onHostThread(markInProgress);
+        auto progress = [this, id, playbackId, onHostThread, recordsHere](double p) {
+            if (recordsHere)
+                return;
             onHostThread([this, id, playbackId, p] {
                 auto r = m_store.byId(id);
                 if (r && r->playbackId == playbackId && r->state == VideoState::InProgress)
@@ -150,7 +171,10 @@ void VideoProcessing::start(const std::shared_ptr<UploadRecord> &record)
         auto result = process(m_storage, id, options, cancelled, progress);
         if (!result.ok() && result.error().code == video::kErrCancelled)
             return; // deleted, or the host is stopping: a restart resumes it
-        onHostThread([this, id, playbackId, result] { finished(id, playbackId, result); });
+        if (recordsHere)
+            finished(id, playbackId, result);
+        else
+            onHostThread([this, id, playbackId, result] { finished(id, playbackId, result); });
     });
 }
 

@@ -90,10 +90,30 @@ void CuttingProxy::onNewConnection()
     }
 }
 
+void CuttingProxy::hold(bool on)
+{
+    m_held = on;
+    if (on)
+        return;
+    const QList<Pair *> pairs = m_pairs;
+    for (Pair *pair : pairs) {
+        if (m_pairs.contains(pair))
+            forwardUp(pair);
+    }
+}
+
+qint64 CuttingProxy::heldBytes() const
+{
+    qint64 held = 0;
+    for (const Pair *pair : m_pairs)
+        held += pair->pending.size() + (m_held ? pair->client->bytesAvailable() : 0);
+    return held;
+}
+
 void CuttingProxy::forwardUp(Pair *pair)
 {
     pair->pending += pair->client->readAll();
-    if (pair->upstream->state() != QAbstractSocket::ConnectedState || pair->pending.isEmpty())
+    if (m_held || pair->upstream->state() != QAbstractSocket::ConnectedState || pair->pending.isEmpty())
         return;
     QByteArray data = std::move(pair->pending);
     pair->pending.clear();

@@ -39,6 +39,10 @@ public:
     // stack silently resends a request once or twice on a fresh connection, so a client's
     // own retry logic is only exercised when the link stays down longer than that.
     void cutAfter(QList<qint64> offsets, int refuseAfterCut = 0);
+    // While held, client -> server bytes wait in the proxy, on every connection (a
+    // server that seems to hang); releasing sends them on. heldBytes(): waiting now.
+    void hold(bool on);
+    qint64 heldBytes() const;
     // Refuse (close at once) the next `count` connections.
     void refuseNext(int count) { m_refuse = count; }
 
@@ -71,4 +75,5 @@ private:
     int m_connections = 0;
     int m_refuse = 0;
     int m_refuseAfterCut = 0;
+    bool m_held = false;
 };

@@ -116,14 +116,16 @@ class TestScaleOut : public QObject {
         return env;
     }
 
-    bool startInstance(Instance &instance, const QString &name)
+    // `endpoint`: the bucket's address (s3rver's unless given).
+    bool startInstance(Instance &instance, const QString &name, const QUrl &endpoint = {})
     {
         instance.process.setProcessEnvironment(awsEnvironment());
+        instance.process.setProcessChannelMode(QProcess::MergedChannels); // warnings in log() too
         instance.process.start(QStringLiteral(DESO_MEDIA_BIN),
                                {QStringLiteral("--serve"), QStringLiteral("--port"), QStringLiteral("0"),
                                 QStringLiteral("--data-dir"), m_dir.filePath(name),
                                 QStringLiteral("--storage"), QStringLiteral("s3://%1/%2").arg(kBucket, kPrefix),
-                                QStringLiteral("--s3-endpoint"), m_s3.endpoint().toString()});
+                                QStringLiteral("--s3-endpoint"), (endpoint.isEmpty() ? m_s3.endpoint() : endpoint).toString()});
         if (!instance.process.waitForStarted(10000))
             return false;
         static const QRegularExpression re(QStringLiteral("listening on (http://127\\.0\\.0\\.1:\\d+)"));
@@ -481,6 +483,107 @@ private slots:
         QCOMPARE(send("GET", playback.resolved(QUrl(rung)).resolved(QUrl(segment))).status, 200);
     }
 
+    // Issue 16: the server thread never waits for the bucket. An instance whose
+    // bucket hangs (a proxy holding every byte) keeps answering what needs no
+    // bucket call while a tus HEAD and a PATCH wait for theirs; once the bucket
+    // answers, they do, and the PATCH's bytes are whole in the bucket.
+    void aHangingBucketHoldsNoOtherRequest()
+    {
+        CuttingProxy slowBucket;
+        QVERIFY(slowBucket.start(m_s3.port()));
+        Instance c;
+        QVERIFY2(startInstance(c, QStringLiteral("c"), slowBucket.url()), c.log().constData());
+        const QUrl upload = c.base.resolved(QUrl(QStringLiteral("/api/v0/upload-video")));
+        const qint64 length = 10 * testcommon::MiB; // one 8 MiB part and a tail
+        QByteArray bytes(length, Qt::Uninitialized);
+        QRandomGenerator gen(1616);
+        gen.fillRange(reinterpret_cast<quint32 *>(bytes.data()), bytes.size() / 4);
+        const Reply created = send("POST", upload, {{"Tus-Resumable", "1.0.0"}, {"Upload-Length", QByteArray::number(length)}});
+        QVERIFY2(created.status == 200, created.body.constData());
+        const QUrl tusUrl(QString::fromLatin1(created.header("Location")));
+        QCOMPARE(tusUrl.port(), c.base.port());
+        const QString id = QString::fromLatin1(created.header("Stream-Media-Id"));
+
+        slowBucket.hold(true);
+        QNetworkAccessManager nam;
+        QNetworkRequest headRequest(tusUrl);
+        headRequest.setRawHeader("Tus-Resumable", "1.0.0");
+        QNetworkReply *head = nam.head(headRequest);
+        QNetworkRequest patchRequest(tusUrl);
+        patchRequest.setRawHeader("Tus-Resumable", "1.0.0");
+        patchRequest.setRawHeader("Content-Type", "application/offset+octet-stream");
+        patchRequest.setRawHeader("Upload-Offset", "0");
+        QNetworkReply *patching = nam.sendCustomRequest(patchRequest, "PATCH", bytes);
+        // They wait for the bucket now: a record read is held in the proxy.
+        QVERIFY(waitUntil([&] { return slowBucket.heldBytes() > 0; }, 10000));
+        QVERIFY(!head->isFinished() && !patching->isFinished());
+        // Meanwhile the same instance answers, at once, what needs no bucket.
+        const Reply options = send("OPTIONS", upload, kTus);
+        QCOMPARE(options.status, 204);
+        QCOMPARE(options.header("Tus-Version"), QByteArray("1.0.0"));
+        const Reply badId = send("GET", c.base.resolved(QUrl(QStringLiteral("/api/v0/get-video-status/NOT-AN-ID"))));
+        QCOMPARE(badId.status, 400);
+        QVERIFY2(!head->isFinished() && !patching->isFinished(), "the bucket answered while held");
+
+        slowBucket.hold(false);
+        QVERIFY(waitUntil([&] { return head->isFinished() && patching->isFinished(); }, 60000));
+        QCOMPARE(head->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
+        const int patchStatus = patching->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        QVERIFY2(patchStatus == 204, patching->readAll().constData());
+        QCOMPARE(patching->rawHeader("Upload-Offset").toLongLong(), length);
+        delete head;
+        delete patching;
+        QCOMPARE(bucketSha256(id), QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex());
+
+        c.process.terminate();
+        QVERIFY(c.process.waitForFinished(10000));
+        QVERIFY2(!c.log().contains("blocked the server thread"), c.log().constData());
+    }
+
+    // Expired uploads leave the bucket in the sweep an instance runs (at start,
+    // then every minute): record, token, tail object; an unexpired one stays.
+    void expiredUploadsAreSweptFromTheBucket()
+    {
+        const auto createWithTail = [&](QByteArray *token) {
+            const Reply created = send("POST", m_a.base.resolved(QUrl(QStringLiteral("/api/v0/upload-video"))),
+                                       {{"Tus-Resumable", "1.0.0"}, {"Upload-Length", QByteArray::number(10 * testcommon::MiB)}});
+            const QUrl tusUrl(QString::fromLatin1(created.header("Location")));
+            *token = tusUrl.path().section(QLatin1Char('/'), -1).toLatin1();
+            const Reply r = patch(tusUrl, 0, QByteArray(1 * testcommon::MiB, 'x'));
+            return r.status == 204 ? QString::fromLatin1(created.header("Stream-Media-Id")) : QString();
+        };
+        QByteArray expiredToken, keptToken;
+        const QString expired = createWithTail(&expiredToken);
+        const QString kept = createWithTail(&keptToken);
+        QVERIFY(!expired.isEmpty() && !kept.isEmpty());
+        s3::BlockingS3Client bucket(bucketConfig());
+        const QString recordKey = QStringLiteral("uploads/%1/info.json").arg(expired);
+        auto record = bucket.getObject(recordKey);
+        QVERIFY(record.ok());
+        QJsonObject json = QJsonDocument::fromJson(record->body).object();
+        json.insert(QStringLiteral("expiresAt"), QDateTime::currentDateTimeUtc().addSecs(-60).toString(Qt::ISODateWithMs));
+        QVERIFY(bucket.putObject(recordKey, QJsonDocument(json).toJson()).ok());
+        const auto objectsOf = [&](const QString &id) {
+            s3::ListOptions list;
+            list.prefix = QStringLiteral("uploads/%1/").arg(id);
+            auto listed = bucket.listObjects(list);
+            return listed.ok() ? int(listed->list.objects.size()) : -1;
+        };
+        QVERIFY(objectsOf(expired) >= 2); // the record and the tail
+
+        Instance sweeper;
+        QVERIFY2(startInstance(sweeper, QStringLiteral("sweeper")), sweeper.log().constData());
+        QVERIFY2(waitUntil([&] { return objectsOf(expired) == 0; }, 20000), sweeper.log().constData());
+        QVERIFY(!bucket.headObject(QStringLiteral("tokens/") + QString::fromLatin1(expiredToken)).ok());
+        QVERIFY(objectsOf(kept) >= 2);
+        QVERIFY(bucket.headObject(QStringLiteral("tokens/") + QString::fromLatin1(keptToken)).ok());
+        // Its tus URL is gone for every instance; the other one still answers.
+        QCOMPARE(send("HEAD", m_b.base.resolved(QUrl(QStringLiteral("/tus/") + QString::fromLatin1(expiredToken))), kTus).status, 404);
+        QCOMPARE(send("HEAD", m_b.base.resolved(QUrl(QStringLiteral("/tus/") + QString::fromLatin1(keptToken))), kTus).status, 200);
+        sweeper.process.terminate();
+        QVERIFY(sweeper.process.waitForFinished(10000));
+    }
+
     void killedInstanceTheClientResumesOnTheOther()
     {
         const QString file = m_dir.filePath(QStringLiteral("big.bin"));
@@ -514,6 +617,25 @@ private slots:
         m_s3.stop();
         const Reply head = send("HEAD", alive.base.resolved(QUrl(QStringLiteral("/tus/") + QString(64, QLatin1Char('a')))), kTus);
         QCOMPARE(head.status, 503);
+        QVERIFY(!head.header("Retry-After").isEmpty());
+        // Every request that needs the bucket: 503 with a sentence and Retry-After.
+        const QString someId(32, QLatin1Char('b'));
+        for (const QString &path : {QStringLiteral("/api/v0/get-video-status/") + someId,
+                                    QStringLiteral("/api/v0/get-video-dimensions/") + someId,
+                                    QStringLiteral("/api/v0/enable-video-download/") + someId,
+                                    QStringLiteral("/videos/") + someId,
+                                    QStringLiteral("/hls/") + someId + QStringLiteral("/index.m3u8"),
+                                    QStringLiteral("/thumbnails/") + someId + QStringLiteral(".jpg"),
+                                    QStringLiteral("/download/") + someId + QStringLiteral(".mp4"),
+                                    QStringLiteral("/images/") + QString(64, QLatin1Char('c')) + QStringLiteral(".webp")}) {
+            const Reply r = send(path.startsWith(QLatin1String("/api/v0/enable")) ? "POST" : "GET", alive.base.resolved(QUrl(path)));
+            QVERIFY2(r.status == 503, qPrintable(path + QStringLiteral(": ") + QString::number(r.status) + QLatin1Char(' ') + QString::fromUtf8(r.body)));
+            QVERIFY2(r.body.contains("storage"), qPrintable(path + QStringLiteral(": ") + QString::fromUtf8(r.body)));
+            QVERIFY2(!r.header("Retry-After").isEmpty(), qPrintable(path));
+        }
+        const Reply created = send("POST", alive.base.resolved(QUrl(QStringLiteral("/api/v0/upload-video"))),
+                                   {{"Tus-Resumable", "1.0.0"}, {"Upload-Length", "100"}});
+        QCOMPARE(created.status, 503);
     }
 };
 
