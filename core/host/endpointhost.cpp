@@ -165,6 +165,13 @@ Status EndpointHost::Impl::startInThread(const HostConfig &newConfig)
     tus = std::make_unique<TusServer>(store, tusConfig, onComplete);
     images = std::make_unique<ImageController>(site, *storage, authorizations, context);
     videos = std::make_unique<VideoController>(site, *storage);
+    if (storage->callsBlock())
+        videos->onAbandonedJob([this](const QString &id) {
+            QMetaObject::invokeMethod(context, [this, id] {
+                if (processing)
+                    processing->takeOver(id);
+            });
+        });
     tiktok = std::make_unique<TikTokController>(resolver);
     playback = std::make_unique<PlaybackController>(*storage);
     media = std::make_unique<MediaServerController>(site, store, authorizations, config.mediaUploadMaxBytes, onComplete);

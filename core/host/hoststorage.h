@@ -67,6 +67,36 @@ public:
     virtual Status publishOutputs(const QString &id, const QString &stagingDir) = 0;
     // A local folder for temporary files of processing (per job subfolders).
     virtual QString scratchDir() const = 0;
+
+    // Processing shared by several instances (object storage; the data dir has one
+    // instance, so these say yes and do nothing). Blocking calls, off the server thread.
+    // A job is held by a lease its instance renews; another instance takes over a
+    // queued or running job whose lease ran out (its instance died).
+    // Takes upload `id`'s job for `owner`: false when another owner's lease is live.
+    virtual Result<bool> claimProcessing(const QString &id, const QString &owner)
+    {
+        Q_UNUSED(id);
+        Q_UNUSED(owner);
+        return true;
+    }
+    // Extends the lease; an error when it is no longer `owner`'s (taken over).
+    virtual Status renewProcessing(const QString &id, const QString &owner)
+    {
+        Q_UNUSED(id);
+        Q_UNUSED(owner);
+        return {};
+    }
+    virtual void releaseProcessing(const QString &id, const QString &owner)
+    {
+        Q_UNUSED(id);
+        Q_UNUSED(owner);
+    }
+    // Whether upload `id`'s job has no live lease (nobody runs it).
+    virtual bool processingAbandoned(const QString &id)
+    {
+        Q_UNUSED(id);
+        return false;
+    }
 };
 
 // The data dir: <dataDir>/<key>, the host's layout before there were backends.

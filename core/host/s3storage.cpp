@@ -19,6 +19,8 @@
 #include <QPointer>
 #include <QRegularExpression>
 #include <QTemporaryFile>
+
+#include <unistd.h>
 #include <QtConcurrent>
 
 namespace deso::host {
@@ -972,10 +974,13 @@ S3Storage::S3Storage(s3::S3Config config, QString scratchDir, qint64 partBytes)
     : m_config(std::move(config)), m_scratchDir(std::move(scratchDir)), m_partBytes(qMax(partBytes, s3::kMinPartSize)),
       m_instanceId(randomHex(8)), m_uploads(*this)
 {
+    m_servePool.setObjectName(QStringLiteral("S3Serve"));
+    m_servePool.setMaxThreadCount(32);
 }
 
 S3Storage::~S3Storage()
 {
+    m_servePool.waitForDone(); // its answers go to m_context
     delete m_context;
 }
 
@@ -1050,74 +1055,92 @@ Status S3Storage::put(const QString &key, const QByteArray &bytes, const QByteAr
 
 namespace {
 
-// GET/HEAD of an object: the asked range is fetched into a temporary file on a
-// pool thread (never whole in RAM), then answered from it like a stored file.
+// GET/HEAD of an object, on a thread of the storage's serving pool: a HEAD for
+// its size, then the answer's head, then the asked range read from S3 with a
+// ranged GET and passed on to the client as it arrives (HttpResponse::streamed):
+// the GET waits while the client reads, so a big object never piles up in RAM
+// or on disk. An error before the head is an answer (404, 416, 503); after it,
+// a short body and the connection cut.
 class ObjectAnswer final : public RequestHandler {
 public:
-    ObjectAnswer(s3::S3Config config, QObject *context, HttpRequest request, QString key, QByteArray contentType,
-                 HeaderList headers, QString notFound, QString scratchDir)
-        : m_config(std::move(config)), m_context(context), m_request(std::move(request)), m_key(std::move(key)),
-          m_type(std::move(contentType)), m_headers(std::move(headers)), m_notFound(std::move(notFound)),
-          m_scratch(std::move(scratchDir))
+    ObjectAnswer(s3::S3Config config, QObject *context, QThreadPool *pool, HttpRequest request, QString key,
+                 QByteArray contentType, HeaderList headers, QString notFound)
+        : m_config(std::move(config)), m_context(context), m_pool(pool), m_request(std::move(request)), m_key(std::move(key)),
+          m_type(std::move(contentType)), m_headers(std::move(headers)), m_notFound(std::move(notFound))
     {
     }
 
     void end(Responder responder) override
     {
-        struct Fetched {
-            std::optional<HttpResponse> answer; // an answer without a file (404, 416, errors)
-            std::shared_ptr<QTemporaryFile> file;
-            qint64 size = 0;
-        };
-        QPointer<QObject> context = m_context;
-        QtConcurrent::run([config = m_config, request = m_request, key = m_key, notFound = m_notFound,
-                           scratch = m_scratch]() -> Fetched {
-            Fetched f;
+        m_pool->start([config = m_config, context = m_context, request = m_request, key = m_key, type = m_type,
+                       headers = m_headers, notFound = m_notFound, responder] {
+            const auto answer = [&](HttpResponse r) {
+                QMetaObject::invokeMethod(context, [responder, r] { responder.send(r); }, Qt::QueuedConnection);
+            };
             s3::BlockingS3Client client(config);
             auto head = client.headObject(key);
             if (!head.ok()) {
-                f.answer = isMissing(head.error()) ? HttpResponse::error(404, notFound)
-                                                   : HttpResponse::error(503, storageError(head.error()).message);
-                return f;
+                answer(isMissing(head.error()) ? HttpResponse::error(404, notFound)
+                                               : HttpResponse::error(503, storageError(head.error()).message));
+                return;
             }
-            f.size = head->object.size;
-            const ByteRange range = parseByteRange(request.header("range"), f.size);
-            f.file = std::make_shared<QTemporaryFile>(QDir(scratch).filePath(QStringLiteral("serve-XXXXXX")));
-            if (!f.file->open()) {
-                f.answer = HttpResponse::error(500, QStringLiteral("The host could not create a temporary file."));
-                return f;
+            const qint64 size = head->object.size;
+            HttpResponse r = HttpResponse::file(QString(), size, type, request.header("range"));
+            if (r.status != 200 && r.status != 206)
+                return answer(std::move(r)); // 416
+            for (const auto &h : headers)
+                r.setHeader(h.first, h.second);
+            auto stream = StreamedBody::create();
+            if (!stream.ok())
+                return answer(HttpResponse::error(500, stream.error().message));
+            r.streamed = stream->first;
+            const int producer = stream->second;
+            const qint64 first = r.fileOffset;
+            const qint64 length = r.fileLength;
+            answer(std::move(r));
+            if (request.method != "HEAD" && length > 0) {
+                ProducerDevice sink(producer);
+                s3::GetOptions range;
+                range.range = s3::ByteRange{first, first + length - 1};
+                if (auto got = client.getObjectToDevice(key, &sink, range); !got.ok() && !sink.clientGone())
+                    qWarning().noquote() << QStringLiteral("Serving %1: %2").arg(key, storageError(got.error()).message);
             }
-            f.file->close();
-            if (range.kind == ByteRange::Kind::Unsatisfiable || request.method == "HEAD" || f.size == 0)
-                return f; // HttpResponse::file answers 416, or the head alone
-            s3::GetOptions options;
-            options.range = s3::ByteRange{range.first, range.last};
-            if (auto got = client.getObjectToFile(key, f.file->fileName(), options); !got.ok())
-                f.answer = HttpResponse::error(503, storageError(got.error()).message);
-            return f;
-        }).then(m_context, [responder, type = m_type, headers = m_headers, rangeHeader = m_request.header("range")](Fetched f) {
-            if (f.answer)
-                return responder.send(std::move(*f.answer));
-            HttpResponse r = HttpResponse::file(f.file->fileName(), f.size, type, rangeHeader);
-            if (r.status == 200 || r.status == 206) {
-                r.fileOffset = 0; // the temporary file holds just the range
-                for (const auto &h : headers)
-                    r.setHeader(h.first, h.second);
-            }
-            // The door opens the file inside send(); the temporary file goes after.
-            responder.send(std::move(r));
+            ::close(producer); // after the last byte; early, and the door cuts the answer short
         });
     }
 
 private:
+    // The producer's end of a StreamedBody as a device S3Client writes into.
+    class ProducerDevice final : public QIODevice {
+    public:
+        explicit ProducerDevice(int fd) : m_fd(fd) { open(QIODevice::WriteOnly | QIODevice::Unbuffered); }
+        bool isSequential() const override { return true; }
+        bool clientGone() const { return m_gone; }
+
+    protected:
+        qint64 readData(char *, qint64) override { return -1; }
+        qint64 writeData(const char *data, qint64 size) override
+        {
+            if (!writeStreamedBytes(m_fd, data, size)) {
+                m_gone = true;
+                return -1;
+            }
+            return size;
+        }
+
+    private:
+        int m_fd;
+        bool m_gone = false;
+    };
+
     s3::S3Config m_config;
     QObject *m_context;
+    QThreadPool *m_pool;
     HttpRequest m_request;
     QString m_key;
     QByteArray m_type;
     HeaderList m_headers;
     QString m_notFound;
-    QString m_scratch;
 };
 
 } // namespace
@@ -1125,8 +1148,8 @@ private:
 Admission S3Storage::serve(const HttpRequest &request, const QString &key, const QByteArray &contentType,
                            const HeaderList &headers, const QString &notFoundMessage)
 {
-    return Admission::stream(std::make_unique<ObjectAnswer>(m_config, m_context, request, key, contentType, headers,
-                                                            notFoundMessage, m_scratchDir),
+    return Admission::stream(std::make_unique<ObjectAnswer>(m_config, m_context, &m_servePool, request, key, contentType,
+                                                            headers, notFoundMessage),
                              Admission::kSmallBodyBytes);
 }
 
@@ -1143,6 +1166,90 @@ bool S3Storage::outputsPublished(const QString &id)
 {
     auto present = exists(uploadMediaKey(id, video::HlsTranscoder::masterPlaylistName()));
     return present.ok() && present.value();
+}
+
+namespace {
+
+QString processingLeaseKey(const QString &id)
+{
+    return QStringLiteral("uploads/") + id + QStringLiteral("/processing");
+}
+
+struct ProcessingLease {
+    QString owner;
+    QDateTime expires;
+    bool live() const { return expires.isValid() && expires > QDateTime::currentDateTimeUtc(); }
+};
+
+// Null when there is none; an error when the bucket could not tell.
+Result<std::optional<ProcessingLease>> readProcessingLease(S3Gateway &gateway, const QString &id)
+{
+    auto got = gateway.call([&](s3::BlockingS3Client &c) { return c.getObject(processingLeaseKey(id)); });
+    if (!got.ok()) {
+        if (isMissing(got.error()))
+            return std::optional<ProcessingLease>();
+        return storageError(got.error());
+    }
+    const QJsonObject o = QJsonDocument::fromJson(got->body).object();
+    return std::optional<ProcessingLease>(ProcessingLease{
+        o.value(QStringLiteral("owner")).toString(),
+        QDateTime::fromString(o.value(QStringLiteral("expires")).toString(), Qt::ISODateWithMs)});
+}
+
+Status writeProcessingLease(S3Gateway &gateway, const QString &id, const QString &owner)
+{
+    const QJsonObject lease{{QStringLiteral("owner"), owner},
+                            {QStringLiteral("expires"),
+                             QDateTime::currentDateTimeUtc().addSecs(kProcessingLeaseSeconds).toString(Qt::ISODateWithMs)}};
+    s3::PutOptions options;
+    options.contentType = "application/json";
+    auto put = gateway.call([&](s3::BlockingS3Client &c) {
+        return c.putObject(processingLeaseKey(id), QJsonDocument(lease).toJson(QJsonDocument::Compact), options);
+    });
+    return put.ok() ? Status() : Status(storageError(put.error()));
+}
+
+} // namespace
+
+Result<bool> S3Storage::claimProcessing(const QString &id, const QString &owner)
+{
+    auto current = readProcessingLease(*m_gateway, id);
+    if (!current.ok())
+        return current.error();
+    if (current.value() && current.value()->live() && current.value()->owner != owner)
+        return false;
+    if (auto s = writeProcessingLease(*m_gateway, id, owner); !s.ok())
+        return s.error();
+    // Without conditional writes two instances may both have written: the one read back goes on.
+    auto check = readProcessingLease(*m_gateway, id);
+    if (!check.ok())
+        return check.error();
+    return check.value() && check.value()->owner == owner;
+}
+
+Status S3Storage::renewProcessing(const QString &id, const QString &owner)
+{
+    auto current = readProcessingLease(*m_gateway, id);
+    if (!current.ok())
+        return current.error();
+    if (current.value() && current.value()->owner != owner)
+        return Error(QStringLiteral("host.processing_taken"),
+                     QStringLiteral("Another instance took over processing video %1.").arg(id), 409);
+    return writeProcessingLease(*m_gateway, id, owner);
+}
+
+void S3Storage::releaseProcessing(const QString &id, const QString &owner)
+{
+    auto current = readProcessingLease(*m_gateway, id);
+    if (current.ok() && current.value() && current.value()->owner == owner)
+        m_gateway->callBestEffort([&](s3::BlockingS3Client &c) { return c.deleteObject(processingLeaseKey(id)); },
+                                  QStringLiteral("releasing the processing lease of %1").arg(id));
+}
+
+bool S3Storage::processingAbandoned(const QString &id)
+{
+    auto current = readProcessingLease(*m_gateway, id);
+    return current.ok() && !(current.value() && current.value()->live());
 }
 
 QString S3Storage::outputsStaging(const QString &id, const QString &scratchDir)

@@ -30,6 +30,11 @@ inline constexpr qint64 kDefaultS3PartBytes = 8LL * 1024 * 1024; // Livepeer's t
 // dies mid-PATCH keeps the upload from the others until its lease runs out.
 inline constexpr int kUploadLeaseSeconds = 6;
 inline constexpr int kUploadLeaseRenewMs = 2000;
+// A processing job's lease (uploads/<id>/processing): renewed every
+// kProcessingLeaseRenewMs while the job is queued or runs; another instance takes
+// the job over once it has run out (the instance running it died).
+inline constexpr int kProcessingLeaseSeconds = 10;
+inline constexpr int kProcessingLeaseRenewMs = 3000;
 
 // The threads where the host's bucket calls block, each with its own
 // BlockingS3Client (the blocking client spins an event loop, which the server
@@ -118,6 +123,11 @@ public:
     Status publishOutputs(const QString &id, const QString &stagingDir) override;
     QString scratchDir() const override { return m_scratchDir; }
 
+    Result<bool> claimProcessing(const QString &id, const QString &owner) override;
+    Status renewProcessing(const QString &id, const QString &owner) override;
+    void releaseProcessing(const QString &id, const QString &owner) override;
+    bool processingAbandoned(const QString &id) override;
+
     bool callsBlock() const override { return true; }
     void runBlocking(std::function<void()> task) override;
     void drainBlockingWork() override;
@@ -140,6 +150,9 @@ private:
     QString m_instanceId;
     bool m_conditionalWrites = false;
     std::unique_ptr<S3Gateway> m_gateway;
+    // GETs of objects being served: each waits on its client's reading, so they
+    // have threads of their own, apart from records and parts.
+    QThreadPool m_servePool;
     quint64 m_blockingTasks = 0; // runBlocking calls (server thread), for drainBlockingWork
     QObject *m_context = nullptr; // on the server thread: answers of pool work come back here
     S3UploadStore m_uploads;

@@ -15,6 +15,8 @@
 #include "video/hlstranscoder.h"
 
 #include <QObject>
+#include <QSet>
+#include <QTimer>
 
 #include <memory>
 
@@ -37,6 +39,9 @@ public:
     void resumeUnfinished();
     // Stops the job of upload `id`, if any; its result is dropped.
     void cancel(const QString &id);
+    // Object storage: upload `id`'s job is queued or running but nobody holds its
+    // lease (the instance running it died): this instance takes it over.
+    void takeOver(const QString &id);
 
 private:
     void start(const std::shared_ptr<UploadRecord> &record);
@@ -50,6 +55,13 @@ private:
     // Results and progress of jobs still running when this object goes are dropped.
     std::shared_ptr<bool> m_alive = std::make_shared<bool>(true);
     std::unique_ptr<video::VideoJobPool> m_pool;
+    // Object storage: the jobs this instance holds the lease of (renewed by
+    // m_renewTimer), and those it is trying to take over; this instance's name in leases.
+    QSet<QString> m_held;
+    QSet<QString> m_claiming;
+    QString m_owner;
+    QTimer *m_renewTimer = nullptr;
+    void renewLeases();
 };
 
 } // namespace deso::host

@@ -74,8 +74,11 @@ void CuttingProxy::onNewConnection()
         connect(client, &QTcpSocket::readyRead, this, [this, pair] { forwardUp(pair); });
         connect(client, &QTcpSocket::disconnected, this, [this, pair] { drop(pair, false); });
         connect(pair->upstream, &QTcpSocket::connected, this, [this, pair] { forwardUp(pair); });
-        connect(pair->upstream, &QTcpSocket::readyRead, this,
-                [pair] { pair->client->write(pair->upstream->readAll()); });
+        connect(pair->upstream, &QTcpSocket::readyRead, this, [this, pair] {
+            const QByteArray down = pair->upstream->readAll();
+            m_bytesDownstream += down.size();
+            pair->client->write(down);
+        });
         connect(pair->upstream, &QTcpSocket::disconnected, this, [this, pair] { drop(pair, false); });
         connect(pair->upstream, &QTcpSocket::errorOccurred, this, [this, pair](QAbstractSocket::SocketError error) {
             // A refused upstream (a stopped instance) is skipped while others remain.

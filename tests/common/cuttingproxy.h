@@ -47,6 +47,7 @@ public:
     void refuseNext(int count) { m_refuse = count; }
 
     qint64 bytesUpstream() const { return m_bytesUpstream; }
+    qint64 bytesDownstream() const { return m_bytesDownstream; } // server -> client, all connections
     int cutsDone() const { return m_cutsDone; }
     int connectionsSeen() const { return m_connections; }
     // The upstream port that most recently received client bytes (0: none yet).
@@ -71,6 +72,7 @@ private:
     QList<Pair *> m_pairs;
     QList<qint64> m_cuts; // absolute values of m_bytesUpstream
     qint64 m_bytesUpstream = 0;
+    qint64 m_bytesDownstream = 0;
     int m_cutsDone = 0;
     int m_connections = 0;
     int m_refuse = 0;

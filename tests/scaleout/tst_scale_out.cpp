@@ -12,6 +12,7 @@
 #include "eventwait.h"
 #include "processrun.h"
 #include "s3rverprocess.h"
+#include "syntheticclip.h"
 #include "testfiles.h"
 
 #include "identity/jwt.h"
@@ -102,6 +103,8 @@ class TestScaleOut : public QObject {
     Instance m_a;
     Instance m_b;
     CuttingProxy m_proxy;
+    CuttingProxy m_slowBucket; // s3rver as instance C sees it (held, counted)
+    Instance m_c;
     bool m_running = false;
 
     QProcessEnvironment awsEnvironment() const
@@ -214,7 +217,7 @@ private slots:
 
     void cleanupTestCase()
     {
-        for (Instance *i : {&m_a, &m_b}) {
+        for (Instance *i : {&m_a, &m_b, &m_c}) {
             if (i->process.state() != QProcess::NotRunning) {
                 i->process.terminate();
                 i->process.waitForFinished(10000);
@@ -326,7 +329,7 @@ private slots:
             return count(m_a.log(), "PATCH /tus/") - patchesA >= 3 && count(m_b.log(), "PATCH /tus/") - patchesB >= 3;
         }, 5000));
         // The finished upload is complete for every instance.
-        for (Instance *i : {&m_a, &m_b}) {
+        for (Instance *i : {&m_a, &m_b, &m_c}) {
             const Reply head = send("HEAD", onInstance(*i, tusUrl), kTus);
             QCOMPARE(head.status, 200);
             QCOMPARE(head.header("Upload-Offset").toLongLong(), length);
@@ -489,9 +492,9 @@ private slots:
     // answers, they do, and the PATCH's bytes are whole in the bucket.
     void aHangingBucketHoldsNoOtherRequest()
     {
-        CuttingProxy slowBucket;
+        CuttingProxy &slowBucket = m_slowBucket;
         QVERIFY(slowBucket.start(m_s3.port()));
-        Instance c;
+        Instance &c = m_c;
         QVERIFY2(startInstance(c, QStringLiteral("c"), slowBucket.url()), c.log().constData());
         const QUrl upload = c.base.resolved(QUrl(QStringLiteral("/api/v0/upload-video")));
         const qint64 length = 10 * testcommon::MiB; // one 8 MiB part and a tail
@@ -534,10 +537,75 @@ private slots:
         delete head;
         delete patching;
         QCOMPARE(bucketSha256(id), QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex());
-
-        c.process.terminate();
-        QVERIFY(c.process.waitForFinished(10000));
         QVERIFY2(!c.log().contains("blocked the server thread"), c.log().constData());
+    }
+
+    // Issue 16: a GET of a stored object passes the bytes on as they come from S3
+    // (a ranged GET), byte-exact for any range, without holding the object.
+    void rangesAreStreamedFromTheBucket()
+    {
+        QVERIFY(m_c.process.state() == QProcess::Running); // on the proxied bucket (aHangingBucketHoldsNoOtherRequest)
+        const qint64 size = 48 * testcommon::MiB + 4321;
+        const QString file = m_dir.filePath(QStringLiteral("object.bin"));
+        QVERIFY(testcommon::writeRandomFile(file, size, 4242));
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QString name = QString::fromLatin1(testcommon::sha256Of(file)) + QStringLiteral(".webp");
+        s3::BlockingS3Client bucket(bucketConfig());
+        QVERIFY(bucket.putObjectFromFile(QStringLiteral("images/") + name, file).ok());
+        const QUrl onA = m_a.base.resolved(QUrl(QStringLiteral("/images/") + name));
+        const auto slice = [&](qint64 first, qint64 length) {
+            f.seek(first);
+            return f.read(length);
+        };
+        struct Case { QByteArray range; qint64 first; qint64 length; };
+        for (const Case &k : {Case{"bytes=0-0", 0, 1}, Case{"bytes=100-1048675", 100, 1048576},
+                              Case{"bytes=40000000-", 40000000, size - 40000000}, Case{"bytes=-1000", size - 1000, 1000},
+                              Case{"bytes=8388607-8388609", 8388607, 3}}) {
+            const Reply r = send("GET", onA, {{"Range", k.range}});
+            QCOMPARE(r.status, 206);
+            QCOMPARE(r.header("Content-Range"), "bytes " + QByteArray::number(k.first) + '-' + QByteArray::number(k.first + k.length - 1)
+                                                    + '/' + QByteArray::number(size));
+            QVERIFY2(r.body == slice(k.first, k.length), k.range.constData());
+        }
+        QCOMPARE(send("GET", onA, {{"Range", "bytes=" + QByteArray::number(size) + "-"}}).status, 416);
+        const Reply headOnly = send("HEAD", onA);
+        QCOMPARE(headOnly.status, 200);
+        QCOMPARE(headOnly.header("Content-Length").toLongLong(), size);
+
+        // The whole object from C, read slowly: its first MiB arrives while S3 is
+        // still sending (nothing waits for the last byte), and C's memory stays put.
+        const qint64 before = m_slowBucket.bytesDownstream();
+        const qint64 peakBefore = testcommon::procStatusBytes(m_c.process.processId(), "VmHWM");
+        QTcpSocket client;
+        client.setReadBufferSize(256 * 1024);
+        client.connectToHost(QHostAddress::LocalHost, quint16(m_c.base.port()));
+        QVERIFY(client.waitForConnected(5000));
+        client.write("GET /images/" + name.toLatin1() + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+        QByteArray received;
+        QVERIFY(waitUntil([&] {
+            received += client.readAll();
+            return received.size() > 1024 * 1024;
+        }, 20000));
+        QVERIFY2(m_slowBucket.bytesDownstream() - before < size / 2,
+                 qPrintable(QStringLiteral("%1 bytes came from S3 before the first MiB went out").arg(m_slowBucket.bytesDownstream() - before)));
+        QVERIFY(waitUntil([&] {
+            received += client.readAll();
+            return client.state() == QAbstractSocket::UnconnectedState && client.bytesAvailable() == 0;
+        }, 60000));
+        const qsizetype bodyAt = received.indexOf("\r\n\r\n") + 4;
+        QVERIFY(received.startsWith("HTTP/1.1 200"));
+        QCOMPARE(received.size() - bodyAt, size);
+        f.seek(0);
+        QVERIFY(received.mid(bodyAt) == f.readAll());
+        const qint64 peakAfter = testcommon::procStatusBytes(m_c.process.processId(), "VmHWM");
+        QVERIFY2(peakAfter - peakBefore < 16 * testcommon::MiB,
+                 qPrintable(QStringLiteral("peak RSS %1 -> %2 MiB").arg(peakBefore >> 20).arg(peakAfter >> 20)));
+        qInfo("48 MiB object streamed; C's peak RSS %lld -> %lld MiB", peakBefore >> 20, peakAfter >> 20);
+
+        m_c.process.terminate(); // its bucket is this process's proxy: the event loop keeps turning meanwhile
+        QVERIFY(waitUntil([&] { return m_c.process.state() == QProcess::NotRunning; }, 20000));
+        QVERIFY2(!m_c.log().contains("blocked the server thread"), m_c.log().constData());
     }
 
     // Expired uploads leave the bucket in the sweep an instance runs (at start,
@@ -607,6 +675,60 @@ private slots:
         const QString id = QRegularExpression(QStringLiteral("[0-9a-f]{32}")).match(QString::fromUtf8(out)).captured(0);
         QVERIFY2(!id.isEmpty(), out.constData());
         QCOMPARE(bucketSha256(id), testcommon::sha256Of(file));
+    }
+
+    // Issue 16: processing is handed over. The instance processing a video is
+    // SIGKILLed mid-job; its processing lease runs out, and the other instance,
+    // asked for the status, takes the job over and makes the video ready.
+    void processingOfAKilledInstanceIsTakenOver()
+    {
+        for (Instance *i : {&m_a, &m_b}) { // killedInstanceTheClientResumesOnTheOther stopped one
+            if (i->process.state() == QProcess::NotRunning) {
+                i->out.clear();
+                i->base = QUrl();
+                QVERIFY2(startInstance(*i, i == &m_a ? QStringLiteral("a-again") : QStringLiteral("b-again")), i->log().constData());
+            }
+        }
+        const QString clipPath = m_dir.filePath(QStringLiteral("clip720.mp4"));
+        SyntheticClip clip;
+        clip.width = 1280;
+        clip.height = 720;
+        clip.seconds = 4.0;
+        QVERIFY(writeSyntheticClip(clipPath, clip).ok());
+        QFile f(clipPath);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QByteArray bytes = f.readAll();
+        const Reply created = send("POST", m_a.base.resolved(QUrl(QStringLiteral("/api/v0/upload-video"))),
+                                   {{"Tus-Resumable", "1.0.0"}, {"Upload-Length", QByteArray::number(bytes.size())}});
+        QVERIFY2(created.status == 200, created.body.constData());
+        const QString id = QString::fromLatin1(created.header("Stream-Media-Id"));
+        QCOMPARE(patch(QUrl(QString::fromLatin1(created.header("Location"))), 0, bytes).status, 204);
+
+        // A took the last byte: it holds the job's lease once the job is queued; kill it then.
+        s3::BlockingS3Client bucket(bucketConfig());
+        const QString leaseKey = QStringLiteral("uploads/%1/processing").arg(id);
+        QVERIFY2(waitUntil([&] { return bucket.headObject(leaseKey).ok(); }, 20000), m_a.log().constData());
+        m_a.process.kill();
+        QVERIFY(m_a.process.waitForFinished(10000));
+        auto record = bucket.getObject(QStringLiteral("uploads/%1/info.json").arg(id));
+        QVERIFY(record.ok());
+        const QString stateAtKill = QJsonDocument::fromJson(record->body).object().value(QStringLiteral("state")).toString();
+        QVERIFY2(stateAtKill != QLatin1String("ready"), "the job ended before the kill: nothing to hand over");
+
+        // B answers the status, finds the lease run out, takes the job and finishes it.
+        QJsonObject status;
+        QVERIFY2(waitUntil([&] {
+            const Reply r = send("GET", m_b.base.resolved(QUrl(QStringLiteral("/api/v0/get-video-status/") + id)));
+            status = QJsonDocument::fromJson(r.body).object();
+            return status.value(QStringLiteral("ReadyToStream")).toBool() || status.value(QStringLiteral("state")) == QLatin1String("error");
+        }, 90000), (QJsonDocument(status).toJson() + m_b.log()).constData());
+        QVERIFY2(status.value(QStringLiteral("ReadyToStream")).toBool(), QJsonDocument(status).toJson().constData());
+        QVERIFY(m_b.log().contains("taking over its processing"));
+        const Reply master = send("GET", QUrl(status.value(QStringLiteral("PlaybackURL")).toString()));
+        QCOMPARE(master.status, 200);
+        QVERIFY(master.body.startsWith("#EXTM3U"));
+        QVERIFY(waitUntil([&] { return !bucket.headObject(leaseKey).ok(); }, 10000)); // released when done
+        qInfo("handed over in state %s", qPrintable(stateAtKill));
     }
 
     // With the bucket gone, the tus URL answers 503 (retry later), never 404 (start over).

@@ -37,6 +37,9 @@ HttpResponse VideoController::status(const HttpRequest &request, const QString &
     const auto &record = found.value();
     if (!record)
         return HttpResponse::error(404, QStringLiteral("GetVideoStatus: no video with id %1").arg(id));
+    if (m_abandonedJob && record->complete() && (record->state == VideoState::Queued || record->state == VideoState::InProgress)
+        && m_storage.processingAbandoned(id))
+        m_abandonedJob(id);
     // A ready video's body holds URLs built from how the client reached us; other bodies hold none.
     const VideoStatusInputs inputs =
         VideoStatusInputs::of(*record, record->state == VideoState::Ready ? m_site.baseUrlFor(request) : QByteArray());

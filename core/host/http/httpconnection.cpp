@@ -143,6 +143,7 @@ void HttpConnection::closeNow()
     if (m_handler && m_state == State::Body)
         m_handler->abandon();
     m_handler.reset();
+    endStream();
     m_state = State::Closed;
     wantRead(false);
     wantWrite(false);
@@ -565,6 +566,11 @@ void HttpConnection::respond(HttpResponse response)
             m_filePos = response.fileOffset;
             m_fileRemaining = headOnly ? 0 : response.fileLength;
         }
+    } else if (response.streamed) {
+        m_streamed = std::move(response.streamed);
+        contentLength = response.fileLength;
+        m_fileRemaining = headOnly ? 0 : response.fileLength;
+        m_streamPos = m_streamEnd = 0;
     }
     // Sized first, then copied into the connection's kept buffer: no temporaries, no
     // growth, and no allocation at all for small answers after the first.
@@ -575,7 +581,7 @@ void HttpConnection::respond(HttpResponse response)
     const bool withLength = response.status != 204 && response.status != 304;
     const QByteArrayView connection = m_close ? QByteArrayView("Connection: close\r\n\r\n")
                                               : QByteArrayView("Connection: keep-alive\r\n\r\n");
-    const bool withBody = !headOnly && m_fileFd < 0;
+    const bool withBody = !headOnly && m_fileFd < 0 && !m_streamed;
     qsizetype size = 9 + statusText.size() + 1 + reason.size() + 2 + connection.size();
     for (const auto &h : response.headers)
         size += h.first.size() + 2 + h.second.size() + 2;
@@ -615,8 +621,8 @@ void HttpConnection::respond(HttpResponse response)
     m_outPos = 0;
     m_state = State::Write;
     // Logged before the answer leaves: a client reacting to it (and its test)
-    // finds the entry already there. Streamed files log when sent.
-    if (m_fileFd < 0)
+    // finds the entry already there. Streamed files and bodies log when sent.
+    if (m_fileFd < 0 && !m_streamed)
         log();
 }
 
@@ -643,6 +649,31 @@ bool HttpConnection::writeOut()
             return false;
         m_outPos += n;
     }
+    while (m_streamed && m_fileRemaining > 0) {
+        if (m_streamPos == m_streamEnd) {
+            if (m_streamBuffer.empty())
+                m_streamBuffer.resize(64 * 1024);
+            const ssize_t n = ::recv(m_streamed->fd(), m_streamBuffer.data(),
+                                     size_t(qMin<qint64>(m_fileRemaining, qint64(m_streamBuffer.size()))), MSG_DONTWAIT);
+            if (n < 0 && wouldBlock()) {
+                waitForStream(); // the producer has not written more yet
+                return false;
+            }
+            if (n <= 0) {
+                closeNow(); // the producer failed: the client sees a short body and the close
+                return false;
+            }
+            m_streamPos = 0;
+            m_streamEnd = n;
+        }
+        const ssize_t n = ::send(m_fd, m_streamBuffer.data() + m_streamPos, size_t(m_streamEnd - m_streamPos),
+                                 MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (!moved(n))
+            return false;
+        m_streamPos += n;
+        m_fileRemaining -= n;
+        m_sentBodyBytes += n;
+    }
     while (m_fileRemaining > 0) {
         off_t offset = off_t(m_filePos);
         const ssize_t n = ::sendfile(m_fd, m_fileFd, &offset, size_t(qMin<qint64>(m_fileRemaining, 4 * 1024 * 1024)));
@@ -656,12 +687,37 @@ bool HttpConnection::writeOut()
     return true;
 }
 
+void HttpConnection::waitForStream()
+{
+    if (!m_streamReady) {
+        m_streamReady = new QSocketNotifier(m_streamed->fd(), QSocketNotifier::Read, this);
+        connect(m_streamReady, &QSocketNotifier::activated, this, [this] {
+            m_streamReady->setEnabled(false);
+            m_lastActivity = m_server->now();
+            pump();
+        });
+    }
+    m_streamReady->setEnabled(true);
+}
+
+void HttpConnection::endStream()
+{
+    delete m_streamReady; // before its socket closes
+    m_streamReady = nullptr;
+    m_streamed.reset();
+    m_streamBuffer = {};
+}
+
 void HttpConnection::finishResponse()
 {
     if (m_fileFd >= 0) {
         log();
         ::close(m_fileFd);
         m_fileFd = -1;
+    }
+    if (m_streamed) {
+        log();
+        endStream();
     }
     m_handler.reset();
     if (m_out.capacity() > kKeptOutBytes)

@@ -97,6 +97,14 @@ private:
 
     QByteArray m_out;
     qsizetype m_outPos = 0;
+    void waitForStream();
+    void endStream();
+
+    std::shared_ptr<StreamedBody> m_streamed; // the answer's body comes from here (HttpResponse::streamed)
+    QSocketNotifier *m_streamReady = nullptr;
+    std::vector<char> m_streamBuffer;
+    qsizetype m_streamPos = 0;
+    qsizetype m_streamEnd = 0;
     int m_fileFd = -1;
     qint64 m_filePos = 0;
     qint64 m_fileRemaining = 0;
