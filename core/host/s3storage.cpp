@@ -13,6 +13,7 @@
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QJsonParseError>
 #include <QMetaObject>
 #include <QMutex>
 #include <QWaitCondition>
@@ -63,6 +64,15 @@ Error storageError(const Error &e)
 {
     return Error(QStringLiteral("host.object_storage"),
                  QStringLiteral("The host's object storage failed: %1").arg(e.message), 503);
+}
+
+constexpr char kUnreadableCode[] = "host.object_unreadable";
+
+// A failed read as the host answers it: the bucket's failure (503), or an object that
+// does not read as what it should be (500).
+Error readError(const Error &e)
+{
+    return e.code == QLatin1String(kUnreadableCode) ? e : storageError(e);
 }
 
 QByteArray contentTypeOf(const QString &fileName)
@@ -173,6 +183,30 @@ void S3Gateway::callBestEffort(const Operation &operation, const QString &what)
         qWarning().noquote() << QStringLiteral("Object storage, %1: %2").arg(what, r.error().message);
 }
 
+namespace {
+
+// A small JSON object (a record, a lease) read whole. A body that does not parse is
+// read again a few times: some S3-compatible servers (s3rver) replace an object in
+// place, so a read meeting a write sees part of it (S3 itself never does). A missing
+// key comes back as s3.no_such_key.
+Result<QJsonObject> getJsonObject(S3Gateway &gateway, const QString &key)
+{
+    for (int attempt = 0;; ++attempt) {
+        auto got = gateway.call([&](s3::BlockingS3Client &c) { return c.getObject(key); });
+        if (!got.ok())
+            return got.error();
+        QJsonParseError parsed;
+        const QJsonDocument document = QJsonDocument::fromJson(got->body, &parsed);
+        if (parsed.error == QJsonParseError::NoError && document.isObject())
+            return document.object();
+        if (attempt == 4)
+            return Error(QString::fromLatin1(kUnreadableCode), QStringLiteral("'%1' in the bucket is not the JSON object it should be.").arg(key), 500);
+        QThread::msleep(20UL << attempt);
+    }
+}
+
+} // namespace
+
 // ---------------------------------------------------------------------------
 // S3UploadStore
 
@@ -182,11 +216,11 @@ S3UploadStore::S3UploadStore(S3Storage &storage) : m_storage(storage)
 
 Result<std::shared_ptr<UploadRecord>> S3UploadStore::read(const QString &id) const
 {
-    auto got = m_storage.gateway().call([&](s3::BlockingS3Client &c) { return c.getObject(recordKey(id)); });
-    if (!got.ok())
+    auto got = getJsonObject(m_storage.gateway(), recordKey(id));
+    if (!got.ok() && !got.error().code.startsWith(QLatin1String("host.")))
         return isMissing(got.error()) ? Result<std::shared_ptr<UploadRecord>>(std::shared_ptr<UploadRecord>())
                                       : Result<std::shared_ptr<UploadRecord>>(storageError(got.error()));
-    auto record = uploadRecordFromJson(id, QJsonDocument::fromJson(got->body).object());
+    auto record = got.ok() ? uploadRecordFromJson(id, got.value()) : nullptr;
     if (!record)
         return Error(QStringLiteral("host.upload_corrupt"), QStringLiteral("The record of upload %1 is damaged.").arg(id), 500);
     return record;
@@ -388,10 +422,9 @@ QStringList S3UploadStore::purgeExpired(const QDateTime &now)
             expired = !r->complete() && r->expiresAt.isValid() && r->expiresAt <= now;
             if (expired) {
                 // A PATCH streaming now renews the record and its lease: not expired then.
-                auto lease = gateway.call([&](s3::BlockingS3Client &c) { return c.getObject(leaseKey(id)); });
+                auto lease = getJsonObject(gateway, leaseKey(id));
                 if (lease.ok()) {
-                    const QDateTime until = QDateTime::fromString(
-                        QJsonDocument::fromJson(lease->body).object().value(QStringLiteral("expires")).toString(), Qt::ISODateWithMs);
+                    const QDateTime until = QDateTime::fromString(lease->value(QStringLiteral("expires")).toString(), Qt::ISODateWithMs);
                     expired = !(until.isValid() && until > now);
                 } else if (!isMissing(lease.error())) {
                     expired = false;
@@ -762,10 +795,10 @@ private:
     // The lease still ours: else another instance took the upload over (ours expired).
     Status leaseHeld()
     {
-        auto got = gateway().call([&](s3::BlockingS3Client &c) { return c.getObject(leaseKey(m_intake.record->id)); });
+        auto got = getJsonObject(gateway(), leaseKey(m_intake.record->id));
         if (!got.ok() && !isMissing(got.error()))
-            return storageError(got.error());
-        const QJsonObject lease = got.ok() ? QJsonDocument::fromJson(got->body).object() : QJsonObject();
+            return readError(got.error());
+        const QJsonObject lease = got.ok() ? got.value() : QJsonObject();
         if (lease.value(QStringLiteral("owner")).toString() != m_leaseOwner) {
             m_released = true; // not ours to delete any more
             return Error(QStringLiteral("tus.lease_lost"),
@@ -919,12 +952,12 @@ Result<std::unique_ptr<RequestHandler>> S3UploadStore::takePatch(PatchIntake int
     const Error busy(QStringLiteral("tus.busy"),
                      QStringLiteral("The upload is receiving data on another request; try again when it ends."), 423);
     // Another instance's unexpired lease refuses; an expired one is taken over.
-    auto current = m_storage.gateway().call([&](s3::BlockingS3Client &c) { return c.getObject(leaseKey(id)); });
+    auto current = getJsonObject(m_storage.gateway(), leaseKey(id));
     const bool leaseExists = current.ok();
     if (!current.ok() && !isMissing(current.error()))
-        return storageError(current.error());
+        return readError(current.error());
     if (leaseExists) {
-        const QJsonObject lease = QJsonDocument::fromJson(current->body).object();
+        const QJsonObject &lease = current.value();
         const QDateTime expires = QDateTime::fromString(lease.value(QStringLiteral("expires")).toString(), Qt::ISODateWithMs);
         if (expires.isValid() && expires > QDateTime::currentDateTimeUtc())
             return busy;
@@ -935,8 +968,8 @@ Result<std::unique_ptr<RequestHandler>> S3UploadStore::takePatch(PatchIntake int
         return s.error().httpStatus == 423 ? busy : s.error();
     // Without conditional writes two instances may both have written: the lease
     // read back names the one that wrote last, and only that one goes on.
-    auto check = m_storage.gateway().call([&](s3::BlockingS3Client &c) { return c.getObject(leaseKey(id)); });
-    if (!check.ok() || QJsonDocument::fromJson(check->body).object().value(QStringLiteral("owner")).toString() != owner)
+    auto check = getJsonObject(m_storage.gateway(), leaseKey(id));
+    if (!check.ok() || check->value(QStringLiteral("owner")).toString() != owner)
         return busy;
     // The record as it is now, under the lease: the offset checked from the head may be stale.
     auto fresh = read(id);
@@ -1184,13 +1217,13 @@ struct ProcessingLease {
 // Null when there is none; an error when the bucket could not tell.
 Result<std::optional<ProcessingLease>> readProcessingLease(S3Gateway &gateway, const QString &id)
 {
-    auto got = gateway.call([&](s3::BlockingS3Client &c) { return c.getObject(processingLeaseKey(id)); });
+    auto got = getJsonObject(gateway, processingLeaseKey(id));
     if (!got.ok()) {
         if (isMissing(got.error()))
             return std::optional<ProcessingLease>();
-        return storageError(got.error());
+        return readError(got.error());
     }
-    const QJsonObject o = QJsonDocument::fromJson(got->body).object();
+    const QJsonObject &o = got.value();
     return std::optional<ProcessingLease>(ProcessingLease{
         o.value(QStringLiteral("owner")).toString(),
         QDateTime::fromString(o.value(QStringLiteral("expires")).toString(), Qt::ISODateWithMs)});

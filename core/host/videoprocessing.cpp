@@ -149,7 +149,8 @@ void VideoProcessing::takeOver(const QString &id)
             return nullptr;
         // Under the lease: the record as it is now (the job may have ended meanwhile).
         auto r = m_store.byId(id);
-        if (!r || !r->complete() || (r->state != VideoState::Queued && r->state != VideoState::InProgress)) {
+        if (!r || !r->complete()
+            || (r->state != VideoState::PendingUpload && r->state != VideoState::Queued && r->state != VideoState::InProgress)) {
             m_storage.releaseProcessing(id, m_owner);
             return nullptr;
         }

@@ -39,8 +39,8 @@ public:
     void resumeUnfinished();
     // Stops the job of upload `id`, if any; its result is dropped.
     void cancel(const QString &id);
-    // Object storage: upload `id`'s job is queued or running but nobody holds its
-    // lease (the instance running it died): this instance takes it over.
+    // Object storage: upload `id` is complete but not processed, and nobody holds
+    // its job's lease (the instance running it died): this instance takes it over.
     void takeOver(const QString &id);
 
 private:

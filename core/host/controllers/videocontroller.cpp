@@ -37,8 +37,10 @@ HttpResponse VideoController::status(const HttpRequest &request, const QString &
     const auto &record = found.value();
     if (!record)
         return HttpResponse::error(404, QStringLiteral("GetVideoStatus: no video with id %1").arg(id));
-    if (m_abandonedJob && record->complete() && (record->state == VideoState::Queued || record->state == VideoState::InProgress)
-        && m_storage.processingAbandoned(id))
+    // Complete but not ready: queued, running, or not even queued (its instance died right after the last byte).
+    const bool unfinished = record->state == VideoState::PendingUpload || record->state == VideoState::Queued
+        || record->state == VideoState::InProgress;
+    if (m_abandonedJob && record->complete() && unfinished && m_storage.processingAbandoned(id))
         m_abandonedJob(id);
     // A ready video's body holds URLs built from how the client reached us; other bodies hold none.
     const VideoStatusInputs inputs =
