@@ -116,6 +116,10 @@ void VideoProcessing::uploadComplete(const std::shared_ptr<UploadRecord> &record
     const QString id = record->id;
     m_claiming.insert(id);
     runStorageWork<bool>(m_storage, m_context, [this, record] {
+        // The last PATCH's answer went out before this runs: a DELETE may have come
+        // meanwhile, and writing the record would bring the upload back.
+        if (auto current = m_store.find(record->id); current.ok() && !current.value())
+            return false;
         auto claimed = m_storage.claimProcessing(record->id, m_owner);
         if (!claimed.ok() || !claimed.value()) {
             qWarning().noquote() << QStringLiteral("Video %1: not processed here: %2")
