@@ -155,12 +155,16 @@ Status EndpointHost::Impl::startInThread(const HostConfig &newConfig)
     tusConfig.expirySeconds = config.uploadExpirySeconds;
     tusConfig.quota = site.quota;
     tusConfig.maxUnfinishedPerClient = config.maxUnfinishedUploadsPerClient;
-    // An upload may be found complete off the server thread (object storage): its processing starts on it.
+    // Object storage finds uploads complete on its own threads: the job is queued in
+    // the bucket there, before the answer leaves; the data dir on the server thread.
     const auto onComplete = [this](const std::shared_ptr<UploadRecord> &r) {
-        QMetaObject::invokeMethod(context, [this, r] {
+        if (QThread::currentThread() != context->thread()) {
             if (processing)
-                processing->uploadComplete(r);
-        });
+                processing->uploadCompleteHere(r);
+            return;
+        }
+        if (processing)
+            processing->uploadComplete(r);
     };
     tus = std::make_unique<TusServer>(store, tusConfig, onComplete);
     images = std::make_unique<ImageController>(site, *storage, authorizations, context);

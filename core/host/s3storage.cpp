@@ -729,11 +729,14 @@ private:
             return;
         }
         auto self = shared_from_this();
+        // The answer is made there too: a completed upload is queued for processing
+        // (in the bucket) before the client hears of it.
         runStepThen([path = spooled.value(), bytes = m_spool->pos()](S3Patch &p) {
             const Status stored = p.finishBytes(path, bytes);
             p.release();
+            p.m_finalAnswer = p.m_intake.answer(stored, p.m_intake.record);
             return stored;
-        }, [self, responder](const Status &stored) { responder.send(self->m_intake.answer(stored, self->m_intake.record)); });
+        }, [self, responder](const Status &) { responder.send(self->m_finalAnswer); });
     }
 
     // No one to answer: without a checksum the bytes received count (as in the data dir).
@@ -924,6 +927,7 @@ private:
     std::optional<Error> m_error;
     std::optional<Responder> m_responder;
     std::function<void(const Status &)> m_then;
+    HttpResponse m_finalAnswer; // made by the last step, sent from this thread
     bool m_stepRunning = false;
     bool m_waitingFull = false; // m_spool is full and waits for the part in flight
     bool m_bodyDone = false;

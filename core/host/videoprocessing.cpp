@@ -115,20 +115,8 @@ void VideoProcessing::uploadComplete(const std::shared_ptr<UploadRecord> &record
     auto alive = m_alive;
     const QString id = record->id;
     m_claiming.insert(id);
-    runStorageWork<bool>(m_storage, m_context, [this, record] {
-        // The last PATCH's answer went out before this runs: a DELETE may have come
-        // meanwhile, and writing the record would bring the upload back.
-        if (auto current = m_store.find(record->id); current.ok() && !current.value())
-            return false;
-        auto claimed = m_storage.claimProcessing(record->id, m_owner);
-        if (!claimed.ok() || !claimed.value()) {
-            qWarning().noquote() << QStringLiteral("Video %1: not processed here: %2")
-                                        .arg(record->id, claimed.ok() ? QStringLiteral("another instance holds it") : claimed.error().message);
-            return false;
-        }
-        save(*record);
-        return true;
-    }, [this, alive, record, id](bool claimed) {
+    runStorageWork<bool>(m_storage, m_context, [this, record] { return claimAndQueue(record); },
+                         [this, alive, record, id](bool claimed) {
         if (!*alive)
             return;
         m_claiming.remove(id);
@@ -137,6 +125,37 @@ void VideoProcessing::uploadComplete(const std::shared_ptr<UploadRecord> &record
             start(record);
         }
     });
+}
+
+void VideoProcessing::uploadCompleteHere(const std::shared_ptr<UploadRecord> &record)
+{
+    record->state = VideoState::Queued;
+    record->processingProgress = 0;
+    record->errorCode.clear();
+    record->errorMessage.clear();
+    if (record->playbackId.isEmpty())
+        record->playbackId = newPlaybackId();
+    if (!claimAndQueue(record))
+        return;
+    auto alive = m_alive;
+    QMetaObject::invokeMethod(m_context, [this, alive, record] {
+        if (!*alive)
+            return;
+        m_held.insert(record->id);
+        start(record);
+    });
+}
+
+bool VideoProcessing::claimAndQueue(const std::shared_ptr<UploadRecord> &record)
+{
+    auto claimed = m_storage.claimProcessing(record->id, m_owner);
+    if (!claimed.ok() || !claimed.value()) {
+        qWarning().noquote() << QStringLiteral("Video %1: not processed here: %2")
+                                    .arg(record->id, claimed.ok() ? QStringLiteral("another instance holds it") : claimed.error().message);
+        return false;
+    }
+    save(*record);
+    return true;
 }
 
 void VideoProcessing::takeOver(const QString &id)

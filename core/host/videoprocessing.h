@@ -34,6 +34,10 @@ public:
     ~VideoProcessing(); // cancels running jobs and waits for them
 
     void uploadComplete(const std::shared_ptr<UploadRecord> &record);
+    // Object storage, on a storage thread: the same, the job queued in the bucket
+    // before this returns (so before the answer to the last byte leaves, and a
+    // DELETE after that answer finds the record queued); the job starts on the server thread.
+    void uploadCompleteHere(const std::shared_ptr<UploadRecord> &record);
     // Jobs cut short by a stop, uploads whose last byte was recorded just before
     // it, and videos made ready before processing existed (no playbackId).
     void resumeUnfinished();
@@ -62,6 +66,8 @@ private:
     QString m_owner;
     QTimer *m_renewTimer = nullptr;
     void renewLeases();
+    // Object storage, a storage thread: the job's lease taken and the record saved queued.
+    bool claimAndQueue(const std::shared_ptr<UploadRecord> &record);
 };
 
 } // namespace deso::host
