@@ -97,14 +97,22 @@ void VideoProcessing::save(const UploadRecord &record)
         qWarning().noquote() << QStringLiteral("Video %1: %2").arg(record.id, s.error().message);
 }
 
+namespace {
+// A complete upload as its job is queued.
+void markQueued(UploadRecord &record)
+{
+    record.state = VideoState::Queued;
+    record.processingProgress = 0;
+    record.errorCode.clear(); // a retry after a full disk starts clean
+    record.errorMessage.clear();
+    if (record.playbackId.isEmpty())
+        record.playbackId = newPlaybackId();
+}
+} // namespace
+
 void VideoProcessing::uploadComplete(const std::shared_ptr<UploadRecord> &record)
 {
-    record->state = VideoState::Queued;
-    record->processingProgress = 0;
-    record->errorCode.clear(); // a retry after a full disk starts clean
-    record->errorMessage.clear();
-    if (record->playbackId.isEmpty())
-        record->playbackId = newPlaybackId();
+    markQueued(*record);
     if (!m_storage.callsBlock()) {
         save(*record);
         start(record);
@@ -129,12 +137,7 @@ void VideoProcessing::uploadComplete(const std::shared_ptr<UploadRecord> &record
 
 void VideoProcessing::uploadCompleteHere(const std::shared_ptr<UploadRecord> &record)
 {
-    record->state = VideoState::Queued;
-    record->processingProgress = 0;
-    record->errorCode.clear();
-    record->errorMessage.clear();
-    if (record->playbackId.isEmpty())
-        record->playbackId = newPlaybackId();
+    markQueued(*record);
     if (!claimAndQueue(record))
         return;
     auto alive = m_alive;
