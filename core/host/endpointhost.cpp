@@ -155,16 +155,34 @@ Status EndpointHost::Impl::startInThread(const HostConfig &newConfig)
     tusConfig.expirySeconds = config.uploadExpirySeconds;
     tusConfig.quota = site.quota;
     tusConfig.maxUnfinishedPerClient = config.maxUnfinishedUploadsPerClient;
-    tus = std::make_unique<TusServer>(store, tusConfig,
-                                      [this](const std::shared_ptr<UploadRecord> &r) { processing->uploadComplete(r); });
+    // Object storage finds uploads complete on its own threads: the job is queued in
+    // the bucket there, before the answer leaves; the data dir on the server thread.
+    const auto onComplete = [this](const std::shared_ptr<UploadRecord> &r) {
+        if (QThread::currentThread() != context->thread()) {
+            if (processing)
+                processing->uploadCompleteHere(r);
+            return;
+        }
+        if (processing)
+            processing->uploadComplete(r);
+    };
+    tus = std::make_unique<TusServer>(store, tusConfig, onComplete);
     images = std::make_unique<ImageController>(site, *storage, authorizations, context);
     videos = std::make_unique<VideoController>(site, *storage);
+    if (storage->callsBlock())
+        videos->onAbandonedJob([this](const QString &id) {
+            QMetaObject::invokeMethod(context, [this, id] {
+                if (processing)
+                    processing->takeOver(id);
+            });
+        });
     tiktok = std::make_unique<TikTokController>(resolver);
     playback = std::make_unique<PlaybackController>(*storage);
-    media = std::make_unique<MediaServerController>(site, store, authorizations, config.mediaUploadMaxBytes,
-                                                    [this](const std::shared_ptr<UploadRecord> &r) { processing->uploadComplete(r); });
+    media = std::make_unique<MediaServerController>(site, store, authorizations, config.mediaUploadMaxBytes, onComplete);
+    if (storage->callsBlock())
+        media->adoptOn(*storage, context);
     router = std::make_unique<EndpointRouter>(site, EndpointRouter::Controllers{images.get(), tus.get(), videos.get(), tiktok.get(),
-                                                                               playback.get(), media.get()},
+                                                                               playback.get(), media.get(), storage.get(), context},
                                               [this](const RequestLogEntry &entry) { log(entry); });
     server = new HttpServer(router.get(), config.httpLimits, context);
     if (!server->listen(config.bindAddress, config.port)) {
@@ -179,9 +197,14 @@ Status EndpointHost::Impl::startInThread(const HostConfig &newConfig)
     storageDescription = storage->description();
     running = true;
     processing->resumeUnfinished();
-    store.purgeExpired(QDateTime::currentDateTimeUtc());
+    // A sweep of object storage lists the bucket: off the server thread.
+    const auto purge = [this] {
+        runStorageWork<int>(*storage, context, [this] { return int(storage->uploads().purgeExpired(QDateTime::currentDateTimeUtc()).size()); },
+                            [](int) {});
+    };
+    purge();
     purgeTimer = new QTimer(context);
-    QObject::connect(purgeTimer, &QTimer::timeout, context, [this] { storage->uploads().purgeExpired(QDateTime::currentDateTimeUtc()); });
+    QObject::connect(purgeTimer, &QTimer::timeout, context, purge);
     purgeTimer->start(60 * 1000);
     return {};
 }
@@ -205,6 +228,8 @@ void EndpointHost::Impl::stopInThread()
     // to the bytes received (their handlers are abandoned, and commit).
     delete server;
     server = nullptr;
+    if (storage)
+        storage->drainBlockingWork(); // bucket work of closed requests ends while its controllers exist
     router.reset();
     playback.reset();
     media.reset();
@@ -248,6 +273,8 @@ int EndpointHost::purgeExpiredUploads()
 {
     if (!d->running)
         return 0;
+    if (d->storage->callsBlock()) // its calls block: never on the server thread (this one waits for them)
+        return int(d->storage->uploads().purgeExpired(QDateTime::currentDateTimeUtc()).size());
     return runIn(d->thread, d->context, [this] { return int(d->storage->uploads().purgeExpired(QDateTime::currentDateTimeUtc()).size()); });
 }
 

@@ -1,5 +1,7 @@
 #include "host/endpointrouter.h"
 
+#include "host/http/pendingadmission.h"
+
 #include <limits>
 
 namespace deso::host {
@@ -43,6 +45,21 @@ EndpointRouter::EndpointRouter(const HostSite &site, Controllers controllers, Lo
 {
 }
 
+Admission EndpointRouter::decided(const HttpRequest &request, Decision decide)
+{
+    if (!m_c.storage || !m_c.storage->callsBlock())
+        return decide(request);
+    return PendingAdmission::admission(request, [storage = m_c.storage, context = m_c.context, request,
+                                                 decide = std::move(decide)](PendingAdmission::Decide take) {
+        runStorageWork<Admission>(*storage, context, [decide, request] { return decide(request); }, take);
+    });
+}
+
+Admission EndpointRouter::answered(const HttpRequest &request, std::function<HttpResponse(const HttpRequest &)> answer)
+{
+    return decided(request, [answer = std::move(answer)](const HttpRequest &r) { return Admission::answer(answer(r)); });
+}
+
 Admission EndpointRouter::admit(const HttpRequest &request)
 {
     const QByteArray path = request.path();
@@ -56,8 +73,13 @@ Admission EndpointRouter::admit(const HttpRequest &request)
         a.maxBodyBytes = std::numeric_limits<qint64>::max(); // refused from the head, body unread
         return a;
     }
-    if (path.startsWith(TusServer::tusPathPrefix()))
-        return m_c.tus->handle(request, path.mid(TusServer::tusPathPrefix().size()));
+    if (path.startsWith(TusServer::tusPathPrefix())) {
+        if (method == "OPTIONS")
+            return Admission::answer(m_c.tus->options());
+        return decided(request, [tus = m_c.tus, token = path.mid(TusServer::tusPathPrefix().size())](const HttpRequest &request) {
+            return tus->handle(request, token);
+        });
+    }
     if (path == uploadVideoPath()) {
         if (method == "OPTIONS")
             return Admission::answer(m_c.tus->options());
@@ -65,31 +87,42 @@ Admission EndpointRouter::admit(const HttpRequest &request)
         if (method == "POST" && MediaServerController::isMultipart(request))
             return m_c.media->upload(request);
         if (method == "POST")
-            return m_c.tus->create(request, m_site.baseUrlFor(request));
+            return decided(request, [tus = m_c.tus, base = m_site.baseUrlFor(request)](const HttpRequest &request) { return tus->create(request, base); });
         return Admission::answer(methodNotAllowed("POST, OPTIONS"));
     }
     if (segmentAfter(path, MediaServerController::directUploadPrefix().constData(), &arg) && method != "OPTIONS")
         return m_c.media->directUpload(request, arg);
     if (method == "OPTIONS") // CORS preflight anywhere else
         return Admission::answer(HttpResponse::noContent());
-    if (segmentAfter(path, "/api/v0/get-video-status/", &arg))
-        return Admission::answer(read ? m_c.videos->status(request, arg) : methodNotAllowed("GET, HEAD, OPTIONS"));
-    if (segmentAfter(path, "/api/v0/get-video-dimensions/", &arg))
-        return Admission::answer(read ? m_c.videos->dimensions(arg) : methodNotAllowed("GET, HEAD, OPTIONS"));
-    if (segmentAfter(path, MediaServerController::enableDownloadPrefix().constData(), &arg))
-        return Admission::answer(method == "POST" ? m_c.media->enableDownload(request, arg) : methodNotAllowed("POST, OPTIONS"));
+    if (segmentAfter(path, "/api/v0/get-video-status/", &arg)) {
+        if (!read)
+            return Admission::answer(methodNotAllowed("GET, HEAD, OPTIONS"));
+        return answered(request, [videos = m_c.videos, arg](const HttpRequest &request) { return videos->status(request, arg); });
+    }
+    if (segmentAfter(path, "/api/v0/get-video-dimensions/", &arg)) {
+        if (!read)
+            return Admission::answer(methodNotAllowed("GET, HEAD, OPTIONS"));
+        return answered(request, [videos = m_c.videos, arg](const HttpRequest &) { return videos->dimensions(arg); });
+    }
+    if (segmentAfter(path, MediaServerController::enableDownloadPrefix().constData(), &arg)) {
+        if (method != "POST")
+            return Admission::answer(methodNotAllowed("POST, OPTIONS"));
+        return answered(request, [media = m_c.media, arg](const HttpRequest &request) { return media->enableDownload(request, arg); });
+    }
     if (path == "/api/v0/upload-image")
         return method == "POST" ? m_c.images->upload(request) : Admission::answer(methodNotAllowed("POST, OPTIONS"));
     if (path == "/api/v0/get-full-tiktok-url")
         return method == "POST" ? m_c.tiktok->resolve(kSmallBodyLimit) : Admission::answer(methodNotAllowed("POST, OPTIONS"));
     if (segmentAfter(path, VideoController::videosPrefix().constData(), &arg))
-        return m_c.videos->video(request, arg);
+        return decided(request, [videos = m_c.videos, arg](const HttpRequest &request) { return videos->video(request, arg); });
     if (path.startsWith(PlaybackController::hlsPrefix()))
-        return m_c.playback->hls(request, path.mid(PlaybackController::hlsPrefix().size()));
+        return decided(request, [playback = m_c.playback, rest = path.mid(PlaybackController::hlsPrefix().size())](const HttpRequest &request) {
+            return playback->hls(request, rest);
+        });
     if (segmentAfter(path, "/thumbnails/", &arg) && arg.endsWith(QLatin1String(".jpg")))
-        return m_c.playback->thumbnail(request, arg.chopped(4));
+        return decided(request, [playback = m_c.playback, id = arg.chopped(4)](const HttpRequest &request) { return playback->thumbnail(request, id); });
     if (segmentAfter(path, "/download/", &arg) && arg.endsWith(QLatin1String(".mp4")))
-        return m_c.playback->download(request, arg.chopped(4));
+        return decided(request, [playback = m_c.playback, id = arg.chopped(4)](const HttpRequest &request) { return playback->download(request, id); });
     if (segmentAfter(path, "/images/", &arg))
         return read ? m_c.images->image(request, arg) : Admission::answer(methodNotAllowed("GET, HEAD, OPTIONS"));
     return Admission::answer(HttpResponse::error(404, QStringLiteral("No endpoint at %1.").arg(QString::fromLatin1(path.left(200)))));
@@ -109,6 +142,9 @@ void EndpointRouter::decorate(const HttpRequest *request, HttpResponse &response
     }
     if (request && request->method == "OPTIONS")
         response.setHeader("Access-Control-Max-Age", "86400");
+    // The host's storage unreachable (or the host stopping): when to try again.
+    if (response.status == 503 && response.header("Retry-After").isNull())
+        response.setHeader("Retry-After", "5");
 }
 
 void EndpointRouter::logged(const HttpLogEntry &e)

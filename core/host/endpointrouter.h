@@ -29,6 +29,10 @@ public:
         TikTokController *tiktok;
         PlaybackController *playback;
         MediaServerController *media;
+        // Where records live; when its calls block (object storage), requests that
+        // read them are decided off the server thread, on `context`'s thread after.
+        HostStorage *storage = nullptr;
+        QObject *context = nullptr;
     };
     using LogSink = std::function<void(const RequestLogEntry &)>;
 
@@ -41,6 +45,12 @@ public:
     static QByteArray uploadVideoPath() { return "/api/v0/upload-video"; }
 
 private:
+    // `decide` as it is, or (storage whose calls block) run off the server thread
+    // with the body held until it has decided. It must only read shared state.
+    using Decision = std::function<Admission(const HttpRequest &)>;
+    Admission decided(const HttpRequest &request, Decision decide);
+    Admission answered(const HttpRequest &request, std::function<HttpResponse(const HttpRequest &)> answer);
+
     const HostSite &m_site;
     BrowserPolicy m_browsers;
     Controllers m_c;

@@ -11,8 +11,11 @@
 #include "host/http/httphandler.h"
 #include "host/uploadstore.h"
 
+#include <QMetaObject>
+#include <QObject>
 #include <QString>
 
+#include <functional>
 #include <memory>
 
 namespace deso::host {
@@ -32,6 +35,16 @@ public:
     virtual UploadStore &uploads() = 0;
     // The local data dir when the backend is one (its quota applies); empty otherwise.
     virtual QString localDataDir() const = 0;
+
+    // Whether record and object calls may block on the network (object storage).
+    // Then the server thread never makes them itself: it hands them to
+    // runBlocking (runStorageWork below) and answers later.
+    virtual bool callsBlock() const { return false; }
+    // Runs `task` on the backend's own threads (callsBlock() backends; others run it here).
+    virtual void runBlocking(std::function<void()> task) { task(); }
+    // The host stopping, on the server thread: waits for runBlocking tasks and
+    // delivers the results they posted back, so none arrives after the host is gone.
+    virtual void drainBlockingWork() {}
 
     // Stored objects. Worker threads only (they may block on the network).
     virtual Result<bool> exists(const QString &key) = 0;
@@ -54,6 +67,36 @@ public:
     virtual Status publishOutputs(const QString &id, const QString &stagingDir) = 0;
     // A local folder for temporary files of processing (per job subfolders).
     virtual QString scratchDir() const = 0;
+
+    // Processing shared by several instances (object storage; the data dir has one
+    // instance, so these say yes and do nothing). Blocking calls, off the server thread.
+    // A job is held by a lease its instance renews; another instance takes over a
+    // queued or running job whose lease ran out (its instance died).
+    // Takes upload `id`'s job for `owner`: false when another owner's lease is live.
+    virtual Result<bool> claimProcessing(const QString &id, const QString &owner)
+    {
+        Q_UNUSED(id);
+        Q_UNUSED(owner);
+        return true;
+    }
+    // Extends the lease; an error when it is no longer `owner`'s (taken over).
+    virtual Status renewProcessing(const QString &id, const QString &owner)
+    {
+        Q_UNUSED(id);
+        Q_UNUSED(owner);
+        return {};
+    }
+    virtual void releaseProcessing(const QString &id, const QString &owner)
+    {
+        Q_UNUSED(id);
+        Q_UNUSED(owner);
+    }
+    // Whether upload `id`'s job has no live lease (nobody runs it).
+    virtual bool processingAbandoned(const QString &id)
+    {
+        Q_UNUSED(id);
+        return false;
+    }
 };
 
 // The data dir: <dataDir>/<key>, the host's layout before there were backends.
@@ -83,6 +126,22 @@ private:
     QString m_dataDir;
     LocalUploadStore m_uploads;
 };
+
+// Runs `work` where storage calls may block, then `done(result)` on `context`'s
+// thread (the server thread); for a backend whose calls do not block, both at
+// once, here. `context` outlives the work (the host drains it before stopping).
+template <class T>
+void runStorageWork(HostStorage &storage, QObject *context, std::function<T()> work, std::function<void(T)> done)
+{
+    if (!storage.callsBlock()) {
+        done(work());
+        return;
+    }
+    storage.runBlocking([context, work = std::move(work), done = std::move(done)] {
+        auto result = std::make_shared<T>(work());
+        QMetaObject::invokeMethod(context, [done, result] { done(std::move(*result)); }, Qt::QueuedConnection);
+    });
+}
 
 // The storage a host configuration names: `dir:PATH`, `s3://BUCKET[/PREFIX]`,
 // or empty for the data dir.

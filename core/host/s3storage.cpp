@@ -4,17 +4,24 @@
 #include "tus/incrementaldigest.h"
 #include "video/hlstranscoder.h"
 
+#include <QCoreApplication>
 #include <QDeadlineTimer>
 #include <QDebug>
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QJsonParseError>
 #include <QMetaObject>
+#include <QMutex>
+#include <QWaitCondition>
 #include <QPointer>
 #include <QRegularExpression>
 #include <QTemporaryFile>
+
+#include <unistd.h>
 #include <QtConcurrent>
 
 namespace deso::host {
@@ -57,6 +64,15 @@ Error storageError(const Error &e)
 {
     return Error(QStringLiteral("host.object_storage"),
                  QStringLiteral("The host's object storage failed: %1").arg(e.message), 503);
+}
+
+constexpr char kUnreadableCode[] = "host.object_unreadable";
+
+// A failed read as the host answers it: the bucket's failure (503), or an object that
+// does not read as what it should be (500).
+Error readError(const Error &e)
+{
+    return e.code == QLatin1String(kUnreadableCode) ? e : storageError(e);
 }
 
 QByteArray contentTypeOf(const QString &fileName)
@@ -107,39 +123,89 @@ struct MultipartState {
 // ---------------------------------------------------------------------------
 // S3Gateway
 
-S3Gateway::S3Gateway(const s3::S3Config &config)
+namespace {
+thread_local const S3Gateway *t_gatewayOfThread = nullptr; // set while a gateway thread runs a task
+}
+
+S3Gateway::S3Gateway(const s3::S3Config &config) : m_config(config)
 {
-    m_thread.setObjectName(QStringLiteral("S3Gateway"));
-    m_worker = new QObject;
-    m_worker->moveToThread(&m_thread);
-    QObject::connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
-    m_thread.start();
-    QMetaObject::invokeMethod(m_worker, [this, config] { m_client = new s3::BlockingS3Client(config); },
-                              Qt::BlockingQueuedConnection);
+    m_pool.setObjectName(QStringLiteral("S3Gateway"));
+    m_pool.setMaxThreadCount(kThreads);
 }
 
 S3Gateway::~S3Gateway()
 {
-    QMetaObject::invokeMethod(m_worker, [this] {
-        delete m_client;
-        m_client = nullptr;
-    }, Qt::BlockingQueuedConnection);
-    m_thread.quit();
-    m_thread.wait();
+    m_pool.waitForDone();
 }
 
-Result<s3::S3Answer> S3Gateway::call(const std::function<Result<s3::S3Answer>(s3::BlockingS3Client &)> &operation)
+void S3Gateway::run(std::function<void()> task)
 {
+    m_pool.start([this, task = std::move(task)] {
+        t_gatewayOfThread = this;
+        task();
+        t_gatewayOfThread = nullptr;
+    });
+}
+
+void S3Gateway::waitForDone()
+{
+    m_pool.waitForDone();
+}
+
+Result<s3::S3Answer> S3Gateway::call(const Operation &operation)
+{
+    if (t_gatewayOfThread == this) {
+        if (!m_clients.hasLocalData())
+            m_clients.setLocalData(new s3::BlockingS3Client(m_config));
+        return operation(*m_clients.localData());
+    }
+    if (QThread::currentThread() == m_serverThread)
+        qWarning().noquote() << QStringLiteral("A bucket call blocked the server thread (a fault: it should go through runStorageWork).");
+    // Waited for without an event loop: nothing else runs on this thread meanwhile.
     std::optional<Result<s3::S3Answer>> result;
-    QMetaObject::invokeMethod(m_worker, [&] { result.emplace(operation(*m_client)); }, Qt::BlockingQueuedConnection);
+    QMutex mutex;
+    QWaitCondition done;
+    QMutexLocker lock(&mutex);
+    run([&] {
+        auto r = call(operation);
+        QMutexLocker inner(&mutex);
+        result.emplace(std::move(r));
+        done.wakeAll();
+    });
+    while (!result)
+        done.wait(&mutex);
     return std::move(*result);
 }
 
-void S3Gateway::callBestEffort(const std::function<Result<s3::S3Answer>(s3::BlockingS3Client &)> &operation, const QString &what)
+void S3Gateway::callBestEffort(const Operation &operation, const QString &what)
 {
     if (auto r = call(operation); !r.ok())
         qWarning().noquote() << QStringLiteral("Object storage, %1: %2").arg(what, r.error().message);
 }
+
+namespace {
+
+// A small JSON object (a record, a lease) read whole. A body that does not parse is
+// read again a few times: some S3-compatible servers (s3rver) replace an object in
+// place, so a read meeting a write sees part of it (S3 itself never does). A missing
+// key comes back as s3.no_such_key.
+Result<QJsonObject> getJsonObject(S3Gateway &gateway, const QString &key)
+{
+    for (int attempt = 0;; ++attempt) {
+        auto got = gateway.call([&](s3::BlockingS3Client &c) { return c.getObject(key); });
+        if (!got.ok())
+            return got.error();
+        QJsonParseError parsed;
+        const QJsonDocument document = QJsonDocument::fromJson(got->body, &parsed);
+        if (parsed.error == QJsonParseError::NoError && document.isObject())
+            return document.object();
+        if (attempt == 4)
+            return Error(QString::fromLatin1(kUnreadableCode), QStringLiteral("'%1' in the bucket is not the JSON object it should be.").arg(key), 500);
+        QThread::msleep(20UL << attempt);
+    }
+}
+
+} // namespace
 
 // ---------------------------------------------------------------------------
 // S3UploadStore
@@ -150,22 +216,27 @@ S3UploadStore::S3UploadStore(S3Storage &storage) : m_storage(storage)
 
 Result<std::shared_ptr<UploadRecord>> S3UploadStore::read(const QString &id) const
 {
-    auto got = m_storage.gateway().call([&](s3::BlockingS3Client &c) { return c.getObject(recordKey(id)); });
-    if (!got.ok())
+    auto got = getJsonObject(m_storage.gateway(), recordKey(id));
+    if (!got.ok() && !got.error().code.startsWith(QLatin1String("host.")))
         return isMissing(got.error()) ? Result<std::shared_ptr<UploadRecord>>(std::shared_ptr<UploadRecord>())
                                       : Result<std::shared_ptr<UploadRecord>>(storageError(got.error()));
-    auto record = uploadRecordFromJson(id, QJsonDocument::fromJson(got->body).object());
+    auto record = got.ok() ? uploadRecordFromJson(id, got.value()) : nullptr;
     if (!record)
         return Error(QStringLiteral("host.upload_corrupt"), QStringLiteral("The record of upload %1 is damaged.").arg(id), 500);
     return record;
 }
 
-std::shared_ptr<UploadRecord> S3UploadStore::byId(const QString &id) const
+Result<std::shared_ptr<UploadRecord>> S3UploadStore::find(const QString &id) const
 {
     static const QRegularExpression idRe(QStringLiteral("^[0-9a-f]{32}$"));
     if (!idRe.match(id).hasMatch())
-        return nullptr;
-    auto r = read(id);
+        return std::shared_ptr<UploadRecord>();
+    return read(id);
+}
+
+std::shared_ptr<UploadRecord> S3UploadStore::byId(const QString &id) const
+{
+    auto r = find(id);
     if (!r.ok()) {
         qWarning().noquote() << QStringLiteral("Upload %1: %2").arg(id, r.error().message);
         return nullptr;
@@ -190,16 +261,31 @@ Result<std::shared_ptr<UploadRecord>> S3UploadStore::byToken(const QByteArray &t
     return r.value() && r.value()->token == token ? r.value() : std::shared_ptr<UploadRecord>();
 }
 
-std::shared_ptr<UploadRecord> S3UploadStore::byPlaybackId(const QString &playbackId) const
+Result<std::shared_ptr<UploadRecord>> S3UploadStore::findByPlaybackId(const QString &playbackId) const
 {
     static const QRegularExpression idRe(QStringLiteral("^[0-9a-f]{32}$"));
     if (!idRe.match(playbackId).hasMatch())
-        return nullptr;
+        return std::shared_ptr<UploadRecord>();
     auto got = m_storage.gateway().call([&](s3::BlockingS3Client &c) { return c.getObject(playbackKey(playbackId)); });
-    if (!got.ok())
+    if (!got.ok()) {
+        if (isMissing(got.error()))
+            return std::shared_ptr<UploadRecord>();
+        return storageError(got.error());
+    }
+    auto r = find(QString::fromLatin1(got->body.trimmed()));
+    if (!r.ok())
+        return r.error();
+    return r.value() && r.value()->playbackId == playbackId ? r.value() : std::shared_ptr<UploadRecord>();
+}
+
+std::shared_ptr<UploadRecord> S3UploadStore::byPlaybackId(const QString &playbackId) const
+{
+    auto r = findByPlaybackId(playbackId);
+    if (!r.ok()) {
+        qWarning().noquote() << QStringLiteral("Playback id %1: %2").arg(playbackId, r.error().message);
         return nullptr;
-    auto r = byId(QString::fromLatin1(got->body.trimmed()));
-    return r && r->playbackId == playbackId ? r : nullptr;
+    }
+    return r.value();
 }
 
 Result<std::shared_ptr<UploadRecord>> S3UploadStore::create(qint64 length, const QByteArray &metadataHeader,
@@ -298,10 +384,80 @@ Status S3UploadStore::remove(const QString &id)
     return {};
 }
 
+namespace {
+// Objects of an upload without its record (a creation cut short) go when the newest is this old.
+constexpr qint64 kOrphanSeconds = 3600;
+}
+
 QStringList S3UploadStore::purgeExpired(const QDateTime &now)
 {
-    Q_UNUSED(now);
-    return {};
+    QStringList gone;
+    S3Gateway &gateway = m_storage.gateway();
+    // Every upload folder: uploads/<id>/ (a page of prefixes at a time).
+    s3::ListOptions folders;
+    folders.prefix = QStringLiteral("uploads/");
+    folders.delimiter = QStringLiteral("/");
+    QStringList ids;
+    for (;;) {
+        auto page = gateway.call([&](s3::BlockingS3Client &c) { return c.listObjects(folders); });
+        if (!page.ok()) {
+            qWarning().noquote() << QStringLiteral("Sweeping expired uploads: %1").arg(storageError(page.error()).message);
+            return gone;
+        }
+        for (const QString &prefix : page->list.commonPrefixes)
+            ids << prefix.section(QLatin1Char('/'), 1, 1);
+        if (!page->list.truncated)
+            break;
+        folders.continuationToken = page->list.nextContinuationToken;
+    }
+    static const QRegularExpression idRe(QStringLiteral("^[0-9a-f]{32}$"));
+    for (const QString &id : std::as_const(ids)) {
+        if (!idRe.match(id).hasMatch())
+            continue;
+        auto record = read(id);
+        if (!record.ok())
+            continue; // the bucket failed (said by read's caller next time) or the record is damaged: kept
+        bool expired = false;
+        if (const auto &r = record.value()) {
+            expired = !r->complete() && r->expiresAt.isValid() && r->expiresAt <= now;
+            if (expired) {
+                // A PATCH streaming now renews the record and its lease: not expired then.
+                auto lease = getJsonObject(gateway, leaseKey(id));
+                if (lease.ok()) {
+                    const QDateTime until = QDateTime::fromString(lease->value(QStringLiteral("expires")).toString(), Qt::ISODateWithMs);
+                    expired = !(until.isValid() && until > now);
+                } else if (!isMissing(lease.error())) {
+                    expired = false;
+                }
+            }
+        } else {
+            // No record: the leftovers of a creation cut short, once they are old.
+            s3::ListOptions objects;
+            objects.prefix = QStringLiteral("uploads/") + id + QLatin1Char('/');
+            auto listed = gateway.call([&](s3::BlockingS3Client &c) { return c.listObjects(objects); });
+            if (!listed.ok())
+                continue;
+            QDateTime newest;
+            for (const auto &o : listed->list.objects)
+                newest = qMax(newest, o.lastModified);
+            expired = newest.isValid() && newest.secsTo(now) > kOrphanSeconds;
+        }
+        if (!expired)
+            continue;
+        if (auto removed = remove(id); !removed.ok()) {
+            qWarning().noquote() << QStringLiteral("Expired upload %1: %2").arg(id, removed.error().message);
+            continue;
+        }
+        gone << id;
+    }
+    // Spooled parts left by a stopped instance of this scratch folder.
+    QDirIterator spools(m_storage.scratchDir(), {QStringLiteral("part-*"), QStringLiteral("serve-*")}, QDir::Files);
+    while (spools.hasNext()) {
+        const QFileInfo spool(spools.next());
+        if (spool.lastModified().secsTo(now) > kOrphanSeconds)
+            QFile::remove(spool.filePath());
+    }
+    return gone;
 }
 
 QString S3UploadStore::stagingDir() const
@@ -319,146 +475,333 @@ Status S3UploadStore::adoptFile(const QString &id, const QString &stagedPath)
 }
 
 // ---------------------------------------------------------------------------
-// One PATCH into an upload kept in the bucket. Bytes go to a spool file of at
-// most one part; a full part goes to the multipart upload at once (and, without
-// a checksum, is recorded: a checkpoint any instance resumes from). What is left
-// when the body ends is stored as the tail object. The lease taken before the
-// first byte keeps other instances out; it is checked again before every record.
-class S3PatchSink final : public RequestHandler {
+// One PATCH into an upload kept in the bucket. Bytes go to a spool file of one
+// part; a full part goes to the multipart upload (and, without a checksum, is
+// recorded: a checkpoint any instance resumes from) on a gateway thread while
+// the next part spools, so the server thread never waits for the bucket. Two
+// spool files at most: when both are full the body is held back (BodyValve)
+// until the part in flight is stored. What is left when the body ends is
+// stored as the tail object. The lease taken before the first byte keeps other
+// instances out; it is checked again before every record.
+//
+// S3Patch is shared by the handler and the bucket steps it starts (one at a
+// time, in order): a PATCH abandoned by its client still finishes its steps.
+class S3Patch final : public std::enable_shared_from_this<S3Patch> {
 public:
-    S3PatchSink(S3UploadStore &store, PatchIntake intake, MultipartState state, QString leaseOwner)
+    S3Patch(S3UploadStore &store, PatchIntake intake, MultipartState state, QString leaseOwner)
         : m_store(store), m_intake(std::move(intake)), m_state(std::move(state)), m_leaseOwner(std::move(leaseOwner)),
-          m_recordedPartsEnd(m_state.partsEnd())
+          m_recordedPartsEnd(m_state.partsEnd()), m_queuedBytes(m_state.partsEnd())
     {
-    }
-    ~S3PatchSink() override
-    {
-        if (!m_finished)
-            abandon();
     }
 
+    // A gateway thread (takePatch): the first spool, starting with the tail waiting in the bucket.
     Status open()
     {
-        m_spool.setFileTemplate(QDir(m_store.m_storage.scratchDir()).filePath(QStringLiteral("part-XXXXXX")));
-        if (!m_spool.open())
-            return Error(QStringLiteral("host.storage"), QStringLiteral("The host could not create a spool file for the upload."), 500);
+        auto spool = newSpool();
+        if (!spool.ok())
+            return spool.error();
+        m_spool = std::move(spool).value();
         if (m_intake.checksumAlgorithm) {
             auto digest = tus::IncrementalDigest::create(*m_intake.checksumAlgorithm);
             if (!digest.ok())
                 return Error(digest.error().code, digest.error().message, 500);
             m_hash.emplace(std::move(digest).value());
         }
-        // The tail waiting in the bucket starts the spool: the next part begins with it.
         if (m_state.tailBytes > 0) {
             s3::GetOptions range;
             range.range = s3::ByteRange{0, m_state.tailBytes - 1};
             const QString key = tailKey(m_intake.record->id, m_state.partsEnd());
-            m_spool.close();
-            auto got = gateway().call([&](s3::BlockingS3Client &c) { return c.getObjectToFile(key, m_spool.fileName(), range); });
+            m_spool->close();
+            auto got = gateway().call([&](s3::BlockingS3Client &c) { return c.getObjectToFile(key, m_spool->fileName(), range); });
             if (!got.ok())
                 return storageError(got.error());
-            if (!m_spool.open() || m_spool.size() != m_state.tailBytes || !m_spool.seek(m_state.tailBytes))
+            if (!m_spool->open() || m_spool->size() != m_state.tailBytes || !m_spool->seek(m_state.tailBytes))
                 return Error(QStringLiteral("host.storage"), QStringLiteral("The upload's stored tail is shorter than recorded."), 500);
         }
         return {};
     }
 
-    Status body(const char *data, qint64 size) override
+    // A gateway thread: gives the upload up before the first byte (open() failed).
+    void refuse()
     {
+        m_finished = true;
+        release();
+    }
+
+    // ---- server thread ----
+
+    void attach(BodyValve valve) { m_valve = valve; }
+
+    Status body(const char *data, qint64 size)
+    {
+        if (m_error)
+            return *m_error;
         if (m_hash) {
-            if (Status hashed = m_hash->addData(QByteArrayView(data, size)); !hashed.ok())
-                return fail(Error(hashed.error().code, hashed.error().message, 500));
+            if (Status hashed = m_hash->addData(QByteArrayView(data, size)); !hashed.ok()) {
+                m_error = Error(hashed.error().code, hashed.error().message, 500);
+                return *m_error;
+            }
         }
         while (size > 0) {
-            const qint64 n = qMin(size, m_state.partBytes - m_spool.pos());
-            if (m_spool.write(data, n) != n)
-                return fail(Error(QStringLiteral("tus.write"), QStringLiteral("The host could not spool the upload to disk."), 500));
+            if (m_waitingFull) { // both spools full: the rest waits here (< one read) and the body is held
+                m_carry.append(data, size);
+                break;
+            }
+            const qint64 n = qMin(size, m_state.partBytes - m_spool->pos());
+            if (m_spool->write(data, n) != n)
+                return failNow(Error(QStringLiteral("tus.write"), QStringLiteral("The host could not spool the upload to disk."), 500));
             data += n;
             size -= n;
-            if (m_renewLease.hasExpired()) {
-                if (auto s = renewLease(); !s.ok())
-                    return fail(s.error());
-            }
-            if (m_spool.pos() == m_state.partBytes && offsetNow() < m_intake.record->length) {
-                if (auto s = sendPart(); !s.ok())
-                    return fail(s.error());
-                // Without a checksum partial bodies count: a checkpoint per part.
-                if (!m_hash) {
-                    if (auto s = record(); !s.ok())
-                        return fail(s.error());
+            if (m_spool->pos() == m_state.partBytes && offsetNow() < m_intake.record->length) {
+                if (!m_stepRunning) {
+                    if (Status s = startPart(); !s.ok())
+                        return failNow(s.error());
+                } else {
+                    m_waitingFull = true;
+                    m_valve.pause();
                 }
             }
+        }
+        if (!m_stepRunning && m_renewLease.hasExpired()) {
+            m_renewLease.setRemainingTime(kUploadLeaseRenewMs);
+            runStep([](S3Patch &p) { return p.renewLease(); });
         }
         return {};
     }
 
-    void end(Responder responder) override
+    void end(Responder responder)
     {
-        m_finished = true;
-        if (m_hash) {
-            const Result<QByteArray> digest = m_hash->result();
-            if (!digest.ok() || digest.value() != m_intake.expectedDigest) {
-                release();
-                responder.send(m_intake.answer(
-                    Error(QStringLiteral("tus.checksum"),
-                          QStringLiteral("The Upload-Checksum does not match the received bytes; nothing was written."), 460),
-                    m_intake.record));
-                return;
-            }
-        }
-        const Status stored = finishBytes();
-        release();
-        responder.send(m_intake.answer(stored, m_intake.record));
+        m_bodyDone = true;
+        m_responder = std::move(responder);
+        if (!m_stepRunning && !m_waitingFull)
+            finishAfterBody();
     }
 
-    void abandon() override
+    void abandon()
     {
-        if (m_finished)
+        if (m_bodyDone || m_abandoned || m_finishing)
             return;
-        m_finished = true;
-        // Without a checksum the bytes received count (as in the data dir): keep them.
-        if (!m_failed && !m_hash) {
-            if (auto s = finishBytes(); !s.ok())
-                qWarning().noquote() << QStringLiteral("Upload %1: %2").arg(m_intake.record->id, s.error().message);
-        }
-        release();
+        m_abandoned = true;
+        if (!m_stepRunning && !m_waitingFull)
+            finishAbandoned();
     }
 
 private:
     S3Gateway &gateway() { return m_store.m_storage.gateway(); }
-    qint64 offsetNow() const { return m_state.partsEnd() + m_spool.pos(); }
+    qint64 offsetNow() const { return m_queuedBytes + m_spool->pos(); }
 
-    Status fail(Error e)
+    Result<std::unique_ptr<QTemporaryFile>> newSpool()
     {
-        m_failed = true;
-        release();
+        auto spool = std::make_unique<QTemporaryFile>(QDir(m_store.m_storage.scratchDir()).filePath(QStringLiteral("part-XXXXXX")));
+        if (!spool->open())
+            return Error(QStringLiteral("host.storage"), QStringLiteral("The host could not create a spool file for the upload."), 500);
+        return spool;
+    }
+
+    // A failure found on the server thread while the body streams: the door
+    // answers it and abandons us; we only give the lease back.
+    Error failNow(Error e)
+    {
+        m_error = e;
         return e;
     }
 
-    Status sendPart()
+    // Runs one bucket step on a gateway thread; afterStep on this thread when it is done.
+    void runStep(std::function<Status(S3Patch &)> work)
+    {
+        m_stepRunning = true;
+        auto self = shared_from_this();
+        S3Storage &storage = m_store.m_storage;
+        storage.runBlocking([self, work = std::move(work), context = storage.context()] {
+            auto outcome = std::make_shared<Status>(work(*self));
+            QMetaObject::invokeMethod(context, [self, outcome] { self->afterStep(*outcome); }, Qt::QueuedConnection);
+        });
+    }
+
+    // Hands the full spool to a part step; the next part spools in the other file.
+    Status startPart()
+    {
+        if (!m_spool->flush())
+            return Error(QStringLiteral("tus.write"), QStringLiteral("The host could not spool the upload to disk."), 500);
+        m_inFlight = std::move(m_spool);
+        m_queuedBytes += m_state.partBytes;
+        if (m_spare) {
+            m_spool = std::move(m_spare);
+        } else {
+            auto spool = newSpool();
+            if (!spool.ok())
+                return spool.error();
+            m_spool = std::move(spool).value();
+        }
+        if (!m_carry.isEmpty()) {
+            if (m_spool->write(m_carry) != m_carry.size())
+                return Error(QStringLiteral("tus.write"), QStringLiteral("The host could not spool the upload to disk."), 500);
+            m_carry.clear();
+        }
+        const QString path = m_inFlight->fileName();
+        const qint64 bytes = m_state.partBytes;
+        const bool checkpoint = !m_hash; // without a checksum partial bodies count
+        m_renewLease.setRemainingTime(kUploadLeaseRenewMs);
+        runStep([path, bytes, checkpoint](S3Patch &p) {
+            if (Status s = p.sendPart(path, bytes); !s.ok())
+                return s;
+            return checkpoint ? p.record() : p.renewLease();
+        });
+        return {};
+    }
+
+    void afterStep(const Status &outcome)
+    {
+        m_stepRunning = false;
+        if (m_inFlight) { // the part is stored: its file spools the next one
+            m_inFlight->seek(0);
+            m_inFlight->resize(0);
+            m_spare = std::move(m_inFlight);
+        }
+        if (m_finishing)
+            return; // the last step (finishAfterBody/finishAbandoned) answers itself
+        if (!outcome.ok() && !m_error) {
+            m_error = outcome.error();
+            if (!m_bodyDone && !m_abandoned) {
+                m_waitingFull = false;
+                m_valve.answerNow(m_intake.answer(*m_error, m_intake.record)); // the rest of the body unread
+                m_finishing = true;
+                runStep([](S3Patch &p) {
+                    p.release();
+                    return Status();
+                });
+                return;
+            }
+        }
+        if (m_waitingFull && !m_error) {
+            m_waitingFull = false;
+            if (Status s = startPart(); !s.ok()) {
+                m_error = s.error();
+            } else {
+                if (!m_bodyDone && !m_abandoned)
+                    m_valve.resume();
+                return;
+            }
+        }
+        m_waitingFull = false;
+        if (m_bodyDone)
+            finishAfterBody();
+        else if (m_abandoned)
+            finishAbandoned();
+    }
+
+    void finishAfterBody()
+    {
+        m_finishing = true;
+        Responder responder = *m_responder;
+        if (m_error) {
+            const Error e = *m_error;
+            runStep([](S3Patch &p) {
+                p.release();
+                return Status();
+            });
+            responder.send(m_intake.answer(e, m_intake.record));
+            return;
+        }
+        if (m_hash) {
+            const Result<QByteArray> digest = m_hash->result();
+            if (!digest.ok() || digest.value() != m_intake.expectedDigest) {
+                auto self = shared_from_this();
+                runStepThen([](S3Patch &p) {
+                    p.release();
+                    return Status();
+                }, [self, responder](const Status &) {
+                    responder.send(self->m_intake.answer(
+                        Error(QStringLiteral("tus.checksum"),
+                              QStringLiteral("The Upload-Checksum does not match the received bytes; nothing was written."), 460),
+                        self->m_intake.record));
+                });
+                return;
+            }
+        }
+        const Result<QString> spooled = flushedSpool();
+        if (!spooled.ok()) {
+            runStep([](S3Patch &p) {
+                p.release();
+                return Status();
+            });
+            responder.send(m_intake.answer(spooled.error(), m_intake.record));
+            return;
+        }
+        auto self = shared_from_this();
+        // The answer is made there too: a completed upload is queued for processing
+        // (in the bucket) before the client hears of it.
+        runStepThen([path = spooled.value(), bytes = m_spool->pos()](S3Patch &p) {
+            const Status stored = p.finishBytes(path, bytes);
+            p.release();
+            p.m_finalAnswer = p.m_intake.answer(stored, p.m_intake.record);
+            return stored;
+        }, [self, responder](const Status &) { responder.send(self->m_finalAnswer); });
+    }
+
+    // No one to answer: without a checksum the bytes received count (as in the data dir).
+    void finishAbandoned()
+    {
+        m_finishing = true;
+        const Result<QString> spooled = flushedSpool();
+        const bool keep = !m_error && !m_hash && spooled.ok();
+        const QString id = m_intake.record->id;
+        runStep([keep, path = spooled.ok() ? spooled.value() : QString(), bytes = m_spool->pos(), id](S3Patch &p) {
+            if (keep) {
+                if (auto s = p.finishBytes(path, bytes); !s.ok())
+                    qWarning().noquote() << QStringLiteral("Upload %1: %2").arg(id, s.error().message);
+            }
+            p.release();
+            return Status();
+        });
+    }
+
+    void runStepThen(std::function<Status(S3Patch &)> work, std::function<void(const Status &)> then)
+    {
+        m_then = std::move(then);
+        m_stepRunning = true;
+        auto self = shared_from_this();
+        S3Storage &storage = m_store.m_storage;
+        storage.runBlocking([self, work = std::move(work), context = storage.context()] {
+            auto outcome = std::make_shared<Status>(work(*self));
+            QMetaObject::invokeMethod(context, [self, outcome] {
+                self->m_stepRunning = false;
+                if (auto then = std::move(self->m_then))
+                    then(*outcome);
+            }, Qt::QueuedConnection);
+        });
+    }
+
+    Result<QString> flushedSpool()
+    {
+        if (!m_spool->flush())
+            return Error(QStringLiteral("tus.write"), QStringLiteral("The host could not spool the upload to disk."), 500);
+        return m_spool->fileName();
+    }
+
+    // ---- gateway threads, one step at a time ----
+
+    Status sendPart(const QString &path, qint64 bytes)
     {
         const QString key = uploadDataKey(m_intake.record->id);
         const int number = int(m_state.etags.size()) + 1;
-        const qint64 bytes = m_spool.pos();
-        if (!m_spool.flush())
-            return Error(QStringLiteral("tus.write"), QStringLiteral("The host could not spool the upload to disk."), 500);
         auto part = gateway().call([&](s3::BlockingS3Client &c) {
-            return c.uploadPartFromFile(key, m_state.uploadId, number, m_spool.fileName(), 0, bytes);
+            return c.uploadPartFromFile(key, m_state.uploadId, number, path, 0, bytes);
         });
         if (!part.ok())
             return storageError(part.error());
         m_state.etags << part->object.etag;
         m_state.tailBytes = 0;
-        m_spool.seek(0);
-        m_spool.resize(0);
         return {};
     }
 
     // The lease still ours: else another instance took the upload over (ours expired).
     Status leaseHeld()
     {
-        auto got = gateway().call([&](s3::BlockingS3Client &c) { return c.getObject(leaseKey(m_intake.record->id)); });
-        const QJsonObject lease = got.ok() ? QJsonDocument::fromJson(got->body).object() : QJsonObject();
+        auto got = getJsonObject(gateway(), leaseKey(m_intake.record->id));
+        if (!got.ok() && !isMissing(got.error()))
+            return readError(got.error());
+        const QJsonObject lease = got.ok() ? got.value() : QJsonObject();
         if (lease.value(QStringLiteral("owner")).toString() != m_leaseOwner) {
             m_released = true; // not ours to delete any more
             return Error(QStringLiteral("tus.lease_lost"),
@@ -478,34 +821,26 @@ private:
         r.backendState = m_state.json();
         if (auto s = m_store.save(r); !s.ok())
             return s;
-        return extendLease();
+        return takeLease(m_store, m_intake.record->id, m_leaseOwner);
     }
 
     Status renewLease()
     {
         if (auto s = leaseHeld(); !s.ok())
             return s;
-        return extendLease();
-    }
-
-    // Only right after leaseHeld() said the lease is ours.
-    Status extendLease()
-    {
-        m_renewLease.setRemainingTime(kUploadLeaseRenewMs);
         return takeLease(m_store, m_intake.record->id, m_leaseOwner);
     }
 
     // Stores what the spool holds: the last part and the whole object when the
     // upload is complete, else the tail object.
-    Status finishBytes()
+    Status finishBytes(const QString &spoolPath, qint64 spooled)
     {
         UploadRecord &r = *m_intake.record;
         const qint64 oldPartsEnd = m_recordedPartsEnd;
-        const qint64 spooled = m_spool.pos();
         const QString key = uploadDataKey(r.id);
-        if (offsetNow() == r.length) {
+        if (m_state.partsEnd() + spooled == r.length) {
             if (spooled > 0 || m_state.etags.isEmpty()) {
-                if (auto s = sendPart(); !s.ok())
+                if (auto s = sendPart(spoolPath, spooled); !s.ok())
                     return s;
             }
             if (auto s = leaseHeld(); !s.ok())
@@ -524,10 +859,8 @@ private:
             return {};
         }
         if (spooled > 0) {
-            if (!m_spool.flush())
-                return Error(QStringLiteral("tus.write"), QStringLiteral("The host could not spool the upload to disk."), 500);
             const QString tail = tailKey(r.id, m_state.partsEnd());
-            auto put = gateway().call([&](s3::BlockingS3Client &c) { return c.putObjectFromFile(tail, m_spool.fileName(), 0, spooled); });
+            auto put = gateway().call([&](s3::BlockingS3Client &c) { return c.putObjectFromFile(tail, spoolPath, 0, spooled); });
             if (!put.ok())
                 return storageError(put.error());
         }
@@ -557,14 +890,7 @@ private:
     }
 
 public:
-    // Gives the upload up before the first byte (open() failed): nothing to keep.
-    void refuse()
-    {
-        m_finished = true;
-        release();
-    }
-
-    // Writes a lease on upload `id` for `owner` (kUploadLeaseSeconds from now).
+    // Writes a lease on upload `id` for `owner` (kUploadLeaseSeconds from now). Gateway threads.
     static Status takeLease(S3UploadStore &store, const QString &id, const QString &owner, bool createOnly = false)
     {
         const QJsonObject lease{{QStringLiteral("owner"), owner},
@@ -584,15 +910,44 @@ public:
 private:
     S3UploadStore &m_store;
     PatchIntake m_intake;
+    // Gateway threads (one step at a time):
     MultipartState m_state;
     QString m_leaseOwner;
     qint64 m_recordedPartsEnd; // where the recorded tail object starts
-    QTemporaryFile m_spool;
+    bool m_released = false;
+    // Server thread:
+    BodyValve m_valve;
+    std::unique_ptr<QTemporaryFile> m_spool;    // the part being received
+    std::unique_ptr<QTemporaryFile> m_inFlight; // the part being stored
+    std::unique_ptr<QTemporaryFile> m_spare;    // emptied, for the next part
+    QByteArray m_carry;                         // bytes past a full spool while a part is in flight
+    qint64 m_queuedBytes;                       // upload bytes before m_spool (stored or in flight)
     QDeadlineTimer m_renewLease{kUploadLeaseRenewMs};
     std::optional<tus::IncrementalDigest> m_hash;
+    std::optional<Error> m_error;
+    std::optional<Responder> m_responder;
+    std::function<void(const Status &)> m_then;
+    HttpResponse m_finalAnswer; // made by the last step, sent from this thread
+    bool m_stepRunning = false;
+    bool m_waitingFull = false; // m_spool is full and waits for the part in flight
+    bool m_bodyDone = false;
+    bool m_abandoned = false;
+    bool m_finishing = false;
     bool m_finished = false;
-    bool m_failed = false;
-    bool m_released = false;
+};
+
+// The door's handler of an S3 PATCH: everything happens in its S3Patch.
+class S3PatchSink final : public RequestHandler {
+public:
+    explicit S3PatchSink(std::shared_ptr<S3Patch> patch) : m_patch(std::move(patch)) {}
+    ~S3PatchSink() override { m_patch->abandon(); } // after end() it does nothing
+    void attach(BodyValve valve) override { m_patch->attach(valve); }
+    Status body(const char *data, qint64 size) override { return m_patch->body(data, size); }
+    void end(Responder responder) override { m_patch->end(std::move(responder)); }
+    void abandon() override { m_patch->abandon(); }
+
+private:
+    std::shared_ptr<S3Patch> m_patch;
 };
 
 Result<std::unique_ptr<RequestHandler>> S3UploadStore::takePatch(PatchIntake intake)
@@ -601,24 +956,24 @@ Result<std::unique_ptr<RequestHandler>> S3UploadStore::takePatch(PatchIntake int
     const Error busy(QStringLiteral("tus.busy"),
                      QStringLiteral("The upload is receiving data on another request; try again when it ends."), 423);
     // Another instance's unexpired lease refuses; an expired one is taken over.
-    auto current = m_storage.gateway().call([&](s3::BlockingS3Client &c) { return c.getObject(leaseKey(id)); });
+    auto current = getJsonObject(m_storage.gateway(), leaseKey(id));
     const bool leaseExists = current.ok();
     if (!current.ok() && !isMissing(current.error()))
-        return storageError(current.error());
+        return readError(current.error());
     if (leaseExists) {
-        const QJsonObject lease = QJsonDocument::fromJson(current->body).object();
+        const QJsonObject &lease = current.value();
         const QDateTime expires = QDateTime::fromString(lease.value(QStringLiteral("expires")).toString(), Qt::ISODateWithMs);
         if (expires.isValid() && expires > QDateTime::currentDateTimeUtc())
             return busy;
     }
     // Unique per request: two PATCHes on one instance exclude each other too.
     const QString owner = m_storage.instanceId() + QLatin1Char('/') + randomHex(8);
-    if (auto s = S3PatchSink::takeLease(*this, id, owner, !leaseExists && m_storage.conditionalWrites()); !s.ok())
+    if (auto s = S3Patch::takeLease(*this, id, owner, !leaseExists && m_storage.conditionalWrites()); !s.ok())
         return s.error().httpStatus == 423 ? busy : s.error();
     // Without conditional writes two instances may both have written: the lease
     // read back names the one that wrote last, and only that one goes on.
-    auto check = m_storage.gateway().call([&](s3::BlockingS3Client &c) { return c.getObject(leaseKey(id)); });
-    if (!check.ok() || QJsonDocument::fromJson(check->body).object().value(QStringLiteral("owner")).toString() != owner)
+    auto check = getJsonObject(m_storage.gateway(), leaseKey(id));
+    if (!check.ok() || check->value(QStringLiteral("owner")).toString() != owner)
         return busy;
     // The record as it is now, under the lease: the offset checked from the head may be stale.
     auto fresh = read(id);
@@ -641,12 +996,12 @@ Result<std::unique_ptr<RequestHandler>> S3UploadStore::takePatch(PatchIntake int
     if (state.uploadId.isEmpty() || state.partBytes < s3::kMinPartSize
         || state.partsEnd() + state.tailBytes != intake.record->offset)
         return releaseAnd(Error(QStringLiteral("host.upload_corrupt"), QStringLiteral("The record of upload %1 is damaged.").arg(id), 500));
-    auto sink = std::make_unique<S3PatchSink>(*this, std::move(intake), state, owner);
-    if (auto s = sink->open(); !s.ok()) {
-        sink->refuse();
+    auto patch = std::make_shared<S3Patch>(*this, std::move(intake), state, owner);
+    if (auto s = patch->open(); !s.ok()) {
+        patch->refuse();
         return s.error();
     }
-    return std::unique_ptr<RequestHandler>(std::move(sink));
+    return std::unique_ptr<RequestHandler>(std::make_unique<S3PatchSink>(std::move(patch)));
 }
 
 // ---------------------------------------------------------------------------
@@ -656,10 +1011,13 @@ S3Storage::S3Storage(s3::S3Config config, QString scratchDir, qint64 partBytes)
     : m_config(std::move(config)), m_scratchDir(std::move(scratchDir)), m_partBytes(qMax(partBytes, s3::kMinPartSize)),
       m_instanceId(randomHex(8)), m_uploads(*this)
 {
+    m_servePool.setObjectName(QStringLiteral("S3Serve"));
+    m_servePool.setMaxThreadCount(32);
 }
 
 S3Storage::~S3Storage()
 {
+    m_servePool.waitForDone(); // its answers go to m_context
     delete m_context;
 }
 
@@ -681,7 +1039,28 @@ Status S3Storage::open()
     if (!probed.ok())
         return storageError(probed.error());
     m_conditionalWrites = probed->conditionalWritesHonoured;
+    m_gateway->setServerThread(QThread::currentThread()); // from now on it serves
     return {};
+}
+
+void S3Storage::runBlocking(std::function<void()> task)
+{
+    ++m_blockingTasks;
+    m_gateway->run(std::move(task));
+}
+
+void S3Storage::drainBlockingWork()
+{
+    if (!m_gateway)
+        return;
+    // Results come back as posted calls, which may start more work (a PATCH's next step).
+    for (int round = 0; round < 1000; ++round) {
+        const quint64 started = m_blockingTasks;
+        m_gateway->waitForDone();
+        QCoreApplication::sendPostedEvents(nullptr, QEvent::MetaCall);
+        if (m_blockingTasks == started)
+            break;
+    }
 }
 
 QString S3Storage::description() const
@@ -713,74 +1092,92 @@ Status S3Storage::put(const QString &key, const QByteArray &bytes, const QByteAr
 
 namespace {
 
-// GET/HEAD of an object: the asked range is fetched into a temporary file on a
-// pool thread (never whole in RAM), then answered from it like a stored file.
+// GET/HEAD of an object, on a thread of the storage's serving pool: a HEAD for
+// its size, then the answer's head, then the asked range read from S3 with a
+// ranged GET and passed on to the client as it arrives (HttpResponse::streamed):
+// the GET waits while the client reads, so a big object never piles up in RAM
+// or on disk. An error before the head is an answer (404, 416, 503); after it,
+// a short body and the connection cut.
 class ObjectAnswer final : public RequestHandler {
 public:
-    ObjectAnswer(s3::S3Config config, QObject *context, HttpRequest request, QString key, QByteArray contentType,
-                 HeaderList headers, QString notFound, QString scratchDir)
-        : m_config(std::move(config)), m_context(context), m_request(std::move(request)), m_key(std::move(key)),
-          m_type(std::move(contentType)), m_headers(std::move(headers)), m_notFound(std::move(notFound)),
-          m_scratch(std::move(scratchDir))
+    ObjectAnswer(s3::S3Config config, QObject *context, QThreadPool *pool, HttpRequest request, QString key,
+                 QByteArray contentType, HeaderList headers, QString notFound)
+        : m_config(std::move(config)), m_context(context), m_pool(pool), m_request(std::move(request)), m_key(std::move(key)),
+          m_type(std::move(contentType)), m_headers(std::move(headers)), m_notFound(std::move(notFound))
     {
     }
 
     void end(Responder responder) override
     {
-        struct Fetched {
-            std::optional<HttpResponse> answer; // an answer without a file (404, 416, errors)
-            std::shared_ptr<QTemporaryFile> file;
-            qint64 size = 0;
-        };
-        QPointer<QObject> context = m_context;
-        QtConcurrent::run([config = m_config, request = m_request, key = m_key, notFound = m_notFound,
-                           scratch = m_scratch]() -> Fetched {
-            Fetched f;
+        m_pool->start([config = m_config, context = m_context, request = m_request, key = m_key, type = m_type,
+                       headers = m_headers, notFound = m_notFound, responder] {
+            const auto answer = [&](HttpResponse r) {
+                QMetaObject::invokeMethod(context, [responder, r] { responder.send(r); }, Qt::QueuedConnection);
+            };
             s3::BlockingS3Client client(config);
             auto head = client.headObject(key);
             if (!head.ok()) {
-                f.answer = isMissing(head.error()) ? HttpResponse::error(404, notFound)
-                                                   : HttpResponse::error(503, storageError(head.error()).message);
-                return f;
+                answer(isMissing(head.error()) ? HttpResponse::error(404, notFound)
+                                               : HttpResponse::error(503, storageError(head.error()).message));
+                return;
             }
-            f.size = head->object.size;
-            const ByteRange range = parseByteRange(request.header("range"), f.size);
-            f.file = std::make_shared<QTemporaryFile>(QDir(scratch).filePath(QStringLiteral("serve-XXXXXX")));
-            if (!f.file->open()) {
-                f.answer = HttpResponse::error(500, QStringLiteral("The host could not create a temporary file."));
-                return f;
+            const qint64 size = head->object.size;
+            HttpResponse r = HttpResponse::file(QString(), size, type, request.header("range"));
+            if (r.status != 200 && r.status != 206)
+                return answer(std::move(r)); // 416
+            for (const auto &h : headers)
+                r.setHeader(h.first, h.second);
+            auto stream = StreamedBody::create();
+            if (!stream.ok())
+                return answer(HttpResponse::error(500, stream.error().message));
+            r.streamed = stream->first;
+            const int producer = stream->second;
+            const qint64 first = r.fileOffset;
+            const qint64 length = r.fileLength;
+            answer(std::move(r));
+            if (request.method != "HEAD" && length > 0) {
+                ProducerDevice sink(producer);
+                s3::GetOptions range;
+                range.range = s3::ByteRange{first, first + length - 1};
+                if (auto got = client.getObjectToDevice(key, &sink, range); !got.ok() && !sink.clientGone())
+                    qWarning().noquote() << QStringLiteral("Serving %1: %2").arg(key, storageError(got.error()).message);
             }
-            f.file->close();
-            if (range.kind == ByteRange::Kind::Unsatisfiable || request.method == "HEAD" || f.size == 0)
-                return f; // HttpResponse::file answers 416, or the head alone
-            s3::GetOptions options;
-            options.range = s3::ByteRange{range.first, range.last};
-            if (auto got = client.getObjectToFile(key, f.file->fileName(), options); !got.ok())
-                f.answer = HttpResponse::error(503, storageError(got.error()).message);
-            return f;
-        }).then(m_context, [responder, type = m_type, headers = m_headers, rangeHeader = m_request.header("range")](Fetched f) {
-            if (f.answer)
-                return responder.send(std::move(*f.answer));
-            HttpResponse r = HttpResponse::file(f.file->fileName(), f.size, type, rangeHeader);
-            if (r.status == 200 || r.status == 206) {
-                r.fileOffset = 0; // the temporary file holds just the range
-                for (const auto &h : headers)
-                    r.setHeader(h.first, h.second);
-            }
-            // The door opens the file inside send(); the temporary file goes after.
-            responder.send(std::move(r));
+            ::close(producer); // after the last byte; early, and the door cuts the answer short
         });
     }
 
 private:
+    // The producer's end of a StreamedBody as a device S3Client writes into.
+    class ProducerDevice final : public QIODevice {
+    public:
+        explicit ProducerDevice(int fd) : m_fd(fd) { open(QIODevice::WriteOnly | QIODevice::Unbuffered); }
+        bool isSequential() const override { return true; }
+        bool clientGone() const { return m_gone; }
+
+    protected:
+        qint64 readData(char *, qint64) override { return -1; }
+        qint64 writeData(const char *data, qint64 size) override
+        {
+            if (!writeStreamedBytes(m_fd, data, size)) {
+                m_gone = true;
+                return -1;
+            }
+            return size;
+        }
+
+    private:
+        int m_fd;
+        bool m_gone = false;
+    };
+
     s3::S3Config m_config;
     QObject *m_context;
+    QThreadPool *m_pool;
     HttpRequest m_request;
     QString m_key;
     QByteArray m_type;
     HeaderList m_headers;
     QString m_notFound;
-    QString m_scratch;
 };
 
 } // namespace
@@ -788,8 +1185,8 @@ private:
 Admission S3Storage::serve(const HttpRequest &request, const QString &key, const QByteArray &contentType,
                            const HeaderList &headers, const QString &notFoundMessage)
 {
-    return Admission::stream(std::make_unique<ObjectAnswer>(m_config, m_context, request, key, contentType, headers,
-                                                            notFoundMessage, m_scratchDir),
+    return Admission::stream(std::make_unique<ObjectAnswer>(m_config, m_context, &m_servePool, request, key, contentType,
+                                                            headers, notFoundMessage),
                              Admission::kSmallBodyBytes);
 }
 
@@ -806,6 +1203,90 @@ bool S3Storage::outputsPublished(const QString &id)
 {
     auto present = exists(uploadMediaKey(id, video::HlsTranscoder::masterPlaylistName()));
     return present.ok() && present.value();
+}
+
+namespace {
+
+QString processingLeaseKey(const QString &id)
+{
+    return QStringLiteral("uploads/") + id + QStringLiteral("/processing");
+}
+
+struct ProcessingLease {
+    QString owner;
+    QDateTime expires;
+    bool live() const { return expires.isValid() && expires > QDateTime::currentDateTimeUtc(); }
+};
+
+// Null when there is none; an error when the bucket could not tell.
+Result<std::optional<ProcessingLease>> readProcessingLease(S3Gateway &gateway, const QString &id)
+{
+    auto got = getJsonObject(gateway, processingLeaseKey(id));
+    if (!got.ok()) {
+        if (isMissing(got.error()))
+            return std::optional<ProcessingLease>();
+        return readError(got.error());
+    }
+    const QJsonObject &o = got.value();
+    return std::optional<ProcessingLease>(ProcessingLease{
+        o.value(QStringLiteral("owner")).toString(),
+        QDateTime::fromString(o.value(QStringLiteral("expires")).toString(), Qt::ISODateWithMs)});
+}
+
+Status writeProcessingLease(S3Gateway &gateway, const QString &id, const QString &owner)
+{
+    const QJsonObject lease{{QStringLiteral("owner"), owner},
+                            {QStringLiteral("expires"),
+                             QDateTime::currentDateTimeUtc().addSecs(kProcessingLeaseSeconds).toString(Qt::ISODateWithMs)}};
+    s3::PutOptions options;
+    options.contentType = "application/json";
+    auto put = gateway.call([&](s3::BlockingS3Client &c) {
+        return c.putObject(processingLeaseKey(id), QJsonDocument(lease).toJson(QJsonDocument::Compact), options);
+    });
+    return put.ok() ? Status() : Status(storageError(put.error()));
+}
+
+} // namespace
+
+Result<bool> S3Storage::claimProcessing(const QString &id, const QString &owner)
+{
+    auto current = readProcessingLease(*m_gateway, id);
+    if (!current.ok())
+        return current.error();
+    if (current.value() && current.value()->live() && current.value()->owner != owner)
+        return false;
+    if (auto s = writeProcessingLease(*m_gateway, id, owner); !s.ok())
+        return s.error();
+    // Without conditional writes two instances may both have written: the one read back goes on.
+    auto check = readProcessingLease(*m_gateway, id);
+    if (!check.ok())
+        return check.error();
+    return check.value() && check.value()->owner == owner;
+}
+
+Status S3Storage::renewProcessing(const QString &id, const QString &owner)
+{
+    auto current = readProcessingLease(*m_gateway, id);
+    if (!current.ok())
+        return current.error();
+    if (current.value() && current.value()->owner != owner)
+        return Error(QStringLiteral("host.processing_taken"),
+                     QStringLiteral("Another instance took over processing video %1.").arg(id), 409);
+    return writeProcessingLease(*m_gateway, id, owner);
+}
+
+void S3Storage::releaseProcessing(const QString &id, const QString &owner)
+{
+    auto current = readProcessingLease(*m_gateway, id);
+    if (current.ok() && current.value() && current.value()->owner == owner)
+        m_gateway->callBestEffort([&](s3::BlockingS3Client &c) { return c.deleteObject(processingLeaseKey(id)); },
+                                  QStringLiteral("releasing the processing lease of %1").arg(id));
+}
+
+bool S3Storage::processingAbandoned(const QString &id)
+{
+    auto current = readProcessingLease(*m_gateway, id);
+    return current.ok() && !(current.value() && current.value()->live());
 }
 
 QString S3Storage::outputsStaging(const QString &id, const QString &scratchDir)

@@ -6,6 +6,7 @@
 
 #include <QDateTime>
 #include <QFile>
+#include <QMutexLocker>
 
 #include <condition_variable>
 #include <future>
@@ -340,6 +341,7 @@ Status TusServer::admitClient(const QByteArray &peerAddress)
 {
     if (m_config.maxUnfinishedPerClient <= 0)
         return {};
+    QMutexLocker lock(&m_creatorsMutex);
     int unfinished = 0;
     for (auto it = m_creatorOf.begin(); it != m_creatorOf.end();) {
         const auto record = m_store.byId(it.key());
@@ -401,8 +403,10 @@ Admission TusServer::create(const HttpRequest &request, const QByteArray &baseUr
     if (!created.ok())
         return answerFromHead(tusError(created.error().httpStatus ? created.error().httpStatus : 500, created.error().message));
     const auto record = created.value();
-    if (m_config.maxUnfinishedPerClient > 0 && !record->complete())
+    if (m_config.maxUnfinishedPerClient > 0 && !record->complete()) {
+        QMutexLocker lock(&m_creatorsMutex);
         m_creatorOf.insert(record->id, request.peerAddress);
+    }
     HeaderList extra{
         {"Location", baseUrl + tusPathPrefix() + record->token},
         {"Access-Control-Expose-Headers", "Location, Stream-Media-Id"},

@@ -8,6 +8,8 @@
 #include "host/storagequota.h"
 #include "host/uploadstore.h"
 
+#include <QMutex>
+
 #include <functional>
 
 namespace deso::host {
@@ -57,6 +59,8 @@ private:
     UploadStore &m_store;
     TusConfig m_config;
     CompletionHandler m_onComplete;
+    // create() runs off the server thread with object storage (EndpointRouter::decided).
+    QMutex m_creatorsMutex;
     QHash<QString, QByteArray> m_creatorOf; // upload id -> client address, for maxUnfinishedPerClient
 };
 

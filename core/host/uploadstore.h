@@ -86,6 +86,13 @@ public:
     virtual Result<std::shared_ptr<UploadRecord>> byToken(const QByteArray &token) const = 0;
     virtual std::shared_ptr<UploadRecord> byId(const QString &id) const = 0;
     virtual std::shared_ptr<UploadRecord> byPlaybackId(const QString &playbackId) const = 0;
+    // As byId / byPlaybackId, but an error (503) when the store could not tell
+    // (the bucket is unreachable): a client must retry then, not take it as gone.
+    virtual Result<std::shared_ptr<UploadRecord>> find(const QString &id) const { return byId(id); }
+    virtual Result<std::shared_ptr<UploadRecord>> findByPlaybackId(const QString &playbackId) const
+    {
+        return byPlaybackId(playbackId);
+    }
     // Every record this store indexes (the local store: all; object storage: none,
     // it keeps no index in memory, see README "S3 storage").
     virtual QList<std::shared_ptr<UploadRecord>> all() const = 0;

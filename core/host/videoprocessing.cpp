@@ -1,5 +1,6 @@
 #include "host/videoprocessing.h"
 
+#include "host/s3storage.h"
 #include "video/videojobpool.h"
 
 #include <QDebug>
@@ -72,10 +73,17 @@ VideoProcessing::VideoProcessing(HostStorage &storage, QObject *context, int max
       m_pool(std::make_unique<video::VideoJobPool>(maxConcurrentJobs))
 {
     m_store.setRemovalObserver([this](const QString &id) { cancel(id); });
+    if (m_storage.callsBlock()) {
+        m_owner = randomHex(8);
+        m_renewTimer = new QTimer(context);
+        QObject::connect(m_renewTimer, &QTimer::timeout, context, [this] { renewLeases(); });
+        m_renewTimer->start(kProcessingLeaseRenewMs);
+    }
 }
 
 VideoProcessing::~VideoProcessing()
 {
+    delete m_renewTimer;
     *m_alive = false;
     m_store.setRemovalObserver({});
     m_pool.reset(); // cancels and waits: no job outlives the store it reads
@@ -89,16 +97,128 @@ void VideoProcessing::save(const UploadRecord &record)
         qWarning().noquote() << QStringLiteral("Video %1: %2").arg(record.id, s.error().message);
 }
 
+namespace {
+// A complete upload as its job is queued.
+void markQueued(UploadRecord &record)
+{
+    record.state = VideoState::Queued;
+    record.processingProgress = 0;
+    record.errorCode.clear(); // a retry after a full disk starts clean
+    record.errorMessage.clear();
+    if (record.playbackId.isEmpty())
+        record.playbackId = newPlaybackId();
+}
+} // namespace
+
 void VideoProcessing::uploadComplete(const std::shared_ptr<UploadRecord> &record)
 {
-    record->state = VideoState::Queued;
-    record->processingProgress = 0;
-    record->errorCode.clear(); // a retry after a full disk starts clean
-    record->errorMessage.clear();
-    if (record->playbackId.isEmpty())
-        record->playbackId = newPlaybackId();
+    markQueued(*record);
+    if (!m_storage.callsBlock()) {
+        save(*record);
+        start(record);
+        return;
+    }
+    // Object storage: the job's lease is taken and the record written off the
+    // server thread, and the job starts once they are.
+    auto alive = m_alive;
+    const QString id = record->id;
+    m_claiming.insert(id);
+    runStorageWork<bool>(m_storage, m_context, [this, record] { return claimAndQueue(record); },
+                         [this, alive, record, id](bool claimed) {
+        if (!*alive)
+            return;
+        m_claiming.remove(id);
+        if (claimed) {
+            m_held.insert(id);
+            start(record);
+        }
+    });
+}
+
+void VideoProcessing::uploadCompleteHere(const std::shared_ptr<UploadRecord> &record)
+{
+    markQueued(*record);
+    if (!claimAndQueue(record))
+        return;
+    auto alive = m_alive;
+    QMetaObject::invokeMethod(m_context, [this, alive, record] {
+        if (!*alive)
+            return;
+        m_held.insert(record->id);
+        start(record);
+    });
+}
+
+bool VideoProcessing::claimAndQueue(const std::shared_ptr<UploadRecord> &record)
+{
+    auto claimed = m_storage.claimProcessing(record->id, m_owner);
+    if (!claimed.ok() || !claimed.value()) {
+        qWarning().noquote() << QStringLiteral("Video %1: not processed here: %2")
+                                    .arg(record->id, claimed.ok() ? QStringLiteral("another instance holds it") : claimed.error().message);
+        return false;
+    }
     save(*record);
-    start(record);
+    return true;
+}
+
+void VideoProcessing::takeOver(const QString &id)
+{
+    if (!m_storage.callsBlock() || m_held.contains(id) || m_claiming.contains(id))
+        return;
+    m_claiming.insert(id);
+    auto alive = m_alive;
+    runStorageWork<std::shared_ptr<UploadRecord>>(m_storage, m_context, [this, id]() -> std::shared_ptr<UploadRecord> {
+        if (!m_storage.processingAbandoned(id))
+            return nullptr;
+        auto claimed = m_storage.claimProcessing(id, m_owner);
+        if (!claimed.ok() || !claimed.value())
+            return nullptr;
+        // Under the lease: the record as it is now (the job may have ended meanwhile).
+        auto r = m_store.byId(id);
+        if (!r || !r->complete()
+            || (r->state != VideoState::PendingUpload && r->state != VideoState::Queued && r->state != VideoState::InProgress)) {
+            m_storage.releaseProcessing(id, m_owner);
+            return nullptr;
+        }
+        qInfo().noquote() << QStringLiteral("Video %1: taking over its processing (its instance stopped renewing it).").arg(id);
+        r->state = VideoState::Queued;
+        save(*r);
+        return r;
+    }, [this, alive, id](std::shared_ptr<UploadRecord> r) {
+        if (!*alive)
+            return;
+        m_claiming.remove(id);
+        if (r) {
+            m_held.insert(id);
+            start(r);
+        }
+    });
+}
+
+void VideoProcessing::renewLeases()
+{
+    if (m_held.isEmpty())
+        return;
+    const QStringList ids(m_held.begin(), m_held.end());
+    auto alive = m_alive;
+    runStorageWork<QStringList>(m_storage, m_context, [this, ids] {
+        QStringList lost;
+        for (const QString &id : ids) {
+            if (auto s = m_storage.renewProcessing(id, m_owner); !s.ok()) {
+                qWarning().noquote() << QStringLiteral("Video %1: %2").arg(id, s.error().message);
+                if (s.error().code == QLatin1String("host.processing_taken"))
+                    lost << id;
+            }
+        }
+        return lost;
+    }, [this, alive](QStringList lost) {
+        if (!*alive)
+            return;
+        for (const QString &id : lost) { // another instance runs it now
+            m_held.remove(id);
+            cancel(id);
+        }
+    });
 }
 
 void VideoProcessing::resumeUnfinished()
@@ -132,15 +252,24 @@ void VideoProcessing::start(const std::shared_ptr<UploadRecord> &record)
                     f();
             });
     };
-    m_pool->submit(id, [this, id, playbackId, options = m_options, onHostThread](const std::atomic<bool> &cancelled) {
-        onHostThread([this, id, playbackId] {
+    // Object storage: records are read and written here, on the job's thread (each
+    // access is a bucket call); progress is not kept (a record re-read per tick).
+    const bool recordsHere = m_storage.callsBlock();
+    m_pool->submit(id, [this, id, playbackId, options = m_options, onHostThread, recordsHere](const std::atomic<bool> &cancelled) {
+        auto markInProgress = [this, id, playbackId] {
             auto r = m_store.byId(id);
             if (r && r->playbackId == playbackId && r->state == VideoState::Queued) {
                 r->state = VideoState::InProgress;
                 save(*r);
             }
-        });
-        auto progress = [this, id, playbackId, onHostThread](double p) {
+        };
+        if (recordsHere)
+            markInProgress();
+        else
+            onHostThread(markInProgress);
+        auto progress = [this, id, playbackId, onHostThread, recordsHere](double p) {
+            if (recordsHere)
+                return;
             onHostThread([this, id, playbackId, p] {
                 auto r = m_store.byId(id);
                 if (r && r->playbackId == playbackId && r->state == VideoState::InProgress)
@@ -148,9 +277,19 @@ void VideoProcessing::start(const std::shared_ptr<UploadRecord> &record)
             });
         };
         auto result = process(m_storage, id, options, cancelled, progress);
-        if (!result.ok() && result.error().code == video::kErrCancelled)
+        if (!result.ok() && result.error().code == video::kErrCancelled) {
+            if (recordsHere) { // another instance (or this one, restarted) takes it over at once
+                m_storage.releaseProcessing(id, m_owner);
+                onHostThread([this, id] { m_held.remove(id); });
+            }
             return; // deleted, or the host is stopping: a restart resumes it
-        onHostThread([this, id, playbackId, result] { finished(id, playbackId, result); });
+        }
+        if (recordsHere) {
+            finished(id, playbackId, result);
+            m_storage.releaseProcessing(id, m_owner);
+            onHostThread([this, id] { m_held.remove(id); });
+        } else
+            onHostThread([this, id, playbackId, result] { finished(id, playbackId, result); });
     });
 }
 

@@ -15,6 +15,8 @@
 #include "video/hlstranscoder.h"
 
 #include <QObject>
+#include <QSet>
+#include <QTimer>
 
 #include <memory>
 
@@ -32,11 +34,18 @@ public:
     ~VideoProcessing(); // cancels running jobs and waits for them
 
     void uploadComplete(const std::shared_ptr<UploadRecord> &record);
+    // Object storage, on a storage thread: the same, the job queued in the bucket
+    // before this returns (so before the answer to the last byte leaves, and a
+    // DELETE after that answer finds the record queued); the job starts on the server thread.
+    void uploadCompleteHere(const std::shared_ptr<UploadRecord> &record);
     // Jobs cut short by a stop, uploads whose last byte was recorded just before
     // it, and videos made ready before processing existed (no playbackId).
     void resumeUnfinished();
     // Stops the job of upload `id`, if any; its result is dropped.
     void cancel(const QString &id);
+    // Object storage: upload `id` is complete but not processed, and nobody holds
+    // its job's lease (the instance running it died): this instance takes it over.
+    void takeOver(const QString &id);
 
 private:
     void start(const std::shared_ptr<UploadRecord> &record);
@@ -50,6 +59,15 @@ private:
     // Results and progress of jobs still running when this object goes are dropped.
     std::shared_ptr<bool> m_alive = std::make_shared<bool>(true);
     std::unique_ptr<video::VideoJobPool> m_pool;
+    // Object storage: the jobs this instance holds the lease of (renewed by
+    // m_renewTimer), and those it is trying to take over; this instance's name in leases.
+    QSet<QString> m_held;
+    QSet<QString> m_claiming;
+    QString m_owner;
+    QTimer *m_renewTimer = nullptr;
+    void renewLeases();
+    // Object storage, a storage thread: the job's lease taken and the record saved queued.
+    bool claimAndQueue(const std::shared_ptr<UploadRecord> &record);
 };
 
 } // namespace deso::host

@@ -74,8 +74,11 @@ void CuttingProxy::onNewConnection()
         connect(client, &QTcpSocket::readyRead, this, [this, pair] { forwardUp(pair); });
         connect(client, &QTcpSocket::disconnected, this, [this, pair] { drop(pair, false); });
         connect(pair->upstream, &QTcpSocket::connected, this, [this, pair] { forwardUp(pair); });
-        connect(pair->upstream, &QTcpSocket::readyRead, this,
-                [pair] { pair->client->write(pair->upstream->readAll()); });
+        connect(pair->upstream, &QTcpSocket::readyRead, this, [this, pair] {
+            const QByteArray down = pair->upstream->readAll();
+            m_bytesDownstream += down.size();
+            pair->client->write(down);
+        });
         connect(pair->upstream, &QTcpSocket::disconnected, this, [this, pair] { drop(pair, false); });
         connect(pair->upstream, &QTcpSocket::errorOccurred, this, [this, pair](QAbstractSocket::SocketError error) {
             // A refused upstream (a stopped instance) is skipped while others remain.
@@ -90,10 +93,30 @@ void CuttingProxy::onNewConnection()
     }
 }
 
+void CuttingProxy::hold(bool on)
+{
+    m_held = on;
+    if (on)
+        return;
+    const QList<Pair *> pairs = m_pairs;
+    for (Pair *pair : pairs) {
+        if (m_pairs.contains(pair))
+            forwardUp(pair);
+    }
+}
+
+qint64 CuttingProxy::heldBytes() const
+{
+    qint64 held = 0;
+    for (const Pair *pair : m_pairs)
+        held += pair->pending.size() + (m_held ? pair->client->bytesAvailable() : 0);
+    return held;
+}
+
 void CuttingProxy::forwardUp(Pair *pair)
 {
     pair->pending += pair->client->readAll();
-    if (pair->upstream->state() != QAbstractSocket::ConnectedState || pair->pending.isEmpty())
+    if (m_held || pair->upstream->state() != QAbstractSocket::ConnectedState || pair->pending.isEmpty())
         return;
     QByteArray data = std::move(pair->pending);
     pair->pending.clear();

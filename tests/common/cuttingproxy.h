@@ -39,10 +39,15 @@ public:
     // stack silently resends a request once or twice on a fresh connection, so a client's
     // own retry logic is only exercised when the link stays down longer than that.
     void cutAfter(QList<qint64> offsets, int refuseAfterCut = 0);
+    // While held, client -> server bytes wait in the proxy, on every connection (a
+    // server that seems to hang); releasing sends them on. heldBytes(): waiting now.
+    void hold(bool on);
+    qint64 heldBytes() const;
     // Refuse (close at once) the next `count` connections.
     void refuseNext(int count) { m_refuse = count; }
 
     qint64 bytesUpstream() const { return m_bytesUpstream; }
+    qint64 bytesDownstream() const { return m_bytesDownstream; } // server -> client, all connections
     int cutsDone() const { return m_cutsDone; }
     int connectionsSeen() const { return m_connections; }
     // The upstream port that most recently received client bytes (0: none yet).
@@ -67,8 +72,10 @@ private:
     QList<Pair *> m_pairs;
     QList<qint64> m_cuts; // absolute values of m_bytesUpstream
     qint64 m_bytesUpstream = 0;
+    qint64 m_bytesDownstream = 0;
     int m_cutsDone = 0;
     int m_connections = 0;
     int m_refuse = 0;
     int m_refuseAfterCut = 0;
+    bool m_held = false;
 };

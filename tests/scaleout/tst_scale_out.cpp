@@ -12,6 +12,7 @@
 #include "eventwait.h"
 #include "processrun.h"
 #include "s3rverprocess.h"
+#include "syntheticclip.h"
 #include "testfiles.h"
 
 #include "identity/jwt.h"
@@ -71,6 +72,20 @@ Reply send(const QByteArray &method, const QUrl &url, const QList<QPair<QByteArr
 
 const QList<QPair<QByteArray, QByteArray>> kTus{{"Tus-Resumable", "1.0.0"}};
 
+// waitUntil for predicates that ask the bucket (a BlockingS3Client spins an event loop
+// of its own, which must not run inside waitUntil's timer, re-entered by it).
+template <typename Predicate>
+bool pollUntil(Predicate predicate, int timeoutMs)
+{
+    const QDeadlineTimer deadline(timeoutMs);
+    while (!predicate()) {
+        if (deadline.hasExpired())
+            return false;
+        QTest::qWait(20);
+    }
+    return true;
+}
+
 Reply patch(const QUrl &url, qint64 offset, const QByteArray &bytes)
 {
     return send("PATCH", url,
@@ -102,6 +117,8 @@ class TestScaleOut : public QObject {
     Instance m_a;
     Instance m_b;
     CuttingProxy m_proxy;
+    CuttingProxy m_slowBucket; // s3rver as instance C sees it (held, counted)
+    Instance m_c;
     bool m_running = false;
 
     QProcessEnvironment awsEnvironment() const
@@ -116,14 +133,16 @@ class TestScaleOut : public QObject {
         return env;
     }
 
-    bool startInstance(Instance &instance, const QString &name)
+    // `endpoint`: the bucket's address (s3rver's unless given).
+    bool startInstance(Instance &instance, const QString &name, const QUrl &endpoint = {})
     {
         instance.process.setProcessEnvironment(awsEnvironment());
+        instance.process.setProcessChannelMode(QProcess::MergedChannels); // warnings in log() too
         instance.process.start(QStringLiteral(DESO_MEDIA_BIN),
                                {QStringLiteral("--serve"), QStringLiteral("--port"), QStringLiteral("0"),
                                 QStringLiteral("--data-dir"), m_dir.filePath(name),
                                 QStringLiteral("--storage"), QStringLiteral("s3://%1/%2").arg(kBucket, kPrefix),
-                                QStringLiteral("--s3-endpoint"), m_s3.endpoint().toString()});
+                                QStringLiteral("--s3-endpoint"), (endpoint.isEmpty() ? m_s3.endpoint() : endpoint).toString()});
         if (!instance.process.waitForStarted(10000))
             return false;
         static const QRegularExpression re(QStringLiteral("listening on (http://127\\.0\\.0\\.1:\\d+)"));
@@ -143,6 +162,9 @@ class TestScaleOut : public QObject {
         c.keyPrefix = QString::fromLatin1(kPrefix);
         c.credentials.accessKeyId = QString::fromLatin1(testcommon::S3rverProcess::kAccessKeyId);
         c.credentials.secretAccessKey = QString::fromLatin1(testcommon::S3rverProcess::kSecretAccessKey);
+        // s3rver rewrites an object in place: a GET meeting the write may announce more
+        // bytes than it sends, and would wait S3Client's default 30 s for them.
+        c.timeoutMs = 3000;
         return c;
     }
 
@@ -212,7 +234,9 @@ private slots:
 
     void cleanupTestCase()
     {
-        for (Instance *i : {&m_a, &m_b}) {
+        if (qEnvironmentVariableIsSet("DESO_SCALE_OUT_LOGS"))
+            qInfo().noquote() << "A:\n" << m_a.log() << "\nB:\n" << m_b.log(); // what the instances said
+        for (Instance *i : {&m_a, &m_b, &m_c}) {
             if (i->process.state() != QProcess::NotRunning) {
                 i->process.terminate();
                 i->process.waitForFinished(10000);
@@ -481,6 +505,172 @@ private slots:
         QCOMPARE(send("GET", playback.resolved(QUrl(rung)).resolved(QUrl(segment))).status, 200);
     }
 
+    // Issue 16: the server thread never waits for the bucket. An instance whose
+    // bucket hangs (a proxy holding every byte) keeps answering what needs no
+    // bucket call while a tus HEAD and a PATCH wait for theirs; once the bucket
+    // answers, they do, and the PATCH's bytes are whole in the bucket.
+    void aHangingBucketHoldsNoOtherRequest()
+    {
+        CuttingProxy &slowBucket = m_slowBucket;
+        QVERIFY(slowBucket.start(m_s3.port()));
+        Instance &c = m_c;
+        QVERIFY2(startInstance(c, QStringLiteral("c"), slowBucket.url()), c.log().constData());
+        const QUrl upload = c.base.resolved(QUrl(QStringLiteral("/api/v0/upload-video")));
+        const qint64 length = 10 * testcommon::MiB; // one 8 MiB part and a tail
+        QByteArray bytes(length, Qt::Uninitialized);
+        QRandomGenerator gen(1616);
+        gen.fillRange(reinterpret_cast<quint32 *>(bytes.data()), bytes.size() / 4);
+        const Reply created = send("POST", upload, {{"Tus-Resumable", "1.0.0"}, {"Upload-Length", QByteArray::number(length)}});
+        QVERIFY2(created.status == 200, created.body.constData());
+        const QUrl tusUrl(QString::fromLatin1(created.header("Location")));
+        QCOMPARE(tusUrl.port(), c.base.port());
+        const QString id = QString::fromLatin1(created.header("Stream-Media-Id"));
+
+        slowBucket.hold(true);
+        QNetworkAccessManager nam;
+        QNetworkRequest headRequest(tusUrl);
+        headRequest.setRawHeader("Tus-Resumable", "1.0.0");
+        QNetworkReply *head = nam.head(headRequest);
+        QNetworkRequest patchRequest(tusUrl);
+        patchRequest.setRawHeader("Tus-Resumable", "1.0.0");
+        patchRequest.setRawHeader("Content-Type", "application/offset+octet-stream");
+        patchRequest.setRawHeader("Upload-Offset", "0");
+        QNetworkReply *patching = nam.sendCustomRequest(patchRequest, "PATCH", bytes);
+        // They wait for the bucket now: a record read is held in the proxy.
+        QVERIFY(waitUntil([&] { return slowBucket.heldBytes() > 0; }, 10000));
+        QVERIFY(!head->isFinished() && !patching->isFinished());
+        // Meanwhile the same instance answers, at once, what needs no bucket.
+        const Reply options = send("OPTIONS", upload, kTus);
+        QCOMPARE(options.status, 204);
+        QCOMPARE(options.header("Tus-Version"), QByteArray("1.0.0"));
+        const Reply badId = send("GET", c.base.resolved(QUrl(QStringLiteral("/api/v0/get-video-status/NOT-AN-ID"))));
+        QCOMPARE(badId.status, 400);
+        QVERIFY2(!head->isFinished() && !patching->isFinished(), "the bucket answered while held");
+
+        slowBucket.hold(false);
+        QVERIFY(waitUntil([&] { return head->isFinished() && patching->isFinished(); }, 60000));
+        QCOMPARE(head->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
+        const int patchStatus = patching->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        QVERIFY2(patchStatus == 204, patching->readAll().constData());
+        QCOMPARE(patching->rawHeader("Upload-Offset").toLongLong(), length);
+        delete head;
+        delete patching;
+        QCOMPARE(bucketSha256(id), QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex());
+        QVERIFY2(!c.log().contains("blocked the server thread"), c.log().constData());
+    }
+
+    // Issue 16: a GET of a stored object passes the bytes on as they come from S3
+    // (a ranged GET), byte-exact for any range, without holding the object.
+    void rangesAreStreamedFromTheBucket()
+    {
+        QVERIFY(m_c.process.state() == QProcess::Running); // on the proxied bucket (aHangingBucketHoldsNoOtherRequest)
+        const qint64 size = 48 * testcommon::MiB + 4321;
+        const QString file = m_dir.filePath(QStringLiteral("object.bin"));
+        QVERIFY(testcommon::writeRandomFile(file, size, 4242));
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QString name = QString::fromLatin1(testcommon::sha256Of(file)) + QStringLiteral(".webp");
+        s3::BlockingS3Client bucket(bucketConfig());
+        QVERIFY(bucket.putObjectFromFile(QStringLiteral("images/") + name, file).ok());
+        const QUrl onA = m_a.base.resolved(QUrl(QStringLiteral("/images/") + name));
+        const auto slice = [&](qint64 first, qint64 length) {
+            f.seek(first);
+            return f.read(length);
+        };
+        struct Case { QByteArray range; qint64 first; qint64 length; };
+        for (const Case &k : {Case{"bytes=0-0", 0, 1}, Case{"bytes=100-1048675", 100, 1048576},
+                              Case{"bytes=40000000-", 40000000, size - 40000000}, Case{"bytes=-1000", size - 1000, 1000},
+                              Case{"bytes=8388607-8388609", 8388607, 3}}) {
+            const Reply r = send("GET", onA, {{"Range", k.range}});
+            QCOMPARE(r.status, 206);
+            QCOMPARE(r.header("Content-Range"), "bytes " + QByteArray::number(k.first) + '-' + QByteArray::number(k.first + k.length - 1)
+                                                    + '/' + QByteArray::number(size));
+            QVERIFY2(r.body == slice(k.first, k.length), k.range.constData());
+        }
+        QCOMPARE(send("GET", onA, {{"Range", "bytes=" + QByteArray::number(size) + "-"}}).status, 416);
+        const Reply headOnly = send("HEAD", onA);
+        QCOMPARE(headOnly.status, 200);
+        QCOMPARE(headOnly.header("Content-Length").toLongLong(), size);
+
+        // The whole object from C, read slowly: its first MiB arrives while S3 is
+        // still sending (nothing waits for the last byte), and C's memory stays put.
+        const qint64 before = m_slowBucket.bytesDownstream();
+        const qint64 peakBefore = testcommon::procStatusBytes(m_c.process.processId(), "VmHWM");
+        QTcpSocket client;
+        client.setReadBufferSize(256 * 1024);
+        client.connectToHost(QHostAddress::LocalHost, quint16(m_c.base.port()));
+        QVERIFY(client.waitForConnected(5000));
+        client.write("GET /images/" + name.toLatin1() + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+        QByteArray received;
+        QVERIFY(waitUntil([&] {
+            received += client.readAll();
+            return received.size() > 1024 * 1024;
+        }, 20000));
+        QVERIFY2(m_slowBucket.bytesDownstream() - before < size / 2,
+                 qPrintable(QStringLiteral("%1 bytes came from S3 before the first MiB went out").arg(m_slowBucket.bytesDownstream() - before)));
+        QVERIFY(waitUntil([&] {
+            received += client.readAll();
+            return client.state() == QAbstractSocket::UnconnectedState && client.bytesAvailable() == 0;
+        }, 60000));
+        const qsizetype bodyAt = received.indexOf("\r\n\r\n") + 4;
+        QVERIFY(received.startsWith("HTTP/1.1 200"));
+        QCOMPARE(received.size() - bodyAt, size);
+        f.seek(0);
+        QVERIFY(received.mid(bodyAt) == f.readAll());
+        const qint64 peakAfter = testcommon::procStatusBytes(m_c.process.processId(), "VmHWM");
+        QVERIFY2(peakAfter - peakBefore < 16 * testcommon::MiB,
+                 qPrintable(QStringLiteral("peak RSS %1 -> %2 MiB").arg(peakBefore >> 20).arg(peakAfter >> 20)));
+        qInfo("48 MiB object streamed; C's peak RSS %lld -> %lld MiB", peakBefore >> 20, peakAfter >> 20);
+
+        m_c.process.terminate(); // its bucket is this process's proxy: the event loop keeps turning meanwhile
+        QVERIFY(waitUntil([&] { return m_c.process.state() == QProcess::NotRunning; }, 20000));
+        QVERIFY2(!m_c.log().contains("blocked the server thread"), m_c.log().constData());
+    }
+
+    // Expired uploads leave the bucket in the sweep an instance runs (at start,
+    // then every minute): record, token, tail object; an unexpired one stays.
+    void expiredUploadsAreSweptFromTheBucket()
+    {
+        const auto createWithTail = [&](QByteArray *token) {
+            const Reply created = send("POST", m_a.base.resolved(QUrl(QStringLiteral("/api/v0/upload-video"))),
+                                       {{"Tus-Resumable", "1.0.0"}, {"Upload-Length", QByteArray::number(10 * testcommon::MiB)}});
+            const QUrl tusUrl(QString::fromLatin1(created.header("Location")));
+            *token = tusUrl.path().section(QLatin1Char('/'), -1).toLatin1();
+            const Reply r = patch(tusUrl, 0, QByteArray(1 * testcommon::MiB, 'x'));
+            return r.status == 204 ? QString::fromLatin1(created.header("Stream-Media-Id")) : QString();
+        };
+        QByteArray expiredToken, keptToken;
+        const QString expired = createWithTail(&expiredToken);
+        const QString kept = createWithTail(&keptToken);
+        QVERIFY(!expired.isEmpty() && !kept.isEmpty());
+        s3::BlockingS3Client bucket(bucketConfig());
+        const QString recordKey = QStringLiteral("uploads/%1/info.json").arg(expired);
+        auto record = bucket.getObject(recordKey);
+        QVERIFY(record.ok());
+        QJsonObject json = QJsonDocument::fromJson(record->body).object();
+        json.insert(QStringLiteral("expiresAt"), QDateTime::currentDateTimeUtc().addSecs(-60).toString(Qt::ISODateWithMs));
+        QVERIFY(bucket.putObject(recordKey, QJsonDocument(json).toJson()).ok());
+        const auto objectsOf = [&](const QString &id) {
+            s3::ListOptions list;
+            list.prefix = QStringLiteral("uploads/%1/").arg(id);
+            auto listed = bucket.listObjects(list);
+            return listed.ok() ? int(listed->list.objects.size()) : -1;
+        };
+        QVERIFY(objectsOf(expired) >= 2); // the record and the tail
+
+        Instance sweeper;
+        QVERIFY2(startInstance(sweeper, QStringLiteral("sweeper")), sweeper.log().constData());
+        QVERIFY2(pollUntil([&] { return objectsOf(expired) == 0; }, 20000), sweeper.log().constData());
+        QVERIFY(!bucket.headObject(QStringLiteral("tokens/") + QString::fromLatin1(expiredToken)).ok());
+        QVERIFY(objectsOf(kept) >= 2);
+        QVERIFY(bucket.headObject(QStringLiteral("tokens/") + QString::fromLatin1(keptToken)).ok());
+        // Its tus URL is gone for every instance; the other one still answers.
+        QCOMPARE(send("HEAD", m_b.base.resolved(QUrl(QStringLiteral("/tus/") + QString::fromLatin1(expiredToken))), kTus).status, 404);
+        QCOMPARE(send("HEAD", m_b.base.resolved(QUrl(QStringLiteral("/tus/") + QString::fromLatin1(keptToken))), kTus).status, 200);
+        sweeper.process.terminate();
+        QVERIFY(sweeper.process.waitForFinished(10000));
+    }
+
     void killedInstanceTheClientResumesOnTheOther()
     {
         const QString file = m_dir.filePath(QStringLiteral("big.bin"));
@@ -506,6 +696,65 @@ private slots:
         QCOMPARE(bucketSha256(id), testcommon::sha256Of(file));
     }
 
+    // Issue 16: processing is handed over. The instance processing a video is
+    // SIGKILLed mid-job; its processing lease runs out, and the other instance,
+    // asked for the status, takes the job over and makes the video ready.
+    void processingOfAKilledInstanceIsTakenOver()
+    {
+        for (Instance *i : {&m_a, &m_b}) { // killedInstanceTheClientResumesOnTheOther stopped one
+            if (i->process.state() == QProcess::NotRunning) {
+                i->out.clear();
+                i->base = QUrl();
+                QVERIFY2(startInstance(*i, i == &m_a ? QStringLiteral("a-again") : QStringLiteral("b-again")), i->log().constData());
+            }
+        }
+        const QString clipPath = m_dir.filePath(QStringLiteral("clip720.mp4"));
+        SyntheticClip clip;
+        clip.width = 1280;
+        clip.height = 720;
+        clip.seconds = 4.0;
+        QVERIFY(writeSyntheticClip(clipPath, clip).ok());
+        QFile f(clipPath);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QByteArray bytes = f.readAll();
+        const Reply created = send("POST", m_a.base.resolved(QUrl(QStringLiteral("/api/v0/upload-video"))),
+                                   {{"Tus-Resumable", "1.0.0"}, {"Upload-Length", QByteArray::number(bytes.size())}});
+        QVERIFY2(created.status == 200, created.body.constData());
+        const QString id = QString::fromLatin1(created.header("Stream-Media-Id"));
+        QCOMPARE(patch(QUrl(QString::fromLatin1(created.header("Location"))), 0, bytes).status, 204);
+
+        // A took the last byte and runs the job (its lease in the bucket); kill it while it runs.
+        s3::BlockingS3Client bucket(bucketConfig());
+        const QString leaseKey = QStringLiteral("uploads/%1/processing").arg(id);
+        const auto stateInBucket = [&] {
+            auto record = bucket.getObject(QStringLiteral("uploads/%1/info.json").arg(id));
+            return record.ok() ? QJsonDocument::fromJson(record->body).object().value(QStringLiteral("state")).toString() : QString();
+        };
+        QString seen;
+        QVERIFY2(pollUntil([&] { return (seen = stateInBucket()) == QLatin1String("inprogress"); }, 60000),
+                 qPrintable(QStringLiteral("state %1; A said: %2").arg(seen, QString::fromUtf8(m_a.log()))));
+        QVERIFY(bucket.headObject(leaseKey).ok());
+        m_a.process.kill();
+        QVERIFY(m_a.process.waitForFinished(10000));
+        const QString stateAtKill = stateInBucket();
+        QVERIFY2(stateAtKill == QLatin1String("inprogress"), "the job ended before the kill: nothing to hand over");
+
+        // B answers the status, finds the lease run out, takes the job and finishes it.
+        QJsonObject status;
+        QVERIFY2(waitUntil([&] {
+            const Reply r = send("GET", m_b.base.resolved(QUrl(QStringLiteral("/api/v0/get-video-status/") + id)));
+            status = QJsonDocument::fromJson(r.body).object();
+            return status.value(QStringLiteral("ReadyToStream")).toBool() || status.value(QStringLiteral("state")) == QLatin1String("error");
+        }, 90000), (QJsonDocument(status).toJson() + m_b.log()).constData());
+        QVERIFY2(status.value(QStringLiteral("ReadyToStream")).toBool(), QJsonDocument(status).toJson().constData());
+        QVERIFY(m_b.log().contains("taking over its processing"));
+        const Reply master = send("GET", QUrl(status.value(QStringLiteral("PlaybackURL")).toString()));
+        QCOMPARE(master.status, 200);
+        QVERIFY(master.body.startsWith("#EXTM3U"));
+        QVERIFY(pollUntil([&] { return !bucket.headObject(leaseKey).ok(); }, 10000)); // released when done
+        qInfo("handed over in state %s", qPrintable(stateAtKill));
+    }
+
     // With the bucket gone, the tus URL answers 503 (retry later), never 404 (start over).
     void bucketOutageIsA503NotA404()
     {
@@ -514,6 +763,25 @@ private slots:
         m_s3.stop();
         const Reply head = send("HEAD", alive.base.resolved(QUrl(QStringLiteral("/tus/") + QString(64, QLatin1Char('a')))), kTus);
         QCOMPARE(head.status, 503);
+        QVERIFY(!head.header("Retry-After").isEmpty());
+        // Every request that needs the bucket: 503 with a sentence and Retry-After.
+        const QString someId(32, QLatin1Char('b'));
+        for (const QString &path : {QStringLiteral("/api/v0/get-video-status/") + someId,
+                                    QStringLiteral("/api/v0/get-video-dimensions/") + someId,
+                                    QStringLiteral("/api/v0/enable-video-download/") + someId,
+                                    QStringLiteral("/videos/") + someId,
+                                    QStringLiteral("/hls/") + someId + QStringLiteral("/index.m3u8"),
+                                    QStringLiteral("/thumbnails/") + someId + QStringLiteral(".jpg"),
+                                    QStringLiteral("/download/") + someId + QStringLiteral(".mp4"),
+                                    QStringLiteral("/images/") + QString(64, QLatin1Char('c')) + QStringLiteral(".webp")}) {
+            const Reply r = send(path.startsWith(QLatin1String("/api/v0/enable")) ? "POST" : "GET", alive.base.resolved(QUrl(path)));
+            QVERIFY2(r.status == 503, qPrintable(path + QStringLiteral(": ") + QString::number(r.status) + QLatin1Char(' ') + QString::fromUtf8(r.body)));
+            QVERIFY2(r.body.contains("storage"), qPrintable(path + QStringLiteral(": ") + QString::fromUtf8(r.body)));
+            QVERIFY2(!r.header("Retry-After").isEmpty(), qPrintable(path));
+        }
+        const Reply created = send("POST", alive.base.resolved(QUrl(QStringLiteral("/api/v0/upload-video"))),
+                                   {{"Tus-Resumable", "1.0.0"}, {"Upload-Length", "100"}});
+        QCOMPARE(created.status, 503);
     }
 };
 

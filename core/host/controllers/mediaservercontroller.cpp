@@ -136,15 +136,26 @@ public:
 
     void end(Responder responder) override
     {
-        auto answer = finish();
-        m_file.discard();
-        responder.send(answer.ok() ? answer.value() : errorResponse(answer.error()));
+        if (auto s = complete(); !s.ok()) {
+            m_file.discard();
+            responder.send(errorResponse(s.error()));
+            return;
+        }
+        const QString path = m_file.path();
+        const qint64 size = m_file.size();
+        m_file.release(); // the adoption's now
+        MediaServerController *controller = &m_controller;
+        const QByteArray baseUrl = m_controller.m_site.baseUrlFor(m_request);
+        m_controller.adoptThen(path, size, m_fileName, [controller, responder, baseUrl](Result<std::shared_ptr<UploadRecord>> adopted) {
+            responder.send(adopted.ok() ? controller->createdAnswer(*adopted.value(), baseUrl) : errorResponse(adopted.error()));
+        });
     }
 
     void abandon() override { m_file.discard(); }
 
 private:
-    Result<HttpResponse> finish()
+    // The form is whole and sound, and its file ready to adopt.
+    Status complete()
     {
         if (auto s = m_stream.finish(); !s.ok())
             return uploadError(400, QStringLiteral("UploadVideo: Problem parsing multipart form data: %1").arg(s.error().message));
@@ -154,11 +165,7 @@ private:
             return uploadError(400, QStringLiteral("UploadVideo: Problem getting file from form data: http: no such file"));
         if (m_file.size() == 0)
             return uploadError(400, QStringLiteral("UploadVideo: The file is empty."));
-        auto adopted = m_controller.adopt(m_file.path(), m_file.size(), m_fileName);
-        if (!adopted.ok())
-            return adopted.error();
-        m_file.release();
-        return m_controller.createdAnswer(*adopted.value(), m_controller.m_site.baseUrlFor(m_request));
+        return {};
     }
 
     Status verify() const
@@ -239,7 +246,7 @@ public:
           m_file(controller.stagingPath())
     {
     }
-    ~DirectUploadSink() override { release(); }
+    ~DirectUploadSink() override { release(&m_controller, m_token); }
 
     Status open() { return m_file.open(); }
 
@@ -257,44 +264,47 @@ public:
 
     void end(Responder responder) override
     {
-        auto answer = finish();
-        m_file.discard();
-        responder.send(answer.ok() ? answer.value() : errorResponse(answer.error()));
+        Status ready = m_file.size() == 0 ? Status(uploadError(400, QStringLiteral("UploadVideo: The file is empty.")))
+                                          : m_file.close();
+        if (!ready.ok()) {
+            m_file.discard();
+            release(&m_controller, m_token);
+            m_token.clear();
+            responder.send(errorResponse(ready.error()));
+            return;
+        }
+        const QByteArray name = QFileInfo(QString::fromUtf8(m_request.header("x-file-name"))).fileName().toUtf8();
+        const QString path = m_file.path();
+        const qint64 size = m_file.size();
+        m_file.release(); // the adoption's now
+        MediaServerController *controller = &m_controller;
+        // The token stays held until the adoption ends: used, or given back.
+        const QByteArray token = std::exchange(m_token, QByteArray());
+        m_controller.adoptThen(path, size, name, [controller, responder, token](Result<std::shared_ptr<UploadRecord>> adopted) {
+            if (!adopted.ok()) {
+                release(controller, token);
+                return responder.send(errorResponse(adopted.error()));
+            }
+            controller->m_directTokens.remove(token); // used: one asset per URL
+            const UploadRecord &r = *adopted.value();
+            responder.send(HttpResponse::json(200, QJsonObject{{QStringLiteral("asset"),
+                                                                QJsonObject{{QStringLiteral("id"), r.id}, {QStringLiteral("playbackId"), videoPlaybackId(r)}}}}));
+        });
     }
 
     void abandon() override
     {
         m_file.discard();
-        release();
+        release(&m_controller, m_token);
+        m_token.clear();
     }
 
 private:
-    Result<HttpResponse> finish()
-    {
-        if (m_file.size() == 0)
-            return uploadError(400, QStringLiteral("UploadVideo: The file is empty."));
-        if (auto s = m_file.close(); !s.ok())
-            return s.error();
-        const QByteArray name = QFileInfo(QString::fromUtf8(m_request.header("x-file-name"))).fileName().toUtf8();
-        auto adopted = m_controller.adopt(m_file.path(), m_file.size(), name);
-        if (!adopted.ok()) {
-            release();
-            return adopted.error();
-        }
-        m_file.release();
-        m_controller.m_directTokens.remove(m_token); // used: one asset per URL
-        m_token.clear();
-        const UploadRecord &r = *adopted.value();
-        return HttpResponse::json(200, QJsonObject{{QStringLiteral("asset"),
-                                                    QJsonObject{{QStringLiteral("id"), r.id}, {QStringLiteral("playbackId"), videoPlaybackId(r)}}}});
-    }
-
     // A PUT that did not make an asset gives its URL back for another try.
-    void release()
+    static void release(MediaServerController *controller, const QByteArray &token)
     {
-        if (!m_token.isEmpty() && m_controller.m_directTokens.contains(m_token))
-            m_controller.m_directTokens[m_token] = QDateTime::currentDateTimeUtc().addSecs(m_controller.m_site.config.uploadExpirySeconds);
-        m_token.clear();
+        if (!token.isEmpty() && controller->m_directTokens.contains(token))
+            controller->m_directTokens[token] = QDateTime::currentDateTimeUtc().addSecs(controller->m_site.config.uploadExpirySeconds);
     }
 
     MediaServerController &m_controller;
@@ -394,6 +404,19 @@ Result<std::shared_ptr<UploadRecord>> MediaServerController::adopt(const QString
     return record;
 }
 
+void MediaServerController::adoptThen(const QString &stagedPath, qint64 length, const QByteArray &fileName, Adopted done)
+{
+    auto work = [this, stagedPath, length, fileName] {
+        auto adopted = adopt(stagedPath, length, fileName);
+        if (!adopted.ok())
+            QFile::remove(stagedPath); // nothing of a failed body stays behind
+        return adopted;
+    };
+    if (!m_blockingStorage)
+        return done(work());
+    runStorageWork<Result<std::shared_ptr<UploadRecord>>>(*m_blockingStorage, m_context, work, std::move(done));
+}
+
 HttpResponse MediaServerController::createdAnswer(const UploadRecord &record, const QByteArray &baseUrl)
 {
     QByteArray raw(24, Qt::Uninitialized);
@@ -415,7 +438,11 @@ HttpResponse MediaServerController::enableDownload(const HttpRequest &request, c
 {
     if (!VideoController::isVideoId(id))
         return HttpResponse::error(400, QStringLiteral("EnableVideoDownload: videoId must match [0-9a-z]{25,35}"));
-    const auto record = m_store.byId(id);
+    const auto found = m_store.find(id);
+    if (!found.ok())
+        return HttpResponse::error(found.error().httpStatus ? found.error().httpStatus : 503,
+                                   QStringLiteral("EnableVideoDownload: %1").arg(found.error().message));
+    const auto &record = found.value();
     if (!record)
         return HttpResponse::error(404, QStringLiteral("EnableVideoDownload: no video with id %1").arg(id));
     if (record->state == VideoState::Error)

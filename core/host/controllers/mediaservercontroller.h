@@ -9,6 +9,7 @@
 
 #include "host/hostsite.h"
 #include "host/http/httphandler.h"
+#include "host/hoststorage.h"
 #include "host/uploadstore.h"
 #include "identity/jwt.h"
 
@@ -33,6 +34,14 @@ public:
     Admission directUpload(const HttpRequest &request, const QString &token);
     HttpResponse enableDownload(const HttpRequest &request, const QString &id) const;
 
+    // Object storage: adoptions (an upload of the whole file to the bucket) run
+    // on its threads and are answered on `context`'s thread (the server's).
+    void adoptOn(HostStorage &storage, QObject *context)
+    {
+        m_blockingStorage = &storage;
+        m_context = context;
+    }
+
     static QByteArray directUploadPrefix() { return "/api/v0/direct-upload/"; }
     static QByteArray enableDownloadPrefix() { return "/api/v0/enable-video-download/"; }
 
@@ -45,6 +54,10 @@ private:
     QString stagingPath();
     // Turns a complete staged file into a finished upload and starts its processing.
     Result<std::shared_ptr<UploadRecord>> adopt(const QString &stagedPath, qint64 length, const QByteArray &fileName);
+    // adopt() where storage calls may block, then `done` on the server thread. The
+    // staged file is the adoption's: removed when it fails.
+    using Adopted = std::function<void(Result<std::shared_ptr<UploadRecord>>)>;
+    void adoptThen(const QString &stagedPath, qint64 length, const QByteArray &fileName, Adopted done);
     // {asset:{id, playbackId}, tusEndpoint, url} with a fresh direct-upload URL.
     HttpResponse createdAnswer(const UploadRecord &record, const QByteArray &baseUrl);
     Status verifyUploader(const QString &jwt, const QString &publicKey) const;
@@ -58,6 +71,8 @@ private:
     quint64 m_stagingCounter = 0;
     // Unused direct-upload URLs and when they stop working; a PUT in flight holds its token.
     QHash<QByteArray, QDateTime> m_directTokens;
+    HostStorage *m_blockingStorage = nullptr;
+    QObject *m_context = nullptr;
 };
 
 } // namespace deso::host

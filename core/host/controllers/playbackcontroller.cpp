@@ -58,7 +58,12 @@ QByteArray PlaybackController::downloadPath(const QString &playbackId)
 
 std::shared_ptr<UploadRecord> PlaybackController::readyRecord(const QString &playbackId, HttpResponse *notFound) const
 {
-    auto record = isPlaybackId(playbackId) ? m_store.byPlaybackId(playbackId) : nullptr;
+    auto found = isPlaybackId(playbackId) ? m_store.findByPlaybackId(playbackId) : Result<std::shared_ptr<UploadRecord>>(std::shared_ptr<UploadRecord>());
+    if (!found.ok()) {
+        *notFound = HttpResponse::error(found.error().httpStatus ? found.error().httpStatus : 503, found.error().message);
+        return nullptr;
+    }
+    auto record = found.value();
     if (!record) {
         *notFound = HttpResponse::error(404, QStringLiteral("No video with playback id %1.").arg(playbackId.left(40)));
         return nullptr;

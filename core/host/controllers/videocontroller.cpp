@@ -30,12 +30,22 @@ HttpResponse VideoController::status(const HttpRequest &request, const QString &
 {
     if (!isVideoId(id))
         return HttpResponse::error(400, QStringLiteral("GetVideoStatus: videoId must match [0-9a-z]{25,35}"));
-    const auto record = m_store.byId(id);
+    const auto found = m_store.find(id);
+    if (!found.ok())
+        return HttpResponse::error(found.error().httpStatus ? found.error().httpStatus : 503,
+                                   QStringLiteral("GetVideoStatus: %1").arg(found.error().message));
+    const auto &record = found.value();
     if (!record)
         return HttpResponse::error(404, QStringLiteral("GetVideoStatus: no video with id %1").arg(id));
+    // Complete but not ready: queued, running, or not even queued (its instance died right after the last byte).
+    const bool unfinished = record->state == VideoState::PendingUpload || record->state == VideoState::Queued
+        || record->state == VideoState::InProgress;
+    if (m_abandonedJob && record->complete() && unfinished && m_storage.processingAbandoned(id))
+        m_abandonedJob(id);
     // A ready video's body holds URLs built from how the client reached us; other bodies hold none.
     const VideoStatusInputs inputs =
         VideoStatusInputs::of(*record, record->state == VideoState::Ready ? m_site.baseUrlFor(request) : QByteArray());
+    QMutexLocker lock(&m_keptStatusMutex);
     if (m_keptStatus.size() >= kKeptStatusBodies && !m_keptStatus.contains(id))
         m_keptStatus.clear(); // bounded: ids of removed uploads would otherwise stay
     KeptStatus &kept = m_keptStatus[id];
@@ -50,7 +60,11 @@ HttpResponse VideoController::dimensions(const QString &id) const
 {
     if (!isVideoId(id))
         return HttpResponse::error(400, QStringLiteral("GetVideoDimensions: videoId must match [0-9a-z]{25,35}"));
-    const auto record = m_store.byId(id);
+    const auto found = m_store.find(id);
+    if (!found.ok())
+        return HttpResponse::error(found.error().httpStatus ? found.error().httpStatus : 503,
+                                   QStringLiteral("GetVideoDimensions: %1").arg(found.error().message));
+    const auto &record = found.value();
     if (!record)
         return HttpResponse::error(404, QStringLiteral("GetVideoDimensions: no video with id %1").arg(id));
     if (record->state != VideoState::Ready)
@@ -67,7 +81,10 @@ Admission VideoController::video(const HttpRequest &request, const QString &id) 
         r.setHeader("Allow", "GET, HEAD, OPTIONS");
         return Admission::answer(std::move(r));
     }
-    const auto record = isVideoId(id) ? m_store.byId(id) : nullptr;
+    const auto found = isVideoId(id) ? m_store.find(id) : Result<std::shared_ptr<UploadRecord>>(std::shared_ptr<UploadRecord>());
+    if (!found.ok())
+        return Admission::answer(HttpResponse::error(found.error().httpStatus ? found.error().httpStatus : 503, found.error().message));
+    const auto &record = found.value();
     if (!record)
         return Admission::answer(HttpResponse::error(404, QStringLiteral("No video with id %1.").arg(id.left(40))));
     if (record->state != VideoState::Ready)

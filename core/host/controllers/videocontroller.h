@@ -10,6 +10,8 @@
 #include "host/uploadstore.h"
 
 #include <QHash>
+#include <functional>
+#include <QMutex>
 
 namespace deso::host {
 
@@ -21,6 +23,11 @@ public:
     HttpResponse dimensions(const QString &id) const;
     Admission video(const HttpRequest &request, const QString &id) const;
 
+    // Object storage: told the id of a queued or running video whose processing
+    // nobody holds (its instance died), found while answering its status. Called
+    // off the server thread.
+    void onAbandonedJob(std::function<void(const QString &id)> found) { m_abandonedJob = std::move(found); }
+
     static QByteArray videosPrefix() { return "/videos/"; }
     // The node's video id rule.
     static bool isVideoId(const QString &id);
@@ -29,12 +36,14 @@ private:
     const HostSite &m_site;
     HostStorage &m_storage;
     UploadStore &m_store;
+    std::function<void(const QString &id)> m_abandonedJob;
     // Status bodies as last answered, by video id: pollers ask far more often than a
     // record changes, so a body is rebuilt only when what it shows has changed.
     struct KeptStatus {
         VideoStatusInputs inputs;
         QByteArray body;
     };
+    mutable QMutex m_keptStatusMutex; // status() runs off the server thread with object storage
     mutable QHash<QString, KeptStatus> m_keptStatus;
 };
 

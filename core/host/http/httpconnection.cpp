@@ -51,6 +51,30 @@ bool Responder::connected() const
     return m_connection && m_connection->m_state != HttpConnection::State::Closed;
 }
 
+// ---- BodyValve ----------------------------------------------------------------
+
+BodyValve::BodyValve(HttpConnection *connection, quint64 sequence) : m_connection(connection), m_sequence(sequence)
+{
+}
+
+void BodyValve::pause() const
+{
+    if (m_connection)
+        m_connection->pauseBody(m_sequence, true);
+}
+
+void BodyValve::resume() const
+{
+    if (m_connection)
+        m_connection->pauseBody(m_sequence, false);
+}
+
+void BodyValve::answerNow(HttpResponse response) const
+{
+    if (m_connection)
+        m_connection->answerDuringBody(m_sequence, std::move(response));
+}
+
 // ---- HttpConnection -----------------------------------------------------------
 
 HttpConnection::HttpConnection(int fd, HttpServer *server, HttpRouter *router)
@@ -119,6 +143,7 @@ void HttpConnection::closeNow()
     if (m_handler && m_state == State::Body)
         m_handler->abandon();
     m_handler.reset();
+    endStream();
     m_state = State::Closed;
     wantRead(false);
     wantWrite(false);
@@ -144,7 +169,7 @@ void HttpConnection::checkDeadline(qint64 now)
         }
         break;
     case State::Body:
-        if (now - m_lastActivity > limits.bodyStallTimeoutMs)
+        if (!m_bodyPaused && now - m_lastActivity > limits.bodyStallTimeoutMs)
             closeNow(); // the handler keeps the bytes that arrived (abandon)
         break;
     case State::Write:
@@ -224,7 +249,7 @@ void HttpConnection::pump()
     // Level-triggered notifiers: reading stays on while we want bytes (every path
     // above returns only once the socket is drained or we yield on purpose), and
     // is off while an answer is pending, so pipelined bytes wait in the kernel.
-    wantRead(m_state == State::Head || m_state == State::Body || m_state == State::Drain);
+    wantRead(m_state == State::Head || (m_state == State::Body && !m_bodyPaused) || m_state == State::Drain);
     wantWrite(m_state == State::Write && m_blockedOnWrite);
 }
 
@@ -289,6 +314,7 @@ void HttpConnection::startRequest(HttpRequest request)
         return;
     }
     m_handler = std::move(admission.handler);
+    m_bodyPaused = false;
     m_bodyLimit = admission.maxBodyBytes;
     m_bodyRemaining = m_request.framing == BodyFraming::Length ? m_request.contentLength : 0;
     m_chunk = Chunk::Size;
@@ -303,6 +329,33 @@ void HttpConnection::startRequest(HttpRequest request)
         }
     }
     m_state = State::Body;
+    m_handler->attach(BodyValve(this, m_sequence));
+}
+
+void HttpConnection::pauseBody(quint64 sequence, bool paused)
+{
+    if (sequence != m_sequence || m_state != State::Body || m_bodyPaused == paused)
+        return;
+    m_bodyPaused = paused;
+    if (paused) {
+        wantRead(false);
+        return;
+    }
+    m_lastActivity = m_server->now(); // the stall deadline starts again
+    // Not from inside the handler's call: the next event-loop turn takes the body up.
+    QMetaObject::invokeMethod(this, [this] { pump(); }, Qt::QueuedConnection);
+}
+
+void HttpConnection::answerDuringBody(quint64 sequence, HttpResponse response)
+{
+    if (sequence != m_sequence || m_state != State::Body)
+        return;
+    m_state = State::Answer;
+    m_bodyPaused = false;
+    response.closeConnection = true; // the rest of the body is never read
+    respond(std::move(response));
+    if (!m_inPump)
+        QMetaObject::invokeMethod(this, [this] { pump(); }, Qt::QueuedConnection);
 }
 
 Status HttpConnection::deliver(const char *data, qint64 size)
@@ -320,6 +373,10 @@ bool HttpConnection::feedLengthBody()
 {
     qint64 taken = 0;
     while (m_bodyRemaining > 0) {
+        if (m_state != State::Body)
+            return true; // answered early (BodyValve::answerNow): the pump writes it
+        if (m_bodyPaused)
+            return false; // BodyValve::resume pumps again
         if (available() > 0) {
             const qsizetype n = qsizetype(qMin<qint64>(available(), m_bodyRemaining));
             const char *data = m_in.constData() + m_inPos;
@@ -354,7 +411,8 @@ bool HttpConnection::feedLengthBody()
         }
     }
     m_bodyBuffer = {};
-    bodyComplete();
+    if (m_state == State::Body)
+        bodyComplete();
     return true;
 }
 
@@ -365,6 +423,10 @@ bool HttpConnection::feedChunkedBody()
         return true;
     };
     for (;;) {
+        if (m_state != State::Body)
+            return true; // answered early (BodyValve::answerNow): the pump writes it
+        if (m_bodyPaused)
+            return false; // BodyValve::resume pumps again
         switch (m_chunk) {
         case Chunk::Size: {
             const qsizetype eol = m_in.indexOf("\r\n", m_inPos);
@@ -504,6 +566,11 @@ void HttpConnection::respond(HttpResponse response)
             m_filePos = response.fileOffset;
             m_fileRemaining = headOnly ? 0 : response.fileLength;
         }
+    } else if (response.streamed) {
+        m_streamed = std::move(response.streamed);
+        contentLength = response.fileLength;
+        m_fileRemaining = headOnly ? 0 : response.fileLength;
+        m_streamPos = m_streamEnd = 0;
     }
     // Sized first, then copied into the connection's kept buffer: no temporaries, no
     // growth, and no allocation at all for small answers after the first.
@@ -514,7 +581,7 @@ void HttpConnection::respond(HttpResponse response)
     const bool withLength = response.status != 204 && response.status != 304;
     const QByteArrayView connection = m_close ? QByteArrayView("Connection: close\r\n\r\n")
                                               : QByteArrayView("Connection: keep-alive\r\n\r\n");
-    const bool withBody = !headOnly && m_fileFd < 0;
+    const bool withBody = !headOnly && m_fileFd < 0 && !m_streamed;
     qsizetype size = 9 + statusText.size() + 1 + reason.size() + 2 + connection.size();
     for (const auto &h : response.headers)
         size += h.first.size() + 2 + h.second.size() + 2;
@@ -554,8 +621,8 @@ void HttpConnection::respond(HttpResponse response)
     m_outPos = 0;
     m_state = State::Write;
     // Logged before the answer leaves: a client reacting to it (and its test)
-    // finds the entry already there. Streamed files log when sent.
-    if (m_fileFd < 0)
+    // finds the entry already there. Streamed files and bodies log when sent.
+    if (m_fileFd < 0 && !m_streamed)
         log();
 }
 
@@ -582,6 +649,31 @@ bool HttpConnection::writeOut()
             return false;
         m_outPos += n;
     }
+    while (m_streamed && m_fileRemaining > 0) {
+        if (m_streamPos == m_streamEnd) {
+            if (m_streamBuffer.empty())
+                m_streamBuffer.resize(64 * 1024);
+            const ssize_t n = ::recv(m_streamed->fd(), m_streamBuffer.data(),
+                                     size_t(qMin<qint64>(m_fileRemaining, qint64(m_streamBuffer.size()))), MSG_DONTWAIT);
+            if (n < 0 && wouldBlock()) {
+                waitForStream(); // the producer has not written more yet
+                return false;
+            }
+            if (n <= 0) {
+                closeNow(); // the producer failed: the client sees a short body and the close
+                return false;
+            }
+            m_streamPos = 0;
+            m_streamEnd = n;
+        }
+        const ssize_t n = ::send(m_fd, m_streamBuffer.data() + m_streamPos, size_t(m_streamEnd - m_streamPos),
+                                 MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (!moved(n))
+            return false;
+        m_streamPos += n;
+        m_fileRemaining -= n;
+        m_sentBodyBytes += n;
+    }
     while (m_fileRemaining > 0) {
         off_t offset = off_t(m_filePos);
         const ssize_t n = ::sendfile(m_fd, m_fileFd, &offset, size_t(qMin<qint64>(m_fileRemaining, 4 * 1024 * 1024)));
@@ -595,12 +687,37 @@ bool HttpConnection::writeOut()
     return true;
 }
 
+void HttpConnection::waitForStream()
+{
+    if (!m_streamReady) {
+        m_streamReady = new QSocketNotifier(m_streamed->fd(), QSocketNotifier::Read, this);
+        connect(m_streamReady, &QSocketNotifier::activated, this, [this] {
+            m_streamReady->setEnabled(false);
+            m_lastActivity = m_server->now();
+            pump();
+        });
+    }
+    m_streamReady->setEnabled(true);
+}
+
+void HttpConnection::endStream()
+{
+    delete m_streamReady; // before its socket closes
+    m_streamReady = nullptr;
+    m_streamed.reset();
+    m_streamBuffer = {};
+}
+
 void HttpConnection::finishResponse()
 {
     if (m_fileFd >= 0) {
         log();
         ::close(m_fileFd);
         m_fileFd = -1;
+    }
+    if (m_streamed) {
+        log();
+        endStream();
     }
     m_handler.reset();
     if (m_out.capacity() > kKeptOutBytes)

@@ -37,6 +37,7 @@ public:
 
 private:
     friend class Responder;
+    friend class BodyValve;
     enum class State { Head, Body, Answer, Write, Drain, Closed };
     enum class Chunk { Size, Data, DataEnd, Trailer };
 
@@ -52,6 +53,8 @@ private:
     void bodyFailed(HttpResponse response);
     void refuse(int status, const QString &message);
     void answer(quint64 sequence, HttpResponse response);
+    void pauseBody(quint64 sequence, bool paused);
+    void answerDuringBody(quint64 sequence, HttpResponse response);
     void respond(HttpResponse response);
     bool writeOut();
     void finishResponse();
@@ -84,6 +87,7 @@ private:
     bool m_haveRequest = false;
     quint64 m_sequence = 0;
     std::unique_ptr<RequestHandler> m_handler;
+    bool m_bodyPaused = false;   // the handler holds the body back (BodyValve)
     qint64 m_bodyLimit = 0;
     qint64 m_bodyRemaining = 0;  // Content-Length bytes still to come, or of the current chunk
     qint64 m_bodyBytes = 0;      // body bytes received (decoded)
@@ -93,6 +97,14 @@ private:
 
     QByteArray m_out;
     qsizetype m_outPos = 0;
+    void waitForStream();
+    void endStream();
+
+    std::shared_ptr<StreamedBody> m_streamed; // the answer's body comes from here (HttpResponse::streamed)
+    QSocketNotifier *m_streamReady = nullptr;
+    std::vector<char> m_streamBuffer;
+    qsizetype m_streamPos = 0;
+    qsizetype m_streamEnd = 0;
     int m_fileFd = -1;
     qint64 m_filePos = 0;
     qint64 m_fileRemaining = 0;

@@ -37,9 +37,32 @@ private:
     quint64 m_sequence = 0;
 };
 
+// Lets a handler hold its request's body back while it works elsewhere (the
+// bytes wait in the kernel, so a slow store never means a body in RAM), and
+// answer before reading it. Copyable; server thread only; does nothing once the
+// request is over or its connection gone.
+class BodyValve {
+public:
+    BodyValve() = default;
+    // No body() calls until resume(); the body-stall deadline waits too.
+    void pause() const;
+    void resume() const;
+    // Answers now, with the rest of the body unread (the connection closes after
+    // the answer). The handler is not abandoned: it chose this.
+    void answerNow(HttpResponse response) const;
+
+private:
+    friend class HttpConnection;
+    BodyValve(HttpConnection *connection, quint64 sequence);
+    QPointer<HttpConnection> m_connection;
+    quint64 m_sequence = 0;
+};
+
 class RequestHandler {
 public:
     virtual ~RequestHandler() = default;
+    // Called once, before any body(): the request's valve.
+    virtual void attach(BodyValve valve) { Q_UNUSED(valve); }
     // The next piece of the body (already de-chunked). An error refuses the rest:
     // the door answers with it and closes the connection; the handler has undone
     // whatever it must.

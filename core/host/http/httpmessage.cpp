@@ -9,10 +9,14 @@
 #include <QLocale>
 #include <QRegularExpression>
 
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace deso::host {
 
@@ -502,6 +506,35 @@ ByteRange parseByteRange(const QByteArray &rangeHeader, qint64 size)
     if (first >= size)
         return unsatisfiable;
     return {ByteRange::Kind::Partial, first, b.isEmpty() ? size - 1 : qMin(last, size - 1)};
+}
+
+Result<std::pair<std::shared_ptr<StreamedBody>, int>> StreamedBody::create()
+{
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
+        return Error(QStringLiteral("http.stream"), QStringLiteral("The host could not open a stream for the answer: %1")
+                                                        .arg(QString::fromLocal8Bit(std::strerror(errno))), 500);
+    ::fcntl(fds[0], F_SETFL, ::fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+    return std::make_pair(std::shared_ptr<StreamedBody>(new StreamedBody(fds[0])), fds[1]);
+}
+
+StreamedBody::~StreamedBody()
+{
+    ::close(m_fd);
+}
+
+bool writeStreamedBytes(int producerFd, const char *data, qint64 size)
+{
+    while (size > 0) {
+        const ssize_t n = ::send(producerFd, data, size_t(size), MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        data += n;
+        size -= n;
+    }
+    return true;
 }
 
 HttpResponse HttpResponse::file(const QString &path, qint64 size, const QByteArray &contentType,

@@ -13,6 +13,9 @@
 #include <QPair>
 #include <QString>
 
+#include <memory>
+#include <utility>
+
 namespace deso::host {
 
 using HeaderList = QList<QPair<QByteArray, QByteArray>>;
@@ -81,6 +84,27 @@ private:
     bool m_needComma = false;
 };
 
+// A body made elsewhere while it is sent (an object read from S3): the door
+// reads it from `fd`, its end of a local socket pair, as the bytes come, and a
+// producer on another thread writes the other end (blocking: it waits while the
+// client reads, so nothing piles up in RAM). Fewer bytes than announced, and the
+// door cuts the connection; a client gone, and the producer's writes fail.
+class StreamedBody {
+public:
+    // The door's end (non-blocking) and the producer's end (blocking, to close when done).
+    static Result<std::pair<std::shared_ptr<StreamedBody>, int>> create();
+    ~StreamedBody();
+    int fd() const { return m_fd; }
+
+private:
+    explicit StreamedBody(int fd) : m_fd(fd) {}
+    int m_fd;
+};
+
+// Writes the whole of [data, data + size) to a producer's end; false when the
+// door's end is gone (the client left) or the socket failed.
+bool writeStreamedBytes(int producerFd, const char *data, qint64 size);
+
 struct HttpResponse {
     int status = 200;
     HeaderList headers;
@@ -89,6 +113,8 @@ struct HttpResponse {
     QString filePath;
     qint64 fileOffset = 0;
     qint64 fileLength = 0;
+    // When set (and filePath empty), the body is fileLength bytes of this stream.
+    std::shared_ptr<StreamedBody> streamed;
     bool closeConnection = false;
 
     void setHeader(const QByteArray &name, const QByteArray &value);
