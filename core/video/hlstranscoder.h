@@ -27,14 +27,16 @@ struct HlsRung {
 };
 
 // The rungs for a source of that size, smallest first: 360p and 720p below the
-// source, never above it; a source up to 1080p is kept as the top rung at its own
-// size, a larger one tops out at 1080p ("p" = the short side, so portrait clips
-// get the same ladder turned). Sizes keep the aspect, even numbers.
-QList<HlsRung> ladderFor(int sourceWidth, int sourceHeight);
+// source, never above it; a source up to `topLines` (1080p by default) is kept as
+// the top rung at its own size, a larger one tops out at `topLines` ("p" = the
+// short side, so portrait clips get the same ladder turned). Sizes keep the
+// aspect, even numbers.
+QList<HlsRung> ladderFor(int sourceWidth, int sourceHeight, int topLines = 1080);
 
 struct HlsOptions {
     double segmentSeconds = 2.0;
     QString x264Preset = QStringLiteral("veryfast");
+    int topRungLines = 1080; // the tallest rung (short side); a bigger source is scaled down to it
     int thumbnailCount = 3;
 };
 
