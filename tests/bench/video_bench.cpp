@@ -139,6 +139,29 @@ struct Row {
 int main(int argc, char **argv)
 {
     QCoreApplication app(argc, argv);
+    // `video_bench --file PATH [TOP_LINES]`: ours alone on that file (for profilers).
+    if (argc > 2 && QByteArray(argv[1]) == "--file") {
+        QTemporaryDir out;
+        HlsOptions options;
+        if (argc > 3)
+            options.topRungLines = QString::fromLatin1(argv[3]).toInt();
+        resetPeakRss();
+        const double before = double(testcommon::procStatusBytes(QCoreApplication::applicationPid(), "VmRSS")) / (1 << 20);
+        const double cpu0 = cpuSeconds(RUSAGE_SELF);
+        QElapsedTimer clock;
+        clock.start();
+        auto r = HlsTranscoder::transcode(QString::fromLocal8Bit(argv[2]), out.filePath(QStringLiteral("hls")), options,
+                                          nullptr, {});
+        if (!r.ok()) {
+            std::fprintf(stderr, "transcode failed: %s\n", qPrintable(r.error().toString()));
+            return 1;
+        }
+        std::printf("%.2f s wall, %.1f s CPU, peak RSS %.0f MiB (%.0f MiB before), %.1f s clip, copied: %s\n",
+                    double(clock.nsecsElapsed()) / 1e9, cpuSeconds(RUSAGE_SELF) - cpu0, peakRssMiB(), before,
+                    r->source.durationSeconds,
+                    qPrintable(r->remuxedRungs.join(QLatin1Char(','))));
+        return 0;
+    }
     const double seconds = argc > 1 ? QString::fromLatin1(argv[1]).toDouble() : 60.0;
     QTemporaryDir dir;
     const QString source = dir.filePath(QStringLiteral("source1080.mp4"));
