@@ -2,10 +2,14 @@
 // Turns an uploaded video into what viewers get: an adaptive HLS ladder
 // (H.264 + AAC in MPEG-TS segments, keyframes aligned across rungs, a master
 // playlist and one media playlist per rung), a poster JPEG and thumbnails, and
-// an MP4 with its moov box first for download. FFmpeg's libraries do the work;
-// the source is decoded once and every rung is scaled from the same frames.
+// an MP4 with its moov box first for download. FFmpeg's libraries do the work:
+// the calling thread reads and decodes the source once and scales each rung from
+// the next bigger picture (360p from 720p); each rung has a worker thread that
+// encodes and muxes it, fed through a bounded queue, so the rungs' x264 encoders
+// run side by side (their threads shared out by each rung's share of the pixels).
 // Blocking and CPU-heavy: run it on a VideoJobPool thread, never the UI/server
-// thread. Memory stays bounded: packets stream from the source to the outputs.
+// thread. Memory stays bounded: packets stream from the source to the outputs,
+// at most a few MiB of pictures wait per rung, plus x264's own lookahead frames.
 
 #include "common/result.h"
 #include "video/videoprobe.h"
