@@ -11,6 +11,8 @@
 // the source against the source scaled to that size, with the rung's bytes.
 // Then the remux fast path (a 720p source with a keyframe every second) and a
 // 1080p source as phones record it (1 s keyframes: its top rung is copied).
+// `video_bench [SECONDS] [ROWS]`: ROWS (issue,host,phone,remux) picks or repeats rows;
+// `video_bench --file PATH [TOP_LINES]` runs ours alone on a file (for profilers).
 
 #include "syntheticclip.h"
 #include "testfiles.h"
@@ -255,60 +257,82 @@ int main(int argc, char **argv)
             notes << QStringLiteral("rungs copied, %1: %2").arg(label, r.remuxed.join(QLatin1Char(',')));
     };
 
-    HlsOptions issueRow;
-    issueRow.topRungLines = 720;
-    const auto issue = compare(QStringLiteral("issue"), issueRow);
-    if (!issue)
-        return 1;
-    printRow(QStringLiteral("issue: 1080p (5 s keyframes) -> 720p + 360p HLS + poster + 720p MP4"), *issue);
-    const auto host = compare(QStringLiteral("host"), HlsOptions{});
-    if (!host)
-        return 1;
-    // Named by what happened: a clip shorter than one keyframe interval (5 s) has its
-    // 1080p rung copied, and the ffmpeg reference then does more work than ours.
-    printRow(host->remuxed.isEmpty() ? QStringLiteral("host default ladder for it: 1080p + 720p + 360p encoded + poster + 1080p MP4")
-                                     : QStringLiteral("host default ladder for it: %1 copied (the clip is shorter than a "
-                                                      "keyframe interval), the rest encoded + poster; ffmpeg encodes all")
-                                           .arg(host->remuxed.join(QLatin1Char(','))),
-             *host);
-
     // Ours alone on a variant of the clip (default ladder).
     auto timeVariant = [&](const QString &name, const SyntheticClip &variant) -> std::optional<Row> {
         const QString path = dir.filePath(name + QStringLiteral(".mp4"));
-        if (auto s = writeSyntheticClip(path, variant); !s.ok()) {
-            std::fprintf(stderr, "cannot generate the %s clip: %s\n", qPrintable(name), qPrintable(s.error().message));
-            return std::nullopt;
+        if (!QFile::exists(path)) {
+            if (auto s = writeSyntheticClip(path, variant); !s.ok()) {
+                std::fprintf(stderr, "cannot generate the %s clip: %s\n", qPrintable(name), qPrintable(s.error().message));
+                return std::nullopt;
+            }
         }
         Row row;
         resetPeakRss();
         const double cpu0 = cpuSeconds(RUSAGE_SELF);
         QElapsedTimer timer;
         timer.start();
-        auto out = HlsTranscoder::transcode(path, dir.filePath(name), HlsOptions{}, nullptr, {});
+        const QString out = dir.filePath(name + QStringLiteral("-out"));
+        auto result = HlsTranscoder::transcode(path, out, HlsOptions{}, nullptr, {});
         row.seconds = double(timer.nsecsElapsed()) / 1e9;
         row.cpu = cpuSeconds(RUSAGE_SELF) - cpu0;
         row.rss = peakRssMiB();
-        if (!out.ok()) {
-            std::fprintf(stderr, "%s transcode failed: %s\n", qPrintable(name), qPrintable(out.error().toString()));
+        QDir(out).removeRecursively(); // a repeated row starts from an empty folder
+        if (!result.ok()) {
+            std::fprintf(stderr, "%s transcode failed: %s\n", qPrintable(name), qPrintable(result.error().toString()));
             return std::nullopt;
         }
-        row.remuxed = out->remuxedRungs;
+        row.remuxed = result->remuxedRungs;
         return row;
     };
-    SyntheticClip phoneClip = clip;
-    phoneClip.keyframeSeconds = 1.0; // at most one segment apart, also at the end of the clip
-    const auto phone = timeVariant(QStringLiteral("phone1080"), phoneClip);
-    if (!phone)
-        return 1;
-    printRow(QStringLiteral("1080p, 1 s keyframes (as phones record): 1080p copied, 720p + 360p encoded + poster"), *phone);
-    SyntheticClip clip720 = clip;
-    clip720.width = 1280;
-    clip720.height = 720;
-    clip720.keyframeSeconds = 1.0;
-    const auto remuxed = timeVariant(QStringLiteral("source720"), clip720);
-    if (!remuxed)
-        return 1;
-    printRow(QStringLiteral("remux fast path: 720p source (1 s keyframes): 720p copied, 360p encoded + poster"), *remuxed);
+
+    // `video_bench [SECONDS] [ROWS]`: ROWS picks and repeats rows, e.g. "issue,issue" (default: all four once).
+    const QStringList rows = argc > 2 ? QString::fromLatin1(argv[2]).split(QLatin1Char(','))
+                                      : QStringList{QStringLiteral("issue"), QStringLiteral("host"), QStringLiteral("phone"),
+                                                    QStringLiteral("remux")};
+    for (qsizetype i = 0; i < rows.size(); ++i) {
+        const QString run = QStringLiteral("%1-%2").arg(rows[i]).arg(i);
+        if (rows[i] == QLatin1String("issue")) {
+            HlsOptions issueRow;
+            issueRow.topRungLines = 720;
+            const auto issue = compare(run, issueRow);
+            if (!issue)
+                return 1;
+            printRow(QStringLiteral("issue: 1080p (5 s keyframes) -> 720p + 360p HLS + poster + 720p MP4"), *issue);
+        } else if (rows[i] == QLatin1String("host")) {
+            const auto host = compare(run, HlsOptions{});
+            if (!host)
+                return 1;
+            // Named by what happened: a clip shorter than one keyframe interval (5 s) has its
+            // 1080p rung copied, and the ffmpeg reference then does more work than ours.
+            printRow(host->remuxed.isEmpty()
+                         ? QStringLiteral("host default ladder for it: 1080p + 720p + 360p encoded + poster + 1080p MP4")
+                         : QStringLiteral("host default ladder for it: %1 copied (the clip is shorter than a keyframe "
+                                          "interval), the rest encoded + poster; ffmpeg encodes all")
+                               .arg(host->remuxed.join(QLatin1Char(','))),
+                     *host);
+        } else if (rows[i] == QLatin1String("phone")) {
+            SyntheticClip phoneClip = clip;
+            phoneClip.keyframeSeconds = 1.0; // at most one segment apart, also at the end of the clip
+            const auto phone = timeVariant(QStringLiteral("phone1080"), phoneClip);
+            if (!phone)
+                return 1;
+            printRow(QStringLiteral("1080p, 1 s keyframes (as phones record): 1080p copied, 720p + 360p encoded + poster"),
+                     *phone);
+        } else if (rows[i] == QLatin1String("remux")) {
+            SyntheticClip clip720 = clip;
+            clip720.width = 1280;
+            clip720.height = 720;
+            clip720.keyframeSeconds = 1.0;
+            const auto remuxed = timeVariant(QStringLiteral("source720"), clip720);
+            if (!remuxed)
+                return 1;
+            printRow(QStringLiteral("remux fast path: 720p source (1 s keyframes): 720p copied, 360p encoded + poster"),
+                     *remuxed);
+        } else {
+            std::fprintf(stderr, "unknown row %s (issue, host, phone, remux)\n", qPrintable(rows[i]));
+            return 2;
+        }
+    }
     std::printf("\n%s\n", qPrintable(notes.join(QLatin1Char('\n'))));
     return 0;
 }
