@@ -269,7 +269,7 @@ struct RungEncoder {
     std::unique_ptr<AVBSFContext, BsfFree> toAnnexB; // MPEG-TS wants start codes, MP4 sources have lengths
     CodecPtr encoder;
     SwsPtr scaler;         // used by the reading thread
-    BufferPoolPtr pictures;// the scaled pictures' memory, reused once the encoder has copied them
+    BufferPoolPtr pictures; // the scaled pictures' memory, reused once the encoder has copied them
     Muxer hls;
     RungQueue queue;
     std::thread worker;
