@@ -4,12 +4,17 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QSaveFile>
+#include <QThread>
 
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <condition_variable>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <thread>
 #include <vector>
 
 extern "C" {
@@ -162,16 +167,113 @@ private:
 };
 
 struct BsfFree { void operator()(AVBSFContext *b) const { av_bsf_free(&b); } };
+struct BufferPoolFree { void operator()(AVBufferPool *p) const { av_buffer_pool_uninit(&p); } };
+using BufferPoolPtr = std::unique_ptr<AVBufferPool, BufferPoolFree>;
 
+// What the reading thread hands a rung's worker, in reading order.
+struct RungItem {
+    enum class Kind { Picture, SourcePacket, AudioPacket };
+    Kind kind = Kind::Picture;
+    FramePtr picture;  // at the rung's size, pts and pict_type set
+    PacketPtr packet;  // the source's H.264 (for a copied rung) or encoded AAC
+
+    size_t bytes() const
+    {
+        size_t n = packet ? size_t(std::max(0, packet->size)) : 0;
+        for (int i = 0; picture && i < AV_NUM_DATA_POINTERS; ++i) {
+            if (picture->buf[i])
+                n += picture->buf[i]->size;
+        }
+        return n;
+    }
+};
+
+// The hand-off from the reading thread to one rung's worker. At most kRungQueueBytes
+// of pictures and packets wait (always at least one item), so memory stays bounded
+// whatever the source: the reader waits while a worker is behind.
+class RungQueue {
+public:
+    static constexpr size_t kRungQueueBytes = 6u << 20;
+
+    // False once the queue is aborted (its worker failed, or the job stops).
+    bool push(RungItem item)
+    {
+        const size_t bytes = item.bytes();
+        std::unique_lock lock(m_mutex);
+        m_changed.wait(lock, [&] { return m_aborted || m_items.empty() || m_bytes + bytes <= kRungQueueBytes; });
+        if (m_aborted)
+            return false;
+        m_bytes += bytes;
+        m_items.push_back(std::move(item));
+        m_changed.notify_all();
+        return true;
+    }
+
+    // The next item; nullopt once finished and drained, or aborted.
+    std::optional<RungItem> pop()
+    {
+        std::unique_lock lock(m_mutex);
+        m_changed.wait(lock, [&] { return m_aborted || m_finished || !m_items.empty(); });
+        if (m_aborted || m_items.empty())
+            return std::nullopt;
+        RungItem item = std::move(m_items.front());
+        m_items.pop_front();
+        m_bytes -= std::min(m_bytes, item.bytes());
+        m_changed.notify_all();
+        return item;
+    }
+
+    // No more items: the worker drains the rest, then flushes and finishes its files.
+    void finish()
+    {
+        std::lock_guard lock(m_mutex);
+        m_finished = true;
+        m_changed.notify_all();
+    }
+
+    // Stops both sides at once; waiting items are dropped.
+    void abort()
+    {
+        std::deque<RungItem> dropped;
+        {
+            std::lock_guard lock(m_mutex);
+            m_aborted = true;
+            dropped.swap(m_items);
+            m_bytes = 0;
+            m_changed.notify_all();
+        }
+    }
+
+    bool aborted()
+    {
+        std::lock_guard lock(m_mutex);
+        return m_aborted;
+    }
+
+private:
+    std::mutex m_mutex;
+    std::condition_variable m_changed;
+    std::deque<RungItem> m_items;
+    size_t m_bytes = 0;
+    bool m_finished = false;
+    bool m_aborted = false;
+};
+
+// One rung: its encoder (or the copy of the source's packets) and its files, driven
+// by its own worker thread from its queue, so the rungs' encoders run side by side
+// while the reading thread decodes and scales the next pictures.
 struct RungEncoder {
     HlsRung rung;
     // The fast path: the source's H.264 packets are copied (remuxed), not encoded.
     bool remux = false;
     std::unique_ptr<AVBSFContext, BsfFree> toAnnexB; // MPEG-TS wants start codes, MP4 sources have lengths
     CodecPtr encoder;
-    SwsPtr scaler;
-    FramePtr scaled;
+    SwsPtr scaler;         // used by the reading thread
+    BufferPoolPtr pictures; // the scaled pictures' memory, reused once the encoder has copied them
     Muxer hls;
+    RungQueue queue;
+    std::thread worker;
+    Status result;         // the worker's, read after it is joined
 };
 
 // A candidate frame for the poster, kept small and already in JPEG's pixel format.
@@ -258,17 +360,27 @@ public:
           m_mp4Path(mp4Path.isEmpty() ? QDir(outDir).filePath(HlsTranscoder::downloadName()) : mp4Path)
     {
     }
+    ~Transcode() { stopWorkers(); }
 
     Result<HlsOutput> run();
 
 private:
     bool cancelled() const { return m_cancel && m_cancel->load(std::memory_order_relaxed); }
+    Status readAndHandOut();
     Status openInput();
     Status openVideoEncoders();
     Status openAudio();
     Status openOutputs();
+    void startWorkers();
+    Status finishWorkers();
+    void stopWorkers();
+    Status handTo(RungEncoder &r, RungItem item);
+    Status rungWork(RungEncoder &r, bool top);
     Status onVideoFrame(AVFrame *frame);
-    Status encodeVideo(RungEncoder &r, const AVFrame *frame, size_t rungIndex);
+    Result<FramePtr> pictureFor(RungEncoder &r, const AVFrame *source);
+    Status encodeVideo(RungEncoder &r, const AVFrame *frame, bool top);
+    Status copyVideoPacket(RungEncoder &r, const AVPacket *packet, bool top);
+    Status writeAudioPacket(RungEncoder &r, const AVPacket *packet, bool top);
     Status onAudioFrame(const AVFrame *frame);
     Status drainAudioFifo(bool flush);
     Status encodeAudio(const AVFrame *frame);
@@ -300,7 +412,6 @@ private:
 
     bool remuxing() const { return std::any_of(m_rungs.begin(), m_rungs.end(), [](const auto &r) { return r->remux; }); }
     bool sourceFitsARung(const HlsRung &rung) const;
-    Status copyVideoPacket(const AVPacket *packet);
 
     double m_nextKeyframeAt = 0;   // seconds, source clock
     double m_startSeconds = 0;
@@ -336,7 +447,10 @@ Status Transcode::openInput()
     m_videoDecoder.reset(avcodec_alloc_context3(vdec));
     avcodec_parameters_to_context(m_videoDecoder.get(), vs->codecpar);
     m_videoDecoder->pkt_timebase = vs->time_base;
-    m_videoDecoder->thread_count = 0; // the decoder's own choice: one decode feeds every rung
+    // Decoding costs a tenth of the encoding it feeds (x264 veryfast, several rungs):
+    // one thread keeps up with a few cores' encoders, and each decoding thread holds
+    // frames of its own (FFmpeg's default, cores + 1 threads, held ~17 MiB more at 1080p).
+    m_videoDecoder->thread_count = 1 + QThread::idealThreadCount() / 4;
     if (avcodec_open2(m_videoDecoder.get(), vdec, nullptr) < 0)
         return Error(kErrMalformedVideo, QStringLiteral("The video's codec cannot be decoded."), 400);
     const AVRational guessed = av_guess_frame_rate(ctx, vs, nullptr);
@@ -369,6 +483,16 @@ Status Transcode::openInput()
     return {};
 }
 
+// x264 frame threads for one rung: the cores shared out by the rung's share of the
+// encoded pixels (its share of the work), at least one. The rungs' workers already
+// encode side by side, so x264's default of 1.5 x cores per encoder would only hold
+// more frames in flight (memory) for no more speed.
+int x264ThreadsFor(const HlsRung &rung, qint64 encodedPixels)
+{
+    const double share = encodedPixels > 0 ? double(rung.width) * rung.height / double(encodedPixels) : 1.0;
+    return std::max(1, int(std::ceil(QThread::idealThreadCount() * share - 1e-6)));
+}
+
 Status Transcode::openVideoEncoders()
 {
     const AVCodec *x264 = avcodec_find_encoder_by_name("libx264");
@@ -377,7 +501,12 @@ Status Transcode::openVideoEncoders()
     const double fps = av_q2d(m_frameRate);
     const QList<HlsRung> rungs = m_single
         ? QList<HlsRung>{HlsRung{m_single->width, m_single->height, m_single->videoBitrate, QStringLiteral("mp4")}}
-        : ladderFor(m_info.width, m_info.height);
+        : ladderFor(m_info.width, m_info.height, m_options.topRungLines);
+    qint64 encodedPixels = 0;
+    for (const HlsRung &rung : rungs) {
+        if (m_single || !sourceFitsARung(rung))
+            encodedPixels += qint64(rung.width) * rung.height;
+    }
     for (const HlsRung &rung : rungs) {
         auto r = std::make_unique<RungEncoder>();
         r->rung = rung;
@@ -420,17 +549,12 @@ Status Transcode::openVideoEncoders()
         }
         av_dict_set(&opts, "preset", m_options.x264Preset.toLatin1().constData(), 0);
         av_dict_set(&opts, "forced-idr", "1", 0);
-        av_dict_set(&opts, "x264-params", "scenecut=0:open-gop=0", 0);
+        av_dict_set(&opts, "x264-params", "scenecut=0:open-gop=0:sync-lookahead=0", 0);
+        enc->thread_count = x264ThreadsFor(rung, encodedPixels);
         const int err = avcodec_open2(enc, x264, &opts);
         av_dict_free(&opts);
         if (err < 0)
             return transcodeError(QStringLiteral("Cannot open the H.264 encoder for %1").arg(rung.name), err);
-        r->scaled.reset(av_frame_alloc());
-        r->scaled->width = rung.width;
-        r->scaled->height = rung.height;
-        r->scaled->format = AV_PIX_FMT_YUV420P;
-        if (av_frame_get_buffer(r->scaled.get(), 0) < 0)
-            return transcodeError(QStringLiteral("Out of memory for a picture"));
         m_rungs.push_back(std::move(r));
     }
     return {};
@@ -471,30 +595,34 @@ bool Transcode::sourceFitsARung(const HlsRung &rung) const
     return keyframes > 0 && end - last <= m_options.segmentSeconds + 1e-3;
 }
 
-Status Transcode::copyVideoPacket(const AVPacket *packet)
+Status Transcode::copyVideoPacket(RungEncoder &r, const AVPacket *packet, bool top)
 {
-    for (size_t i = 0; i < m_rungs.size(); ++i) {
-        RungEncoder &r = *m_rungs[i];
-        if (!r.remux)
-            continue;
-        if (i + 1 == m_rungs.size()) {
-            if (Status s = m_mp4.write(packet, 0); !s.ok())
-                return s;
-        }
-        PacketPtr copy(av_packet_clone(packet));
-        if (!copy)
-            return transcodeError(QStringLiteral("Out of memory while muxing"));
-        int err = av_bsf_send_packet(r.toAnnexB.get(), copy.get());
-        if (err < 0)
-            return Error(kErrMalformedVideo, QStringLiteral("The video's H.264 stream is damaged."), 400);
-        while ((err = av_bsf_receive_packet(r.toAnnexB.get(), copy.get())) >= 0) {
-            Status s = r.hls.write(copy.get(), 0);
-            av_packet_unref(copy.get());
-            if (!s.ok())
-                return s;
-        }
+    if (top) {
+        if (Status s = m_mp4.write(packet, 0); !s.ok())
+            return s;
+    }
+    PacketPtr copy(av_packet_clone(packet));
+    if (!copy)
+        return transcodeError(QStringLiteral("Out of memory while muxing"));
+    int err = av_bsf_send_packet(r.toAnnexB.get(), copy.get());
+    if (err < 0)
+        return Error(kErrMalformedVideo, QStringLiteral("The video's H.264 stream is damaged."), 400);
+    while ((err = av_bsf_receive_packet(r.toAnnexB.get(), copy.get())) >= 0) {
+        Status s = r.hls.write(copy.get(), 0);
+        av_packet_unref(copy.get());
+        if (!s.ok())
+            return s;
     }
     return {};
+}
+
+Status Transcode::writeAudioPacket(RungEncoder &r, const AVPacket *packet, bool top)
+{
+    if (!m_single) {
+        if (Status s = r.hls.write(packet, 1); !s.ok())
+            return s;
+    }
+    return top ? m_mp4.write(packet, 1) : Status{};
 }
 
 Status Transcode::openAudio()
@@ -577,7 +705,7 @@ Status Transcode::openOutputs()
     return s;
 }
 
-Status Transcode::encodeVideo(RungEncoder &r, const AVFrame *frame, size_t rungIndex)
+Status Transcode::encodeVideo(RungEncoder &r, const AVFrame *frame, bool top)
 {
     int err = avcodec_send_frame(r.encoder.get(), frame);
     if (err < 0)
@@ -588,7 +716,7 @@ Status Transcode::encodeVideo(RungEncoder &r, const AVFrame *frame, size_t rungI
         if (pkt->duration <= 0)
             pkt->duration = av_rescale_q(1, av_inv_q(m_frameRate), r.encoder->time_base);
         Status s = m_single ? Status{} : r.hls.write(pkt.get(), 0);
-        if (s.ok() && rungIndex + 1 == m_rungs.size())
+        if (s.ok() && top)
             s = m_mp4.write(pkt.get(), 0);
         av_packet_unref(pkt.get());
         if (!s.ok())
@@ -597,6 +725,110 @@ Status Transcode::encodeVideo(RungEncoder &r, const AVFrame *frame, size_t rungI
     if (err != AVERROR(EAGAIN) && err != AVERROR_EOF)
         return transcodeError(QStringLiteral("Cannot encode the %1 rung").arg(r.rung.name), err);
     return {};
+}
+
+Status Transcode::rungWork(RungEncoder &r, bool top)
+{
+    while (std::optional<RungItem> item = r.queue.pop()) {
+        Status s;
+        switch (item->kind) {
+        case RungItem::Kind::Picture: s = encodeVideo(r, item->picture.get(), top); break;
+        case RungItem::Kind::SourcePacket: s = copyVideoPacket(r, item->packet.get(), top); break;
+        case RungItem::Kind::AudioPacket: s = writeAudioPacket(r, item->packet.get(), top); break;
+        }
+        if (!s.ok())
+            return s;
+    }
+    if (r.queue.aborted())
+        return {}; // the job stops; the reading thread knows why
+    if (!r.remux) {
+        if (Status s = encodeVideo(r, nullptr, top); !s.ok())
+            return s;
+    }
+    if (!m_single) {
+        if (Status s = r.hls.finish(); !s.ok())
+            return s;
+    }
+    return top ? m_mp4.finish() : Status{};
+}
+
+void Transcode::startWorkers()
+{
+    for (size_t i = 0; i < m_rungs.size(); ++i) {
+        RungEncoder &r = *m_rungs[i];
+        const bool top = i + 1 == m_rungs.size(); // its packets also go to the download MP4
+        r.worker = std::thread([this, &r, top] {
+            r.result = rungWork(r, top);
+            if (!r.result.ok())
+                r.queue.abort(); // the reading thread stops at its next hand-off
+        });
+    }
+}
+
+// Every worker finishes its files; the first failure is the job's.
+Status Transcode::finishWorkers()
+{
+    for (auto &r : m_rungs)
+        r->queue.finish();
+    Status first;
+    for (auto &r : m_rungs) {
+        if (r->worker.joinable())
+            r->worker.join();
+        if (first.ok() && !r->result.ok())
+            first = r->result;
+    }
+    return first;
+}
+
+void Transcode::stopWorkers()
+{
+    for (auto &r : m_rungs)
+        r->queue.abort();
+    for (auto &r : m_rungs) {
+        if (r->worker.joinable())
+            r->worker.join();
+    }
+}
+
+Status Transcode::handTo(RungEncoder &r, RungItem item)
+{
+    if (!r.queue.push(std::move(item)))
+        return transcodeError(QStringLiteral("The %1 rung stopped").arg(r.rung.name)); // replaced by the worker's reason
+    return {};
+}
+
+// The picture a rung encodes: the decoded frame itself when it already has the
+// rung's size and format, else scaled from `source`.
+Result<FramePtr> Transcode::pictureFor(RungEncoder &r, const AVFrame *source)
+{
+    FramePtr picture(av_frame_alloc());
+    if (!picture)
+        return transcodeError(QStringLiteral("Out of memory for a picture"));
+    if (source->width == r.rung.width && source->height == r.rung.height && source->format == AV_PIX_FMT_YUV420P) {
+        if (av_frame_ref(picture.get(), source) < 0)
+            return transcodeError(QStringLiteral("Out of memory for a picture"));
+        return picture;
+    }
+    constexpr int kAlign = 64;
+    if (!r.pictures) {
+        const int size = av_image_get_buffer_size(AV_PIX_FMT_YUV420P, r.rung.width, r.rung.height, kAlign);
+        r.pictures.reset(size > 0 ? av_buffer_pool_init(size_t(size), nullptr) : nullptr);
+    }
+    picture->buf[0] = r.pictures ? av_buffer_pool_get(r.pictures.get()) : nullptr;
+    if (!picture->buf[0])
+        return transcodeError(QStringLiteral("Out of memory for a picture"));
+    av_image_fill_arrays(picture->data, picture->linesize, picture->buf[0]->data, AV_PIX_FMT_YUV420P, r.rung.width,
+                         r.rung.height, kAlign);
+    picture->width = r.rung.width;
+    picture->height = r.rung.height;
+    picture->format = AV_PIX_FMT_YUV420P;
+    r.scaler.reset(sws_getCachedContext(r.scaler.release(), source->width, source->height, AVPixelFormat(source->format),
+                                        r.rung.width, r.rung.height, AV_PIX_FMT_YUV420P, SWS_BICUBIC, nullptr, nullptr,
+                                        nullptr));
+    if (!r.scaler)
+        return transcodeError(QStringLiteral("Cannot scale the video to %1").arg(r.rung.name));
+    sws_scale(r.scaler.get(), source->data, source->linesize, 0, source->height, picture->data, picture->linesize);
+    return picture;
 }
 
 Status Transcode::onVideoFrame(AVFrame *frame)
@@ -629,21 +861,26 @@ Status Transcode::onVideoFrame(AVFrame *frame)
         while (m_nextKeyframeAt <= t + 1e-6)
             m_nextKeyframeAt += m_options.segmentSeconds;
     }
-    for (size_t i = 0; i < m_rungs.size(); ++i) {
+    // Top rung first: each smaller rung is scaled from the next bigger picture
+    // (360p from 720p), far less work than from the source each time.
+    FramePtr bigger; // a reference of its own: the worker may be done with its copy before the next rung is scaled
+    for (size_t i = m_rungs.size(); i-- > 0;) {
         RungEncoder &r = *m_rungs[i];
         if (r.remux)
             continue;
-        if (av_frame_make_writable(r.scaled.get()) < 0)
+        auto picture = pictureFor(r, bigger ? bigger.get() : frame);
+        if (!picture.ok())
+            return picture.error();
+        FramePtr p = std::move(picture).value();
+        p->pts = pts;
+        p->pict_type = keyframe ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
+        bigger.reset(av_frame_clone(p.get()));
+        if (!bigger)
             return transcodeError(QStringLiteral("Out of memory for a picture"));
-        r.scaler.reset(sws_getCachedContext(r.scaler.release(), frame->width, frame->height, AVPixelFormat(frame->format),
-                                            r.rung.width, r.rung.height, AV_PIX_FMT_YUV420P, SWS_BICUBIC, nullptr,
-                                            nullptr, nullptr));
-        if (!r.scaler)
-            return transcodeError(QStringLiteral("Cannot scale the video to %1").arg(r.rung.name));
-        sws_scale(r.scaler.get(), frame->data, frame->linesize, 0, frame->height, r.scaled->data, r.scaled->linesize);
-        r.scaled->pts = pts;
-        r.scaled->pict_type = keyframe ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
-        if (Status s = encodeVideo(r, r.scaled.get(), i); !s.ok())
+        RungItem item;
+        item.kind = RungItem::Kind::Picture;
+        item.picture = std::move(p);
+        if (Status s = handTo(r, std::move(item)); !s.ok())
             return s;
     }
 
@@ -664,14 +901,16 @@ Status Transcode::encodeAudio(const AVFrame *frame)
         return transcodeError(QStringLiteral("Cannot encode the audio"), err);
     PacketPtr pkt(av_packet_alloc());
     while ((err = avcodec_receive_packet(m_audioEncoder.get(), pkt.get())) >= 0) {
+        // Every rung's files carry the same audio (the MP4 through the top rung's worker).
         for (auto &r : m_rungs) {
-            if (m_single)
-                break;
-            if (Status s = r->hls.write(pkt.get(), 1); !s.ok())
+            RungItem item;
+            item.kind = RungItem::Kind::AudioPacket;
+            item.packet.reset(av_packet_clone(pkt.get()));
+            if (!item.packet)
+                return transcodeError(QStringLiteral("Out of memory while muxing"));
+            if (Status s = handTo(*r, std::move(item)); !s.ok())
                 return s;
         }
-        if (Status s = m_mp4.write(pkt.get(), 1); !s.ok())
-            return s;
         av_packet_unref(pkt.get());
     }
     if (err != AVERROR(EAGAIN) && err != AVERROR_EOF)
@@ -799,6 +1038,58 @@ Status Transcode::writeMasterPlaylist()
     return writeTextFile(QDir(m_dir).filePath(HlsTranscoder::masterPlaylistName()), text);
 }
 
+// The reading thread: demuxes, decodes, scales and encodes the audio; the rungs'
+// workers encode and mux. Ends with every queue finished (or a failure).
+Status Transcode::readAndHandOut()
+{
+    PacketPtr pkt(av_packet_alloc());
+    int err = 0;
+    while ((err = av_read_frame(m_in.get(), pkt.get())) >= 0) {
+        if (cancelled())
+            return Error(kErrCancelled, QStringLiteral("Processing was cancelled."));
+        Status s;
+        if (pkt->stream_index == m_videoIndex) {
+            for (auto &r : m_rungs) {
+                if (!r->remux || !s.ok())
+                    continue;
+                RungItem item;
+                item.kind = RungItem::Kind::SourcePacket;
+                item.packet.reset(av_packet_clone(pkt.get()));
+                s = item.packet ? handTo(*r, std::move(item)) : transcodeError(QStringLiteral("Out of memory while muxing"));
+            }
+            // Decoded even when every rung is a copy: the poster needs pictures.
+            if (s.ok())
+                s = decodeVideo(pkt.get());
+        }
+        else if (pkt->stream_index == m_audioIndex)
+            s = decodeAudio(pkt.get());
+        av_packet_unref(pkt.get());
+        if (!s.ok())
+            return s;
+    }
+    if (err != AVERROR_EOF && m_framesDecoded == 0)
+        return Error(kErrMalformedVideo, QStringLiteral("The video's data cannot be read."), 400);
+    // A read error after some frames is a truncated file: what was read is kept,
+    // as players do with a cut-short download.
+    if (Status s = decodeVideo(nullptr); !s.ok())
+        return s;
+    if (m_audioEncoder) {
+        if (Status s = decodeAudio(nullptr); !s.ok())
+            return s;
+        if (Status s = onAudioFrame(nullptr); !s.ok())
+            return s;
+        if (Status s = drainAudioFifo(true); !s.ok())
+            return s;
+        if (Status s = encodeAudio(nullptr); !s.ok())
+            return s;
+    }
+    if (m_framesDecoded == 0)
+        return Error(kErrMalformedVideo, QStringLiteral("The video has no decodable pictures."), 400);
+    if (cancelled())
+        return Error(kErrCancelled, QStringLiteral("Processing was cancelled."));
+    return {};
+}
+
 Result<HlsOutput> Transcode::run()
 {
     // Cancelled before it began (e.g. its upload was deleted): create nothing.
@@ -810,58 +1101,19 @@ Result<HlsOutput> Transcode::run()
         if (Status s = (this->*step)(); !s.ok())
             return s.error();
     }
-    PacketPtr pkt(av_packet_alloc());
-    int err = 0;
-    while ((err = av_read_frame(m_in.get(), pkt.get())) >= 0) {
-        if (cancelled())
-            return Error(kErrCancelled, QStringLiteral("Processing was cancelled."));
-        Status s;
-        if (pkt->stream_index == m_videoIndex) {
-            s = remuxing() ? copyVideoPacket(pkt.get()) : Status{};
-            // Decoded even when every rung is a copy: the poster needs pictures.
-            if (s.ok())
-                s = decodeVideo(pkt.get());
+    startWorkers();
+    if (Status read = readAndHandOut(); !read.ok()) {
+        stopWorkers();
+        for (auto &r : m_rungs) {
+            if (!r->result.ok())
+                return r->result.error(); // what stopped a worker (e.g. a full disk) explains the hand-off refused
         }
-        else if (pkt->stream_index == m_audioIndex)
-            s = decodeAudio(pkt.get());
-        av_packet_unref(pkt.get());
-        if (!s.ok())
-            return s.error();
+        return read.error();
     }
-    if (err != AVERROR_EOF && m_framesDecoded == 0)
-        return Error(kErrMalformedVideo, QStringLiteral("The video's data cannot be read."), 400);
-    // A read error after some frames is a truncated file: what was read is kept,
-    // as players do with a cut-short download.
-    if (Status s = decodeVideo(nullptr); !s.ok())
+    if (Status s = finishWorkers(); !s.ok())
         return s.error();
-    for (size_t i = 0; i < m_rungs.size(); ++i) {
-        if (m_rungs[i]->remux)
-            continue;
-        if (Status s = encodeVideo(*m_rungs[i], nullptr, i); !s.ok())
-            return s.error();
-    }
-    if (m_audioEncoder) {
-        if (Status s = decodeAudio(nullptr); !s.ok())
-            return s.error();
-        if (Status s = onAudioFrame(nullptr); !s.ok())
-            return s.error();
-        if (Status s = drainAudioFifo(true); !s.ok())
-            return s.error();
-        if (Status s = encodeAudio(nullptr); !s.ok())
-            return s.error();
-    }
-    if (m_framesDecoded == 0)
-        return Error(kErrMalformedVideo, QStringLiteral("The video has no decodable pictures."), 400);
     if (cancelled())
         return Error(kErrCancelled, QStringLiteral("Processing was cancelled."));
-    for (auto &r : m_rungs) {
-        if (m_single)
-            break;
-        if (Status s = r->hls.finish(); !s.ok())
-            return s.error();
-    }
-    if (Status s = m_mp4.finish(); !s.ok())
-        return s.error();
     m_mp4.close();
     if (m_single) {
         HlsOutput out;
@@ -899,7 +1151,7 @@ Result<HlsOutput> Transcode::run()
 
 } // namespace
 
-QList<HlsRung> ladderFor(int sourceWidth, int sourceHeight)
+QList<HlsRung> ladderFor(int sourceWidth, int sourceHeight, int topLines)
 {
     QList<HlsRung> ladder;
     if (sourceWidth <= 0 || sourceHeight <= 0)
@@ -918,7 +1170,7 @@ QList<HlsRung> ladderFor(int sourceWidth, int sourceHeight)
         r.name = QStringLiteral("%1p").arg(s);
         return r;
     };
-    const int top = std::min(shortSide, 1080);
+    const int top = std::min(shortSide, std::max(2, topLines));
     for (int lines : {360, 720}) {
         if (lines < top - 8) // a rung within a few lines of the top one adds nothing
             ladder.append(rung(lines));

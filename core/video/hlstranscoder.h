@@ -2,10 +2,14 @@
 // Turns an uploaded video into what viewers get: an adaptive HLS ladder
 // (H.264 + AAC in MPEG-TS segments, keyframes aligned across rungs, a master
 // playlist and one media playlist per rung), a poster JPEG and thumbnails, and
-// an MP4 with its moov box first for download. FFmpeg's libraries do the work;
-// the source is decoded once and every rung is scaled from the same frames.
+// an MP4 with its moov box first for download. FFmpeg's libraries do the work:
+// the calling thread reads and decodes the source once and scales each rung from
+// the next bigger picture (360p from 720p); each rung has a worker thread that
+// encodes and muxes it, fed through a bounded queue, so the rungs' x264 encoders
+// run side by side (their threads shared out by each rung's share of the pixels).
 // Blocking and CPU-heavy: run it on a VideoJobPool thread, never the UI/server
-// thread. Memory stays bounded: packets stream from the source to the outputs.
+// thread. Memory stays bounded: packets stream from the source to the outputs,
+// at most a few MiB of pictures wait per rung, plus x264's own lookahead frames.
 
 #include "common/result.h"
 #include "video/videoprobe.h"
@@ -27,14 +31,16 @@ struct HlsRung {
 };
 
 // The rungs for a source of that size, smallest first: 360p and 720p below the
-// source, never above it; a source up to 1080p is kept as the top rung at its own
-// size, a larger one tops out at 1080p ("p" = the short side, so portrait clips
-// get the same ladder turned). Sizes keep the aspect, even numbers.
-QList<HlsRung> ladderFor(int sourceWidth, int sourceHeight);
+// source, never above it; a source up to `topLines` (1080p by default) is kept as
+// the top rung at its own size, a larger one tops out at `topLines` ("p" = the
+// short side, so portrait clips get the same ladder turned). Sizes keep the
+// aspect, even numbers.
+QList<HlsRung> ladderFor(int sourceWidth, int sourceHeight, int topLines = 1080);
 
 struct HlsOptions {
     double segmentSeconds = 2.0;
     QString x264Preset = QStringLiteral("veryfast");
+    int topRungLines = 1080; // the tallest rung (short side); a bigger source is scaled down to it
     int thumbnailCount = 3;
 };
 

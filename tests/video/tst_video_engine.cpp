@@ -157,9 +157,9 @@ private slots:
 
     void ladderIsDerivedFromTheSource()
     {
-        auto names = [](int w, int h) {
+        auto names = [](int w, int h, int topLines = 1080) {
             QStringList out;
-            for (const auto &r : ladderFor(w, h))
+            for (const auto &r : ladderFor(w, h, topLines))
                 out << QStringLiteral("%1x%2").arg(r.width).arg(r.height);
             return out.join(QLatin1Char(' '));
         };
@@ -169,6 +169,9 @@ private slots:
         QCOMPARE(names(320, 180), QStringLiteral("320x180"));   // never upscaled
         QCOMPARE(names(854, 480), QStringLiteral("640x360 854x480"));
         QCOMPARE(names(720, 1280), QStringLiteral("360x640 720x1280")); // portrait: the short side counts
+        // A lower top (HlsOptions::topRungLines): the 720p + 360p ladder for a 1080p source.
+        QCOMPARE(names(1920, 1080, 720), QStringLiteral("640x360 1280x720"));
+        QCOMPARE(names(640, 360, 720), QStringLiteral("640x360"));
         for (const auto &r : ladderFor(1080, 1920)) {
             QVERIFY(r.width % 2 == 0 && r.height % 2 == 0);
             QVERIFY(r.width <= 1080);
