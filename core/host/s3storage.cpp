@@ -48,6 +48,13 @@ QString leaseKey(const QString &id)
     return QStringLiteral("uploads/") + id + QStringLiteral("/lease");
 }
 
+// Written before an upload's objects are deleted: a record save racing the removal
+// (processing on another instance) sees it and takes its record back out.
+QString removedKey(const QString &id)
+{
+    return QStringLiteral("removed/") + id;
+}
+
 QString tailKey(const QString &id, qint64 partsEnd)
 {
     return QStringLiteral("uploads/") + id + QStringLiteral("/tail-") + QString::number(partsEnd);
@@ -338,6 +345,19 @@ Status S3UploadStore::save(const UploadRecord &record)
     auto put = gateway.call([&](s3::BlockingS3Client &c) { return c.putObject(recordKey(record.id), json, options); });
     if (!put.ok())
         return storageError(put.error());
+    // Without conditional writes (s3rver) a blind put would bring back an upload another
+    // instance removed meanwhile; its tombstone, written before the removal starts, says so.
+    auto tombstone = gateway.call([&](s3::BlockingS3Client &c) { return c.headObject(removedKey(record.id)); });
+    if (tombstone.ok()) {
+        gateway.callBestEffort([&](s3::BlockingS3Client &c) { return c.deleteObject(recordKey(record.id)); },
+                               QStringLiteral("taking back the record of removed upload %1").arg(record.id));
+        if (!record.playbackId.isEmpty())
+            gateway.callBestEffort([&](s3::BlockingS3Client &c) { return c.deleteObject(playbackKey(record.playbackId)); },
+                                   QStringLiteral("taking back the playback id of removed upload %1").arg(record.id));
+        return Error(QStringLiteral("host.upload_removed"), QStringLiteral("The upload was removed while it was being updated."), 404);
+    }
+    if (!isMissing(tombstone.error()))
+        return storageError(tombstone.error());
     return {};
 }
 
@@ -346,6 +366,8 @@ Status S3UploadStore::remove(const QString &id)
     if (m_removalObserver)
         m_removalObserver(id);
     S3Gateway &gateway = m_storage.gateway();
+    if (auto t = gateway.call([&](s3::BlockingS3Client &c) { return c.putObject(removedKey(id), {}); }); !t.ok())
+        return storageError(t.error());
     auto record = read(id);
     if (record.ok() && record.value()) {
         const auto &r = *record.value();
@@ -387,6 +409,8 @@ Status S3UploadStore::remove(const QString &id)
 namespace {
 // Objects of an upload without its record (a creation cut short) go when the newest is this old.
 constexpr qint64 kOrphanSeconds = 3600;
+// A removed upload's tombstone stays a day: far longer than any processing of it.
+constexpr qint64 kTombstoneSeconds = 24 * 3600;
 }
 
 QStringList S3UploadStore::purgeExpired(const QDateTime &now)
@@ -449,6 +473,22 @@ QStringList S3UploadStore::purgeExpired(const QDateTime &now)
             continue;
         }
         gone << id;
+    }
+    // Tombstones outlive any save that could still race their removal.
+    s3::ListOptions tombstones;
+    tombstones.prefix = QStringLiteral("removed/");
+    for (;;) {
+        auto page = gateway.call([&](s3::BlockingS3Client &c) { return c.listObjects(tombstones); });
+        if (!page.ok())
+            break;
+        for (const auto &o : page->list.objects) {
+            if (o.lastModified.isValid() && o.lastModified.secsTo(now) > kTombstoneSeconds)
+                gateway.callBestEffort([&](s3::BlockingS3Client &c) { return c.deleteObject(o.key); },
+                                       QStringLiteral("removing the tombstone %1").arg(o.key));
+        }
+        if (!page->list.truncated)
+            break;
+        tombstones.continuationToken = page->list.nextContinuationToken;
     }
     // Spooled parts left by a stopped instance of this scratch folder.
     QDirIterator spools(m_storage.scratchDir(), {QStringLiteral("part-*"), QStringLiteral("serve-*")}, QDir::Files);
