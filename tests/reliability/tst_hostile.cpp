@@ -675,14 +675,8 @@ private slots:
         if (!disk.mounted())
             QSKIP(qPrintable(QStringLiteral("no small filesystem: %1").arg(disk.why())));
         const QString clipPath = m_dir.filePath(QStringLiteral("clip-enospc.mp4"));
-        SyntheticClip clip;
-        clip.width = 1280;
-        clip.height = 720;
-        clip.seconds = 3.0;
-        QVERIFY(writeSyntheticClip(clipPath, clip).ok());
-        QFile clipFile(clipPath);
-        QVERIFY(clipFile.open(QIODevice::ReadOnly));
-        const QByteArray bytes = clipFile.readAll();
+        const QByteArray bytes = syntheticClipBytes(clipPath, 1280, 720, 3.0);
+        QVERIFY(!bytes.isEmpty());
 
         HostConfig c;
         c.dataDir = disk.path(QStringLiteral("host"));

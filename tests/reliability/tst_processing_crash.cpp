@@ -185,14 +185,8 @@ private slots:
         auto dir = scratchDir(256 * MiB);
         QVERIFY(dir->isValid());
         const QString clipPath = dir->filePath(QStringLiteral("clip720.mp4"));
-        SyntheticClip clip;
-        clip.width = 1280;
-        clip.height = 720;
-        clip.seconds = 4.0;
-        QVERIFY(writeSyntheticClip(clipPath, clip).ok());
-        QFile clipFile(clipPath);
-        QVERIFY(clipFile.open(QIODevice::ReadOnly));
-        const QByteArray bytes = clipFile.readAll();
+        const QByteArray bytes = syntheticClipBytes(clipPath, 1280, 720, 4.0);
+        QVERIFY(!bytes.isEmpty());
         const double sourceSeconds = deso::video::VideoProbe::probe(clipPath).value().durationSeconds;
 
         const QString dataDir = dir->filePath(QStringLiteral("host"));

@@ -716,15 +716,8 @@ private slots:
                 QVERIFY2(startInstance(*i, i == &m_a ? QStringLiteral("a-again") : QStringLiteral("b-again")), i->log().constData());
             }
         }
-        const QString clipPath = m_dir.filePath(QStringLiteral("clip720.mp4"));
-        SyntheticClip clip;
-        clip.width = 1280;
-        clip.height = 720;
-        clip.seconds = 4.0;
-        QVERIFY(writeSyntheticClip(clipPath, clip).ok());
-        QFile f(clipPath);
-        QVERIFY(f.open(QIODevice::ReadOnly));
-        const QByteArray bytes = f.readAll();
+        const QByteArray bytes = syntheticClipBytes(m_dir.filePath(QStringLiteral("clip720.mp4")), 1280, 720, 4.0);
+        QVERIFY(!bytes.isEmpty());
         const Reply created = send("POST", m_a.base.resolved(QUrl(QStringLiteral("/api/v0/upload-video"))),
                                    {{"Tus-Resumable", "1.0.0"}, {"Upload-Length", QByteArray::number(bytes.size())}});
         QVERIFY2(created.status == 200, created.body.constData());

@@ -165,3 +165,17 @@ deso::Status writeSyntheticClip(const QString &path, const SyntheticClip &clip)
         return fail(QStringLiteral("cannot finish %1").arg(path));
     return {};
 }
+
+QByteArray syntheticClipBytes(const QString &path, int width, int height, double seconds)
+{
+    SyntheticClip clip;
+    clip.width = width;
+    clip.height = height;
+    clip.seconds = seconds;
+    if (!writeSyntheticClip(path, clip).ok())
+        return {};
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    return file.readAll();
+}

@@ -18,3 +18,7 @@ struct SyntheticClip {
 };
 
 deso::Status writeSyntheticClip(const QString &path, const SyntheticClip &clip);
+
+// A `width`×`height` clip of `seconds` written to `path`, and its bytes (what the tests
+// upload): empty when it could not be made or read back.
+QByteArray syntheticClipBytes(const QString &path, int width, int height, double seconds);
