@@ -83,6 +83,7 @@ private slots:
         m_window = std::make_unique<MainWindow>();
         MainWindow &win = w();
         QVERIFY(uitest::startWindowOnOwnHost(win, m_data.path()));
+        win.nodeSettings()->setMediaServerChoice(QStringLiteral("local"));
         // The default is the offer, and the media server's limit is a setting (whole MiB).
         QVERIFY(!win.nodeSettings()->makesFitCopiesUnasked());
         QCOMPARE(win.nodeSettings()->mediaServerVideoLimit(), deso::upload::kDefaultMediaServerVideoBytes);

@@ -74,6 +74,7 @@ private slots:
         m_window = std::make_unique<MainWindow>();
         MainWindow &win = w();
         QVERIFY(uitest::startWindowOnOwnHost(win, m_data.path()));
+        win.nodeSettings()->setMediaServerChoice(QStringLiteral("local"));
         QCOMPARE(win.queue()->mediaServerUrl(), win.hostPanel()->baseUrl());
         win.resize(1200, 760);
         win.show();

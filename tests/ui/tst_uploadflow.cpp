@@ -2,6 +2,7 @@
 // clients: image upload to an ImageURL, video upload paused and resumed until it can
 // stream, the host panel, the node tester, TikTok errors and the JWT countdown.
 #include "testsettings.h"
+#include "windowonownhost.h"
 #include "host/endpointhost.h"
 #include "hostpanel.h"
 #include "identity/jwt.h"
@@ -50,20 +51,9 @@ class TestUploadFlow : public QObject {
     static bool prepare(Rig &rig)
     {
         MainWindow &w = rig.window;
-        w.setSessionFile(rig.data.filePath(QStringLiteral("queue.json")));
-        w.queue()->setTusStoreFile(rig.data.filePath(QStringLiteral("tus.json")));
         w.queue()->setTusChunkSize(5 * 1024 * 1024);
-        w.testerPanel()->setWorkDir(rig.data.filePath(QStringLiteral("node-test")));
-        w.hostPanel()->setPort(0);
-        w.hostPanel()->setDataDir(rig.data.filePath(QStringLiteral("host")));
-        w.nodeSettings()->setIdentityMode(NodeSettingsPanel::IdentityMode::TestKey);
-        w.nodeSettings()->setKeyStorage(NodeSettingsPanel::KeyStorage::Memory);
-        w.nodeSettings()->createTestKey(QStringLiteral("tester"));
-        if (!QTest::qWaitFor([&] { return w.nodeSettings()->hasLoadedTestKey(); }, 5000))
+        if (!uitest::startWindowOnOwnHost(w, rig.data.path(), QStringLiteral("tester")))
             return false;
-        if (!w.startLocalHost())
-            return false;
-        w.nodeSettings()->setUseLocalHost(true);
         return w.queue()->nodeUrl() == w.hostPanel()->baseUrl() && !w.hostPanel()->baseUrl().isEmpty();
     }
 

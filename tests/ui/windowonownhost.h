@@ -1,6 +1,7 @@
-// The window set up as a creator's would be against its own local host: a test key in
-// memory, the host started on a free port, uploads routed to it as the media server.
-// Every file the window keeps goes under `dataDir`.
+// The window set up as a creator's would be against its own local host: a test key
+// `keyName` in memory, the host started on a free port and used as the node. Every file
+// the window keeps goes under `dataDir`. Tests of the media-server route add
+// setMediaServerChoice("local").
 #pragma once
 
 #include "hostpanel.h"
@@ -14,7 +15,7 @@
 
 namespace uitest {
 
-inline bool startWindowOnOwnHost(MainWindow &win, const QString &dataDir)
+inline bool startWindowOnOwnHost(MainWindow &win, const QString &dataDir, const QString &keyName = QStringLiteral("creator"))
 {
     const QDir data(dataDir);
     win.setSessionFile(data.filePath(QStringLiteral("queue.json")));
@@ -24,13 +25,12 @@ inline bool startWindowOnOwnHost(MainWindow &win, const QString &dataDir)
     win.hostPanel()->setDataDir(data.filePath(QStringLiteral("host")));
     win.nodeSettings()->setIdentityMode(NodeSettingsPanel::IdentityMode::TestKey);
     win.nodeSettings()->setKeyStorage(NodeSettingsPanel::KeyStorage::Memory);
-    win.nodeSettings()->createTestKey(QStringLiteral("creator"));
+    win.nodeSettings()->createTestKey(keyName);
     if (!QTest::qWaitFor([&] { return win.nodeSettings()->hasLoadedTestKey(); }, 5000))
         return false;
     if (!win.startLocalHost())
         return false;
     win.nodeSettings()->setUseLocalHost(true);
-    win.nodeSettings()->setMediaServerChoice(QStringLiteral("local"));
     return true;
 }
 
