@@ -183,6 +183,7 @@ std::optional<int> ClientCommand::parse(const QStringList &arguments)
         m_parser.addOption({QStringLiteral("retries"), QStringLiteral("Retries in a row after network errors or 5xx answers before giving up (default 8)."), QStringLiteral("n")});
         m_parser.addOption({QStringLiteral("no-resume"), QStringLiteral("Start a new upload even if an earlier one of this file was interrupted.")});
         m_parser.addOption({QStringLiteral("no-checksum"), QStringLiteral("Send tus chunks without Upload-Checksum even if the server offers it (saves hashing every byte on both ends).")});
+        m_parser.addOption({QStringLiteral("checksum"), QStringLiteral("Upload-Checksum algorithm to use when the server offers it: crc32 (default: guards against damaged or cut chunks at memory speed), sha256, sha1, md5 or sha512."), QStringLiteral("algorithm")});
         m_parser.addOption({QStringLiteral("fit"), QStringLiteral("--fit [SIZE]: a video over SIZE (bytes or K/M suffix; default the chosen server's limit: the node's 250 MB, or 65 MiB with --media-server) is sent as a smaller H.264/AAC copy that fits; the file itself is not changed.")});
         QCommandLineOption fitSize(QStringLiteral("fit-size"), QString(), QStringLiteral("size"));
         fitSize.setFlags(QCommandLineOption::HiddenFromHelp); // the SIZE of --fit [SIZE]
@@ -283,6 +284,13 @@ std::optional<int> ClientCommand::parse(const QStringList &arguments)
             return int(ExitUsage);
         }
         if (const deso::Status valid = deso::tus::TusUploader::validateChunkSize(*size); !valid) {
+            err() << "deso-media upload-video: " << valid.error().message << "\n";
+            return int(ExitUsage);
+        }
+    }
+    if (m_name == QLatin1String("upload-video") && m_parser.isSet(QStringLiteral("checksum"))) {
+        if (const deso::Status valid = deso::tus::TusUploader::validateChecksumAlgorithm(m_parser.value(QStringLiteral("checksum")).toLatin1());
+            !valid) {
             err() << "deso-media upload-video: " << valid.error().message << "\n";
             return int(ExitUsage);
         }
@@ -393,6 +401,7 @@ void ClientCommand::uploadVideo()
         options.tus.chunkSize = *parseSize(m_parser.value(QStringLiteral("chunk-size")));
     options.tus.resume = !m_parser.isSet(QStringLiteral("no-resume"));
     options.tus.useChecksum = !m_parser.isSet(QStringLiteral("no-checksum"));
+    options.tus.checksumAlgorithm = m_parser.value(QStringLiteral("checksum")).toLatin1();
     if (m_parser.isSet(QStringLiteral("retries")))
         options.tus.maxRetries = m_parser.value(QStringLiteral("retries")).toInt();
     if (m_parser.isSet(QStringLiteral("fit")))

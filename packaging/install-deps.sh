@@ -15,7 +15,7 @@ pkgs=(
   # packaging: renders the PNG icons from the SVG at build time
   librsvg2-bin
   # native libraries used directly by core/
-  libsecp256k1-dev qtkeychain-qt6-dev libwebp-dev libjpeg-dev libpng-dev libssl-dev
+  libsecp256k1-dev qtkeychain-qt6-dev libwebp-dev libjpeg-dev libpng-dev libssl-dev libdeflate-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev
   # tests: headless X, raw HTTP peer, packaging checks
   xvfb xauth curl desktop-file-utils appstream dpkg-dev file

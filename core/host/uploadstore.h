@@ -12,6 +12,7 @@
 
 #include "common/result.h"
 #include "host/http/httphandler.h"
+#include "tus/tusprotocol.h"
 
 #include <QByteArray>
 #include <QCryptographicHash>
@@ -66,7 +67,7 @@ struct PatchIntake {
     std::shared_ptr<UploadRecord> record;
     qint64 bodyLength = 0;
     // Set when the request carried an Upload-Checksum: the digest the bytes must have.
-    std::optional<QCryptographicHash::Algorithm> checksumAlgorithm;
+    std::optional<tus::ChecksumAlgorithm> checksumAlgorithm;
     QByteArray expectedDigest;
     qint64 expirySeconds = 0; // an incomplete upload expires this long after its last write
     // Builds the tus answer once the bytes are stored (or not): success carries

@@ -1,5 +1,6 @@
 #include "tus/incrementaldigest.h"
 
+#include <libdeflate.h>
 #include <openssl/evp.h>
 
 #include <cerrno>
@@ -17,15 +18,16 @@ Error digestError(const char *what)
     return Error(QStringLiteral("tus.digest"), QStringLiteral("The checksum could not be computed (%1).").arg(QLatin1String(what)));
 }
 
-const EVP_MD *evpAlgorithm(QCryptographicHash::Algorithm algorithm)
+const EVP_MD *evpAlgorithm(ChecksumAlgorithm algorithm)
 {
     switch (algorithm) {
-    case QCryptographicHash::Sha1: return EVP_sha1();
-    case QCryptographicHash::Sha256: return EVP_sha256();
-    case QCryptographicHash::Sha512: return EVP_sha512();
-    case QCryptographicHash::Md5: return EVP_md5();
-    default: return nullptr;
+    case ChecksumAlgorithm::Sha1: return EVP_sha1();
+    case ChecksumAlgorithm::Sha256: return EVP_sha256();
+    case ChecksumAlgorithm::Sha512: return EVP_sha512();
+    case ChecksumAlgorithm::Md5: return EVP_md5();
+    case ChecksumAlgorithm::Crc32: break;
     }
+    return nullptr;
 }
 
 } // namespace
@@ -36,17 +38,21 @@ const EVP_MD *evpAlgorithm(QCryptographicHash::Algorithm algorithm)
 constexpr qint64 kFileReadPiece = 256 * 1024;
 
 struct IncrementalDigest::Context {
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    std::vector<char> buffer; // for addFileRange, allocated once
+    EVP_MD_CTX *ctx = nullptr; // null for CRC-32
+    quint32 crc = 0;           // libdeflate_crc32's running value (0 to start, as zlib's)
+    std::vector<char> buffer;  // for addFileRange, allocated once
     ~Context() { EVP_MD_CTX_free(ctx); }
 };
 
-Result<IncrementalDigest> IncrementalDigest::create(QCryptographicHash::Algorithm algorithm)
+Result<IncrementalDigest> IncrementalDigest::create(ChecksumAlgorithm algorithm)
 {
+    auto context = std::make_unique<Context>();
+    if (algorithm == ChecksumAlgorithm::Crc32)
+        return IncrementalDigest(std::move(context));
     const EVP_MD *md = evpAlgorithm(algorithm);
     if (!md)
         return digestError("unsupported algorithm");
-    auto context = std::make_unique<Context>();
+    context->ctx = EVP_MD_CTX_new();
     if (!context->ctx || EVP_DigestInit_ex(context->ctx, md, nullptr) != 1)
         return digestError("initialisation failed");
     return IncrementalDigest(std::move(context));
@@ -59,7 +65,13 @@ IncrementalDigest::~IncrementalDigest() = default;
 
 Status IncrementalDigest::addData(QByteArrayView data)
 {
-    if (!m_context || EVP_DigestUpdate(m_context->ctx, data.data(), size_t(data.size())) != 1)
+    if (!m_context)
+        return digestError("update failed");
+    if (!m_context->ctx) {
+        m_context->crc = libdeflate_crc32(m_context->crc, data.data(), size_t(data.size()));
+        return {};
+    }
+    if (EVP_DigestUpdate(m_context->ctx, data.data(), size_t(data.size())) != 1)
         return digestError("update failed");
     return {};
 }
@@ -89,6 +101,12 @@ Status IncrementalDigest::addFileRange(int fd, qint64 offset, qint64 length)
 
 Result<QByteArray> IncrementalDigest::result()
 {
+    if (m_context && !m_context->ctx) {
+        const quint32 crc = m_context->crc;
+        m_context.reset();
+        const char bigEndian[4] = {char(crc >> 24), char(crc >> 16), char(crc >> 8), char(crc)};
+        return QByteArray(bigEndian, 4);
+    }
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int length = 0;
     if (!m_context || EVP_DigestFinal_ex(m_context->ctx, digest, &length) != 1)

@@ -51,18 +51,32 @@ QByteArray formatUploadMetadata(const QMap<QString, QByteArray> &pairs)
     return parts.join(',');
 }
 
-std::optional<QCryptographicHash::Algorithm> checksumAlgorithm(QByteArrayView name)
+std::optional<ChecksumAlgorithm> checksumAlgorithm(QByteArrayView name)
 {
     const QByteArray lower = name.toByteArray().toLower();
+    if (lower == "crc32")
+        return ChecksumAlgorithm::Crc32;
     if (lower == "sha1")
-        return QCryptographicHash::Sha1;
+        return ChecksumAlgorithm::Sha1;
     if (lower == "sha256")
-        return QCryptographicHash::Sha256;
+        return ChecksumAlgorithm::Sha256;
     if (lower == "sha512")
-        return QCryptographicHash::Sha512;
+        return ChecksumAlgorithm::Sha512;
     if (lower == "md5")
-        return QCryptographicHash::Md5;
+        return ChecksumAlgorithm::Md5;
     return std::nullopt;
+}
+
+int checksumDigestLength(ChecksumAlgorithm algorithm)
+{
+    switch (algorithm) {
+    case ChecksumAlgorithm::Crc32: return 4;
+    case ChecksumAlgorithm::Sha1: return 20;
+    case ChecksumAlgorithm::Sha256: return 32;
+    case ChecksumAlgorithm::Sha512: return 64;
+    case ChecksumAlgorithm::Md5: return 16;
+    }
+    return 0;
 }
 
 QByteArrayList parseList(QByteArrayView header)
@@ -84,13 +98,13 @@ Result<UploadChecksum> parseUploadChecksum(const QByteArray &header)
                      QStringLiteral("Upload-Checksum must be \"<algorithm> <base64 digest>\"."), 400);
     const auto algorithm = checksumAlgorithm(parts[0]);
     // The server offers kServerChecksumAlgorithms; sha512 is the client's only.
-    if (!algorithm || *algorithm == QCryptographicHash::Sha512)
+    if (!algorithm || *algorithm == ChecksumAlgorithm::Sha512)
         return Error(QStringLiteral("tus.checksum_algorithm"),
-                     QStringLiteral("Unsupported checksum algorithm; use sha1, sha256 or md5."), 400);
+                     QStringLiteral("Unsupported checksum algorithm; use crc32, sha1, sha256 or md5."), 400);
     UploadChecksum out;
     out.algorithm = *algorithm;
     auto decoded = QByteArray::fromBase64Encoding(parts[1], QByteArray::AbortOnBase64DecodingErrors);
-    if (!decoded || (*decoded).size() != QCryptographicHash::hashLength(out.algorithm))
+    if (!decoded || (*decoded).size() != checksumDigestLength(out.algorithm))
         return Error(QStringLiteral("tus.checksum_digest"),
                      QStringLiteral("The Upload-Checksum digest is not valid base64 of the right length."), 400);
     out.digest = *decoded;

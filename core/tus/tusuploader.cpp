@@ -165,6 +165,14 @@ Status TusUploader::validateChunkSize(qint64 chunkSize)
     return {};
 }
 
+Status TusUploader::validateChecksumAlgorithm(QByteArrayView name)
+{
+    if (kPreferredChecksumAlgorithms.contains(name.toByteArray().toLower()))
+        return {};
+    return tusError("tus.checksum_algorithm", QStringLiteral("The checksum algorithm \"%1\" is not one of %2.")
+                                                  .arg(QString::fromUtf8(name), QString::fromLatin1(kPreferredChecksumAlgorithms.join(", "))));
+}
+
 void TusUploader::setState(State state)
 {
     if (m_state == state)
@@ -220,7 +228,8 @@ void TusUploader::start()
     // and creation run, in the algorithm servers with the checksum extension offer first.
     // If the server offers another one or none, this digest is simply not used.
     if (m_options.useChecksum)
-        prefetchChecksum(0, QString::fromLatin1(kPreferredChecksumAlgorithms.constFirst()));
+        prefetchChecksum(0, QString::fromLatin1(m_options.checksumAlgorithm.isEmpty() ? kPreferredChecksumAlgorithms.constFirst()
+                                                                                       : m_options.checksumAlgorithm.toLower()));
     discover();
 }
 
@@ -285,6 +294,9 @@ QString TusUploader::checksumAlgorithm() const
 {
     if (!m_options.useChecksum || !m_extensions.contains(QStringLiteral("checksum")))
         return {};
+    if (const QString asked = QString::fromLatin1(m_options.checksumAlgorithm.toLower());
+        !asked.isEmpty() && m_checksumAlgorithms.contains(asked))
+        return asked;
     for (const QByteArray &preferred : kPreferredChecksumAlgorithms) {
         if (m_checksumAlgorithms.contains(QString::fromLatin1(preferred)))
             return QString::fromLatin1(preferred);

@@ -60,6 +60,10 @@ struct TusOptions {
     // Send Upload-Checksum when the server announces the checksum extension. A server then
     // keeps nothing of a chunk whose digest does not match (e.g. one cut short).
     bool useChecksum = true;
+    // The algorithm to use when the server offers it (e.g. "sha256" for a cryptographic
+    // digest); otherwise, and when empty, the first of kPreferredChecksumAlgorithms the
+    // server offers. Checked with validateChecksumAlgorithm.
+    QByteArray checksumAlgorithm;
     // Abort a request when no byte moves for this long (then retry).
     int stallTimeoutMs = 60000;
     // Look for an earlier upload of the same file in the store and continue it.
@@ -89,6 +93,8 @@ public:
     // Checks a chunk size against the production rules (>= 5 MiB, a multiple of
     // 256 KiB, <= 200 MiB); the error sentence says which rule failed.
     static Status validateChunkSize(qint64 chunkSize);
+    // Checks a TusOptions::checksumAlgorithm name (one of kPreferredChecksumAlgorithms).
+    static Status validateChecksumAlgorithm(QByteArrayView name);
 
     State state() const { return m_state; }
     QString filePath() const { return m_filePath; }

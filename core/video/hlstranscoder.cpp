@@ -1,4 +1,5 @@
 #include "video/hlstranscoder.h"
+#include "video/videoengine.h"
 
 #include <QDir>
 #include <QFile>
@@ -423,7 +424,7 @@ private:
 
 Status Transcode::openInput()
 {
-    auto probed = VideoProbe::probe(m_input);
+    auto probed = ffmpegProbe(m_input);
     if (!probed.ok())
         return probed.error();
     m_info = probed.value();
@@ -1153,43 +1154,15 @@ Result<HlsOutput> Transcode::run()
 
 } // namespace
 
-QList<HlsRung> ladderFor(int sourceWidth, int sourceHeight, int topLines)
-{
-    QList<HlsRung> ladder;
-    if (sourceWidth <= 0 || sourceHeight <= 0)
-        return ladder;
-    // Rungs are named by the short side, so a portrait 720x1280 clip is "720p".
-    const bool portrait = sourceHeight > sourceWidth;
-    const int shortSide = std::min(sourceWidth, sourceHeight);
-    const double longPerShort = double(std::max(sourceWidth, sourceHeight)) / shortSide;
-    auto rung = [&](int lines) {
-        HlsRung r;
-        const int s = even(lines), l = even(lines * longPerShort);
-        r.width = portrait ? s : l;
-        r.height = portrait ? l : s;
-        // About 0.1 bit per pixel per frame at 30 fps, within sane bounds.
-        r.videoBitrate = int(std::clamp(double(r.width) * r.height * 2.9, 200000.0, 6000000.0));
-        r.name = QStringLiteral("%1p").arg(s);
-        return r;
-    };
-    const int top = std::min(shortSide, std::max(2, topLines));
-    for (int lines : {360, 720}) {
-        if (lines < top - 8) // a rung within a few lines of the top one adds nothing
-            ladder.append(rung(lines));
-    }
-    ladder.append(rung(top));
-    return ladder;
-}
-
-Result<HlsOutput> HlsTranscoder::transcode(const QString &inputPath, const QString &outputDir, const HlsOptions &options,
-                                           const std::atomic<bool> *cancel, const ProgressCallback &progress)
+Result<HlsOutput> ffmpegTranscode(const QString &inputPath, const QString &outputDir, const HlsOptions &options,
+                                  const std::atomic<bool> *cancel, const ProgressCallback &progress)
 {
     Transcode t(inputPath, outputDir, options, cancel, progress);
     return t.run();
 }
 
-Result<VideoInfo> HlsTranscoder::encodeMp4(const QString &inputPath, const QString &outputPath, const Mp4Encoding &encoding,
-                                           const std::atomic<bool> *cancel, const ProgressCallback &progress)
+Result<VideoInfo> ffmpegEncodeMp4(const QString &inputPath, const QString &outputPath, const Mp4Encoding &encoding,
+                                  const std::atomic<bool> *cancel, const ProgressCallback &progress)
 {
     if (encoding.width <= 0 || encoding.height <= 0 || encoding.width % 2 || encoding.height % 2 || encoding.videoBitrate <= 0)
         return transcodeError(QStringLiteral("An MP4 needs an even picture size and a bitrate"));

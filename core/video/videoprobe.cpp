@@ -1,4 +1,4 @@
-#include "video/videoprobe.h"
+#include "video/videoengine.h"
 
 #include <QFile>
 
@@ -38,7 +38,7 @@ QString mimeFor(const AVFormatContext *ctx, const AVCodecParameters *video)
 
 } // namespace
 
-Result<VideoInfo> VideoProbe::probe(const QString &path)
+Result<VideoInfo> ffmpegProbe(const QString &path)
 {
     // Failures come back as values; libav's own console chatter would only
     // repeat them (and print user file names) on stderr.

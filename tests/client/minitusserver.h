@@ -5,6 +5,8 @@
 // get-video-status. It exists to test the client against a second implementation and to
 // let a test choose what the server announces.
 
+#include "testfiles.h"
+
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
@@ -30,6 +32,7 @@ public:
     int pollsUntilReady = 3;
     QMap<QByteArray, int> requests;  // by method
     int checksumsVerified = 0;
+    QByteArrayList checksumAlgorithmsUsed; // one per verified PATCH
     // Statuses to answer the next PATCHes with (body discarded), e.g. {503, 423}.
     QList<int> patchFailures;
 
@@ -188,11 +191,17 @@ private:
         const QByteArray checksum = req.value("Upload-Checksum");
         if (!checksum.isEmpty()) {
             const QList<QByteArray> parts = checksum.split(' ');
-            const QCryptographicHash::Algorithm algo = parts.value(0) == "sha256" ? QCryptographicHash::Sha256
-                                                                                 : QCryptographicHash::Sha1;
-            if (parts.size() != 2 || QCryptographicHash::hash(body, algo).toBase64() != parts[1])
+            const QByteArray name = parts.value(0);
+            if (!checksumAlgorithms.contains(QString::fromLatin1(name)))
+                return error(QStringLiteral("Unsupported checksum algorithm."), QHttpServerResponse::StatusCode::BadRequest);
+            const QByteArray expected = name == "crc32" ? testcommon::crc32Base64(body)
+                : QCryptographicHash::hash(body, name == "sha256" ? QCryptographicHash::Sha256
+                                                 : name == "md5"  ? QCryptographicHash::Md5
+                                                                  : QCryptographicHash::Sha1).toBase64();
+            if (parts.size() != 2 || expected != parts[1])
                 return QHttpServerResponse(static_cast<QHttpServerResponse::StatusCode>(460));
             ++checksumsVerified;
+            checksumAlgorithmsUsed << name;
         }
         QFile f(filePath(id));
         f.open(QIODevice::Append);

@@ -525,7 +525,49 @@ private slots:
         TusUploader up(endpoint(server.url()), path, options());
         QVERIFY(waitDone(up));
         QCOMPARE(server.checksumsVerified, 3);
+        QCOMPARE(server.checksumAlgorithmsUsed, QByteArrayList({"sha1", "sha1", "sha1"}));
         QCOMPARE(sha256Of(server.filePath(up.mediaId())), sha256Of(path));
+    }
+
+    // crc32 (checked here bit by bit, independently of libdeflate) goes first where offered;
+    // an algorithm the user asks for goes first when offered, and is passed over when not.
+    void checksumAlgorithmChoice_data()
+    {
+        QTest::addColumn<QStringList>("offered");
+        QTest::addColumn<QByteArray>("asked");
+        QTest::addColumn<QByteArray>("used");
+        QTest::newRow("crc32 preferred") << QStringList{"sha1", "sha256", "crc32"} << QByteArray() << QByteArray("crc32");
+        QTest::newRow("sha256 without crc32") << QStringList{"md5", "sha256"} << QByteArray() << QByteArray("sha256");
+        QTest::newRow("asked sha256") << QStringList{"crc32", "sha256"} << QByteArray("SHA256") << QByteArray("sha256");
+        QTest::newRow("asked md5, not offered") << QStringList{"crc32", "sha1"} << QByteArray("md5") << QByteArray("crc32");
+    }
+
+    void checksumAlgorithmChoice()
+    {
+        QFETCH(QStringList, offered);
+        QFETCH(QByteArray, asked);
+        QFETCH(QByteArray, used);
+        MiniTusServer server;
+        server.extensions << QStringLiteral("checksum");
+        server.checksumAlgorithms = offered;
+        QVERIFY(server.start());
+        const QString path = file(12 * MiB + 5, 73);
+        TusOptions o = options();
+        o.checksumAlgorithm = asked;
+        TusUploader up(endpoint(server.url()), path, o);
+        QVERIFY(waitDone(up));
+        QCOMPARE(server.checksumAlgorithmsUsed, QByteArrayList({used, used, used}));
+        QCOMPARE(sha256Of(server.filePath(up.mediaId())), sha256Of(path));
+    }
+
+    void checksumAlgorithmIsValidated()
+    {
+        QVERIFY(TusUploader::validateChecksumAlgorithm("crc32").ok());
+        QVERIFY(TusUploader::validateChecksumAlgorithm("Sha256").ok());
+        const deso::Status bad = TusUploader::validateChecksumAlgorithm("sha3");
+        QVERIFY(!bad.ok());
+        QCOMPARE(bad.error().code, QStringLiteral("tus.checksum_algorithm"));
+        QVERIFY(bad.error().message.contains(QStringLiteral("crc32")));
     }
 
     void noChecksumWhenNotAnnounced()

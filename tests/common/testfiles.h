@@ -32,6 +32,22 @@ inline bool writeRandomFile(const QString &path, qint64 size, quint32 seed)
     return true;
 }
 
+// The tus "crc32" digest (CRC-32 of zlib/gzip, 4 bytes big-endian, base64) computed bit by
+// bit: a reference independent of the library the client and host use. Slow (~100 MB/s):
+// for test-sized bodies only.
+inline QByteArray crc32Base64(QByteArrayView data)
+{
+    quint32 crc = 0xffffffffu;
+    for (char c : data) {
+        crc ^= quint8(c);
+        for (int bit = 0; bit < 8; ++bit)
+            crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+    }
+    crc ^= 0xffffffffu;
+    const char bigEndian[4] = {char(crc >> 24), char(crc >> 16), char(crc >> 8), char(crc)};
+    return QByteArray(bigEndian, 4).toBase64();
+}
+
 // Hex SHA-256 of a file, read streaming; empty when the file can't be read.
 inline QByteArray sha256Of(const QString &path)
 {

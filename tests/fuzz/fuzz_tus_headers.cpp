@@ -52,9 +52,9 @@ static void checkChecksum(const QByteArray &header)
         FUZZ_CHECK(parsed.error().httpStatus == 400);
         return;
     }
-    FUZZ_CHECK(parsed->digest.size() == QCryptographicHash::hashLength(parsed->algorithm));
+    FUZZ_CHECK(parsed->digest.size() == checksumDigestLength(parsed->algorithm));
     const QByteArray name = header.left(header.indexOf(' ')).toLower();
-    FUZZ_CHECK(name == "sha1" || name == "sha256" || name == "md5");
+    FUZZ_CHECK(name == "crc32" || name == "sha1" || name == "sha256" || name == "md5");
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -2,6 +2,7 @@
 // /api/v0/upload-video, chunks with HEAD/resume, checksums, offsets, protocol
 // errors, expiry, termination, production chunk rules and a restart mid-upload.
 #include "host/endpointhost.h"
+#include "testfiles.h"
 #include "testhttp.h"
 
 #include <QCryptographicHash>
@@ -229,8 +230,29 @@ private slots:
 
         const QByteArray sha256 = QCryptographicHash::hash(second, QCryptographicHash::Sha256).toBase64();
         QCOMPARE(patch(location, 2000, second, {{"Upload-Checksum", "sha256 " + sha256}}).status, 204);
-        QCOMPARE(patch(location, 4000, bytes.mid(4000), {{"Upload-Checksum", "crc32 AAAAAA=="}}).status, 400);
+        QCOMPARE(patch(location, 4000, bytes.mid(4000), {{"Upload-Checksum", "sha384 AAAAAA=="}}).status, 400);
+        QCOMPARE(patch(location, 4000, bytes.mid(4000), {{"Upload-Checksum", "crc32 AAAAAAAA"}}).status, 400); // 6 bytes
         QCOMPARE(patch(location, 4000, bytes.mid(4000)).status, 204);
+        QCOMPARE(readFile(dataFile(id)), bytes);
+    }
+
+    // crc32, the client's first choice: the reference is computed bit by bit in the test,
+    // independently of the host's libdeflate; the check value of "123456789" is CBF43926.
+    void crc32ChecksumMatchesAndMismatches()
+    {
+        QCOMPARE(QByteArray::fromBase64(testcommon::crc32Base64("123456789")).toHex(), QByteArray("cbf43926"));
+        QVERIFY(httpSend(m_nam, "OPTIONS", url(QStringLiteral("/api/v0/upload-video")), {}).header("Tus-Checksum-Algorithm").split(',').contains("crc32"));
+        const qint64 MiB = 1024 * 1024;
+        const QByteArray bytes = randomBytes(int(6 * MiB + 17), 13);
+        const auto [location, id] = create(bytes.size());
+        const QByteArray first = bytes.left(int(5 * MiB));
+        QCOMPARE(patch(location, 0, first, {{"Upload-Checksum", "crc32 " + testcommon::crc32Base64(first)}}).status, 204);
+        QByteArray second = bytes.mid(first.size());
+        const QByteArray secondCrc = testcommon::crc32Base64(second);
+        second[7] = char(second.at(7) ^ 0x10);
+        QCOMPARE(patch(location, first.size(), second, {{"Upload-Checksum", "crc32 " + secondCrc}}).status, 460);
+        QCOMPARE(QFileInfo(dataFile(id)).size(), first.size());
+        QCOMPARE(patch(location, first.size(), bytes.mid(first.size()), {{"Upload-Checksum", "CRC32 " + secondCrc}}).status, 204);
         QCOMPARE(readFile(dataFile(id)), bytes);
     }
 

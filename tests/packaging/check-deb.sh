@@ -33,6 +33,7 @@ step "contents"
 dpkg-deb -c "$deb" >"$work/contents.txt"
 expected=(
   ./usr/bin/deso-media
+  ./usr/lib/deso-media/libdeso-media-video.so
   ./usr/share/applications/deso-media.desktop
   "./usr/share/metainfo/$app_id.metainfo.xml"
   ./usr/share/icons/hicolor/scalable/apps/deso-media.svg
@@ -67,6 +68,9 @@ for lib in libc6 'libstdc\+\+6' libqt6core6 libqt6gui6 libqt6widgets6; do
   grep -qE "(^|, )$lib \(>= [^)]+\)" <<<"$depends" \
     || fail "Depends lacks a shlibdeps-computed entry for $lib"
 done
+# FFmpeg comes in through the video engine module, whose NEEDED libraries shlibdeps reads too.
+grep -qE "(^|, )libavformat[0-9]+ \(>= [^)]+\)" <<<"$depends" \
+  || fail "Depends lacks libavformat (the video engine module's libraries were not scanned)"
 for pkg in qt6-image-formats-plugins libqt6svg6; do
   grep -qE "(^|, )$pkg(,|$| )" <<<"$depends" || fail "Depends lacks the runtime plugin package $pkg"
 done
@@ -112,6 +116,21 @@ file -b "$bin" | grep -q ', stripped' || fail "the packaged binary is not stripp
 if readelf -d "$bin" | grep -E 'RPATH|RUNPATH'; then
   fail "the packaged binary carries an RPATH/RUNPATH (listed above); in /usr/bin it must use the system library path"
 fi
+# FFmpeg is loaded only when video is processed (core/video/videoengine.h): the binary
+# itself must not need it, and must find the module beside it (../lib/deso-media/).
+if readelf -d "$bin" | grep NEEDED | grep -E 'libav(format|codec)'; then
+  fail "the binary links FFmpeg directly (listed above); it must come through libdeso-media-video.so"
+fi
+module="$root/usr/lib/deso-media/libdeso-media-video.so"
+file -b "$module" | grep -q ', stripped' || fail "the video engine module is not stripped: $(file -b "$module")"
+if readelf -d "$module" | grep -E 'RPATH|RUNPATH'; then
+  fail "the video engine module carries an RPATH/RUNPATH (listed above)"
+fi
+head -c 4096 /dev/urandom >"$work/not-a-video.mp4"
+probe_out=$("$bin" upload-video --node http://127.0.0.1:9 --public-key x --jwt y --retries 0 --fit 1K "$work/not-a-video.mp4" 2>&1) || true
+grep -q 'container cannot be read' <<<"$probe_out" \
+  || { echo "$probe_out" >&2; fail "the packaged binary did not probe a video through its engine module"; }
+echo "   video engine: $(basename "$module") loaded (random bytes were probed: not a readable container)"
 got=$("$bin" --version)
 [ "$got" = "deso-media $version" ] || fail "--version printed '$got', expected 'deso-media $version'"
 echo "   --version: $got"
