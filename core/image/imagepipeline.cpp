@@ -127,21 +127,17 @@ Status ImagePipeline::validateGif(const QByteArray &gifBytes, const ImageHeader 
     auto frames = walkGif(gifBytes);
     if (!frames.ok())
         return frames.error();
-    // Qt's GIF reader composes every frame on a full canvas: bound it before reading.
-    const qint64 canvasBytes = qint64(header.size.width()) * header.size.height() * 4;
-    if (canvasBytes > kDecodeMemoryBound) {
-        return Error(QStringLiteral("image.memory_bound"),
-                     QStringLiteral("The %1×%2 GIF is refused: checking that its frames decode would need %3 MB of "
-                                    "memory, more than the %4 MB allowed.")
-                         .arg(header.size.width()).arg(header.size.height())
-                         .arg(canvasBytes * 2 / (1024 * 1024)).arg(kDecodeMemoryBound / (1024 * 1024)),
-                     400);
-    }
+    // Qt's GIF reader composes every frame on a full canvas (and keeps the previous
+    // one): admitted under the decode budget before reading.
+    const qint64 need = qint64(header.size.width()) * header.size.height() * 4 * 2;
+    auto lease = DecodeMemoryBudget::instance().admit(header, QStringLiteral("checking that its frames decode"), need);
+    if (!lease.ok())
+        return lease.error();
     QBuffer buffer;
     buffer.setData(gifBytes);
     buffer.open(QIODevice::ReadOnly);
     QImageReader reader(&buffer, "gif");
-    reader.setAllocationLimit(int(kDecodeMemoryBound / (1024 * 1024)));
+    reader.setAllocationLimit(int(std::max(need, kDecodeMemoryBound) / (1024 * 1024)) + 1);
     for (int f = 0; f < *frames; ++f) {
         QImage frame;
         if (!reader.read(&frame) || frame.isNull())
