@@ -39,6 +39,9 @@ ScratchFile::~ScratchFile()
 Status ScratchFile::open(const QString &dir)
 {
     m_dir = dir.isEmpty() ? QDir::tempPath() : dir;
+    // QDir::tempPath() is empty when TMPDIR names no directory: say which one it named.
+    if (m_dir.isEmpty())
+        m_dir = qEnvironmentVariable("TMPDIR");
     const QByteArray path = QFile::encodeName(m_dir);
 #ifdef O_TMPFILE
     m_fd = ::open(path.constData(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
