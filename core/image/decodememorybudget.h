@@ -20,8 +20,10 @@ namespace deso::image {
 
 // Decodes that need up to this much run without asking the budget.
 inline constexpr qint64 kDecodeMemoryBound = 160ll * 1024 * 1024;
-// Room for one 16,383 × 16,383 RGBA decode (1,024 MB) and its output.
-inline constexpr qint64 kDefaultDecodeMemoryBudget = 1536ll * 1024 * 1024;
+// Room for the largest decode the 16,383 px guard lets in: a GIF whose frames restore
+// the previous canvas (two 16,383² ARGB32 canvases, 2,048 MB in Qt's reader); a 16,383²
+// lossless WebP needs 1,024 MB plus its output.
+inline constexpr qint64 kDefaultDecodeMemoryBudget = 2304ll * 1024 * 1024;
 
 class DecodeMemoryBudget {
 public:

@@ -30,9 +30,14 @@ Error gifTruncated()
                  QStringLiteral("The GIF image ends early (the file is truncated or incomplete)."), 400);
 }
 
+struct GifWalk {
+    int frames = 0;
+    bool restoresPrevious = false;  // a frame with disposal 3: Qt keeps a second canvas
+};
+
 // Walks the GIF block structure to the trailer: catches truncation that Qt's lenient
 // decoder would paper over, without decoding anything.
-Result<int> walkGif(const QByteArray &bytes)
+Result<GifWalk> walkGif(const QByteArray &bytes)
 {
     const auto *p = reinterpret_cast<const uchar *>(bytes.constData());
     const qsizetype n = bytes.size();
@@ -52,6 +57,7 @@ Result<int> walkGif(const QByteArray &bytes)
         }
     };
     int frames = 0;
+    bool restoresPrevious = false;
     while (true) {
         if (i >= n)
             return gifTruncated();
@@ -61,6 +67,9 @@ Result<int> walkGif(const QByteArray &bytes)
         if (b == 0x21) {
             if (i >= n)
                 return gifTruncated();
+            // Graphic control extension: label 0xF9, block size, packed (disposal in bits 2-4).
+            if (p[i] == 0xF9 && i + 2 < n && p[i + 1] >= 1 && ((p[i + 2] >> 2) & 7) == 3)
+                restoresPrevious = true;
             ++i;  // label
             if (!skipSubBlocks())
                 return gifTruncated();
@@ -85,7 +94,7 @@ Result<int> walkGif(const QByteArray &bytes)
     }
     if (frames == 0)
         return gifError(QStringLiteral("it contains no image"));
-    return frames;
+    return GifWalk {frames, restoresPrevious};
 }
 
 } // namespace
@@ -124,12 +133,15 @@ QString ImagePipeline::contentName(const QByteArray &storedBytes, Format storedF
 
 Status ImagePipeline::validateGif(const QByteArray &gifBytes, const ImageHeader &header)
 {
-    auto frames = walkGif(gifBytes);
-    if (!frames.ok())
-        return frames.error();
-    // Qt's GIF reader composes every frame on a full canvas (and keeps the previous
-    // one): admitted under the decode budget before reading.
-    const qint64 need = qint64(header.size.width()) * header.size.height() * 4 * 2;
+    auto walk = walkGif(gifBytes);
+    if (!walk.ok())
+        return walk.error();
+    const int frames = walk->frames;
+    // Qt's GIF reader composes every frame on a full ARGB32 canvas, and keeps what a
+    // "restore previous" frame covers in a second one: admitted under the decode budget
+    // before reading.
+    const qint64 canvasBytes = qint64(header.size.width()) * header.size.height() * 4;
+    const qint64 need = canvasBytes * (walk->restoresPrevious ? 2 : 1);
     auto lease = DecodeMemoryBudget::instance().admit(header, QStringLiteral("checking that its frames decode"), need);
     if (!lease.ok())
         return lease.error();
@@ -138,10 +150,10 @@ Status ImagePipeline::validateGif(const QByteArray &gifBytes, const ImageHeader 
     buffer.open(QIODevice::ReadOnly);
     QImageReader reader(&buffer, "gif");
     reader.setAllocationLimit(int(std::max(need, kDecodeMemoryBound) / (1024 * 1024)) + 1);
-    for (int f = 0; f < *frames; ++f) {
+    for (int f = 0; f < frames; ++f) {
         QImage frame;
         if (!reader.read(&frame) || frame.isNull())
-            return gifError(QStringLiteral("frame %1 of %2 does not decode (%3)").arg(f + 1).arg(*frames).arg(reader.errorString()));
+            return gifError(QStringLiteral("frame %1 of %2 does not decode (%3)").arg(f + 1).arg(frames).arg(reader.errorString()));
     }
     return {};
 }

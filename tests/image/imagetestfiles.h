@@ -14,6 +14,7 @@
 
 #include <jpeglib.h>
 #include <png.h>
+#include <webp/encode.h>
 
 namespace imagetest {
 
@@ -178,6 +179,29 @@ inline bool writePngRows(const QString &path, int w, int h, bool interlaced, con
     png_write_end(png, nullptr);
     png_destroy_write_struct(&png, &info);
     return std::fclose(f) == 0;
+}
+
+// `pixels` (RGB, or RGBA when `alpha`) encoded with libwebp's advanced API and `config`;
+// empty on failure.
+inline QByteArray encodeWebpPixels(const WebPConfig &config, int w, int h, const uchar *pixels, int stride, bool alpha)
+{
+    WebPPicture pic;
+    if (!WebPPictureInit(&pic))
+        return {};
+    pic.width = w;
+    pic.height = h;
+    pic.use_argb = 1;
+    if (!(alpha ? WebPPictureImportRGBA(&pic, pixels, stride) : WebPPictureImportRGB(&pic, pixels, stride)))
+        return {};
+    WebPMemoryWriter writer;
+    WebPMemoryWriterInit(&writer);
+    pic.writer = WebPMemoryWrite;
+    pic.custom_ptr = &writer;
+    const bool ok = WebPEncode(&config, &pic);
+    WebPPictureFree(&pic);
+    QByteArray out = ok ? QByteArray(reinterpret_cast<const char *>(writer.mem), qsizetype(writer.size)) : QByteArray();
+    WebPMemoryWriterClear(&writer);
+    return out;
 }
 
 } // namespace imagetest

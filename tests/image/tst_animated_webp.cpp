@@ -10,6 +10,7 @@
 #include "image/imagepipeline.h"
 #include "image/scaleddecoder.h"
 #include "image/thumbnailer.h"
+#include "imagetestfiles.h"
 #include "processrun.h"
 
 #include "../host/testhttp.h"
@@ -69,23 +70,8 @@ QByteArray webpStill(const QImage &rgba, bool lossless)
     config.quality = 90;
     config.lossless = lossless;
     config.exact = lossless;  // keep colour under transparent pixels: libvips copies the first frame with it
-    WebPPicture pic;
-    WebPPictureInit(&pic);
-    pic.width = rgba.width();
-    pic.height = rgba.height();
-    pic.use_argb = 1;
     const QImage src = rgba.convertToFormat(QImage::Format_RGBA8888);
-    if (!WebPPictureImportRGBA(&pic, src.constBits(), int(src.bytesPerLine())))
-        return {};
-    WebPMemoryWriter writer;
-    WebPMemoryWriterInit(&writer);
-    pic.writer = WebPMemoryWrite;
-    pic.custom_ptr = &writer;
-    const bool ok = WebPEncode(&config, &pic);
-    WebPPictureFree(&pic);
-    QByteArray out = ok ? QByteArray(reinterpret_cast<const char *>(writer.mem), qsizetype(writer.size)) : QByteArray();
-    WebPMemoryWriterClear(&writer);
-    return out;
+    return imagetest::encodeWebpPixels(config, src.width(), src.height(), src.constBits(), int(src.bytesPerLine()), true);
 }
 
 struct MuxFrame {

@@ -134,6 +134,14 @@ void textureRow(int y, int w, uchar *rgb)
     }
 }
 
+// The two formats that page to a scratch file, as test rows.
+void pagedFormatRows()
+{
+    QTest::addColumn<bool>("png");
+    QTest::newRow("progressive jpeg") << false;
+    QTest::newRow("interlaced png") << true;
+}
+
 struct ChildRun {
     QProcess::ExitStatus status = QProcess::CrashExit;
     int exitCode = -1;
@@ -333,12 +341,7 @@ private slots:
     // file, a 16,383² Adam7 PNG keeps its passes there. Each runs in a child whose peak
     // RSS must stay within the bound, and its output must be the very bytes its
     // baseline / non-interlaced twin (same pixels) gives.
-    void largestProgressiveAndInterlacedStayWithinTheBound_data()
-    {
-        QTest::addColumn<bool>("png");
-        QTest::newRow("progressive jpeg") << false;
-        QTest::newRow("interlaced png") << true;
-    }
+    void largestProgressiveAndInterlacedStayWithinTheBound_data() { pagedFormatRows(); }
 
     void largestProgressiveAndInterlacedStayWithinTheBound()
     {
@@ -393,22 +396,9 @@ private slots:
         config.lossless = 1;
         config.method = 0;
         config.quality = 0;
-        WebPPicture picture;
-        QVERIFY(WebPPictureInit(&picture));
-        picture.use_argb = 1;
-        picture.width = side;
-        picture.height = side;
-        QVERIFY(WebPPictureImportRGB(&picture, rgb.data(), side * 3));
+        const QByteArray webp = encodeWebpPixels(config, side, side, rgb.data(), side * 3, false);
         std::vector<uchar>().swap(rgb);
-        WebPMemoryWriter writer;
-        WebPMemoryWriterInit(&writer);
-        picture.writer = WebPMemoryWrite;
-        picture.custom_ptr = &writer;
-        const bool encoded = WebPEncode(&config, &picture);
-        WebPPictureFree(&picture);
-        const QByteArray webp(reinterpret_cast<const char *>(writer.mem), qsizetype(writer.size));
-        WebPMemoryWriterClear(&writer);
-        QVERIFY(encoded);
+        QVERIFY(!webp.isEmpty());
         const QString in = m_dir.filePath(QStringLiteral("lossless.webp"));
         QFile f(in);
         QVERIFY(f.open(QIODevice::WriteOnly));
@@ -435,12 +425,7 @@ private slots:
 
     // A scratch file that cannot be written (disc full, here a file size limit; or no
     // temporary directory) is a clear error from the child, never a crash.
-    void scratchFileFailuresAreErrors_data()
-    {
-        QTest::addColumn<bool>("png");
-        QTest::newRow("progressive jpeg") << false;
-        QTest::newRow("interlaced png") << true;
-    }
+    void scratchFileFailuresAreErrors_data() { pagedFormatRows(); }
 
     void scratchFileFailuresAreErrors()
     {
