@@ -180,6 +180,12 @@ QByteArray readAll(const QString &path)
     return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
 }
 
+bool writeAll(const QString &path, const QByteArray &bytes)
+{
+    QFile f(path);
+    return f.open(QIODevice::WriteOnly) && f.write(bytes) == bytes.size();
+}
+
 } // namespace
 
 class TestImageOrientation : public QObject {
@@ -400,10 +406,7 @@ private slots:
         std::vector<uchar>().swap(rgb);
         QVERIFY(!webp.isEmpty());
         const QString in = m_dir.filePath(QStringLiteral("lossless.webp"));
-        QFile f(in);
-        QVERIFY(f.open(QIODevice::WriteOnly));
-        QCOMPARE(f.write(webp), webp.size());
-        f.close();
+        QVERIFY(writeAll(in, webp));
 
         const QString out = m_dir.filePath(QStringLiteral("lossless-out.webp"));
         const ChildRun run = runChild(in, out);
@@ -421,6 +424,28 @@ private slots:
         QCOMPARE(refused.exitCode, 1);
         QVERIFY2(refused.stdErr.contains("image.memory_bound") && refused.stdErr.contains("100 MB"),
                  refused.stdErr.constData());
+    }
+
+    // A GIF whose logical screen is 16,383² (one 1×1 frame, 43 bytes): Qt's reader
+    // composes it on a whole 1,024 MB canvas, once refused over the 160 MB bound, now
+    // admitted under the decode budget and stored byte for byte.
+    void largestGifCanvasIsAdmittedUnderTheBudget()
+    {
+        const auto le16 = [](int v) { return QByteArray(1, char(v & 0xff)) + char(v >> 8); };
+        QByteArray gif("GIF89a");
+        gif += le16(kMaxDimension) + le16(kMaxDimension) + QByteArray("\x80\x00\x00", 3);  // 2-colour table
+        gif += QByteArray("\x00\x00\x00\xff\xff\xff", 6);
+        gif += QByteArray("\x21\xf9\x04\x00\x00\x00\x00\x00", 8);  // graphic control, disposal 0
+        gif += QByteArray("\x2c", 1) + le16(100) + le16(100) + le16(1) + le16(1) + char(0);
+        gif += QByteArray("\x02\x02\x44\x01\x00\x3b", 6);  // LZW: clear, 0, end; trailer
+        const QString in = m_dir.filePath(QStringLiteral("canvas.gif"));
+        QVERIFY(writeAll(in, gif));
+        const QString out = m_dir.filePath(QStringLiteral("canvas-out.gif"));
+        const ChildRun run = runChild(in, out);
+        QVERIFY2(run.status == QProcess::NormalExit && run.exitCode == 0, run.stdErr.constData());
+        qInfo("%d×%d GIF canvas: accepted, peak RSS %.1f MB, wall %lld ms", kMaxDimension, kMaxDimension,
+              double(run.peak) / (1024 * 1024), static_cast<long long>(run.wallMs));
+        QCOMPARE(readAll(out), gif);
     }
 
     // A scratch file that cannot be written (disc full, here a file size limit; or no
