@@ -3,6 +3,7 @@
 #include "image/scratchfile.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 #include <vector>
@@ -17,6 +18,8 @@ namespace {
 // what one iMCU row needs (maxaccess); more only saves system calls, and 8 MB is a
 // 4,000-pixel-wide band's worth at 16,383 px.
 constexpr qint64 kWindowBytes = 8ll * 1024 * 1024;
+// libjpeg-turbo's ALIGN_SIZE with SIMD (32, for AVX2), rounded up to a cache line.
+constexpr size_t kWindowAlignment = 64;
 
 struct PagedArray {
     JDIMENSION rowsInArray = 0;
@@ -28,7 +31,10 @@ struct PagedArray {
     bool preZero = false;
     bool dirty = false;
     qint64 fileOffset = 0;         // where row 0 lives in the scratch file
-    std::vector<JCOEF> window;     // rowsInMem × blocksPerRow blocks
+    // rowsInMem × blocksPerRow blocks, aligned as jmemmgr.c aligns its own (the SIMD
+    // IDCTs load blocks with aligned instructions).
+    std::unique_ptr<JCOEF[], decltype(&std::free)> window {nullptr, &std::free};
+    size_t windowBytes = 0;
     std::vector<JBLOCKROW> rows;
 
     size_t bytesPerRow() const { return size_t(blocksPerRow) * sizeof(JBLOCK); }
@@ -60,7 +66,7 @@ struct JpegPagedCoefficients::State {
             return true;
         const size_t bytes = size_t(last - a.curStartRow) * a.bytesPerRow();
         const qint64 offset = a.fileOffset + qint64(a.curStartRow) * qint64(a.bytesPerRow());
-        const Status s = writing ? file.write(offset, a.window.data(), bytes) : file.read(offset, a.window.data(), bytes);
+        const Status s = writing ? file.write(offset, a.window.get(), bytes) : file.read(offset, a.window.get(), bytes);
         if (!s.ok()) {
             failure = s.error();
             return false;
@@ -115,15 +121,19 @@ void realizeArrays(j_common_ptr cinfo)
         a->rowsInMem = JDIMENSION(std::clamp<qint64>(share / qint64(a->bytesPerRow()), a->maxAccess, a->rowsInArray));
         a->fileOffset = offset;
         offset += arrayBytes;
+        a->windowBytes = size_t(a->rowsInMem) * a->bytesPerRow();  // a multiple of 128
+        a->window.reset(static_cast<JCOEF *>(std::aligned_alloc(kWindowAlignment, a->windowBytes)));
         try {
-            a->window.assign(size_t(a->rowsInMem) * a->blocksPerRow * DCTSIZE2, 0);
             a->rows.resize(a->rowsInMem);
         } catch (const std::bad_alloc &) {
+            allocated = false;
+        }
+        if (!allocated || !a->window) {
             allocated = false;
             break;
         }
         for (JDIMENSION r = 0; r < a->rowsInMem; ++r)
-            a->rows[r] = reinterpret_cast<JBLOCKROW>(a->window.data() + size_t(r) * a->blocksPerRow * DCTSIZE2);
+            a->rows[r] = reinterpret_cast<JBLOCKROW>(a->window.get() + size_t(r) * a->blocksPerRow * DCTSIZE2);
     }
     if (!allocated)
         ERREXIT1(cinfo, JERR_OUT_OF_MEMORY, 1);
@@ -218,14 +228,6 @@ Status JpegPagedCoefficients::install(j_decompress_ptr cinfo, const QString &dir
 const std::optional<Error> &JpegPagedCoefficients::failure() const
 {
     return m_state->failure;
-}
-
-qint64 JpegPagedCoefficients::residentBytes() const
-{
-    qint64 total = 0;
-    for (const auto &a : m_state->arrays)
-        total += qint64(a->window.size()) * qint64(sizeof(JCOEF));
-    return total;
 }
 
 qint64 jpegCoefficientBytes(const jpeg_decompress_struct &c)

@@ -37,9 +37,6 @@ public:
     // libjpeg reports it through error_exit like any of its own errors.
     const std::optional<Error> &failure() const;
 
-    // Bytes of coefficients resident at once (the windows), for tests and logs.
-    qint64 residentBytes() const;
-
     struct State;
 
 private:
