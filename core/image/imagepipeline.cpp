@@ -30,9 +30,14 @@ Error gifTruncated()
                  QStringLiteral("The GIF image ends early (the file is truncated or incomplete)."), 400);
 }
 
+struct GifWalk {
+    int frames = 0;
+    bool restoresPrevious = false;  // a frame with disposal 3: Qt keeps a second canvas
+};
+
 // Walks the GIF block structure to the trailer: catches truncation that Qt's lenient
 // decoder would paper over, without decoding anything.
-Result<int> walkGif(const QByteArray &bytes)
+Result<GifWalk> walkGif(const QByteArray &bytes)
 {
     const auto *p = reinterpret_cast<const uchar *>(bytes.constData());
     const qsizetype n = bytes.size();
@@ -52,6 +57,7 @@ Result<int> walkGif(const QByteArray &bytes)
         }
     };
     int frames = 0;
+    bool restoresPrevious = false;
     while (true) {
         if (i >= n)
             return gifTruncated();
@@ -61,6 +67,9 @@ Result<int> walkGif(const QByteArray &bytes)
         if (b == 0x21) {
             if (i >= n)
                 return gifTruncated();
+            // Graphic control extension: label 0xF9, block size, packed (disposal in bits 2-4).
+            if (p[i] == 0xF9 && i + 2 < n && p[i + 1] >= 1 && ((p[i + 2] >> 2) & 7) == 3)
+                restoresPrevious = true;
             ++i;  // label
             if (!skipSubBlocks())
                 return gifTruncated();
@@ -85,7 +94,7 @@ Result<int> walkGif(const QByteArray &bytes)
     }
     if (frames == 0)
         return gifError(QStringLiteral("it contains no image"));
-    return frames;
+    return GifWalk {frames, restoresPrevious};
 }
 
 } // namespace
@@ -124,28 +133,27 @@ QString ImagePipeline::contentName(const QByteArray &storedBytes, Format storedF
 
 Status ImagePipeline::validateGif(const QByteArray &gifBytes, const ImageHeader &header)
 {
-    auto frames = walkGif(gifBytes);
-    if (!frames.ok())
-        return frames.error();
-    // Qt's GIF reader composes every frame on a full canvas: bound it before reading.
+    auto walk = walkGif(gifBytes);
+    if (!walk.ok())
+        return walk.error();
+    const int frames = walk->frames;
+    // Qt's GIF reader composes every frame on a full ARGB32 canvas, and keeps what a
+    // "restore previous" frame covers in a second one: admitted under the decode budget
+    // before reading.
     const qint64 canvasBytes = qint64(header.size.width()) * header.size.height() * 4;
-    if (canvasBytes > kDecodeMemoryBound) {
-        return Error(QStringLiteral("image.memory_bound"),
-                     QStringLiteral("The %1×%2 GIF is refused: checking that its frames decode would need %3 MB of "
-                                    "memory, more than the %4 MB allowed.")
-                         .arg(header.size.width()).arg(header.size.height())
-                         .arg(canvasBytes * 2 / (1024 * 1024)).arg(kDecodeMemoryBound / (1024 * 1024)),
-                     400);
-    }
+    const qint64 need = canvasBytes * (walk->restoresPrevious ? 2 : 1);
+    auto lease = DecodeMemoryBudget::instance().admit(header, QStringLiteral("checking that its frames decode"), need);
+    if (!lease.ok())
+        return lease.error();
     QBuffer buffer;
     buffer.setData(gifBytes);
     buffer.open(QIODevice::ReadOnly);
     QImageReader reader(&buffer, "gif");
-    reader.setAllocationLimit(int(kDecodeMemoryBound / (1024 * 1024)));
-    for (int f = 0; f < *frames; ++f) {
+    reader.setAllocationLimit(int(std::max(need, kDecodeMemoryBound) / (1024 * 1024)) + 1);
+    for (int f = 0; f < frames; ++f) {
         QImage frame;
         if (!reader.read(&frame) || frame.isNull())
-            return gifError(QStringLiteral("frame %1 of %2 does not decode (%3)").arg(f + 1).arg(*frames).arg(reader.errorString()));
+            return gifError(QStringLiteral("frame %1 of %2 does not decode (%3)").arg(f + 1).arg(frames).arg(reader.errorString()));
     }
     return {};
 }

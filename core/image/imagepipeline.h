@@ -54,8 +54,11 @@ public:
     // agree with the magic bytes (image.type_mismatch).
     // Error codes (400 unless noted): image.empty, image.file_too_large,
     // image.unsupported_type, image.bad_magic, image.type_mismatch, image.bad_header,
-    // image.too_large_dimensions, image.truncated, image.corrupt, image.memory_bound,
-    // image.unsupported; image.encode_failed / image.out_of_memory (500).
+    // image.too_large_dimensions, image.truncated, image.corrupt, image.memory_bound (a
+    // decode needing more than the whole DecodeMemoryBudget), image.unsupported;
+    // image.encode_failed / image.out_of_memory / image.no_space / image.temp_file (500).
+    // Large decodes that cannot stream may wait here for the decode budget: call it off
+    // the server's thread (processAsync, or a worker pool as the host does).
     static Result<ProcessedImage> process(const QByteArray &fileBytes, const QString &declaredContentType = {},
                                           const PipelineOptions &options = {});
 

@@ -1,5 +1,7 @@
 #include "image/scaleddecoder.h"
 
+#include "image/jpegpagedcoefficients.h"
+#include "image/scratchfile.h"
 #include "image/webpcanvas.h"
 
 #include <csetjmp>
@@ -25,16 +27,6 @@ Error corruptError(const QString &format, const QString &detail)
 {
     return Error(QStringLiteral("image.corrupt"),
                  QStringLiteral("The %1 image could not be decoded: %2.").arg(format, detail), 400);
-}
-
-Error memoryBoundError(const ImageHeader &h, const QString &why, qint64 bytes)
-{
-    return Error(QStringLiteral("image.memory_bound"),
-                 QStringLiteral("The %1×%2 %3 image is refused: %4 would need %5 MB of memory, more than the %6 MB "
-                                "this decoder allows.")
-                     .arg(h.size.width()).arg(h.size.height()).arg(formatName(h.format).toUpper(), why)
-                     .arg(bytes / (1024 * 1024)).arg(kDecodeMemoryBound / (1024 * 1024)),
-                 400);
 }
 
 namespace {
@@ -82,6 +74,9 @@ struct JpegJob {
     std::unique_ptr<PipelinedRowSink> pipe;  // after resampler: destroyed (joined) first
     RowSink *target = nullptr;
     int rowsDelivered = 0;
+    // Found by libjpeg through cinfo.client_data until jpeg_destroy_decompress, which
+    // ~JpegJob calls before any member is destroyed.
+    JpegPagedCoefficients paged;
 
     ~JpegJob()
     {
@@ -90,21 +85,12 @@ struct JpegJob {
     }
 };
 
-qint64 jpegCoefficientBytes(const jpeg_decompress_struct &c)
-{
-    qint64 total = 0;
-    const int maxH = std::max(1, c.max_h_samp_factor);
-    const int maxV = std::max(1, c.max_v_samp_factor);
-    for (int i = 0; i < c.num_components; ++i) {
-        const jpeg_component_info &comp = c.comp_info[i];
-        const qint64 w = (qint64(c.image_width) * comp.h_samp_factor + maxH * 8 - 1) / (maxH * 8);
-        const qint64 h = (qint64(c.image_height) * comp.v_samp_factor + maxV * 8 - 1) / (maxV * 8);
-        total += (w + comp.h_samp_factor) * (h + comp.v_samp_factor) * 64 * qint64(sizeof(JCOEF));
-    }
-    return total;
-}
+// Progressive JPEGs whose coefficients fit in this stay in libjpeg's own memory (the
+// fast path); larger ones page to a scratch file. Chosen so that the in-memory case
+// plus the resampler and the encoder stays under the 64 MB peak asked for any input.
+constexpr qint64 kInMemoryCoefficientBytes = 16ll * 1024 * 1024;
 
-Status decodeJpeg(const QByteArray &bytes, const ImageHeader &header, QSize outSize, RowSink &sink,
+Status decodeJpeg(const QByteArray &bytes, const ImageHeader &, QSize outSize, RowSink &sink,
                   ResampleKernel kernel, bool twoThreads)
 {
     JpegJob job;
@@ -112,6 +98,8 @@ Status decodeJpeg(const QByteArray &bytes, const ImageHeader &header, QSize outS
     job.err.pub.error_exit = jpegErrorExit;
     job.err.pub.emit_message = jpegEmitMessage;
     if (setjmp(job.err.jump)) {
+        if (job.paged.failure())
+            return *job.paged.failure();
         if (job.err.truncated)
             return truncatedError();
         return corruptError(QStringLiteral("JPEG"), QString::fromLocal8Bit(job.err.message));
@@ -123,11 +111,11 @@ Status decodeJpeg(const QByteArray &bytes, const ImageHeader &header, QSize outS
                  static_cast<unsigned long>(bytes.size()));
     jpeg_read_header(&job.cinfo, TRUE);
 
-    if (jpeg_has_multiple_scans(&job.cinfo)) {
-        // Progressive: libjpeg keeps every DCT coefficient of the full-size image.
-        const qint64 need = jpegCoefficientBytes(job.cinfo);
-        if (need > kDecodeMemoryBound)
-            return memoryBoundError(header, QStringLiteral("decoding this progressive JPEG"), need);
+    // Progressive: libjpeg keeps every DCT coefficient of the full-size image; above
+    // the in-memory threshold they live in a scratch file with a small window resident.
+    if (jpeg_has_multiple_scans(&job.cinfo) && jpegCoefficientBytes(job.cinfo) > kInMemoryCoefficientBytes) {
+        if (Status s = job.paged.install(&job.cinfo); !s.ok())
+            return s;
     }
 
     const bool cmyk = job.cinfo.jpeg_color_space == JCS_CMYK || job.cinfo.jpeg_color_space == JCS_YCCK;
@@ -204,6 +192,10 @@ Status decodeJpeg(const QByteArray &bytes, const ImageHeader &header, QSize outS
 
 // ---------------------------------------------------------------- PNG
 
+// Interlaced PNGs up to this many decoded bytes are deinterlaced in memory; see
+// kInMemoryCoefficientBytes for why.
+constexpr qint64 kInMemoryInterlacedBytes = 16ll * 1024 * 1024;
+
 struct PngJob {
     png_structp png = nullptr;
     png_infop info = nullptr;
@@ -213,7 +205,9 @@ struct PngJob {
     char message[256] = {};
     bool truncated = false;
     std::vector<uchar> row;
-    std::vector<uchar> whole;  // interlaced images only
+    std::vector<uchar> whole;  // interlaced images only (paged: one pass row)
+    ScratchFile scratch;       // large interlaced images: the passes' rows
+    Status scratchStatus;      // set before png_* can longjmp past a local
     std::unique_ptr<RowResampler> resampler;
     std::unique_ptr<PipelinedRowSink> pipe;  // after resampler: destroyed (joined) first
     RowSink *target = nullptr;
@@ -277,7 +271,12 @@ Status decodePng(const QByteArray &bytes, const ImageHeader &header, QSize outSi
     png_set_scale_16(job.png);
     if (!(colorType & PNG_COLOR_MASK_COLOR))
         png_set_gray_to_rgb(job.png);
-    const int passes = interlace != PNG_INTERLACE_NONE ? png_set_interlace_handling(job.png) : 1;
+    // Adam7 needs the whole image before any row is final. Small ones are deinterlaced
+    // by libpng in memory; larger ones keep each pass's reduced rows in a scratch file
+    // and assemble every final row from the passes that hold its pixels.
+    const bool interlaced = interlace != PNG_INTERLACE_NONE;
+    const bool paged = interlaced && qint64(w) * qint64(h) * (alpha ? 4 : 3) > kInMemoryInterlacedBytes;
+    const int passes = interlaced && !paged ? png_set_interlace_handling(job.png) : 1;
     png_read_update_info(job.png, job.info);
     const int channels = png_get_channels(job.png, job.info);
     if (channels != (alpha ? 4 : 3) || png_get_rowbytes(job.png, job.info) != size_t(w) * size_t(channels))
@@ -288,20 +287,58 @@ Status decodePng(const QByteArray &bytes, const ImageHeader &header, QSize outSi
         job.resampler = std::make_unique<RowResampler>(outSize, sink, kernel);
         job.target = job.resampler.get();
     }
-    if (twoThreads && interlace == PNG_INTERLACE_NONE) {
+    if (twoThreads && passes == 1) {
         job.pipe = std::make_unique<PipelinedRowSink>(*job.target);
         job.target = job.pipe.get();
     }
     const size_t stride = size_t(w) * size_t(channels);
-    if (passes > 1) {
-        // Adam7 needs the whole image before any row is final.
-        const qint64 need = qint64(stride) * qint64(h);
-        if (need > kDecodeMemoryBound)
-            return memoryBoundError(header, QStringLiteral("decoding this interlaced PNG"), need);
+    if (paged) {
+        if (Status s = job.scratch.open(); !s.ok())
+            return s;
     }
     if (Status s = job.target->begin(QSize(int(w), int(h)), channels); !s.ok())
         return s;
-    if (passes > 1) {
+    job.row.resize(stride);
+    if (paged) {
+        // Pass p's reduced image, PNG_PASS_COLS × PNG_PASS_ROWS pixels, at passOffset[p].
+        qint64 passOffset[7] = {};
+        qint64 offset = 0;
+        for (int p = 0; p < 7; ++p) {
+            const png_uint_32 cols = PNG_PASS_COLS(w, p), rows = PNG_PASS_ROWS(h, p);
+            passOffset[p] = offset;
+            if (cols == 0 || rows == 0)
+                continue;  // libpng skips empty passes too
+            const size_t passStride = size_t(cols) * size_t(channels);
+            for (png_uint_32 r = 0; r < rows; ++r) {
+                png_read_row(job.png, job.row.data(), nullptr);
+                job.scratchStatus = job.scratch.write(offset, job.row.data(), passStride);
+                if (!job.scratchStatus.ok())
+                    return job.scratchStatus;
+                offset += qint64(passStride);
+            }
+        }
+        job.whole.resize(stride);  // one pass row at a time
+        for (png_uint_32 y = 0; y < h; ++y) {
+            for (int p = 0; p < 7; ++p) {
+                const png_uint_32 cols = PNG_PASS_COLS(w, p);
+                if (cols == 0 || !PNG_ROW_IN_INTERLACE_PASS(y, p))
+                    continue;
+                const png_uint_32 passRow = (y - PNG_PASS_START_ROW(p)) >> PNG_PASS_ROW_SHIFT(p);
+                const size_t passStride = size_t(cols) * size_t(channels);
+                job.scratchStatus = job.scratch.read(passOffset[p] + qint64(passRow) * qint64(passStride),
+                                                     job.whole.data(), passStride);
+                if (!job.scratchStatus.ok())
+                    return job.scratchStatus;
+                const png_uint_32 x0 = PNG_PASS_START_COL(p), dx = png_uint_32(1) << PNG_PASS_COL_SHIFT(p);
+                const uchar *src = job.whole.data();
+                uchar *dst = job.row.data() + size_t(x0) * size_t(channels);
+                const size_t step = size_t(dx) * size_t(channels);
+                for (png_uint_32 i = 0; i < cols; ++i, src += channels, dst += step)
+                    std::memcpy(dst, src, size_t(channels));
+            }
+            job.target->row(int(y), job.row.data());
+        }
+    } else if (passes > 1) {
         job.whole.assign(stride * h, 0);
         for (int p = 0; p < passes; ++p)
             for (png_uint_32 y = 0; y < h; ++y)
@@ -309,7 +346,6 @@ Status decodePng(const QByteArray &bytes, const ImageHeader &header, QSize outSi
         for (png_uint_32 y = 0; y < h; ++y)
             job.target->row(int(y), job.whole.data() + stride * y);
     } else {
-        job.row.resize(stride);
         for (png_uint_32 y = 0; y < h; ++y) {
             png_read_row(job.png, job.row.data(), nullptr);
             job.target->row(int(y), job.row.data());
@@ -339,14 +375,18 @@ Status decodeWebp(const QByteArray &bytes, const ImageHeader &header, QSize outS
     if (config.input.has_animation)
         return decodeWebpCanvas(bytes, header, outSize, sink, kernel);
 
-    const qint64 pixels = qint64(config.input.width) * config.input.height;
-    if (config.input.format == 2 && pixels * 4 > kDecodeMemoryBound)
-        return memoryBoundError(header, QStringLiteral("decoding this lossless WebP"), pixels * 4);
-    if (config.input.has_alpha && pixels > kDecodeMemoryBound)
-        return memoryBoundError(header, QStringLiteral("decoding this WebP's alpha plane"), pixels);
-
+    // libwebp's lossless decoder holds the whole ARGB image, a lossy one with alpha the
+    // whole alpha plane, besides the (scaled) output: admitted under the decode budget.
     const bool alpha = config.input.has_alpha;
     const int channels = alpha ? 4 : 3;
+    const qint64 pixels = qint64(config.input.width) * config.input.height;
+    const bool lossless = config.input.format == 2;
+    const qint64 need = qint64(outSize.width()) * outSize.height() * channels + (lossless ? pixels * 4 : alpha ? pixels : 0);
+    auto lease = DecodeMemoryBudget::instance().admit(
+        header, lossless ? QStringLiteral("decoding this lossless WebP") : QStringLiteral("decoding this WebP"), need);
+    if (!lease.ok())
+        return lease.error();
+
     config.output.colorspace = alpha ? MODE_RGBA : MODE_RGB;
     config.options.use_threads = 1;
     if (QSize(config.input.width, config.input.height) != outSize) {

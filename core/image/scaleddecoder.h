@@ -6,10 +6,12 @@
 //  - PNG: libpng row by row into the streaming resampler (no full-size bitmap);
 //  - WebP: libwebp's built-in scaler; animated WebPs: the first frame on its canvas
 //    (webpcanvas.h).
-// Decodes whose working set would exceed kDecodeMemoryBound (progressive JPEG
-// coefficient buffers, interlaced PNG, lossless or alpha WebP planes) are refused with
-// image.memory_bound before anything large is allocated. Internal to core/image.
+// Large progressive JPEGs and interlaced PNGs page to a scratch file (scratchfile.h,
+// jpegpagedcoefficients.h) so they stream like the others; what cannot stream (lossless
+// or alpha WebP planes, animated-WebP frames) is admitted under the process-wide
+// DecodeMemoryBudget before anything large is allocated. Internal to core/image.
 
+#include "image/decodememorybudget.h"
 #include "image/imageformat.h"
 #include "image/rowresampler.h"
 
@@ -19,12 +21,11 @@
 
 namespace deso::image {
 
-inline constexpr qint64 kDecodeMemoryBound = 160ll * 1024 * 1024;
-
 // `outSize` is in stored orientation and must not exceed header.size. Delivers rows of
 // exactly outSize to `sink` (3 channels, or 4 when the image has alpha) and calls
-// sink.finish(). Errors: image.truncated, image.corrupt, image.memory_bound,
-// image.unsupported (all 400).
+// sink.finish(). Errors: image.truncated, image.corrupt, image.memory_bound (more than
+// the whole decode budget), image.unsupported (all 400); image.no_space, image.temp_file
+// (500) when a scratch file cannot be written.
 // twoThreads: decode on this thread while a second one resamples and feeds `sink`.
 Status decodeScaled(const QByteArray &bytes, const ImageHeader &header, QSize outSize, RowSink &sink,
                     ResampleKernel kernel = ResampleKernel::Lanczos3, bool twoThreads = false);
@@ -32,7 +33,6 @@ Status decodeScaled(const QByteArray &bytes, const ImageHeader &header, QSize ou
 // The decoders' errors (400), shared with webpcanvas.cpp.
 Error truncatedError();
 Error corruptError(const QString &format, const QString &detail);
-Error memoryBoundError(const ImageHeader &h, const QString &why, qint64 bytes);
 
 // Collects rows into a QImage (Format_RGB888 or Format_RGBA8888).
 class ImageRowSink final : public RowSink {

@@ -108,8 +108,10 @@ Status decodeWebpCanvas(const QByteArray &bytes, const ImageHeader &header, QSiz
     const qint64 framePixels = qint64(area.width()) * area.height();
     const qint64 need = qint64(decodeSize.width()) * decodeSize.height() * channels
         + (features.format == 2 ? framePixels * 4 : features.has_alpha ? framePixels : 0);
-    if (need > kDecodeMemoryBound)
-        return memoryBoundError(header, QStringLiteral("decoding this animated WebP's first frame"), need);
+    auto lease = DecodeMemoryBudget::instance().admit(header, QStringLiteral("decoding this animated WebP's first frame"),
+                                                      need);
+    if (!lease.ok())
+        return lease.error();
 
     DecodedFrame decoded;
     if (Status s = decodeFragment(frame, decodeSize, alpha, decoded); !s.ok())

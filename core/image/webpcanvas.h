@@ -14,8 +14,9 @@
 //    target size (libvips' shrink-on-load); otherwise the canvas is composited at
 //    full size and scaled by the streaming resampler.
 // Memory: the canvas is never held whole. Rows are built one at a time around the
-// decoded first frame, which is the only buffer (refused with image.memory_bound
-// above kDecodeMemoryBound). The caller has already applied the 16,383 px guard to
+// decoded first frame, which is the only buffer (admitted under the process-wide
+// DecodeMemoryBudget when it is large; image.memory_bound only when it needs more than
+// the whole budget). The caller has already applied the 16,383 px guard to
 // the canvas size (header.size is the VP8X canvas). Internal to core/image.
 
 #include "image/imageformat.h"

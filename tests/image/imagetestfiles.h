@@ -2,11 +2,19 @@
 // Helpers shared by the core/image tests: encoding test images with Qt, building
 // EXIF-carrying JPEG/PNG files by hand, and comparing pixels.
 #include <QBuffer>
+#include <QFile>
 #include <QImage>
 #include <QImageWriter>
 #include <QtEndian>
 
+#include <cstdio>
 #include <cstdlib>
+#include <functional>
+#include <vector>
+
+#include <jpeglib.h>
+#include <png.h>
+#include <webp/encode.h>
 
 namespace imagetest {
 
@@ -102,6 +110,98 @@ inline double meanAbsDiff(const QImage &a, const QImage &b)
             sum += std::abs(int(p[i]) - int(q[i]));
     }
     return sum / (double(x.width()) * x.height() * 3);
+}
+
+// Fills one row of RGB pixels (w × 3 bytes) for row y.
+using RowFill = std::function<void(int y, uchar *rgb)>;
+
+// A w×h JPEG written row by row with libjpeg (a 16,383² RGB bitmap would be 805 MB);
+// progressive: jpeg_simple_progression. libjpeg's default error_exit ends the test on
+// failure. The quantized coefficients are the same either way, so a progressive file
+// decodes to exactly the pixels of its baseline twin.
+inline bool writeJpegRows(const QString &path, int w, int h, bool progressive, int quality, const RowFill &fill)
+{
+    FILE *f = std::fopen(QFile::encodeName(path).constData(), "wb");
+    if (!f)
+        return false;
+    jpeg_compress_struct cinfo {};
+    jpeg_error_mgr err {};
+    cinfo.err = jpeg_std_error(&err);
+    jpeg_create_compress(&cinfo);
+    jpeg_stdio_dest(&cinfo, f);
+    cinfo.image_width = JDIMENSION(w);
+    cinfo.image_height = JDIMENSION(h);
+    cinfo.input_components = 3;
+    cinfo.in_color_space = JCS_RGB;
+    jpeg_set_defaults(&cinfo);
+    jpeg_set_quality(&cinfo, quality, TRUE);
+    if (progressive)
+        jpeg_simple_progression(&cinfo);
+    jpeg_start_compress(&cinfo, TRUE);
+    std::vector<uchar> row(size_t(w) * 3);
+    while (cinfo.next_scanline < cinfo.image_height) {
+        fill(int(cinfo.next_scanline), row.data());
+        JSAMPROW rows[1] = {row.data()};
+        jpeg_write_scanlines(&cinfo, rows, 1);
+    }
+    jpeg_finish_compress(&cinfo);
+    jpeg_destroy_compress(&cinfo);
+    return std::fclose(f) == 0;
+}
+
+// A w×h RGB PNG written row by row with libpng, Adam7-interlaced when asked (libpng
+// then takes every row once per pass and keeps what each pass needs).
+inline bool writePngRows(const QString &path, int w, int h, bool interlaced, const RowFill &fill)
+{
+    FILE *f = std::fopen(QFile::encodeName(path).constData(), "wb");
+    if (!f)
+        return false;
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+    png_infop info = png ? png_create_info_struct(png) : nullptr;
+    if (!info || setjmp(png_jmpbuf(png))) {
+        png_destroy_write_struct(&png, &info);
+        std::fclose(f);
+        return false;
+    }
+    png_init_io(png, f);
+    png_set_IHDR(png, info, png_uint_32(w), png_uint_32(h), 8, PNG_COLOR_TYPE_RGB,
+                 interlaced ? PNG_INTERLACE_ADAM7 : PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+                 PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(png, info);
+    const int passes = interlaced ? png_set_interlace_handling(png) : 1;
+    std::vector<uchar> row(size_t(w) * 3);
+    for (int p = 0; p < passes; ++p) {
+        for (int y = 0; y < h; ++y) {
+            fill(y, row.data());
+            png_write_row(png, row.data());
+        }
+    }
+    png_write_end(png, nullptr);
+    png_destroy_write_struct(&png, &info);
+    return std::fclose(f) == 0;
+}
+
+// `pixels` (RGB, or RGBA when `alpha`) encoded with libwebp's advanced API and `config`;
+// empty on failure.
+inline QByteArray encodeWebpPixels(const WebPConfig &config, int w, int h, const uchar *pixels, int stride, bool alpha)
+{
+    WebPPicture pic;
+    if (!WebPPictureInit(&pic))
+        return {};
+    pic.width = w;
+    pic.height = h;
+    pic.use_argb = 1;
+    if (!(alpha ? WebPPictureImportRGBA(&pic, pixels, stride) : WebPPictureImportRGB(&pic, pixels, stride)))
+        return {};
+    WebPMemoryWriter writer;
+    WebPMemoryWriterInit(&writer);
+    pic.writer = WebPMemoryWrite;
+    pic.custom_ptr = &writer;
+    const bool ok = WebPEncode(&config, &pic);
+    WebPPictureFree(&pic);
+    QByteArray out = ok ? QByteArray(reinterpret_cast<const char *>(writer.mem), qsizetype(writer.size)) : QByteArray();
+    WebPMemoryWriterClear(&writer);
+    return out;
 }
 
 } // namespace imagetest

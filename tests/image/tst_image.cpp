@@ -4,6 +4,7 @@
 #include "image/acceptablefile.h"
 #include "image/exiforientation.h"
 #include "image/imageformat.h"
+#include "image/decodememorybudget.h"
 #include "image/imagepipeline.h"
 #include "image/thumbnailer.h"
 #include "imagetestfiles.h"
@@ -11,6 +12,7 @@
 #include <QBuffer>
 #include <QColorSpace>
 #include <QCryptographicHash>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QImageReader>
 #include <QImageWriter>
@@ -18,6 +20,7 @@
 #include <QRandomGenerator>
 #include <QTemporaryDir>
 #include <QtEndian>
+#include <QtConcurrent/QtConcurrentRun>
 #include <QtTest>
 
 using namespace deso;
@@ -507,15 +510,10 @@ private slots:
         bigJpeg[sof + 7] = char(30000 >> 8);
         bigJpeg[sof + 8] = char(30000 & 0xff);
         QTest::newRow("jpeg claiming 30000 wide") << bigJpeg << "image/jpeg" << "image.too_large_dimensions" << "30000×300";
-        QByteArray progressive = encode(photo(64, 48), "jpeg", 90, true);  // patch SOF2 to 12000×12000
-        const qsizetype sof2 = progressive.indexOf("\xFF\xC2");
-        for (int k : {5, 7}) {
-            progressive[sof2 + k] = char(12000 >> 8);
-            progressive[sof2 + k + 1] = char(12000 & 0xff);
-        }
-        QTest::newRow("progressive jpeg 12000x12000") << progressive << "image/jpeg" << "image.memory_bound" << "progressive";
-        QTest::newRow("interlaced png 12000x12000") << pngWithHeader(12000, 12000, 1) << "image/png"
-                                                   << "image.memory_bound" << "interlaced";
+        // An interlaced PNG of any accepted size is decoded now (its passes paged to a
+        // scratch file); this one claims 12000² but carries 4 KB of pixels.
+        QTest::newRow("interlaced png 12000x12000, data cut") << pngWithHeader(12000, 12000, 1) << "image/png"
+                                                             << "image.corrupt" << "PNG";
         QTest::newRow("png data that does not inflate") << pngWithHeader(300, 200, 0) << "image/png" << "image.corrupt" << "";
         QByteArray badCrc = png;
         badCrc[png.indexOf("IDAT") + 20] = char(badCrc[png.indexOf("IDAT") + 20] ^ 0x55);
@@ -605,6 +603,113 @@ private slots:
         r = ImagePipeline::process(big, QStringLiteral("image/jpeg"));
         QVERIFY2(r.ok(), qPrintable(r.ok() ? QString() : r.error().toString()));
         QCOMPARE(r->outputSize, QSize(4000, 2666));
+    }
+
+    // Progressive JPEGs and interlaced PNGs, small (decoded in memory) and large (pages
+    // in a scratch file), give the very bytes their baseline / non-interlaced twins give:
+    // the same quantized coefficients, the same pixels.
+    void progressiveAndInterlacedTwinsGiveTheSameBytes_data()
+    {
+        QTest::addColumn<QByteArray>("plain");
+        QTest::addColumn<QByteArray>("variant");
+        QTest::addColumn<QSize>("expected");
+        const QImage small = photo(1000, 800, 3);
+        QTest::newRow("progressive jpeg 1000x800 (in memory)")
+            << encode(small, "jpeg", 90) << encode(small, "jpeg", 90, true) << QSize(1000, 800);
+        QTest::newRow("progressive jpeg 6000x4000 (paged)")
+            << m_bigJpeg << encode(photo(6000, 4000, 7), "jpeg", 92, true) << QSize(4000, 2666);
+        for (const QSize size : {QSize(301, 199), QSize(3001, 2000), QSize(4500, 3001)}) {
+            const QImage img = photo(size.width(), size.height(), 5).convertToFormat(QImage::Format_RGB888);
+            const auto fill = [&img](int y, uchar *rgb) {
+                std::memcpy(rgb, img.constScanLine(y), size_t(img.width()) * 3);
+            };
+            QByteArray files[2];
+            for (int interlaced = 0; interlaced < 2; ++interlaced) {
+                const QString path = m_dir.filePath(QStringLiteral("twin-%1.png").arg(interlaced));
+                if (!writePngRows(path, img.width(), img.height(), interlaced, fill))
+                    qFatal("cannot write %s", qPrintable(path));
+                QFile f(path);
+                f.open(QIODevice::ReadOnly);
+                files[interlaced] = f.readAll();
+            }
+            QTest::addRow("interlaced png %dx%d (%s)", size.width(), size.height(),
+                          size.width() * size.height() * 3 > 16 * 1024 * 1024 ? "paged" : "in memory")
+                << files[0] << files[1] << ImagePipeline::targetSize(size);
+        }
+    }
+
+    void progressiveAndInterlacedTwinsGiveTheSameBytes()
+    {
+        QFETCH(QByteArray, plain);
+        QFETCH(QByteArray, variant);
+        QFETCH(QSize, expected);
+        auto header = readHeader(variant);
+        QVERIFY(header.ok());
+        QVERIFY(header->interlaced);
+        PipelineOptions options;
+        options.maxFileBytes = 0;
+        const auto a = ImagePipeline::process(plain, {}, options);
+        const auto b = ImagePipeline::process(variant, {}, options);
+        QVERIFY2(a.ok(), qPrintable(a.ok() ? QString() : a.error().toString()));
+        QVERIFY2(b.ok(), qPrintable(b.ok() ? QString() : b.error().toString()));
+        QCOMPARE(b->outputSize, expected);
+        QVERIFY(a->bytes == b->bytes);
+    }
+
+    // A progressive JPEG claiming 12000² with a few KB of scans (once refused for its
+    // coefficient memory) is decoded as the node's libvips decodes it: the scans end at
+    // the EOI marker, libjpeg warns and leaves the rest flat, and the image is accepted.
+    void progressiveJpegWithFewScansIsDecoded()
+    {
+        QByteArray progressive = encode(photo(64, 48), "jpeg", 90, true);
+        const qsizetype sof2 = progressive.indexOf("\xFF\xC2");
+        QVERIFY(sof2 > 0);
+        for (int k : {5, 7}) {
+            progressive[sof2 + k] = char(12000 >> 8);
+            progressive[sof2 + k + 1] = char(12000 & 0xff);
+        }
+        QElapsedTimer timer;
+        timer.start();
+        auto r = ImagePipeline::process(progressive, QStringLiteral("image/jpeg"));
+        QVERIFY2(r.ok(), qPrintable(r.ok() ? QString() : r.error().toString()));
+        QCOMPARE(r->outputSize, QSize(4000, 4000));
+        qInfo("12000×12000 progressive (%lld bytes): %lld ms", static_cast<long long>(progressive.size()),
+              static_cast<long long>(timer.elapsed()));
+    }
+
+    // One process-wide budget for decodes that cannot stream: small ones pass at once,
+    // large ones wait for room, ones larger than the whole budget are refused.
+    void decodeMemoryBudgetWaitsAndRefuses()
+    {
+        DecodeMemoryBudget budget(300ll * 1024 * 1024);
+        ImageHeader h;
+        h.format = Format::Webp;
+        h.size = QSize(9000, 9000);
+        const qint64 mb = 1024 * 1024;
+        auto small = budget.admit(h, QStringLiteral("decoding"), kDecodeMemoryBound);
+        QVERIFY(small.ok());
+        QCOMPARE(small->bytes(), qint64(0));
+        auto first = budget.admit(h, QStringLiteral("decoding"), 200 * mb);
+        QVERIFY(first.ok());
+        QCOMPARE(budget.inUse(), 200 * mb);
+
+        auto tooBig = budget.admit(h, QStringLiteral("decoding this lossless WebP"), 400 * mb);
+        QVERIFY(!tooBig.ok());
+        QCOMPARE(tooBig.error().code, QStringLiteral("image.memory_bound"));
+        QCOMPARE(tooBig.error().httpStatus, 400);
+        QVERIFY2(tooBig.error().message.contains(QLatin1String("400 MB")) && tooBig.error().message.contains(QLatin1String("300 MB")),
+                 qPrintable(tooBig.error().message));
+
+        QThreadPool pool;
+        QFuture<qint64> second = QtConcurrent::run(&pool, [&budget, h, mb] {
+            auto lease = budget.admit(h, QStringLiteral("decoding"), 200 * mb);
+            return lease.ok() ? lease->bytes() : -1;
+        });
+        QTest::qWait(200);
+        QVERIFY(!second.isFinished());  // 200 + 200 > 300: waits its turn
+        first = DecodeMemoryBudget::Lease();  // the first decode ends
+        QCOMPARE(second.result(), 200 * mb);
+        QCOMPARE(budget.inUse(), qint64(0));
     }
 
     // ---------------------------------------------------------------- async

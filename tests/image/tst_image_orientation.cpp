@@ -16,7 +16,9 @@
 #include "imagetestfiles.h"
 #include "testfiles.h"
 
+#include <QElapsedTimer>
 #include <QFile>
+#include <QFileInfo>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -25,8 +27,12 @@
 #include <cstring>
 #include <vector>
 
+#include <csignal>
+
 #include <jpeglib.h>
+#include <sys/resource.h>
 #include <unistd.h>
+#include <webp/encode.h>
 
 using namespace deso;
 using namespace deso::image;
@@ -68,46 +74,35 @@ QByteArray pngWithExif(const QByteArray &png, int orientation)
     return pngWithChunkAfterIhdr(png, pngChunk("eXIf", tiffOrientation(orientation)));
 }
 
-// A w×h baseline JPEG of the pattern, written row by row with libjpeg (a 16,383² RGB
-// bitmap would be 805 MB).
+// The pattern, one RGB row at a time.
+void patternRow(int y, int w, int h, uchar *rgb)
+{
+    for (int x = 0; x < w; ++x) {
+        const QRgb c = patternAt(x, y, w, h);
+        rgb[size_t(x) * 3] = uchar(qRed(c));
+        rgb[size_t(x) * 3 + 1] = uchar(qGreen(c));
+        rgb[size_t(x) * 3 + 2] = uchar(qBlue(c));
+    }
+}
+
+// A w×h baseline JPEG of the pattern (a 16,383² RGB bitmap would be 805 MB).
 bool writeBigJpeg(const QString &path, int w, int h)
 {
-    FILE *f = std::fopen(QFile::encodeName(path).constData(), "wb");
-    if (!f)
-        return false;
-    jpeg_compress_struct cinfo {};
-    jpeg_error_mgr err {};
-    cinfo.err = jpeg_std_error(&err);  // default error_exit: exits the test on failure
-    jpeg_create_compress(&cinfo);
-    jpeg_stdio_dest(&cinfo, f);
-    cinfo.image_width = JDIMENSION(w);
-    cinfo.image_height = JDIMENSION(h);
-    cinfo.input_components = 3;
-    cinfo.in_color_space = JCS_RGB;
-    jpeg_set_defaults(&cinfo);
-    jpeg_set_quality(&cinfo, 80, TRUE);
-    jpeg_start_compress(&cinfo, TRUE);
-    std::vector<uchar> row(size_t(w) * 3);
-    while (cinfo.next_scanline < cinfo.image_height) {
-        const int y = int(cinfo.next_scanline);
-        for (int x = 0; x < w; ++x) {
-            const QRgb c = patternAt(x, y, w, h);
-            row[size_t(x) * 3] = uchar(qRed(c));
-            row[size_t(x) * 3 + 1] = uchar(qGreen(c));
-            row[size_t(x) * 3 + 2] = uchar(qBlue(c));
-        }
-        JSAMPROW rows[1] = {row.data()};
-        jpeg_write_scanlines(&cinfo, rows, 1);
-    }
-    jpeg_finish_compress(&cinfo);
-    jpeg_destroy_compress(&cinfo);
-    return std::fclose(f) == 0;
+    return writeJpegRows(path, w, h, false, 80, [w, h](int y, uchar *rgb) { patternRow(y, w, h, rgb); });
 }
 
 // The child: process one file with the pipeline's defaults, write the WebP, print the
 // peak RSS of this process.
 int processChild(const char *inPath, const char *outPath)
 {
+    // Disc-full stand-in for the scratch-file tests: writes past this many bytes fail
+    // with EFBIG (SIGXFSZ ignored, else it would kill the process).
+    if (const qint64 limit = qEnvironmentVariable("DESO_TEST_FILE_SIZE_LIMIT").toLongLong(); limit > 0) {
+        std::signal(SIGXFSZ, SIG_IGN);
+        const rlimit rl {rlim_t(limit), rlim_t(limit)};
+        if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+            return 4;
+    }
     QFile in(QFile::decodeName(inPath));
     if (!in.open(QIODevice::ReadOnly))
         return 2;
@@ -126,6 +121,69 @@ int processChild(const char *inPath, const char *outPath)
     out.close();
     std::printf("VmHWM %lld\n", static_cast<long long>(testcommon::procStatusBytes(getpid(), "VmHWM")));
     return 0;
+}
+
+// Smooth ramps with an edge every few dozen pixels: every block row differs (a page
+// put back in the wrong place shows), yet 16,383² stays a few MB as JPEG or PNG.
+void textureRow(int y, int w, uchar *rgb)
+{
+    for (int x = 0; x < w; ++x) {
+        rgb[size_t(x) * 3] = uchar((x >> 6) + (y >> 5));
+        rgb[size_t(x) * 3 + 1] = uchar((x >> 5) ^ (y >> 6));
+        rgb[size_t(x) * 3 + 2] = uchar(((x + y) >> 7) * 3);
+    }
+}
+
+// The two formats that page to a scratch file, as test rows.
+void pagedFormatRows()
+{
+    QTest::addColumn<bool>("png");
+    QTest::newRow("progressive jpeg") << false;
+    QTest::newRow("interlaced png") << true;
+}
+
+struct ChildRun {
+    QProcess::ExitStatus status = QProcess::CrashExit;
+    int exitCode = -1;
+    QByteArray stdErr;
+    qint64 peak = 0;  // VmHWM, bytes (when the child succeeded)
+    qint64 wallMs = 0;
+};
+
+// This executable re-run with --process-child on `in`, writing `out`.
+ChildRun runChild(const QString &in, const QString &out, const QMap<QString, QString> &env = {})
+{
+    QProcess child;
+    QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
+    for (auto it = env.begin(); it != env.end(); ++it)
+        e.insert(it.key(), it.value());
+    child.setProcessEnvironment(e);
+    QElapsedTimer timer;
+    timer.start();
+    child.start(QCoreApplication::applicationFilePath(), {QStringLiteral("--process-child"), in, out});
+    ChildRun run;
+    if (!child.waitForFinished(10 * 60 * 1000))
+        return run;
+    run.wallMs = timer.elapsed();
+    run.status = child.exitStatus();
+    run.exitCode = child.exitCode();
+    run.stdErr = child.readAllStandardError();
+    const QByteArray report = child.readAllStandardOutput().trimmed();
+    if (report.startsWith("VmHWM "))
+        run.peak = report.mid(6).toLongLong();
+    return run;
+}
+
+QByteArray readAll(const QString &path)
+{
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
+bool writeAll(const QString &path, const QByteArray &bytes)
+{
+    QFile f(path);
+    return f.open(QIODevice::WriteOnly) && f.write(bytes) == bytes.size();
 }
 
 } // namespace
@@ -282,6 +340,141 @@ private slots:
             QFile::remove(in);
             QFile::remove(out);
         }
+    }
+
+    // What used to be refused above the 160 MB decode bound now streams: a 16,383²
+    // progressive JPEG (805 MB of DCT coefficients) pages its coefficients to a scratch
+    // file, a 16,383² Adam7 PNG keeps its passes there. Each runs in a child whose peak
+    // RSS must stay within the bound, and its output must be the very bytes its
+    // baseline / non-interlaced twin (same pixels) gives.
+    void largestProgressiveAndInterlacedStayWithinTheBound_data() { pagedFormatRows(); }
+
+    void largestProgressiveAndInterlacedStayWithinTheBound()
+    {
+        QFETCH(bool, png);
+        const int side = kMaxDimension;
+        const auto fill = [side](int y, uchar *rgb) { textureRow(y, side, rgb); };
+        const QString ext = png ? QStringLiteral("png") : QStringLiteral("jpg");
+        const QString plain = m_dir.filePath(QStringLiteral("twin-plain.") + ext);
+        const QString variant = m_dir.filePath(QStringLiteral("twin-variant.") + ext);
+        QElapsedTimer timer;
+        timer.start();
+        QVERIFY(png ? writePngRows(plain, side, side, false, fill) : writeJpegRows(plain, side, side, false, 85, fill));
+        QVERIFY(png ? writePngRows(variant, side, side, true, fill) : writeJpegRows(variant, side, side, true, 85, fill));
+        qInfo("%d×%d %s: %lld bytes, %s twin %lld bytes (written in %lld ms)", side, side,
+              png ? "interlaced PNG" : "progressive JPEG", static_cast<long long>(QFileInfo(variant).size()),
+              png ? "non-interlaced" : "baseline", static_cast<long long>(QFileInfo(plain).size()),
+              static_cast<long long>(timer.elapsed()));
+        auto header = readHeader(readAll(variant).left(1 << 16));
+        QVERIFY(header.ok());
+
+        QByteArray outputs[2];
+        for (int v = 0; v < 2; ++v) {
+            const QString in = v ? variant : plain;
+            const QString out = in + QStringLiteral(".webp");
+            const ChildRun run = runChild(in, out);
+            QVERIFY2(run.status == QProcess::NormalExit && run.exitCode == 0, run.stdErr.constData());
+            qInfo("%s: peak RSS %.1f MB (bound %lld MB), wall %lld ms",
+                  v ? (png ? "interlaced" : "progressive") : (png ? "non-interlaced" : "baseline"),
+                  double(run.peak) / (1024 * 1024), static_cast<long long>(kPeakBound / (1024 * 1024)),
+                  static_cast<long long>(run.wallMs));
+            QVERIFY(run.peak > 0);
+            QVERIFY2(run.peak <= kPeakBound, qPrintable(QStringLiteral("peaked at %1 bytes").arg(run.peak)));
+            outputs[v] = readAll(out);
+            QFile::remove(in);
+            QFile::remove(out);
+        }
+        QCOMPARE(QImage::fromData(outputs[1]).size(), QSize(4000, 4000));
+        QVERIFY2(outputs[0] == outputs[1], "the twins' outputs differ");
+    }
+
+    // A lossless WebP holds its whole ARGB image in libwebp (7000² = 187 MB): over the
+    // old 160 MB bound, now admitted under the process-wide decode budget; refused only
+    // when it needs more than the whole budget.
+    void largeLosslessWebpIsAdmittedUnderTheBudget()
+    {
+        const int side = 7000;
+        std::vector<uchar> rgb(size_t(side) * side * 3);
+        for (int y = 0; y < side; ++y)
+            textureRow(y, side, rgb.data() + size_t(y) * side * 3);
+        WebPConfig config;
+        QVERIFY(WebPConfigInit(&config));
+        config.lossless = 1;
+        config.method = 0;
+        config.quality = 0;
+        const QByteArray webp = encodeWebpPixels(config, side, side, rgb.data(), side * 3, false);
+        std::vector<uchar>().swap(rgb);
+        QVERIFY(!webp.isEmpty());
+        const QString in = m_dir.filePath(QStringLiteral("lossless.webp"));
+        QVERIFY(writeAll(in, webp));
+
+        const QString out = m_dir.filePath(QStringLiteral("lossless-out.webp"));
+        const ChildRun run = runChild(in, out);
+        QVERIFY2(run.status == QProcess::NormalExit && run.exitCode == 0, run.stdErr.constData());
+        qInfo("%d×%d lossless WebP (%lld bytes): accepted, peak RSS %.1f MB, wall %lld ms", side, side,
+              static_cast<long long>(webp.size()), double(run.peak) / (1024 * 1024), static_cast<long long>(run.wallMs));
+        const QImage result(out);
+        QCOMPARE(result.size(), QSize(4000, 4000));
+        // Texture check at one spot: (x >> 6) + (y >> 5) of the source pixel under it.
+        const int sx = 3500 * side / 4000, sy = 1750 * side / 4000;
+        QVERIFY(std::abs(qRed(result.pixel(3500, 1750)) - (((sx >> 6) + (sy >> 5)) & 0xff)) <= 8);
+
+        const ChildRun refused = runChild(in, out, {{QStringLiteral("DESO_DECODE_MEMORY_BUDGET_MB"), QStringLiteral("100")}});
+        QCOMPARE(refused.status, QProcess::NormalExit);
+        QCOMPARE(refused.exitCode, 1);
+        QVERIFY2(refused.stdErr.contains("image.memory_bound") && refused.stdErr.contains("100 MB"),
+                 refused.stdErr.constData());
+    }
+
+    // A GIF whose logical screen is 16,383² (one 1×1 frame, 43 bytes): Qt's reader
+    // composes it on a whole 1,024 MB canvas, once refused over the 160 MB bound, now
+    // admitted under the decode budget and stored byte for byte.
+    void largestGifCanvasIsAdmittedUnderTheBudget()
+    {
+        const auto le16 = [](int v) { return QByteArray(1, char(v & 0xff)) + char(v >> 8); };
+        QByteArray gif("GIF89a");
+        gif += le16(kMaxDimension) + le16(kMaxDimension) + QByteArray("\x80\x00\x00", 3);  // 2-colour table
+        gif += QByteArray("\x00\x00\x00\xff\xff\xff", 6);
+        gif += QByteArray("\x21\xf9\x04\x00\x00\x00\x00\x00", 8);  // graphic control, disposal 0
+        gif += QByteArray("\x2c", 1) + le16(100) + le16(100) + le16(1) + le16(1) + char(0);
+        gif += QByteArray("\x02\x02\x44\x01\x00\x3b", 6);  // LZW: clear, 0, end; trailer
+        const QString in = m_dir.filePath(QStringLiteral("canvas.gif"));
+        QVERIFY(writeAll(in, gif));
+        const QString out = m_dir.filePath(QStringLiteral("canvas-out.gif"));
+        const ChildRun run = runChild(in, out);
+        QVERIFY2(run.status == QProcess::NormalExit && run.exitCode == 0, run.stdErr.constData());
+        qInfo("%d×%d GIF canvas: accepted, peak RSS %.1f MB, wall %lld ms", kMaxDimension, kMaxDimension,
+              double(run.peak) / (1024 * 1024), static_cast<long long>(run.wallMs));
+        QCOMPARE(readAll(out), gif);
+    }
+
+    // A scratch file that cannot be written (disc full, here a file size limit; or no
+    // temporary directory) is a clear error from the child, never a crash.
+    void scratchFileFailuresAreErrors_data() { pagedFormatRows(); }
+
+    void scratchFileFailuresAreErrors()
+    {
+        QFETCH(bool, png);
+        const int side = 4000;  // 48 MB of coefficients or of decoded PNG: paged
+        const auto fill = [side](int y, uchar *rgb) { textureRow(y, side, rgb); };
+        const QString in = m_dir.filePath(png ? QStringLiteral("scratch.png") : QStringLiteral("scratch.jpg"));
+        QVERIFY(png ? writePngRows(in, side, side, true, fill) : writeJpegRows(in, side, side, true, 85, fill));
+        const QString out = m_dir.filePath(QStringLiteral("scratch-out.webp"));
+
+        const ChildRun full = runChild(in, out, {{QStringLiteral("DESO_TEST_FILE_SIZE_LIMIT"), QStringLiteral("4000000")}});
+        QCOMPARE(full.status, QProcess::NormalExit);
+        QCOMPARE(full.exitCode, 1);
+        QVERIFY2(full.stdErr.contains("There is not enough disk space to decode this image. (image.no_space)"),
+                 full.stdErr.constData());
+
+        const ChildRun noDir = runChild(in, out, {{QStringLiteral("TMPDIR"), m_dir.filePath(QStringLiteral("no-such-dir"))}});
+        QCOMPARE(noDir.status, QProcess::NormalExit);
+        QCOMPARE(noDir.exitCode, 1);
+        QVERIFY2(noDir.stdErr.contains("image.temp_file") && noDir.stdErr.contains("no-such-dir"), noDir.stdErr.constData());
+
+        const ChildRun fine = runChild(in, out);
+        QVERIFY2(fine.status == QProcess::NormalExit && fine.exitCode == 0, fine.stdErr.constData());
+        QCOMPARE(QImage(out).size(), QSize(4000, 4000));
     }
 };
 
