@@ -356,6 +356,33 @@ Status decodePng(const QByteArray &bytes, const ImageHeader &header, QSize outSi
 
 // ---------------------------------------------------------------- WebP
 
+// Row y of a decoded YUV 4:2:0 picture as RGB, the way libwebp's own RGB output makes it:
+// chroma upsampled with its "fancy" 9-3-3-1 filter (each chroma sample sits between four
+// luma samples), then BT.601 with its 14-bit constants (VP8YuvToRgb in src/dsp/yuv.h).
+void yuv420RowToRgb(const WebPYUVABuffer &b, QSize size, int y, uchar *rgb)
+{
+    const int cw = (size.width() + 1) / 2, ch = (size.height() + 1) / 2;
+    // The chroma row nearest to luma row y, and the one on its other side (clamped).
+    const int near = y / 2;
+    const int far = std::clamp((y & 1) ? near + 1 : near - 1, 0, ch - 1);
+    const uint8_t *un = b.u + size_t(near) * size_t(b.u_stride), *uf = b.u + size_t(far) * size_t(b.u_stride);
+    const uint8_t *vn = b.v + size_t(near) * size_t(b.v_stride), *vf = b.v + size_t(far) * size_t(b.v_stride);
+    const uint8_t *luma = b.y + size_t(y) * size_t(b.y_stride);
+    const auto multHi = [](int v, int coeff) { return (v * coeff) >> 8; };
+    const auto clip8 = [](int v) { return uchar((v & ~16383) == 0 ? (v >> 6) : v < 0 ? 0 : 255); };
+    for (int x = 0; x < size.width(); ++x) {
+        const int cn = x / 2;
+        const int cf = std::clamp((x & 1) ? cn + 1 : cn - 1, 0, cw - 1);
+        // 9 × nearest, 3 × each neighbour, 1 × the diagonal one, rounded.
+        const int u = (9 * un[cn] + 3 * un[cf] + 3 * uf[cn] + uf[cf] + 8) >> 4;
+        const int v = (9 * vn[cn] + 3 * vn[cf] + 3 * vf[cn] + vf[cf] + 8) >> 4;
+        const int yy = multHi(luma[x], 19077);
+        rgb[3 * x] = clip8(yy + multHi(v, 26149) - 14234);
+        rgb[3 * x + 1] = clip8(yy - multHi(u, 6419) - multHi(v, 13320) + 8708);
+        rgb[3 * x + 2] = clip8(yy + multHi(u, 33050) - 17685);
+    }
+}
+
 Status decodeWebp(const QByteArray &bytes, const ImageHeader &header, QSize outSize, RowSink &sink,
                   ResampleKernel kernel)
 {
@@ -381,13 +408,18 @@ Status decodeWebp(const QByteArray &bytes, const ImageHeader &header, QSize outS
     const int channels = alpha ? 4 : 3;
     const qint64 pixels = qint64(config.input.width) * config.input.height;
     const bool lossless = config.input.format == 2;
-    const qint64 need = qint64(outSize.width()) * outSize.height() * channels + (lossless ? pixels * 4 : alpha ? pixels : 0);
+    const qint64 need = qint64(outSize.width()) * outSize.height() * (!alpha && !lossless ? 2 : channels)
+        + (lossless ? pixels * 4 : alpha ? pixels : 0);
     auto lease = DecodeMemoryBudget::instance().admit(
         header, lossless ? QStringLiteral("decoding this lossless WebP") : QStringLiteral("decoding this WebP"), need);
     if (!lease.ok())
         return lease.error();
 
-    config.output.colorspace = alpha ? MODE_RGBA : MODE_RGB;
+    // An opaque lossy WebP is decoded to YUV 4:2:0, half the bytes of RGB (a 4000×4000
+    // output: 24 MB instead of 48 MB, which kept a 16,383² WebP over the 64 MB bound), and
+    // each row is converted to RGB as the sink takes it.
+    const bool yuv = !alpha && !lossless;
+    config.output.colorspace = alpha ? MODE_RGBA : yuv ? MODE_YUV : MODE_RGB;
     config.options.use_threads = 1;
     if (QSize(config.input.width, config.input.height) != outSize) {
         config.options.use_scaling = 1;
@@ -403,11 +435,19 @@ Status decodeWebp(const QByteArray &bytes, const ImageHeader &header, QSize outS
         return truncatedError();
     if (st != VP8_STATUS_OK)
         return corruptError(QStringLiteral("WebP"), QStringLiteral("bitstream error (status %1)").arg(int(st)));
-    const WebPRGBABuffer &buf = config.output.u.RGBA;
     if (config.output.width != outSize.width() || config.output.height != outSize.height())
         return corruptError(QStringLiteral("WebP"), QStringLiteral("unexpected decoded size"));
     if (Status s = sink.begin(outSize, channels); !s.ok())
         return s;
+    if (yuv) {
+        std::vector<uchar> row(size_t(outSize.width()) * 3);
+        for (int y = 0; y < outSize.height(); ++y) {
+            yuv420RowToRgb(config.output.u.YUVA, outSize, y, row.data());
+            sink.row(y, row.data());
+        }
+        return sink.finish();
+    }
+    const WebPRGBABuffer &buf = config.output.u.RGBA;
     for (int y = 0; y < outSize.height(); ++y)
         sink.row(y, buf.rgba + size_t(y) * size_t(buf.stride));
     return sink.finish();

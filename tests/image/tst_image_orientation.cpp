@@ -388,6 +388,52 @@ private slots:
         QVERIFY2(outputs[0] == outputs[1], "the twins' outputs differ");
     }
 
+    // An opaque lossy WebP is decoded by libwebp's scaler straight to the output size, as
+    // YUV 4:2:0 converted row by row (scaleddecoder.cpp): the largest one stays in the bound.
+    void largestLossyWebpStaysWithinTheBound()
+    {
+        const int side = kMaxDimension;
+        // Gentle ramps: VP8 keeps every macroblock's mode in a first partition of at most
+        // 512 KiB, which a busier 16,383² picture (a million macroblocks) overflows.
+        std::vector<uchar> rgb(size_t(side) * side * 3);
+        for (int y = 0; y < side; ++y) {
+            uchar *p = rgb.data() + size_t(y) * side * 3;
+            for (int x = 0; x < side; ++x) {
+                p[3 * x] = uchar(x >> 6);
+                p[3 * x + 1] = uchar(y >> 6);
+                p[3 * x + 2] = uchar((x + y) >> 7);
+            }
+        }
+        WebPConfig config;
+        QVERIFY(WebPConfigInitInternal(&config, WEBP_PRESET_DEFAULT, 75, WEBP_ENCODER_ABI_VERSION));
+        config.method = 0;
+        config.segments = 1;
+        config.partition_limit = 100;
+        QElapsedTimer timer;
+        timer.start();
+        const QByteArray webp = encodeWebpPixels(config, side, side, rgb.data(), side * 3, false);
+        std::vector<uchar>().swap(rgb);
+        QVERIFY(!webp.isEmpty());
+        const QString in = m_dir.filePath(QStringLiteral("lossy.webp"));
+        QVERIFY(writeAll(in, webp));
+        const QString out = m_dir.filePath(QStringLiteral("lossy-out.webp"));
+        const ChildRun run = runChild(in, out);
+        QVERIFY2(run.status == QProcess::NormalExit && run.exitCode == 0, run.stdErr.constData());
+        qInfo("%d×%d lossy WebP (%lld bytes, written in %lld ms): peak RSS %.1f MB (bound %lld MB), wall %lld ms", side, side,
+              static_cast<long long>(webp.size()), static_cast<long long>(timer.elapsed() - run.wallMs),
+              double(run.peak) / (1024 * 1024), static_cast<long long>(kPeakBound / (1024 * 1024)),
+              static_cast<long long>(run.wallMs));
+        QVERIFY(run.peak > 0);
+        QVERIFY2(run.peak <= kPeakBound, qPrintable(QStringLiteral("peaked at %1 bytes").arg(run.peak)));
+        const QImage result(out);
+        QCOMPARE(result.size(), QSize(4000, 4000));
+        const int sx = 3500 * side / 4000, sy = 1750 * side / 4000;
+        QVERIFY(std::abs(qRed(result.pixel(3500, 1750)) - (sx >> 6)) <= 3);
+        QVERIFY(std::abs(qGreen(result.pixel(3500, 1750)) - (sy >> 6)) <= 3);
+        QFile::remove(in);
+        QFile::remove(out);
+    }
+
     // A lossless WebP holds its whole ARGB image in libwebp (7000² = 187 MB): over the
     // old 160 MB bound, now admitted under the process-wide decode budget; refused only
     // when it needs more than the whole budget.
