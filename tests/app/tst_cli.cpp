@@ -19,6 +19,24 @@ class TestCli : public QObject {
                                       timeoutMs);
     }
 
+    // 4 KiB that no demuxer reads as a container, named like a video; empty on failure.
+    static QString writeNotAVideo(const QTemporaryDir &dir)
+    {
+        const QString path = dir.filePath(QStringLiteral("random.mp4"));
+        QFile f(path);
+        if (!dir.isValid() || !f.open(QIODevice::WriteOnly) || f.write(QByteArray(4096, 'x')) != 4096)
+            return {};
+        return path;
+    }
+
+    // The upload-video arguments of these tests: nobody listens on port 9, no retries.
+    static QStringList uploadToNowhere()
+    {
+        return {QStringLiteral("upload-video"), QStringLiteral("--node"), QStringLiteral("http://127.0.0.1:9"),
+                QStringLiteral("--public-key"), QStringLiteral("x"), QStringLiteral("--jwt"), QStringLiteral("y"),
+                QStringLiteral("--retries"), QStringLiteral("0")};
+    }
+
 private slots:
     void versionPrintsTheVersion()
     {
@@ -56,17 +74,11 @@ private slots:
 
         // LD_DEBUG=files names every object the loader maps, at start and by dlopen.
         QTemporaryDir dir;
-        QVERIFY(dir.isValid());
-        const QString notVideo = dir.filePath(QStringLiteral("random.mp4"));
-        QFile f(notVideo);
-        QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write(QByteArray(4096, 'x'));
-        f.close();
+        const QString notVideo = writeNotAVideo(dir);
+        QVERIFY(!notVideo.isEmpty());
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert(QStringLiteral("LD_DEBUG"), QStringLiteral("files"));
-        const QStringList upload{QStringLiteral("upload-video"), QStringLiteral("--node"), QStringLiteral("http://127.0.0.1:9"),
-                                 QStringLiteral("--public-key"), QStringLiteral("x"), QStringLiteral("--jwt"), QStringLiteral("y"),
-                                 QStringLiteral("--retries"), QStringLiteral("0")};
+        const QStringList upload = uploadToNowhere();
         const Run plain = testcommon::runProcess(QStringLiteral(DESO_MEDIA_BIN), upload + QStringList{notVideo}, env, 30000);
         QVERIFY2(plain.exitCode != 0, qPrintable(plain.err.right(2000))); // nobody listens on port 9
         QVERIFY2(!plain.err.contains(QStringLiteral("libavformat")), "an upload without --fit mapped FFmpeg");
@@ -87,19 +99,13 @@ private slots:
     void aMissingVideoEngineIsAClearError()
     {
         QTemporaryDir dir;
-        QVERIFY(dir.isValid());
-        const QString notVideo = dir.filePath(QStringLiteral("random.mp4"));
-        QFile f(notVideo);
-        QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write(QByteArray(4096, 'x'));
-        f.close();
+        const QString notVideo = writeNotAVideo(dir);
+        QVERIFY(!notVideo.isEmpty());
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert(QStringLiteral("DESO_MEDIA_VIDEO_ENGINE"), dir.filePath(QStringLiteral("missing.so")));
-        const Run r = testcommon::runProcess(
-            QStringLiteral(DESO_MEDIA_BIN),
-            {QStringLiteral("upload-video"), QStringLiteral("--node"), QStringLiteral("http://127.0.0.1:9"), QStringLiteral("--public-key"),
-             QStringLiteral("x"), QStringLiteral("--jwt"), QStringLiteral("y"), QStringLiteral("--fit"), QStringLiteral("1K"), notVideo},
-            env, 30000);
+        const Run r = testcommon::runProcess(QStringLiteral(DESO_MEDIA_BIN),
+                                             uploadToNowhere() + QStringList{QStringLiteral("--fit"), QStringLiteral("1K"), notVideo},
+                                             env, 30000);
         QVERIFY(r.exitCode != 0);
         QVERIFY2((r.out + r.err).contains(QStringLiteral("The video engine could not be loaded")), qPrintable(r.out + r.err));
     }
